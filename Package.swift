@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+// The Cohort package. Targets follow DESIGN.md §8: a pure core (CohortCore, CohortRaft,
+// CohortCheck, CohortSim) that never imports NIO, the storage engine, the node that composes
+// them, the SwiftNIO shell, and the `cohort` executable.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .unsafeFlags(["-warnings-as-errors"], .when(configuration: .debug))
+]
+
+let package = Package(
+    name: "Cohort",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cohort", targets: ["cohort"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure core: value types, codecs (RESP, records), checksums, hybrid logical clocks.
+        .target(name: "CohortCore", swiftSettings: strict),
+        // Log-structured storage engine: segments, index, group commit, compaction, snapshots.
+        .target(name: "CohortStorage", dependencies: ["CohortCore"], swiftSettings: strict),
+        // Raft as a state machine without I/O.
+        .target(name: "CohortRaft", dependencies: ["CohortCore"], swiftSettings: strict),
+        // Histories, the linearizability checker and Raft safety checks.
+        .target(name: "CohortCheck", dependencies: ["CohortCore"], swiftSettings: strict),
+        // Deterministic simulator: a whole cluster in one thread from one seed.
+        .target(
+            name: "CohortSim",
+            dependencies: ["CohortCore", "CohortRaft", "CohortCheck"],
+            swiftSettings: strict
+        ),
+        // Node composition: configuration, the command layer over the storage engine.
+        .target(
+            name: "CohortNode",
+            dependencies: ["CohortCore", "CohortStorage"],
+            swiftSettings: strict
+        ),
+        // SwiftNIO shell: the RESP server.
+        .target(
+            name: "CohortNet",
+            dependencies: [
+                "CohortCore", "CohortNode",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "cohort",
+            dependencies: [
+                "CohortCore", "CohortNode", "CohortNet", "CohortSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
+        .testTarget(name: "CohortStorageTests", dependencies: ["CohortStorage"]),
+        .testTarget(name: "CohortRaftTests", dependencies: ["CohortRaft"]),
+        .testTarget(name: "CohortCheckTests", dependencies: ["CohortCheck"]),
+        .testTarget(name: "CohortSimTests", dependencies: ["CohortSim"]),
+        .testTarget(name: "CohortNodeTests", dependencies: ["CohortNode"]),
+        .testTarget(name: "CohortNetTests", dependencies: ["CohortNet", "CohortNode"]),
+        .testTarget(name: "TidyTests"),
+    ]
+)

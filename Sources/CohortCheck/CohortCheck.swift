@@ -1,0 +1,2 @@
+// Placeholder until CohortCheck lands; see DESIGN.md §8.
+import CohortCore

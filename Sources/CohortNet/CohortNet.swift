@@ -1,0 +1,2 @@
+// Placeholder until CohortNet lands; see DESIGN.md §8.
+

@@ -1,0 +1,2 @@
+// Placeholder until CohortNode lands; see DESIGN.md §8.
+import CohortCore

@@ -1,0 +1,2 @@
+// Placeholder until CohortStorage lands; see DESIGN.md §8.
+import CohortCore
