@@ -1,0 +1,29 @@
+/// How the simulated network treats a message when no partition cuts its link.
+public struct NetworkConditions: Hashable, Sendable {
+    /// The shortest one-way delay, in microseconds.
+    public var delayMicrosMin: UInt64
+    /// The longest one-way delay, in microseconds.
+    public var delayMicrosMax: UInt64
+    /// Probability that a message is lost.
+    public var dropProbability: Double
+    /// Probability that a delivered message is delivered a second time.
+    public var duplicateProbability: Double
+    /// When false, each directed link delivers in send order (like TCP); when true, a message
+    /// may overtake an earlier one.
+    public var reorders: Bool
+
+    /// Conditions of a network that only delays.
+    public init(
+        delayMicrosMin: UInt64 = 1_000, delayMicrosMax: UInt64 = 5_000,
+        dropProbability: Double = 0, duplicateProbability: Double = 0, reorders: Bool = false
+    ) {
+        precondition(
+            delayMicrosMin <= delayMicrosMax,
+            "delay bounds out of order: min \(delayMicrosMin) > max \(delayMicrosMax)")
+        self.delayMicrosMin = delayMicrosMin
+        self.delayMicrosMax = delayMicrosMax
+        self.dropProbability = dropProbability
+        self.duplicateProbability = duplicateProbability
+        self.reorders = reorders
+    }
+}
