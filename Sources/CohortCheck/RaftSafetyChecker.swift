@@ -1,0 +1,300 @@
+import CohortCore
+
+/// Checks Raft's safety properties (``SafetyProperty``) over a whole run, from periodic
+/// observations of every node. The simulator calls ``observe(_:step:)`` after each step; the
+/// checker remembers what it has seen (the leader of every term, every entry by index and term,
+/// every committed and applied entry) so violations that span time are caught too.
+///
+/// Cost: each call is linear in the entries that changed since the node's previous observation
+/// plus, for a leader whose log or the committed set changed, the committed entries it holds.
+/// Memory grows with the distinct entries and terms of the run.
+public struct RaftSafetyChecker: Sendable {
+    /// What the checker remembers about one node between observations.
+    private struct NodeMemory: Sendable {
+        var term: Term
+        var commitIndex: LogIndex
+        var appliedIndex: LogIndex
+        var firstIndex: LogIndex
+        var entries: [ObservedEntry]
+        /// ``RaftSafetyChecker/committedVersion`` when this node was last checked as a leader.
+        var leaderCheckedVersion: Int
+        var leaderCheckedTerm: Term
+        /// Set by ``RaftSafetyChecker/nodeRestarted(_:)``: the next observation may go back.
+        var restarted: Bool
+    }
+
+    /// Where an entry with a given index and term was first seen.
+    private struct EntryRecord: Sendable {
+        var payloadDigest: UInt64
+        /// The term of the entry just before it in the log that showed it; `nil` when compacted.
+        var previousTerm: Term?
+        var node: NodeID
+        var step: UInt64
+    }
+
+    /// A committed (or applied) entry and where it was first seen as such.
+    private struct CommittedRecord: Sendable {
+        var entry: ObservedEntry
+        /// The observing node's term at first sight: the entry was committed in this term or
+        /// earlier, so every leader of this term or later must hold it.
+        var term: Term
+        var node: NodeID
+        var step: UInt64
+    }
+
+    private struct EntryKey: Hashable, Sendable {
+        var index: LogIndex
+        var term: Term
+    }
+
+    private var leaderByTerm: [Term: NodeID] = [:]
+    private var entriesSeen: [EntryKey: EntryRecord] = [:]
+    private var committed: [LogIndex: CommittedRecord] = [:]
+    private var committedIndexMax = LogIndex.zero
+    /// Grows whenever ``committed`` gains a record, so a leader is re-checked only when needed.
+    private var committedVersion = 0
+    private var applied: [LogIndex: CommittedRecord] = [:]
+    private var nodes: [NodeID: NodeMemory] = [:]
+    /// Violations already reported, so a lasting violation is reported once, not every step.
+    private var reported: Set<String> = []
+
+    /// Creates a checker that has seen nothing.
+    public init() {}
+
+    /// The leader seen for each term so far, sorted by term.
+    public var leadersByTerm: [(term: Term, node: NodeID)] {
+        leaderByTerm.sorted { $0.key < $1.key }.map { (term: $0.key, node: $0.value) }
+    }
+
+    /// The highest index seen committed on any node.
+    public var committedIndexSeenMax: LogIndex { committedIndexMax }
+
+    /// Tells the checker that `node` crashed and restarted: its next observation may show a lower
+    /// commit and applied index (volatile state), and its log is re-verified from scratch. Its
+    /// term must still not decrease (it is persistent).
+    public mutating func nodeRestarted(_ node: NodeID) {
+        nodes[node]?.restarted = true
+    }
+
+    /// Checks one round of observations (any subset of the nodes) taken at driver step `step`,
+    /// and returns the new violations, sorted by node then property. A violation that persists
+    /// is reported only the first time.
+    public mutating func observe(_ observations: [RaftNodeObservation], step: UInt64)
+        -> [SafetyViolation]
+    {
+        var violations: [SafetyViolation] = []
+        for observation in observations.sorted(by: { $0.node < $1.node }) {
+            observe(observation, step: step, into: &violations)
+        }
+        return violations
+    }
+
+    private mutating func report(
+        _ property: SafetyProperty, _ involved: [NodeID], _ message: String, step: UInt64,
+        into violations: inout [SafetyViolation]
+    ) {
+        let violation = SafetyViolation(
+            property: property, step: step, nodes: involved, message: message)
+        let signature = "\(property.rawValue)|\(violation.nodes)|\(message)"
+        if reported.insert(signature).inserted { violations.append(violation) }
+    }
+
+    private mutating func observe(
+        _ observation: RaftNodeObservation, step: UInt64, into violations: inout [SafetyViolation]
+    ) {
+        let node = observation.node
+        let memory = nodes[node]
+        let restarted = memory?.restarted ?? false
+
+        // Monotonicity.
+        if let memory, observation.term < memory.term {
+            report(
+                .termMonotonicity, [node],
+                "\(node) term went back from \(memory.term) to \(observation.term)",
+                step: step, into: &violations)
+        }
+        if let memory, !restarted, observation.commitIndex < memory.commitIndex {
+            report(
+                .commitMonotonicity, [node],
+                "\(node) commit index went back from \(memory.commitIndex) to "
+                    + "\(observation.commitIndex) without a restart",
+                step: step, into: &violations)
+        }
+        if observation.commitIndex > observation.lastIndex {
+            report(
+                .commitMonotonicity, [node],
+                "\(node) commit index \(observation.commitIndex) is beyond its last index "
+                    + "\(observation.lastIndex)",
+                step: step, into: &violations)
+        }
+        if let memory, !restarted, observation.appliedIndex < memory.appliedIndex {
+            report(
+                .appliedMonotonicity, [node],
+                "\(node) applied index went back from \(memory.appliedIndex) to "
+                    + "\(observation.appliedIndex) without a restart",
+                step: step, into: &violations)
+        }
+        if observation.appliedIndex > observation.commitIndex {
+            report(
+                .appliedMonotonicity, [node],
+                "\(node) applied index \(observation.appliedIndex) is beyond its commit index "
+                    + "\(observation.commitIndex)",
+                step: step, into: &violations)
+        }
+
+        // Election Safety (§5.2).
+        if observation.isLeader {
+            if let leader = leaderByTerm[observation.term], leader != node {
+                report(
+                    .electionSafety, [leader, node],
+                    "two leaders in \(observation.term): \(leader) and \(node)",
+                    step: step, into: &violations)
+            } else {
+                leaderByTerm[observation.term] = node
+            }
+        }
+
+        // Entries: Log Matching (§5.3), committed and applied entries (§5.4.3). Entries that
+        // are unchanged since this node's previous observation were verified then.
+        let previousCommit = restarted ? LogIndex.zero : (memory?.commitIndex ?? .zero)
+        let previousApplied = restarted ? LogIndex.zero : (memory?.appliedIndex ?? .zero)
+        var logChanged = memory == nil || restarted
+        for (offset, entry) in observation.entries.enumerated() {
+            let unchanged =
+                !restarted
+                && memory.map { remembered in
+                    guard entry.index >= remembered.firstIndex else { return false }
+                    let rememberedOffset = Int(
+                        entry.index.rawValue - remembered.firstIndex.rawValue)
+                    return rememberedOffset < remembered.entries.count
+                        && remembered.entries[rememberedOffset] == entry
+                        && (rememberedOffset > 0 || offset == 0)
+                } ?? false
+            if !unchanged {
+                logChanged = true
+                let previousTerm = offset > 0 ? observation.entries[offset - 1].term : nil
+                checkEntry(
+                    entry, previousTerm: previousTerm, node: node, step: step,
+                    into: &violations)
+            }
+            if !unchanged || entry.index > previousCommit, entry.index <= observation.commitIndex {
+                checkCommitted(
+                    entry, map: \.committed, observerTerm: observation.term, node: node,
+                    step: step, what: "committed", into: &violations)
+            }
+            if !unchanged || entry.index > previousApplied, entry.index <= observation.appliedIndex
+            {
+                checkCommitted(
+                    entry, map: \.applied, observerTerm: observation.term, node: node, step: step,
+                    what: "applied", into: &violations)
+            }
+        }
+        if let memory, !logChanged, memory.entries.count != observation.entries.count {
+            logChanged = true
+        }
+
+        // Leader Completeness (§5.4): every entry committed in this term or earlier is in the
+        // leader's log, unless compacted into its snapshot.
+        var leaderCheckedVersion = memory?.leaderCheckedVersion ?? -1
+        var leaderCheckedTerm = memory?.leaderCheckedTerm ?? .zero
+        if observation.isLeader,
+            logChanged || leaderCheckedVersion != committedVersion
+                || leaderCheckedTerm != observation.term
+        {
+            checkLeaderCompleteness(observation, step: step, into: &violations)
+            leaderCheckedVersion = committedVersion
+            leaderCheckedTerm = observation.term
+        }
+
+        nodes[node] = NodeMemory(
+            term: max(observation.term, memory?.term ?? .zero),
+            commitIndex: observation.commitIndex,
+            appliedIndex: observation.appliedIndex,
+            firstIndex: observation.firstIndex,
+            entries: observation.entries,
+            leaderCheckedVersion: leaderCheckedVersion,
+            leaderCheckedTerm: leaderCheckedTerm,
+            restarted: false)
+    }
+
+    /// Log Matching: one payload per (index, term), one predecessor term per (index, term).
+    private mutating func checkEntry(
+        _ entry: ObservedEntry, previousTerm: Term?, node: NodeID, step: UInt64,
+        into violations: inout [SafetyViolation]
+    ) {
+        let key = EntryKey(index: entry.index, term: entry.term)
+        guard var record = entriesSeen[key] else {
+            entriesSeen[key] = EntryRecord(
+                payloadDigest: entry.payloadDigest, previousTerm: previousTerm, node: node,
+                step: step)
+            return
+        }
+        if record.payloadDigest != entry.payloadDigest {
+            report(
+                .logMatching, [record.node, node],
+                "entries at \(entry.index) in \(entry.term) differ: \(node) holds digest "
+                    + "\(String(entry.payloadDigest, radix: 16)), \(record.node) held "
+                    + "\(String(record.payloadDigest, radix: 16)) at step \(record.step)",
+                step: step, into: &violations)
+        }
+        if let previousTerm, let recordedTerm = record.previousTerm, previousTerm != recordedTerm {
+            report(
+                .logMatching, [record.node, node],
+                "logs share \(entry.index)@\(entry.term) but differ before it: at "
+                    + "\(entry.index.previous) \(node) holds \(previousTerm), \(record.node) held "
+                    + "\(recordedTerm) at step \(record.step)",
+                step: step, into: &violations)
+        }
+        if record.previousTerm == nil, previousTerm != nil {
+            record.previousTerm = previousTerm
+            entriesSeen[key] = record
+        }
+    }
+
+    /// State Machine Safety: one entry per committed (or applied) index, forever.
+    private mutating func checkCommitted(
+        _ entry: ObservedEntry,
+        map: WritableKeyPath<RaftSafetyChecker, [LogIndex: CommittedRecord]>,
+        observerTerm: Term, node: NodeID, step: UInt64, what: String,
+        into violations: inout [SafetyViolation]
+    ) {
+        guard let record = self[keyPath: map][entry.index] else {
+            self[keyPath: map][entry.index] = CommittedRecord(
+                entry: entry, term: observerTerm, node: node, step: step)
+            if map == \RaftSafetyChecker.committed {
+                committedVersion += 1
+                committedIndexMax = max(committedIndexMax, entry.index)
+            }
+            return
+        }
+        if record.entry != entry {
+            report(
+                .stateMachineSafety, [record.node, node],
+                "\(what) entries at \(entry.index) differ: \(node) has \(entry), \(record.node) "
+                    + "had \(record.entry) at step \(record.step)",
+                step: step, into: &violations)
+        }
+    }
+
+    /// Leader Completeness for one leader's observation.
+    private mutating func checkLeaderCompleteness(
+        _ leader: RaftNodeObservation, step: UInt64, into violations: inout [SafetyViolation]
+    ) {
+        guard committedIndexMax >= leader.firstIndex else { return }
+        var index = leader.firstIndex
+        while index <= committedIndexMax {
+            defer { index = index.next }
+            guard let record = committed[index], record.term <= leader.term else { continue }
+            let held = leader.entry(at: index)
+            if held != record.entry {
+                let heldText = held.map { "holds \($0)" } ?? "holds nothing there"
+                report(
+                    .leaderCompleteness, [leader.node, record.node],
+                    "leader \(leader.node) of \(leader.term) lacks entry \(record.entry) committed "
+                        + "by \(record.term) (seen on \(record.node) at step \(record.step)); it "
+                        + heldText,
+                    step: step, into: &violations)
+            }
+        }
+    }
+}
