@@ -1,0 +1,43 @@
+extension OrderedIndex {
+    /// Walks the keys of one version of the tree in order. Holds its nodes, so it stays valid
+    /// (and sees no later writes) while the index it came from changes.
+    struct Iterator: IteratorProtocol, Sendable {
+        private var stack: [(node: OrderedIndexNode, position: Int)] = []
+
+        /// Starts at the first key above `cursor`, or at the first key when `cursor` is nil.
+        init(root: OrderedIndexNode, after cursor: [UInt8]?) {
+            var node = root
+            while !node.isLeaf {
+                let child = cursor.map { OrderedIndex.upperBound(node.keys, $0) } ?? 0
+                stack.append((node, child + 1))
+                node = node.children[child]
+            }
+            stack.append((node, cursor.map { OrderedIndex.upperBound(node.keys, $0) } ?? 0))
+        }
+
+        mutating func next() -> (key: [UInt8], entry: IndexEntry)? {
+            while let top = stack.last {
+                let node = top.node
+                let position = top.position
+                if node.isLeaf {
+                    if position < node.keys.count {
+                        stack[stack.count - 1].position += 1
+                        return (node.keys[position], node.entries[position])
+                    }
+                    stack.removeLast()
+                } else if position < node.children.count {
+                    stack[stack.count - 1].position += 1
+                    stack.append((node.children[position], 0))
+                } else {
+                    stack.removeLast()
+                }
+            }
+            return nil
+        }
+    }
+
+    /// An iterator over the keys above `cursor` (all keys when nil), in order.
+    func makeIterator(after cursor: [UInt8]? = nil) -> Iterator {
+        Iterator(root: root, after: cursor)
+    }
+}

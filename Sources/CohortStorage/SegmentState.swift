@@ -1,0 +1,24 @@
+/// The engine's bookkeeping for one segment in use.
+struct SegmentState: Sendable {
+    let file: SegmentFile
+    /// Bytes written (the append position for the active segment).
+    var bytes: Int
+    /// Bytes of records the index points to.
+    var liveBytes = 0
+    /// Lowest and highest sequence of any record in the segment; nil while it is empty.
+    var sequenceMin: UInt64?
+    var sequenceMax: UInt64?
+    /// No more appends: sealed segments may be compacted.
+    var isSealed: Bool
+
+    /// Widens the sequence range to include `sequence`.
+    mutating func include(sequence: UInt64) {
+        sequenceMin = min(sequenceMin ?? sequence, sequence)
+        sequenceMax = max(sequenceMax ?? sequence, sequence)
+    }
+
+    /// Fraction of the segment that no index entry points to.
+    var garbageRatio: Double {
+        bytes == 0 ? 0 : Double(bytes - liveBytes) / Double(bytes)
+    }
+}

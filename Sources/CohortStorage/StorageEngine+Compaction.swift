@@ -1,0 +1,248 @@
+import Foundation
+import Glibc
+
+extension StorageEngine {
+    /// Bytes of compaction output buffered before each write.
+    static let compactionWriteBufferBytesMax = 1 << 20
+
+    /// True when some sealed segment has enough dead bytes to be worth rewriting.
+    func hasCompactionCandidate() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return segments.values.contains { isCandidateLocked($0) }
+    }
+
+    func isCandidateLocked(_ state: SegmentState) -> Bool {
+        state.isSealed && state.bytes > 0
+            && state.garbageRatio >= options.compactionGarbageRatioMin
+    }
+
+    /// Rewrites the live records of sealed segments with at least
+    /// `compactionGarbageRatioMin` dead bytes into one new segment (with its hint), moves index
+    /// entries that still point at the copied records, and unlinks the old segments (readers and
+    /// snapshots holding them keep their descriptors until they finish). Reads and writes
+    /// continue meanwhile: copying runs outside the lock against an index snapshot.
+    ///
+    /// Resurrection (Bitcask): a deletion marker, or an expired version that acts as one, is
+    /// dropped only when no segment outside this run holds a sequence below it (so no older
+    /// version of the key can remain anywhere) or when a newer version of the key is live;
+    /// otherwise it is kept as a deletion marker. `nowMillis` defaults to the system clock.
+    public func compact(nowMillis: UInt64? = nil) throws -> CompactionReport {
+        compactionLock.lock()
+        defer { compactionLock.unlock() }
+        let now = nowMillis ?? Self.wallClockMillis()
+        var report = CompactionReport()
+
+        condition.lock()
+        do {
+            try checkWritableLocked()
+        } catch {
+            condition.unlock()
+            throw error
+        }
+        var chosen: [SegmentState] = []
+        var liveTotal = 0
+        for state in segments.values.sorted(by: { $0.file.id < $1.file.id })
+        where isCandidateLocked(state) {
+            if !chosen.isEmpty && liveTotal + state.liveBytes > options.segmentBytesMax { break }
+            chosen.append(state)
+            liveTotal += state.liveBytes
+        }
+        guard !chosen.isEmpty else {
+            condition.unlock()
+            return report
+        }
+        let indexSnapshot = index
+        let outputID = nextSegmentID
+        nextSegmentID += 1
+        var allSequenceMins: [UInt32: UInt64] = [:]
+        for (id, state) in segments {
+            if let sequenceMin = state.sequenceMin { allSequenceMins[id] = sequenceMin }
+        }
+        condition.unlock()
+
+        // Scan the candidates; a segment with corruption is left alone for inspection.
+        var scans: [(state: SegmentState, records: [HintEntry])] = []
+        for state in chosen {
+            let scan = try state.file.withMappedBytes(length: state.bytes) { bytes in
+                SegmentScanner.scan(
+                    bytes, keyBytesMax: options.keyBytesMax, valueBytesMax: options.valueBytesMax)
+            }
+            if scan.corruptions.isEmpty && scan.tail == nil {
+                scans.append((state, scan.records))
+            } else {
+                report.segmentsSkipped.append(state.file.name)
+            }
+        }
+        let compactedIDs = Set(scans.map { $0.state.file.id })
+        let outsideSequenceMin =
+            allSequenceMins.filter { !compactedIDs.contains($0.key) }.values.min() ?? .max
+
+        let output = try SegmentFile.open(
+            directory: directory, id: outputID, kind: .compacted, create: true)
+        let temporaryPath = output.path + ".tmp"
+        // Written under a temporary name: recovery deletes it if we crash before the rename.
+        guard rename(output.path, temporaryPath) == 0 else {
+            unlink(output.path)
+            throw StorageError.io(errno: errno, operation: "rename \(output.name)")
+        }
+        var buffer: [UInt8] = []
+        var written = 0
+        var hintEntries: [HintEntry] = []
+        var moves: [(key: [UInt8], from: IndexEntry, to: IndexEntry)] = []
+        do throws(StorageError) {
+            for (state, records) in scans {
+                report.bytesBefore += state.bytes
+                try state.file.withMappedBytes(length: state.bytes) {
+                    (bytes) throws(StorageError) in
+                    for record in records {
+                        guard
+                            let metadata = survivingMetadata(
+                                record, segmentID: state.file.id, index: indexSnapshot,
+                                outsideSequenceMin: outsideSequenceMin, nowMillis: now)
+                        else { continue }
+                        let start = Int(record.offset)
+                        let recordBytes = UnsafeRawBufferPointer(
+                            rebasing: bytes[start..<(start + Int(record.recordLength))])
+                        let decoded: DecodedRecord
+                        do throws(RecordDecodeError) {
+                            decoded = try RecordCodec.decode(
+                                recordBytes, keyBytesMax: options.keyBytesMax,
+                                valueBytesMax: options.valueBytesMax)
+                        } catch {
+                            throw .corrupt(
+                                file: state.file.name, offset: start, reason: error.description)
+                        }
+                        let offset = written + buffer.count
+                        let value =
+                            metadata.isTombstone || record.isClear
+                            ? UnsafeRawBufferPointer(start: nil, count: 0)
+                            : UnsafeRawBufferPointer(rebasing: recordBytes[decoded.valueRange])
+                        // Regrouped as single records: the transaction was whole when copied.
+                        RecordCodec.encode(
+                            key: record.key, value: value, metadata: metadata,
+                            isClear: record.isClear, groupRecords: 1, into: &buffer)
+                        let length = written + buffer.count - offset
+                        let entry = HintEntry(
+                            key: record.key, metadata: metadata, isClear: record.isClear,
+                            offset: UInt64(offset), recordLength: UInt32(length))
+                        hintEntries.append(entry)
+                        if metadata.isTombstone || record.isClear {
+                            report.tombstonesKept += 1
+                        } else {
+                            report.recordsCopied += 1
+                            moves.append(
+                                (
+                                    record.key,
+                                    IndexEntry(
+                                        segmentID: state.file.id, offset: record.offset,
+                                        recordLength: record.recordLength,
+                                        metadata: record.metadata),
+                                    IndexEntry(
+                                        segmentID: outputID, offset: UInt64(offset),
+                                        recordLength: UInt32(length), metadata: metadata)
+                                ))
+                        }
+                        if buffer.count >= Self.compactionWriteBufferBytesMax {
+                            try output.write(buffer, at: written)
+                            written += buffer.count
+                            buffer.removeAll(keepingCapacity: true)
+                        }
+                    }
+                }
+                if isClosedSnapshot() { throw .closed }
+            }
+            try output.write(buffer, at: written)
+            written += buffer.count
+            try output.sync()
+        } catch {
+            unlink(temporaryPath)
+            throw error
+        }
+        report.bytesAfter = written
+
+        var outputState = SegmentState(file: output, bytes: written, isSealed: true)
+        for entry in hintEntries { outputState.include(sequence: entry.metadata.sequence) }
+        if written > 0 {
+            writeHint(file: output, entries: hintEntries)
+            guard rename(temporaryPath, output.path) == 0 else {
+                let error = StorageError.io(errno: errno, operation: "rename \(output.name)")
+                unlink(temporaryPath)
+                unlink(output.hintPath)
+                throw error
+            }
+            syncDirectory()
+            report.segmentWritten = output.name
+        } else {
+            unlink(temporaryPath)
+        }
+
+        condition.lock()
+        if isClosed {
+            condition.unlock()
+            // The new segment duplicates live records; recovery resolves duplicates by sequence.
+            throw StorageError.closed
+        }
+        if written > 0 { segments[outputID] = outputState }
+        for move in moves {
+            guard let current = index.get(move.key), current.segmentID == move.from.segmentID,
+                current.offset == move.from.offset
+            else { continue }
+            index.insert(move.key, move.to)
+            forgetLocked(current)
+            segments[outputID]?.liveBytes += Int(move.to.recordLength)
+            report.entriesMoved += 1
+        }
+        for (state, _) in scans {
+            precondition(
+                segments[state.file.id]?.liveBytes == 0,
+                "compacted \(state.file.name) still has \(segments[state.file.id]?.liveBytes ?? -1) live bytes"
+            )
+            segments[state.file.id] = nil
+        }
+        counters.compactions += 1
+        counters.bytesReclaimed += report.bytesReclaimed
+        condition.unlock()
+
+        // Oldest first, so that a crash midway never leaves an older version without the newer
+        // segment that deleted it.
+        for (state, _) in scans.sorted(by: {
+            ($0.state.sequenceMin ?? 0) < ($1.state.sequenceMin ?? 0)
+        }) {
+            unlink(state.file.path)
+            unlink(state.file.hintPath)
+            report.segmentsCompacted.append(state.file.name)
+        }
+        syncDirectory()
+        return report
+    }
+
+    private func isClosedSnapshot() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return isClosed
+    }
+
+    /// The metadata a record keeps in the compacted segment, or nil to drop it.
+    private func survivingMetadata(
+        _ record: HintEntry, segmentID: UInt32, index: OrderedIndex, outsideSequenceMin: UInt64,
+        nowMillis: UInt64
+    ) -> VersionMetadata? {
+        let sequence = record.metadata.sequence
+        // Could an older version of the key survive elsewhere? Only in a segment outside this
+        // run that holds a lower sequence.
+        let olderMayExist = outsideSequenceMin < sequence
+        if record.isClear { return olderMayExist ? record.metadata : nil }
+        let current = index.get(record.key)
+        let isLive = current?.segmentID == segmentID && current?.offset == record.offset
+        let actsAsDeletion =
+            record.metadata.isTombstone || record.metadata.isExpired(nowMillis: nowMillis)
+        if !actsAsDeletion { return isLive ? record.metadata : nil }
+        if let current, current.metadata.sequence > sequence { return nil }
+        guard olderMayExist else { return nil }
+        var marker = record.metadata
+        marker.isTombstone = true
+        marker.expiresAtMillis = 0
+        return marker
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import Glibc
+
+extension StorageEngine {
+    /// Runs `completion` once `commit` is durable under the fsync policy: after the fsync that
+    /// covers it for `.batch`; at once for `.everysec` and `.none`. It runs on the durability
+    /// thread, or on the calling thread when the answer is already known (durable, failed or
+    /// closed). After an fsync failure it receives the error.
+    public func whenDurable(
+        _ commit: Commit, _ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
+    ) {
+        guard options.fsync == .batch else {
+            completion(.success(()))
+            return
+        }
+        condition.lock()
+        precondition(
+            commit.sequence <= lastSequence,
+            "commit \(commit.sequence) was never made (last \(lastSequence))")
+        if commit.sequence <= durableSequence {
+            condition.unlock()
+            completion(.success(()))
+            return
+        }
+        if let failure {
+            condition.unlock()
+            completion(.failure(failure))
+            return
+        }
+        if isClosed {
+            condition.unlock()
+            completion(.failure(.closed))
+            return
+        }
+        while durabilityWaiters.count >= Self.durabilityWaitersMax && !isStopping {
+            condition.wait()
+        }
+        durabilityWaiters.append((commit.sequence, completion))
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Starts the thread the fsync policy needs: the group-commit thread for `.batch`, the
+    /// once-a-second thread for `.everysec`.
+    func startPolicyThread() {
+        switch options.fsync {
+        case .batch:
+            startThread(name: "cohort-storage-fsync") { [self] in runGroupCommitLoop() }
+        case .everysec:
+            startThread(name: "cohort-storage-everysec") { [self] in runEverySecondLoop() }
+        case .none:
+            break
+        }
+    }
+
+    /// Starts the background thread: active expiry sweep, compaction trigger, pending hint
+    /// files. Idempotent.
+    public func startBackgroundWork() {
+        condition.lock()
+        guard !backgroundStarted && !isClosed else {
+            condition.unlock()
+            return
+        }
+        backgroundStarted = true
+        condition.unlock()
+        startThread(name: "cohort-storage-background") { [self] in runBackgroundLoop() }
+    }
+
+    func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+        condition.lock()
+        runningThreads += 1
+        condition.unlock()
+        let thread = Thread { [self] in
+            body()
+            condition.lock()
+            runningThreads -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Group commit: wait for written but unsynced commits, fsync once, complete every waiter
+    /// the fsync covers. Commits arriving during an fsync go into the next one.
+    func runGroupCommitLoop() {
+        condition.lock()
+        while true {
+            while !isStopping
+                && (failure != nil ? durabilityWaiters.isEmpty : lastSequence <= durableSequence)
+            {
+                condition.wait()
+            }
+            if isStopping { break }
+            if let failure {
+                let waiters = durabilityWaiters
+                durabilityWaiters.removeAll()
+                condition.unlock()
+                for waiter in waiters { waiter.completion(.failure(failure)) }
+                condition.lock()
+                continue
+            }
+            let ready = syncActiveLocked()
+            condition.unlock()
+            for (waiter, result) in ready { waiter.completion(result) }
+            condition.lock()
+        }
+        condition.unlock()
+    }
+
+    /// `.everysec`: fsync once a second when something was written.
+    func runEverySecondLoop() {
+        condition.lock()
+        while !isStopping {
+            let deadline = Date(timeIntervalSinceNow: 1)
+            while !isStopping && Date() < deadline { _ = condition.wait(until: deadline) }
+            if isStopping { break }
+            if failure == nil && lastSequence > durableSequence {
+                _ = syncActiveLocked()
+            }
+        }
+        condition.unlock()
+    }
+
+    /// Fsyncs the active segment with the lock released, then records the outcome and returns
+    /// the waiters it settles. Called and returns with `condition` held.
+    func syncActiveLocked() -> [(DurabilityWaiter, Result<Void, StorageError>)] {
+        let target = lastSequence
+        guard let file = segments[activeID]?.file else { return [] }
+        condition.unlock()
+        let started = monotonicMicros()
+        var syncError: StorageError?
+        do throws(StorageError) {
+            try file.sync()
+        } catch {
+            syncError = error
+        }
+        let latency = monotonicMicros() - started
+        condition.lock()
+        counters.fsyncCount += 1
+        counters.lastFsyncLatencyMicros = latency
+        counters.fsyncLatencyMicrosMax = max(counters.fsyncLatencyMicrosMax, latency)
+        var ready: [(DurabilityWaiter, Result<Void, StorageError>)] = []
+        if let syncError {
+            // fsyncgate: the kernel may have dropped the dirty pages; never retry and report
+            // success. Refuse writes until a restart recovers from what is on disk.
+            let failed = StorageError.failed("fdatasync failed: \(syncError)")
+            failure = failed
+            ready = durabilityWaiters.map { ($0, .failure(failed)) }
+            durabilityWaiters.removeAll()
+        } else {
+            durableSequence = max(durableSequence, target)
+            precondition(
+                durableSequence <= lastSequence,
+                "durable \(durableSequence) above last \(lastSequence)")
+            ready = durabilityWaiters.filter { $0.sequence <= target }.map { ($0, .success(())) }
+            durabilityWaiters.removeAll { $0.sequence <= target }
+        }
+        condition.broadcast()
+        return ready
+    }
+
+    /// Background period: sweep expired keys, compact when a segment qualifies, write hints.
+    func runBackgroundLoop() {
+        condition.lock()
+        while !isStopping {
+            let deadline = Date(
+                timeIntervalSinceNow: Double(options.backgroundIntervalMillis) / 1000)
+            while !isStopping && Date() < deadline { _ = condition.wait(until: deadline) }
+            if isStopping { break }
+            condition.unlock()
+            let now = Self.wallClockMillis()
+            sweepExpired(nowMillis: now, keysMax: options.expirySweepKeysMax)
+            writePendingHints()
+            if options.compactsAutomatically && hasCompactionCandidate() {
+                _ = try? compact(nowMillis: now)
+            }
+            condition.lock()
+        }
+        condition.unlock()
+    }
+
+    /// Removes expired keys from the index, examining at most `keysMax` entries from where the
+    /// previous call stopped. Writes nothing: the expired record itself acts as the deletion at
+    /// recovery. Returns how many keys were removed.
+    @discardableResult
+    public func sweepExpired(nowMillis: UInt64, keysMax: Int) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isClosed else { return 0 }
+        var expired: [[UInt8]] = []
+        var reachedEnd = false
+        do {
+            var iterator = index.makeIterator(after: sweepCursor)
+            var examined = 0
+            var last: [UInt8]?
+            while examined < max(keysMax, 1) {
+                guard let (key, entry) = iterator.next() else {
+                    reachedEnd = true
+                    break
+                }
+                examined += 1
+                last = key
+                if entry.metadata.isExpired(nowMillis: nowMillis) { expired.append(key) }
+            }
+            sweepCursor = reachedEnd ? nil : last
+        }
+        for key in expired {
+            if let removed = index.remove(key) { forgetLocked(removed) }
+        }
+        counters.expiredKeysSwept += expired.count
+        return expired.count
+    }
+
+    /// Milliseconds since the Unix epoch from the system clock.
+    static func wallClockMillis() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return UInt64(time.tv_sec) * 1000 + UInt64(time.tv_nsec) / 1_000_000
+    }
+
+    /// Microseconds of a monotonic clock, for latencies.
+    func monotonicMicros() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec) / 1000
+    }
+}

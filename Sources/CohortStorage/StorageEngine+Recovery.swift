@@ -1,0 +1,206 @@
+import CohortCore
+import Foundation
+import Glibc
+
+extension StorageEngine {
+    /// Rebuilds the index from the segments in the directory. Versions are resolved by sequence,
+    /// not by file order, so compacted segments (which hold old records under new ids) and
+    /// duplicates left by an interrupted compaction need no ordering rules.
+    func recover(nowMillis: UInt64) throws(StorageError) {
+        var report = RecoveryReport()
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw .io(errno: errno, operation: "list \(directory)")
+        }
+        var found: [(id: UInt32, kind: SegmentFile.Kind)] = []
+        var hints = Set<String>()
+        for name in names {
+            // Leftovers of an interrupted compaction or hint write: never renamed into place.
+            if name.hasSuffix(".tmp") {
+                unlink(directory + "/" + name)
+                continue
+            }
+            guard let parsed = SegmentFile.parse(fileName: name) else { continue }
+            if parsed.suffix == "log" {
+                found.append((parsed.id, parsed.kind))
+            } else if parsed.suffix == "hint" {
+                hints.insert(name)
+            }
+        }
+        found.sort { $0.id < $1.id }
+        let lastAppended = found.last { $0.kind == .appended }?.id
+        var clearSequence: UInt64 = 0
+        var timestampMax = HLCTimestamp.zero
+        var active: UInt32?
+        for (id, kind) in found {
+            let file = try SegmentFile.open(directory: directory, id: id, kind: kind, create: false)
+            var size = try file.size()
+            let hintName = SegmentFile.fileName(id: id, kind: kind, suffix: "hint")
+            var entries: [HintEntry]?
+            if hints.contains(hintName) {
+                entries = loadHint(file: file, fileSize: size)
+                if entries == nil {
+                    report.hintFilesRejected.append(hintName)
+                } else {
+                    report.hintFilesUsed += 1
+                }
+            }
+            let isActive = entries == nil && id == lastAppended
+            if entries == nil {
+                let scan = try file.withMappedBytes(length: size) { bytes in
+                    SegmentScanner.scan(
+                        bytes, keyBytesMax: options.keyBytesMax,
+                        valueBytesMax: options.valueBytesMax)
+                }
+                report.segmentsScanned += 1
+                report.corruptions += scan.corruptions.map {
+                    StorageCorruption(file: file.name, offset: $0.offset, reason: $0.reason)
+                }
+                if let tail = scan.tail {
+                    if isActive {
+                        try file.truncate(to: scan.validEnd)
+                        try file.sync()
+                        report.tornTail = TornTail(
+                            file: file.name, offset: scan.validEnd,
+                            bytesDropped: size - scan.validEnd, reason: tail.reason)
+                        size = scan.validEnd
+                    } else {
+                        report.corruptions.append(
+                            StorageCorruption(
+                                file: file.name, offset: tail.offset,
+                                reason: "damaged end of a sealed segment: \(tail.reason)"))
+                    }
+                }
+                if !isActive {
+                    // A sealed segment without a usable hint: write one for the next restart.
+                    writeHint(file: file, entries: scan.records)
+                }
+                entries = scan.records
+            }
+            var state = SegmentState(file: file, bytes: size, isSealed: !isActive)
+            for entry in entries ?? [] {
+                report.recordsLoaded += 1
+                let sequence = entry.metadata.sequence
+                state.include(sequence: sequence)
+                lastSequence = max(lastSequence, sequence)
+                timestampMax = max(timestampMax, entry.metadata.timestamp)
+                if entry.isClear {
+                    clearSequence = max(clearSequence, sequence)
+                    continue
+                }
+                let indexEntry = IndexEntry(
+                    segmentID: id, offset: entry.offset, recordLength: entry.recordLength,
+                    metadata: entry.metadata)
+                index.insert(entry.key, indexEntry) { $0.metadata.sequence < sequence }
+            }
+            segments[id] = state
+            if isActive { active = id }
+        }
+        nextSegmentID = (found.map(\.id).max() ?? 0) + 1
+        // Deletion markers, expired versions and versions older than a clear shadowed older
+        // versions while loading; now they leave the index.
+        var doomed: [[UInt8]] = []
+        do {
+            var iterator = index.makeIterator()
+            while let (key, entry) = iterator.next() {
+                if entry.metadata.isTombstone || entry.metadata.isExpired(nowMillis: nowMillis)
+                    || entry.metadata.sequence < clearSequence
+                {
+                    doomed.append(key)
+                } else {
+                    segments[entry.segmentID]?.liveBytes += Int(entry.recordLength)
+                }
+            }
+        }
+        for key in doomed { index.remove(key) }
+        if let active {
+            activeID = active
+            // What was read back may still sit only in the page cache (policy `none`).
+            try segments[active]?.file.sync()
+        } else {
+            let file = try SegmentFile.open(
+                directory: directory, id: nextSegmentID, kind: .appended, create: true)
+            syncDirectory()
+            activeID = nextSegmentID
+            segments[activeID] = SegmentState(file: file, bytes: 0, isSealed: false)
+            nextSegmentID += 1
+        }
+        _ = clock.observe(timestampMax, physicalMillis: nowMillis)
+        durableSequence = lastSequence
+        report.keysLoaded = index.count
+        report.lastSequence = lastSequence
+        recovery = report
+    }
+
+    /// The entries of a segment's hint file, or nil when it is missing, corrupt or inconsistent
+    /// with the segment (the caller then scans the segment).
+    func loadHint(file: SegmentFile, fileSize: Int) -> [HintEntry]? {
+        guard let data = FileManager.default.contents(atPath: file.hintPath) else { return nil }
+        let result = data.withUnsafeBytes { raw in
+            Result { () throws(HintDecodeError) in
+                try HintCodec.decode(raw, keyBytesMax: options.keyBytesMax)
+            }
+        }
+        guard case .success(let decoded) = result else { return nil }
+        guard decoded.segmentID == file.id else { return nil }
+        for entry in decoded.entries {
+            let end = entry.offset.addingReportingOverflow(UInt64(entry.recordLength))
+            guard !end.overflow, end.partialValue <= UInt64(fileSize),
+                Int(entry.recordLength) >= RecordCodec.headerBytes + entry.key.count,
+                !entry.isClear || entry.key.isEmpty
+            else { return nil }
+        }
+        return decoded.entries
+    }
+
+    /// Writes the hint file of a sealed segment: to a temporary name, fsynced, then renamed.
+    /// Failure only costs a scan at the next restart, so it is not reported.
+    func writeHint(file: SegmentFile, entries: [HintEntry]) {
+        let bytes = HintCodec.encode(segmentID: file.id, entries: entries)
+        let temporary = file.hintPath + ".tmp"
+        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return }
+        let written = bytes.withUnsafeBytes { raw -> Bool in
+            var done = 0
+            while done < raw.count {
+                let result = Glibc.write(descriptor, raw.baseAddress! + done, raw.count - done)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                done += result
+            }
+            return true
+        }
+        let synced = written && fdatasync(descriptor) == 0
+        Glibc.close(descriptor)
+        guard synced, rename(temporary, file.hintPath) == 0 else {
+            unlink(temporary)
+            return
+        }
+        syncDirectory()
+    }
+
+    /// Writes the hint files of segments sealed since the last call, scanning each (outside the
+    /// lock; sealed segments no longer change).
+    func writePendingHints() {
+        condition.lock()
+        let pending = pendingHintSegments.compactMap { segments[$0] }
+        pendingHintSegments.removeAll()
+        condition.unlock()
+        for state in pending {
+            guard
+                let scan = try? state.file.withMappedBytes(
+                    length: state.bytes,
+                    { bytes in
+                        SegmentScanner.scan(
+                            bytes, keyBytesMax: options.keyBytesMax,
+                            valueBytesMax: options.valueBytesMax)
+                    })
+            else { continue }
+            writeHint(file: state.file, entries: scan.records)
+        }
+    }
+}

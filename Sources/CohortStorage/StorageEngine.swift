@@ -1,0 +1,377 @@
+import CohortCore
+import Foundation
+import Glibc
+
+/// The durable log-structured storage engine (DESIGN.md §5): append-only segment files of
+/// checksummed records, an in-memory copy-on-write ordered index from key to the newest
+/// version's location, group commit, hint files for fast restarts, snapshots and compaction.
+///
+/// Internally synchronized: one lock (`condition`) guards the index, the segment table and the
+/// append position; fsyncs, value reads and compaction copying run outside it.
+/// Do not call the engine's own methods from inside a `transaction` body (the lock is held).
+public final class StorageEngine: @unchecked Sendable {
+    /// A callback waiting for durability.
+    typealias DurabilityWaiter = (
+        sequence: UInt64, completion: @Sendable (Result<Void, StorageError>) -> Void
+    )
+
+    /// Waiters for durability held at once; `whenDurable` blocks beyond this (back pressure).
+    static let durabilityWaitersMax = 1 << 20
+
+    let directory: String
+    let options: StorageOptions
+    /// Guards every mutable property below; the engine's threads wait on it.
+    let condition = NSCondition()
+    /// Serializes compaction runs.
+    let compactionLock = NSLock()
+
+    var index = OrderedIndex()
+    var segments: [UInt32: SegmentState] = [:]
+    /// The segment receiving appends.
+    var activeID: UInt32 = 0
+    var nextSegmentID: UInt32 = 1
+    /// Highest committed sequence. Invariant: strictly increases with every commit.
+    var lastSequence: UInt64 = 0
+    /// Highest sequence covered by an fsync. Invariant: durableSequence <= lastSequence.
+    var durableSequence: UInt64 = 0
+    var clock = HybridLogicalClock()
+    var durabilityWaiters: [DurabilityWaiter] = []
+    /// Set after an fsync or rollback failure; every later write is refused with it.
+    var failure: StorageError?
+    var isClosed = false
+    var isStopping = false
+    var runningThreads = 0
+    var backgroundStarted = false
+    /// Sealed segments whose hint file is still to be written (outside the lock).
+    var pendingHintSegments: [UInt32] = []
+    /// Where the next active expiry sweep step starts.
+    var sweepCursor: [UInt8]?
+    /// Counters reported by `statistics` (the gauges are filled in on demand).
+    var counters = StorageStatistics()
+
+    /// What recovery found when the engine was opened. Set once before `open` returns.
+    public internal(set) var recovery = RecoveryReport()
+
+    init(directory: String, options: StorageOptions) {
+        precondition(options.segmentBytesMax > 0, "segmentBytesMax \(options.segmentBytesMax)")
+        precondition(
+            options.keyBytesMax > 0 && options.keyBytesMax <= Int(UInt32.max),
+            "keyBytesMax \(options.keyBytesMax) outside 1...UInt32.max")
+        precondition(
+            options.valueBytesMax >= 0 && options.valueBytesMax <= Int(UInt32.max),
+            "valueBytesMax \(options.valueBytesMax) outside 0...UInt32.max")
+        self.directory = directory
+        self.options = options
+    }
+
+    deinit {
+        try? close()
+    }
+
+    /// Opens the engine in `directory` (created when missing), recovering its contents: hint
+    /// files for sealed segments, a full scan of the last segment, a torn tail cut, corruption
+    /// reported. `nowMillis` decides which recovered versions have expired. Starts the
+    /// durability thread of the fsync policy.
+    public static func open(
+        directory: String, options: StorageOptions, nowMillis: UInt64
+    ) throws -> StorageEngine {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError.io(errno: errno, operation: "create directory \(directory)")
+        }
+        let engine = StorageEngine(directory: directory, options: options)
+        try engine.recover(nowMillis: nowMillis)
+        engine.startPolicyThread()
+        return engine
+    }
+
+    /// Runs `body` atomically with respect to every other transaction; its reads see all
+    /// earlier commits (durable or not). When `body` returns, its writes are appended as one
+    /// group that recovery applies all-or-nothing, then applied to the index. When `body`
+    /// throws, nothing is written. Returns the body's result and the commit (nil when nothing
+    /// was written).
+    public func transaction<R>(
+        nowMillis: UInt64, _ body: (inout StorageTransaction) throws -> R
+    ) throws -> (result: R, commit: Commit?) {
+        condition.lock()
+        let outcome: (result: R, commit: Commit?)
+        do {
+            try checkWritableLocked()
+            var transaction = StorageTransaction(engine: self, nowMillis: nowMillis)
+            let result = try body(&transaction)
+            outcome = (result, try commitLocked(transaction, nowMillis: nowMillis))
+        } catch {
+            condition.unlock()
+            throw error
+        }
+        condition.unlock()
+        writePendingHints()
+        return outcome
+    }
+
+    /// The live value of `key`, read from disk and checksum-verified; nil when absent, deleted
+    /// or expired at `nowMillis`.
+    public func get(_ key: [UInt8], nowMillis: UInt64) throws -> StoredValue? {
+        condition.lock()
+        guard !isClosed else {
+            condition.unlock()
+            throw StorageError.closed
+        }
+        guard let entry = index.get(key), !entry.metadata.isExpired(nowMillis: nowMillis) else {
+            condition.unlock()
+            return nil
+        }
+        let file = fileLocked(for: entry)
+        condition.unlock()
+        return try Self.readValue(key: key, entry: entry, file: file, options: options)
+    }
+
+    /// Up to `count` index entries after `cursor` (from the start when nil), in key order,
+    /// returning the live, unexpired ones that `matching` accepts. `count` bounds the work, as in
+    /// Redis SCAN: a page may hold fewer keys. `next` is the cursor for the following page, nil
+    /// when the scan reached the end. Iterates a snapshot, so writes do not wait for it.
+    public func scan(
+        after cursor: [UInt8]?, count: Int, nowMillis: UInt64,
+        matching: (([UInt8]) -> Bool)? = nil
+    ) -> (keys: [[UInt8]], next: [UInt8]?) {
+        condition.lock()
+        let tree = index
+        condition.unlock()
+        let examinedMax = max(count, 1)
+        var iterator = tree.makeIterator(after: cursor)
+        var keys: [[UInt8]] = []
+        var examined = 0
+        var last: [UInt8]?
+        while examined < examinedMax, let (key, entry) = iterator.next() {
+            examined += 1
+            last = key
+            if entry.metadata.isTombstone || entry.metadata.isExpired(nowMillis: nowMillis) {
+                continue
+            }
+            if let matching, !matching(key) { continue }
+            keys.append(key)
+        }
+        let more = examined == examinedMax && iterator.next() != nil
+        return (keys, more ? last : nil)
+    }
+
+    /// Keys in the index. Approximate: keys that expired but were not yet swept are counted.
+    public var keyCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return index.count
+    }
+
+    /// Deletes every key, durably: appends one "clear" record that recovery applies to every
+    /// older version, and empties the index.
+    public func flushAll() throws -> Commit {
+        condition.lock()
+        let commit: Commit
+        do {
+            try checkWritableLocked()
+            let sequence = lastSequence + 1
+            let metadata = VersionMetadata(
+                sequence: sequence, timestamp: clock.now(physicalMillis: clock.last.physicalMillis),
+                origin: options.origin, isTombstone: false, type: .string, expiresAtMillis: 0)
+            var buffer: [UInt8] = []
+            RecordCodec.encode(
+                key: [], value: [], metadata: metadata, isClear: true, groupRecords: 1,
+                into: &buffer)
+            _ = try appendLocked(buffer, sequence: sequence)
+            index = OrderedIndex()
+            for id in segments.keys { segments[id]?.liveBytes = 0 }
+            finishCommitLocked(sequence: sequence, records: 1)
+            commit = Commit(sequence: sequence)
+        } catch {
+            condition.unlock()
+            throw error
+        }
+        condition.unlock()
+        writePendingHints()
+        return commit
+    }
+
+    /// A point-in-time view: iterate it in key order while writes continue. Values are read
+    /// lazily; the segment files it needs stay open (and so keep their data) while it lives,
+    /// even if compaction unlinks them. Expiry is judged at `nowMillis`.
+    public func snapshot(nowMillis: UInt64) -> StorageSnapshot {
+        condition.lock()
+        defer { condition.unlock() }
+        return StorageSnapshot(
+            index: index, files: segments.mapValues(\.file), nowMillis: nowMillis,
+            sequence: lastSequence, options: options)
+    }
+
+    /// Current counters and gauges.
+    public var statistics: StorageStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        var result = counters
+        result.diskBytes = segments.values.reduce(0) { $0 + $1.bytes }
+        result.liveBytes = segments.values.reduce(0) { $0 + $1.liveBytes }
+        result.segmentCount = segments.count
+        result.keyCount = index.count
+        result.lastSequence = lastSequence
+        result.durableSequence = durableSequence
+        return result
+    }
+
+    /// Stops the engine's threads, fsyncs the active segment, completes waiting durability
+    /// callbacks and closes the files (snapshots keep theirs). Idempotent. Do not call it from a
+    /// durability callback.
+    public func close() throws {
+        condition.lock()
+        guard !isClosed else {
+            condition.unlock()
+            return
+        }
+        isClosed = true
+        isStopping = true
+        condition.broadcast()
+        while runningThreads > 0 { condition.wait() }
+        let active = segments[activeID]?.file
+        condition.unlock()
+        var syncError: StorageError?
+        do throws(StorageError) {
+            try active?.sync()
+        } catch {
+            syncError = error
+        }
+        condition.lock()
+        if syncError == nil { durableSequence = lastSequence }
+        let waiters = durabilityWaiters
+        durabilityWaiters.removeAll()
+        let covered = durableSequence
+        let closeFailure = failure
+        segments.removeAll()
+        index = OrderedIndex()
+        condition.broadcast()
+        condition.unlock()
+        for waiter in waiters {
+            if waiter.sequence <= covered {
+                waiter.completion(.success(()))
+            } else {
+                waiter.completion(.failure(closeFailure ?? syncError ?? .closed))
+            }
+        }
+        if let syncError { throw syncError }
+    }
+
+    // MARK: - Internals (callers hold `condition`)
+
+    func checkWritableLocked() throws(StorageError) {
+        if isClosed { throw .closed }
+        if let failure { throw failure }
+    }
+
+    /// The file of a segment the index points into. Invariant: index entries point into
+    /// segments in use, inside their written bytes.
+    func fileLocked(for entry: IndexEntry) -> SegmentFile {
+        guard let state = segments[entry.segmentID] else {
+            preconditionFailure("index entry points to missing segment \(entry.segmentID)")
+        }
+        precondition(
+            Int(entry.offset) + Int(entry.recordLength) <= state.bytes,
+            "index entry \(entry.offset)+\(entry.recordLength) beyond \(state.bytes) bytes of "
+                + state.file.name)
+        return state.file
+    }
+
+    /// Reads and verifies the record of `entry`, returning its value.
+    static func readValue(
+        key: [UInt8], entry: IndexEntry, file: SegmentFile, options: StorageOptions
+    ) throws(StorageError) -> StoredValue {
+        let bytes = try file.read(offset: Int(entry.offset), count: Int(entry.recordLength))
+        let record: DecodedRecord
+        do throws(RecordDecodeError) {
+            record = try RecordCodec.decode(
+                bytes, keyBytesMax: options.keyBytesMax, valueBytesMax: options.valueBytesMax)
+        } catch {
+            throw .corrupt(file: file.name, offset: Int(entry.offset), reason: error.description)
+        }
+        guard record.recordLength == bytes.count,
+            record.metadata.sequence == entry.metadata.sequence,
+            bytes[record.keyRange].elementsEqual(key)
+        else {
+            throw .corrupt(
+                file: file.name, offset: Int(entry.offset),
+                reason: "record does not match its index entry")
+        }
+        return StoredValue(bytes: Array(bytes[record.valueRange]), metadata: record.metadata)
+    }
+
+    /// Appends one group of encoded records to the active segment, rotating first when it would
+    /// overflow. A failed write is cut back so the file ends with whole groups.
+    func appendLocked(
+        _ buffer: [UInt8], sequence: UInt64
+    ) throws(StorageError) -> (segmentID: UInt32, offset: Int) {
+        precondition(
+            sequence > lastSequence, "sequence \(sequence) not above last \(lastSequence)")
+        if let active = segments[activeID], active.bytes > 0,
+            active.bytes + buffer.count > options.segmentBytesMax
+        {
+            try rotateLocked()
+        }
+        guard let active = segments[activeID] else {
+            preconditionFailure("no active segment \(activeID)")
+        }
+        do throws(StorageError) {
+            try active.file.write(buffer, at: active.bytes)
+        } catch {
+            do throws(StorageError) {
+                try active.file.truncate(to: active.bytes)
+            } catch let rollback {
+                failure = .failed("could not cut back a failed append: \(rollback)")
+            }
+            throw error
+        }
+        segments[activeID]?.bytes += buffer.count
+        segments[activeID]?.include(sequence: sequence)
+        return (activeID, active.bytes)
+    }
+
+    /// Seals the active segment (after an fsync, so that a sealed segment never loses data) and
+    /// starts a new one. Its hint file is written later, outside the lock.
+    func rotateLocked() throws(StorageError) {
+        guard let old = segments[activeID] else { preconditionFailure("no active segment") }
+        do throws(StorageError) {
+            try old.file.sync()
+        } catch {
+            failure = .failed("fsync of \(old.file.name) at rotation failed: \(error)")
+            throw failure ?? error
+        }
+        counters.fsyncCount += 1
+        let file = try SegmentFile.open(
+            directory: directory, id: nextSegmentID, kind: .appended, create: true)
+        syncDirectory()
+        segments[activeID]?.isSealed = true
+        pendingHintSegments.append(activeID)
+        activeID = nextSegmentID
+        nextSegmentID += 1
+        segments[activeID] = SegmentState(file: file, bytes: 0, isSealed: false)
+    }
+
+    /// Bookkeeping shared by every commit.
+    func finishCommitLocked(sequence: UInt64, records: Int) {
+        lastSequence = sequence
+        counters.commitsTotal += 1
+        counters.writesTotal += records
+        // Wakes the durability thread.
+        condition.broadcast()
+    }
+
+    /// Moves the live bytes of a replaced or removed entry out of its segment's account.
+    func forgetLocked(_ entry: IndexEntry) {
+        segments[entry.segmentID]?.liveBytes -= Int(entry.recordLength)
+    }
+
+    /// Makes renames and new files in the data directory durable.
+    func syncDirectory() {
+        let descriptor = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        Glibc.close(descriptor)
+    }
+}

@@ -1,0 +1,28 @@
+import CohortCore
+
+/// Tunables of a `StorageEngine`.
+public struct StorageOptions: Sendable {
+    /// The durability policy.
+    public var fsync: FsyncPolicy = .batch
+    /// A segment is sealed and a new one started before an append would exceed this size
+    /// (a single larger transaction still gets a segment of its own).
+    public var segmentBytesMax: Int = 64 << 20
+    /// The largest key accepted.
+    public var keyBytesMax = 1 << 20
+    /// The largest value accepted (at most `UInt32.max`, the record's length field).
+    public var valueBytesMax = 512 << 20
+    /// A sealed segment is compacted when at least this fraction of its bytes is dead.
+    public var compactionGarbageRatioMin = 0.5
+    /// The origin recorded in the metadata of local writes.
+    public var origin = NodeID(1)
+    /// Period of the background thread (expiry sweep, compaction trigger).
+    public var backgroundIntervalMillis = 100
+    /// Index entries the active expiry sweep examines per background period, so that the sweep
+    /// holds the engine lock only briefly.
+    public var expirySweepKeysMax = 1_000
+    /// Whether the background thread compacts on its own when a segment qualifies.
+    public var compactsAutomatically = true
+
+    /// Default options.
+    public init() {}
+}

@@ -1,0 +1,98 @@
+import CohortCore
+
+/// The reads and buffered writes of one `StorageEngine.transaction` body. Valid only inside the
+/// body (it reads the engine under the lock the body runs with); do not let it escape.
+public struct StorageTransaction {
+    /// A buffered write.
+    enum PendingWrite {
+        case put(value: [UInt8], type: ValueType, expiresAtMillis: UInt64)
+        case delete
+    }
+
+    /// The time the transaction judges expiry by.
+    public let nowMillis: UInt64
+    let engine: StorageEngine
+    /// The transaction's writes by key; the last write to a key wins. Committed in key order.
+    var writes: [[UInt8]: PendingWrite] = [:]
+
+    init(engine: StorageEngine, nowMillis: UInt64) {
+        self.engine = engine
+        self.nowMillis = nowMillis
+    }
+
+    /// The live value of `key` as this transaction sees it: its own writes first, then every
+    /// earlier commit. Nil when absent, deleted or expired.
+    public func get(_ key: [UInt8]) throws -> StoredValue? {
+        if let write = writes[key] {
+            switch write {
+            case .put(let value, let type, let expiresAtMillis):
+                let metadata = VersionMetadata(
+                    sequence: 0, timestamp: .zero, origin: engine.options.origin,
+                    isTombstone: false, type: type, expiresAtMillis: expiresAtMillis)
+                return metadata.isExpired(nowMillis: nowMillis)
+                    ? nil : StoredValue(bytes: value, metadata: metadata)
+            case .delete:
+                return nil
+            }
+        }
+        return try engine.readLocked(key, nowMillis: nowMillis)
+    }
+
+    /// True when `key` has a live value, without reading it.
+    public func contains(_ key: [UInt8]) -> Bool {
+        if let write = writes[key] {
+            switch write {
+            case .put(_, _, let expiresAtMillis):
+                return expiresAtMillis == 0 || expiresAtMillis > nowMillis
+            case .delete:
+                return false
+            }
+        }
+        return engine.metadataLocked(key, nowMillis: nowMillis) != nil
+    }
+
+    /// The metadata of the live version of `key`, without reading its value.
+    public func metadata(_ key: [UInt8]) -> VersionMetadata? {
+        if let write = writes[key] {
+            switch write {
+            case .put(_, let type, let expiresAtMillis):
+                guard expiresAtMillis == 0 || expiresAtMillis > nowMillis else { return nil }
+                return VersionMetadata(
+                    sequence: 0, timestamp: .zero, origin: engine.options.origin,
+                    isTombstone: false, type: type, expiresAtMillis: expiresAtMillis)
+            case .delete:
+                return nil
+            }
+        }
+        return engine.metadataLocked(key, nowMillis: nowMillis)
+    }
+
+    /// Writes `value` under `key`, replacing any version. `expiresAtMillis` is absolute
+    /// milliseconds since the epoch, 0 for none. Throws when the key or value is over the limit.
+    public mutating func set(
+        _ key: [UInt8], value: [UInt8], type: ValueType = .string, expiresAtMillis: UInt64 = 0
+    ) throws {
+        try engine.checkSizes(keyCount: key.count, valueCount: value.count)
+        writes[key] = .put(value: value, type: type, expiresAtMillis: expiresAtMillis)
+    }
+
+    /// Deletes `key`. Returns true when a live value existed.
+    @discardableResult
+    public mutating func delete(_ key: [UInt8]) -> Bool {
+        let existed = contains(key)
+        // A deletion marker is needed only if the index holds some version (even an expired
+        // one); otherwise every older version on disk is already superseded.
+        writes[key] = engine.indexContainsLocked(key) ? .delete : nil
+        return existed
+    }
+
+    /// Sets (or with 0 removes) the expiry of a live key by rewriting its value with the new
+    /// expiry. Returns false when the key has no live value.
+    @discardableResult
+    public mutating func setExpiry(_ key: [UInt8], expiresAtMillis: UInt64) throws -> Bool {
+        guard let current = try get(key) else { return false }
+        writes[key] = .put(
+            value: current.bytes, type: current.metadata.type, expiresAtMillis: expiresAtMillis)
+        return true
+    }
+}

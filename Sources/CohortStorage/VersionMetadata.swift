@@ -1,0 +1,36 @@
+import CohortCore
+
+/// What every version of a key carries, whichever replication strategy wrote it (DESIGN.md §5).
+public struct VersionMetadata: Hashable, Sendable {
+    /// Engine-assigned commit number; strictly increasing across commits, shared by the records
+    /// of one transaction. Later sequences supersede earlier ones at recovery.
+    public var sequence: UInt64
+    /// The hybrid logical clock time of the commit.
+    public var timestamp: HLCTimestamp
+    /// The node that originated the write.
+    public var origin: NodeID
+    /// True for a deletion marker.
+    public var isTombstone: Bool
+    /// The type of the value.
+    public var type: ValueType
+    /// Absolute expiry in milliseconds since the Unix epoch; 0 means the value never expires.
+    public var expiresAtMillis: UInt64
+
+    /// Creates metadata.
+    public init(
+        sequence: UInt64, timestamp: HLCTimestamp, origin: NodeID, isTombstone: Bool,
+        type: ValueType, expiresAtMillis: UInt64
+    ) {
+        self.sequence = sequence
+        self.timestamp = timestamp
+        self.origin = origin
+        self.isTombstone = isTombstone
+        self.type = type
+        self.expiresAtMillis = expiresAtMillis
+    }
+
+    /// True when the version has an expiry that is at or before `nowMillis`.
+    public func isExpired(nowMillis: UInt64) -> Bool {
+        expiresAtMillis != 0 && expiresAtMillis <= nowMillis
+    }
+}
