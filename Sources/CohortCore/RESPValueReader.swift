@@ -80,7 +80,10 @@ struct RESPValueReader {
                 throw .invalid("Protocol error: invalid bulk length")
             }
             let body = try readBody(length: length)
-            guard body.count >= 4, bytes[body.lowerBound + 3] == UInt8(ascii: ":") else {
+            // The format is three ASCII bytes, so that it survives decoding and re-encoding.
+            guard body.count >= 4, bytes[body.lowerBound + 3] == UInt8(ascii: ":"),
+                bytes[body.lowerBound..<(body.lowerBound + 3)].allSatisfy({ $0 < 0x80 })
+            else {
                 throw .invalid("Protocol error: invalid verbatim string")
             }
             return .verbatim(

@@ -82,6 +82,9 @@ private func errorMessage(_ text: String) -> String? {
         #expect(errorMessage("(12a\r\n") == "Protocol error: invalid big number")
         #expect(errorMessage("(-\r\n") == "Protocol error: invalid big number")
         #expect(errorMessage("=3\r\ntxt\r\n") == "Protocol error: invalid verbatim string")
+        #expect(
+            parseOnce([61, 53, 13, 10, 0xFF, 97, 98, 58, 99, 13, 10])
+                == .protocolError("Protocol error: invalid verbatim string"))
         #expect(errorMessage("!-1\r\n") == "Protocol error: invalid bulk length")
     }
 
