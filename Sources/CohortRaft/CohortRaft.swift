@@ -1,2 +1,0 @@
-// Placeholder until CohortRaft lands; see DESIGN.md §8.
-import CohortCore

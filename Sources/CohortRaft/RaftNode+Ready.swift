@@ -1,0 +1,81 @@
+import CohortCore
+
+extension RaftNode {
+    /// Whether ``ready()`` has something for the driver. False while a ready is outstanding
+    /// (taken but not yet advanced).
+    public var hasReady: Bool {
+        guard !readyOutstanding else { return false }
+        return appendBroadcastPending || commitBroadcastPending || readRoundPending
+            || hardState != emittedHardState || log.unemittedFrom <= log.lastIndex
+            || snapshotToPersist != nil || !outboundMessages.isEmpty || !outboundReadStates.isEmpty
+            || softState != emittedSoftState || log.applyingThrough < min(log.committed, log.stable)
+    }
+
+    /// Takes everything the driver must do next; see ``RaftReady`` for the order. Traps if the
+    /// previous ready was not advanced.
+    public mutating func ready() -> RaftReady {
+        precondition(
+            !readyOutstanding, "\(id): ready() called before advance() of the previous ready")
+        flushAppends()
+        if readRoundPending {
+            readRoundPending = false
+            withLeaderState { node, state in node.confirmReadsWithNewRound(state: &state) }
+        }
+        var ready = RaftReady()
+        let currentHardState = hardState
+        if currentHardState != emittedHardState {
+            var persisted = currentHardState
+            if config.faults.contains(.voteNotPersisted) { persisted.votedFor = nil }
+            ready.hardState = persisted
+            emittedHardState = currentHardState
+        }
+        if log.unemittedFrom <= log.lastIndex {
+            ready.entriesToAppend = log.entries(
+                from: log.unemittedFrom, through: log.lastIndex, countMax: Int.max,
+                bytesMax: Int.max)
+            log.unemittedFrom = log.lastIndex.next
+        }
+        ready.snapshot = snapshotToPersist
+        snapshotToPersist = nil
+        ready.messages = outboundMessages
+        outboundMessages = []
+        let applyLimit = min(log.committed, log.stable)
+        if log.applyingThrough < applyLimit {
+            ready.committedEntries = log.entries(
+                from: log.applyingThrough.next, through: applyLimit,
+                countMax: config.committedEntriesPerReadyMax, bytesMax: Int.max)
+            if let last = ready.committedEntries.last { log.applyingThrough = last.index }
+        }
+        ready.readStates = outboundReadStates
+        outboundReadStates = []
+        let currentSoftState = softState
+        if currentSoftState != emittedSoftState {
+            ready.softState = currentSoftState
+            emittedSoftState = currentSoftState
+        }
+        readyOutstanding = true
+        return ready
+    }
+
+    /// Tells the node that the driver persisted `ready`'s state, sent its messages, restored
+    /// its snapshot and applied its committed entries. The leader may now count its own new
+    /// entries toward commit.
+    public mutating func advance(_ ready: RaftReady) {
+        precondition(readyOutstanding, "\(id): advance() without an outstanding ready")
+        readyOutstanding = false
+        if let snapshot = ready.snapshot, log.snapshotIndex == snapshot.metadata.index {
+            log.stable = max(log.stable, snapshot.metadata.index)
+            log.applied = max(log.applied, snapshot.metadata.index)
+        }
+        if let last = ready.entriesToAppend.last, log.term(at: last.index) == last.term {
+            log.stable = max(log.stable, last.index)
+        }
+        if let last = ready.committedEntries.last, last.index > log.applied {
+            log.applied = last.index
+        }
+        if log.applyingThrough < log.applied { log.applyingThrough = log.applied }
+        withLeaderState { node, state in
+            if node.maybeCommit(state: &state) { node.commitBroadcastPending = true }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import CohortCore
+import CohortRaft
+
+/// A tiny deterministic driver for tests: N nodes, a FIFO network that can cut links, and a
+/// disk per node holding exactly what each ready asked to persist.
+struct TestCluster {
+    var nodes: [NodeID: RaftNode] = [:]
+    var disks: [NodeID: RaftDurableState] = [:]
+    var appliedEntries: [NodeID: [RaftEntry]] = [:]
+    var restoredSnapshots: [NodeID: [RaftSnapshot]] = [:]
+    var readStates: [NodeID: [RaftReadState]] = [:]
+    var readies: [NodeID: [RaftReady]] = [:]
+    var network: [RaftMessage] = []
+    var delivered: [RaftMessage] = []
+    var cutLinks: Set<[NodeID]> = []
+    var down: Set<NodeID> = []
+    var membership: RaftMembership
+    var config: RaftConfig
+    /// When set, messages whose body matches are dropped instead of delivered.
+    var dropFilter: ((RaftMessage) -> Bool)?
+
+    init(voters: Int, witnesses: [UInt64] = [], config: RaftConfig = RaftConfig(), seed: UInt64 = 1)
+    {
+        self.config = config
+        let voterIDs = (1...UInt64(voters)).map(NodeID.init)
+        membership = RaftMembership(voters: voterIDs, witnesses: witnesses.map(NodeID.init))
+        for id in membership.allMembers {
+            addNode(id, membership: membership, seed: seed &+ id.rawValue)
+        }
+    }
+
+    mutating func addNode(
+        _ id: NodeID, membership: RaftMembership, seed: UInt64 = 99, config: RaftConfig? = nil
+    ) {
+        nodes[id] = RaftNode(
+            id: id, config: config ?? self.config, membership: membership, randomSeed: seed)
+        disks[id] = .empty
+    }
+
+    static func id(_ raw: UInt64) -> NodeID { NodeID(raw) }
+
+    var ids: [NodeID] { nodes.keys.sorted() }
+
+    func node(_ raw: UInt64) -> RaftNode { nodes[NodeID(raw)]! }
+
+    var leaders: [NodeID] { ids.filter { nodes[$0]!.isLeader && !down.contains($0) } }
+
+    /// The one leader with the highest term among live nodes.
+    var leader: NodeID? {
+        leaders.max { nodes[$0]!.term < nodes[$1]!.term }
+    }
+
+    func canDeliver(_ message: RaftMessage) -> Bool {
+        !down.contains(message.from) && !down.contains(message.to)
+            && !cutLinks.contains([message.from, message.to])
+    }
+
+    mutating func isolate(_ raw: UInt64) {
+        let isolated = NodeID(raw)
+        for other in ids where other != isolated {
+            cutLinks.insert([isolated, other])
+            cutLinks.insert([other, isolated])
+        }
+    }
+
+    mutating func heal() { cutLinks = [] }
+
+    /// Persists and dispatches every ready of `id` until it has none.
+    mutating func drainReady(_ id: NodeID) {
+        guard !down.contains(id) else { return }
+        var guardCount = 0
+        while nodes[id]!.hasReady {
+            guardCount += 1
+            precondition(guardCount < 1000, "ready loop of \(id) does not settle")
+            let ready = nodes[id]!.ready()
+            readies[id, default: []].append(ready)
+            persist(ready, on: id)
+            network.append(contentsOf: ready.messages)
+            if let snapshot = ready.snapshot {
+                restoredSnapshots[id, default: []].append(snapshot)
+                appliedEntries[id] = []
+            }
+            appliedEntries[id, default: []].append(contentsOf: ready.committedEntries)
+            readStates[id, default: []].append(contentsOf: ready.readStates)
+            nodes[id]!.advance(ready)
+            nodes[id]!.checkInvariants()
+        }
+    }
+
+    mutating func persist(_ ready: RaftReady, on id: NodeID) {
+        var disk = disks[id]!
+        if let snapshot = ready.snapshot {
+            disk.snapshot = snapshot
+            disk.entries = []
+        }
+        if let first = ready.entriesToAppend.first {
+            disk.entries.removeAll { $0.index >= first.index }
+            disk.entries.append(contentsOf: ready.entriesToAppend)
+        }
+        if let hardState = ready.hardState { disk.hardState = hardState }
+        disks[id] = disk
+    }
+
+    /// Drains readies and delivers messages until the network is quiet.
+    mutating func stabilize(stepsMax: Int = 10_000) {
+        var steps = 0
+        while true {
+            for id in ids { drainReady(id) }
+            if network.isEmpty { return }
+            let batch = network
+            network = []
+            for message in batch {
+                steps += 1
+                precondition(steps < stepsMax, "cluster does not stabilize")
+                guard canDeliver(message), dropFilter?(message) != true else { continue }
+                delivered.append(message)
+                nodes[message.to]!.receive(message)
+                nodes[message.to]!.checkInvariants()
+            }
+        }
+    }
+
+    /// Ticks every live node `count` times, stabilizing after each tick.
+    mutating func tick(_ count: Int = 1) {
+        for _ in 0..<count {
+            for id in ids where !down.contains(id) {
+                nodes[id]!.tick()
+            }
+            stabilize()
+        }
+    }
+
+    /// Ticks until a leader exists (at most `ticksMax`), returning it.
+    @discardableResult
+    mutating func electLeader(ticksMax: Int = 200) -> NodeID? {
+        for _ in 0..<ticksMax {
+            if let leader { return leader }
+            tick()
+        }
+        return leader
+    }
+
+    mutating func campaign(_ raw: UInt64) {
+        nodes[NodeID(raw)]!.campaign()
+        stabilize()
+    }
+
+    mutating func propose(_ raw: UInt64, _ text: String) -> RaftProposeResult {
+        let result = nodes[NodeID(raw)]!.propose(Array(text.utf8))
+        stabilize()
+        return result
+    }
+
+    /// Stops a node; it keeps only its disk.
+    mutating func crash(_ raw: UInt64) {
+        down.insert(NodeID(raw))
+    }
+
+    /// Restarts a crashed node from its disk.
+    mutating func restart(_ raw: UInt64, seed: UInt64 = 7) {
+        let id = NodeID(raw)
+        down.remove(id)
+        nodes[id] = RaftNode(
+            id: id, config: nodes[id]!.config, membership: membership, durableState: disks[id]!,
+            randomSeed: seed)
+        appliedEntries[id] = []
+    }
+
+    /// The data of the normal entries `id` applied, as strings.
+    func appliedTexts(_ raw: UInt64) -> [String] {
+        (appliedEntries[NodeID(raw)] ?? []).compactMap { entry in
+            if case .normal(let data) = entry.kind { return String(decoding: data, as: UTF8.self) }
+            return nil
+        }
+    }
+}
