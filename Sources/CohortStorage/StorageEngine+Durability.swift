@@ -127,7 +127,9 @@ extension StorageEngine {
     func syncActiveLocked() -> [(DurabilityWaiter, Result<Void, StorageError>)] {
         let target = lastSequence
         guard let file = segments[activeID]?.file else { return [] }
+        let delay = fsyncDelayMicrosForTesting
         condition.unlock()
+        if delay > 0 { usleep(delay) }
         let started = monotonicMicros()
         var syncError: StorageError?
         do throws(StorageError) {

@@ -46,6 +46,8 @@ public final class StorageEngine: @unchecked Sendable {
     var pendingHintSegments: [UInt32] = []
     /// Where the next active expiry sweep step starts.
     var sweepCursor: [UInt8]?
+    /// Tests simulate a slow disk with this pause before each durability fsync.
+    var fsyncDelayMicrosForTesting: UInt32 = 0
     /// Counters reported by `statistics` (the gauges are filled in on demand).
     var counters = StorageStatistics()
 
