@@ -19,8 +19,8 @@ struct RegisterSearch {
         case write(Int32)
         /// A compare-and-set reported ok: applicable only when the value matches.
         case compareAndSet(expected: Int32, new: Int32)
-        /// A compare-and-set whose outcome is unknown: it applies if the value matches and does
-        /// nothing otherwise, so it is always applicable.
+        /// A compare-and-set whose outcome is unknown. It is linearized only where it matches:
+        /// one that does nothing might as well take effect never.
         case compareAndSetIndeterminate(expected: Int32, new: Int32)
     }
 
@@ -152,7 +152,9 @@ struct RegisterSearch {
         var linearizedRequired = 0
         var cache = Set<Configuration>()
         var stack: [(node: Int, value: Int32)] = []
-        var best: LinearizabilityExplanation? = nil
+        // The deepest dead end so far, kept as plain indices (cheap to copy); the explanation is
+        // built from it only if the verdict is negative.
+        var best: DeadEnd? = nil
         var stepCount = 0
 
         func apply(_ step: Step, to value: Int32) -> Int32? {
@@ -161,8 +163,48 @@ struct RegisterSearch {
             case .write(let written): return written
             case .compareAndSet(let expected, let new): return expected == value ? new : nil
             case .compareAndSetIndeterminate(let expected, let new):
-                return expected == value ? new : value
+                return expected == value ? new : nil
             }
+        }
+
+        // The value each operation needs to find in the register, if any, and the value each
+        // indeterminate operation writes.
+        let consumes: [Int32?] = steps.map { step in
+            switch step {
+            case .read(let read): return read
+            case .write: return nil
+            case .compareAndSet(let expected, _), .compareAndSetIndeterminate(let expected, _):
+                return expected
+            }
+        }
+        let produces: [Int32?] = steps.map { step in
+            switch step {
+            case .read: return nil
+            case .write(let written): return written
+            case .compareAndSet(_, let new), .compareAndSetIndeterminate(_, let new): return new
+            }
+        }
+
+        // Lowe's just-in-time idea applied to indeterminate operations: if a linearization
+        // exists, one exists in which every indeterminate operation either never takes effect
+        // or takes effect right before an operation that needs its value. That operation's call
+        // is then in the window of calls before the first pending return, so an indeterminate
+        // operation need only be tried while a call in the window wants its value. This prunes
+        // the 2^k interleavings of k unobserved timeouts.
+        // Consumers of each value not yet linearized: a cheap first filter for `isWanted`, so
+        // that stale indeterminate operations cost O(1) per visit instead of a window walk.
+        var consumersLeft = [Int](repeating: 0, count: values.count)
+        for case let consumed? in consumes { consumersLeft[Int(consumed)] += 1 }
+
+        func isWanted(_ j: Int, next: [Int]) -> Bool {
+            guard let produced = produces[j], consumersLeft[Int(produced)] > 0 else { return false }
+            var node = next[0]
+            while node != -1, node % 2 == 1 {
+                let k = (node - 1) / 2
+                if k != j, consumes[k] == produced { return true }
+                node = next[node]
+            }
+            return false
         }
 
         var entry = next[0]
@@ -172,15 +214,19 @@ struct RegisterSearch {
                 return (
                     .unknown(
                         reason: "key \(ByteStringText.render(key)): step budget of \(stepsMax) "
-                            + "exhausted after linearizing up to \(best?.linearizedPrefix.count ?? 0)"
+                            + "exhausted after linearizing up to \(best?.prefix.count ?? 0)"
                             + " of \(requiredCount) operations"),
                     stepCount
                 )
             }
             let j = (entry - 1) / 2
             if entry % 2 == 1 {
-                // A call: try to linearize operation j now.
-                if let newValue = apply(steps[j], to: value) {
+                // A call: try to linearize operation j now. An indeterminate operation is tried
+                // only while some other pending operation wants the value it produces (see
+                // `isWanted`).
+                if isRequired[j] || isWanted(j, next: next),
+                    let newValue = apply(steps[j], to: value)
+                {
                     words[j >> 6] |= 1 << UInt64(j & 63)
                     let newHash = bitsHash ^ operationHashes[j]
                     let configuration = Configuration(
@@ -190,6 +236,7 @@ struct RegisterSearch {
                         value = newValue
                         bitsHash = newHash
                         if isRequired[j] { linearizedRequired += 1 }
+                        if let consumed = consumes[j] { consumersLeft[Int(consumed)] -= 1 }
                         if linearizedRequired == requiredCount { return (.linearizable, stepCount) }
                         // Lift the call and its return out of the list.
                         let match = entry + 1
@@ -209,10 +256,16 @@ struct RegisterSearch {
             // have finite returns before the end; reaching an indeterminate return would mean
             // every required operation is linearized, which returned above.
             precondition(isRequired[j], "reached the return of indeterminate operation \(j)")
-            if stack.count > (best?.linearizedPrefix.count ?? -1) {
-                best = explanation(
-                    blocked: j, included: included, stack: stack, value: value, next: next,
-                    requiredCount: requiredCount)
+            if stack.count > (best?.prefix.count ?? -1) {
+                var pending: [Int] = []
+                var node = next[0]
+                while node != -1, node != entry {
+                    if node % 2 == 1 { pending.append((node - 1) / 2) }
+                    node = next[node]
+                }
+                best = DeadEnd(
+                    prefix: stack.map { ($0.node - 1) / 2 }, value: value, blocked: j,
+                    pending: pending)
             }
             guard let top = stack.popLast() else { break }
             // Unlift: put the return back, then the call.
@@ -226,29 +279,36 @@ struct RegisterSearch {
             bitsHash ^= operationHashes[k]
             value = top.value
             if isRequired[k] { linearizedRequired -= 1 }
+            if let consumed = consumes[k] { consumersLeft[Int(consumed)] += 1 }
             entry = next[top.node]
         }
-        return (.notLinearizable(best!), stepCount)
+        return (
+            .notLinearizable(explanation(best!, included: included, requiredCount: requiredCount)),
+            stepCount
+        )
     }
 
     /// Builds the explanation for the deepest dead end found so far.
-    private func explanation(
-        blocked: Int, included: [Operation], stack: [(node: Int, value: Int32)], value: Int32,
-        next: [Int], requiredCount: Int
-    ) -> LinearizabilityExplanation {
-        var pending: [Operation] = []
-        var node = next[0]
-        while node != -1, node != 2 * blocked + 2 {
-            if node % 2 == 1 { pending.append(included[(node - 1) / 2]) }
-            node = next[node]
-        }
-        pending.sort { $0.id < $1.id }
-        return LinearizabilityExplanation(
+    /// A dead end of the search: the linearized prefix, the value it leaves, the operation whose
+    /// return was reached and the calls pending then (all as indexes into the included
+    /// operations).
+    private struct DeadEnd {
+        var prefix: [Int]
+        var value: Int32
+        var blocked: Int
+        var pending: [Int]
+    }
+
+    /// Builds the explanation for the deepest dead end.
+    private func explanation(_ deadEnd: DeadEnd, included: [Operation], requiredCount: Int)
+        -> LinearizabilityExplanation
+    {
+        LinearizabilityExplanation(
             key: key,
-            linearizedPrefix: stack.map { included[($0.node - 1) / 2] },
-            valueAfterPrefix: values[Int(value)],
-            blockedOperation: included[blocked],
-            pendingOperations: pending,
+            linearizedPrefix: deadEnd.prefix.map { included[$0] },
+            valueAfterPrefix: values[Int(deadEnd.value)],
+            blockedOperation: included[deadEnd.blocked],
+            pendingOperations: deadEnd.pending.map { included[$0] }.sorted { $0.id < $1.id },
             operationsRequiredCount: requiredCount)
     }
 }

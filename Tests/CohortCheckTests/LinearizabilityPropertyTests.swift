@@ -43,3 +43,59 @@ import Testing
         #expect(steps < 100_000, "steps \(steps)")
     }
 }
+
+@Suite struct NaiveAgreementTests {
+    /// Random small single-key histories with arbitrary outcomes, so that both verdicts occur.
+    static func randomHistory(seed: UInt64) -> History {
+        var random = SplitMix64(seed: seed)
+        let values: [[UInt8]?] = [nil, bytes("1"), bytes("2")]
+        var history = History()
+        var outstanding: [UInt64: OperationID] = [:]
+        var invoked = 0
+        let operationsCount = Int.random(in: 2...7, using: &random)
+        while invoked < operationsCount || !outstanding.isEmpty {
+            let process = UInt64.random(in: 0..<3, using: &random)
+            if let id = outstanding[process] {
+                let outcome: OperationOutcome
+                switch Int.random(in: 0..<6, using: &random) {
+                case 0: outcome = .info
+                case 1: outcome = history[id].kind == .read ? .info : .fail
+                default:
+                    outcome =
+                        history[id].kind == .read
+                        ? .ok(values.randomElement(using: &random)!) : .ok(nil)
+                }
+                history.complete(id, outcome)
+                outstanding[process] = nil
+            } else if invoked < operationsCount {
+                let kind: OperationKind
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: kind = .read
+                case 1: kind = .write(values.randomElement(using: &random)!)
+                default:
+                    kind = .compareAndSet(
+                        expected: values.randomElement(using: &random)!,
+                        new: values.randomElement(using: &random)!)
+                }
+                outstanding[process] = history.invoke(
+                    process: ProcessID(process), key: "k", kind: kind)
+                invoked += 1
+            }
+        }
+        return history
+    }
+
+    @Test func searchAgreesWithBruteForce() {
+        var verdicts = [false: 0, true: 0]
+        for seed in UInt64(0)..<3000 {
+            let history = Self.randomHistory(seed: seed)
+            let expected = NaiveLinearizabilityChecker().isLinearizable(history)
+            let result = LinearizabilityChecker().check(history)
+            #expect(result.isLinearizable == expected, "seed \(seed): \(result)\n\(history.text)")
+            if !expected { #expect(result.explanation != nil, "seed \(seed): \(result)") }
+            verdicts[expected, default: 0] += 1
+        }
+        // Both verdicts must be well represented for the agreement to mean anything.
+        #expect(verdicts[false]! > 300 && verdicts[true]! > 300, "\(verdicts)")
+    }
+}
