@@ -38,8 +38,10 @@ extension RaftNode {
         case .leader(let state):
             precondition(
                 votedFor == id, "\(context): leader voted for \(String(describing: votedFor))")
+            // A leader removing itself leads until the removal commits (thesis §4.2.2).
             precondition(
-                membership.voters.contains(id), "\(context): leader is not a voter in \(membership)"
+                membership.voters.contains(id) || membershipIndex > log.committed,
+                "\(context): leader is not a voter in \(membership) committed at \(membershipIndex)"
             )
             for (peer, progress) in state.progress {
                 precondition(

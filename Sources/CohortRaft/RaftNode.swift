@@ -176,3 +176,11 @@ public struct RaftNode: Sendable {
     /// Whether this node may campaign: only full-data voters can lead.
     public var isPromotable: Bool { membership.voters.contains(id) }
 }
+
+extension RaftNode {
+    /// The leader's view of `peer`'s log, or nil on a non-leader or for a non-member.
+    public func leaderProgress(of peer: NodeID) -> RaftProgress? {
+        guard case .leader(let state) = role else { return nil }
+        return state.progress[peer]
+    }
+}

@@ -56,9 +56,10 @@ public struct RaftProgress: Hashable, Sendable {
         if index > matchIndex {
             matchIndex = index
             grew = true
+            // Only news unpauses a probe; a duplicate answer must not trigger a resend loop.
+            probeSent = false
         }
         if nextIndex < index.next { nextIndex = index.next }
-        probeSent = false
         inflightLastIndexes.removeAll { $0 <= index }
         return grew
     }

@@ -16,8 +16,9 @@ struct TestCluster {
     var down: Set<NodeID> = []
     var membership: RaftMembership
     var config: RaftConfig
-    /// When set, messages whose body matches are dropped instead of delivered.
-    var dropFilter: ((RaftMessage) -> Bool)?
+    /// When set, sees every message before delivery: returns it (possibly changed) or nil to
+    /// drop it.
+    var intercept: ((RaftMessage) -> RaftMessage?)?
 
     init(voters: Int, witnesses: [UInt64] = [], config: RaftConfig = RaftConfig(), seed: UInt64 = 1)
     {
@@ -112,7 +113,8 @@ struct TestCluster {
             for message in batch {
                 steps += 1
                 precondition(steps < stepsMax, "cluster does not stabilize")
-                guard canDeliver(message), dropFilter?(message) != true else { continue }
+                guard canDeliver(message) else { continue }
+                guard let message = intercept.map({ $0(message) }) ?? message else { continue }
                 delivered.append(message)
                 nodes[message.to]!.receive(message)
                 nodes[message.to]!.checkInvariants()
