@@ -16,9 +16,9 @@ public struct RaftSafetyChecker: Sendable {
         var appliedIndex: LogIndex
         var firstIndex: LogIndex
         var entries: [ObservedEntry]
-        /// ``RaftSafetyChecker/committedVersion`` when this node was last checked as a leader.
-        var leaderCheckedVersion: Int
-        var leaderCheckedTerm: Term
+        /// Set when the previous observation showed this node leading: every committed record
+        /// up to `through` and the first `version` insertions were checked against its log.
+        var leaderVerified: (term: Term, through: LogIndex, version: Int)?
         /// Set by ``RaftSafetyChecker/nodeRestarted(_:)``: the next observation may go back.
         var restarted: Bool
     }
@@ -51,8 +51,9 @@ public struct RaftSafetyChecker: Sendable {
     private var entriesSeen: [EntryKey: EntryRecord] = [:]
     private var committed: [LogIndex: CommittedRecord] = [:]
     private var committedIndexMax = LogIndex.zero
-    /// Grows whenever ``committed`` gains a record, so a leader is re-checked only when needed.
-    private var committedVersion = 0
+    /// The index of every insertion into ``committed``, in order, so that a leader is checked
+    /// incrementally against the records added since its previous observation.
+    private var committedInsertions: [LogIndex] = []
     private var applied: [LogIndex: CommittedRecord] = [:]
     private var nodes: [NodeID: NodeMemory] = [:]
     /// Violations already reported, so a lasting violation is reported once, not every step.
@@ -83,8 +84,15 @@ public struct RaftSafetyChecker: Sendable {
         -> [SafetyViolation]
     {
         var violations: [SafetyViolation] = []
+        var leaders: [(RaftNodeObservation, PendingLeaderCheck)] = []
         for observation in observations.sorted(by: { $0.node < $1.node }) {
-            observe(observation, step: step, into: &violations)
+            if let check = observe(observation, step: step, into: &violations) {
+                leaders.append((observation, check))
+            }
+        }
+        // Leaders last, so that entries seen committed anywhere in this round count.
+        for (observation, check) in leaders {
+            checkLeaderCompleteness(observation, check, step: step, into: &violations)
         }
         return violations
     }
@@ -99,9 +107,19 @@ public struct RaftSafetyChecker: Sendable {
         if reported.insert(signature).inserted { violations.append(violation) }
     }
 
+    /// What a leader's Leader Completeness check needs from the first pass over a round.
+    private struct PendingLeaderCheck {
+        /// What was verified at the node's previous observation, if it led the same term then.
+        var verified: (term: Term, through: LogIndex, version: Int)?
+        /// The lowest index whose entry changed since the previous observation.
+        var lowestChanged: LogIndex?
+    }
+
+    /// Checks everything but Leader Completeness; returns what that check needs if the node
+    /// leads.
     private mutating func observe(
         _ observation: RaftNodeObservation, step: UInt64, into violations: inout [SafetyViolation]
-    ) {
+    ) -> PendingLeaderCheck? {
         let node = observation.node
         let memory = nodes[node]
         let restarted = memory?.restarted ?? false
@@ -158,7 +176,8 @@ public struct RaftSafetyChecker: Sendable {
         // are unchanged since this node's previous observation were verified then.
         let previousCommit = restarted ? LogIndex.zero : (memory?.commitIndex ?? .zero)
         let previousApplied = restarted ? LogIndex.zero : (memory?.appliedIndex ?? .zero)
-        var logChanged = memory == nil || restarted
+        // The lowest index whose entry differs from this node's previous observation.
+        var lowestChanged: LogIndex? = nil
         for (offset, entry) in observation.entries.enumerated() {
             let unchanged =
                 !restarted
@@ -171,7 +190,7 @@ public struct RaftSafetyChecker: Sendable {
                         && (rememberedOffset > 0 || offset == 0)
                 } ?? false
             if !unchanged {
-                logChanged = true
+                if lowestChanged == nil { lowestChanged = entry.index }
                 let previousTerm = offset > 0 ? observation.entries[offset - 1].term : nil
                 checkEntry(
                     entry, previousTerm: previousTerm, node: node, step: step,
@@ -189,21 +208,11 @@ public struct RaftSafetyChecker: Sendable {
                     what: "applied", into: &violations)
             }
         }
-        if let memory, !logChanged, memory.entries.count != observation.entries.count {
-            logChanged = true
-        }
-
-        // Leader Completeness (§5.4): every entry committed in this term or earlier is in the
-        // leader's log, unless compacted into its snapshot.
-        var leaderCheckedVersion = memory?.leaderCheckedVersion ?? -1
-        var leaderCheckedTerm = memory?.leaderCheckedTerm ?? .zero
-        if observation.isLeader,
-            logChanged || leaderCheckedVersion != committedVersion
-                || leaderCheckedTerm != observation.term
+        if let memory, lowestChanged == nil,
+            observation.lastIndex.rawValue + 1 < memory.firstIndex.rawValue
+                + UInt64(memory.entries.count)
         {
-            checkLeaderCompleteness(observation, step: step, into: &violations)
-            leaderCheckedVersion = committedVersion
-            leaderCheckedTerm = observation.term
+            lowestChanged = observation.lastIndex.next
         }
 
         nodes[node] = NodeMemory(
@@ -212,9 +221,13 @@ public struct RaftSafetyChecker: Sendable {
             appliedIndex: observation.appliedIndex,
             firstIndex: observation.firstIndex,
             entries: observation.entries,
-            leaderCheckedVersion: leaderCheckedVersion,
-            leaderCheckedTerm: leaderCheckedTerm,
+            leaderVerified: nil,
             restarted: false)
+        guard observation.isLeader else { return nil }
+        let verified = restarted ? nil : memory?.leaderVerified
+        return PendingLeaderCheck(
+            verified: verified?.term == observation.term ? verified : nil,
+            lowestChanged: lowestChanged)
     }
 
     /// Log Matching: one payload per (index, term), one predecessor term per (index, term).
@@ -262,7 +275,7 @@ public struct RaftSafetyChecker: Sendable {
             self[keyPath: map][entry.index] = CommittedRecord(
                 entry: entry, term: observerTerm, node: node, step: step)
             if map == \RaftSafetyChecker.committed {
-                committedVersion += 1
+                committedInsertions.append(entry.index)
                 committedIndexMax = max(committedIndexMax, entry.index)
             }
             return
@@ -276,13 +289,42 @@ public struct RaftSafetyChecker: Sendable {
         }
     }
 
-    /// Leader Completeness for one leader's observation.
+    /// Leader Completeness (§5.4): every entry committed in this term or earlier is in the
+    /// leader's log, unless compacted into its snapshot. Checked incrementally while the node
+    /// stays leader of the same term: the part of its log that changed, the committed records
+    /// added since, and the records beyond what was verified.
     private mutating func checkLeaderCompleteness(
-        _ leader: RaftNodeObservation, step: UInt64, into violations: inout [SafetyViolation]
+        _ observation: RaftNodeObservation, _ check: PendingLeaderCheck, step: UInt64,
+        into violations: inout [SafetyViolation]
     ) {
-        guard committedIndexMax >= leader.firstIndex else { return }
-        var index = leader.firstIndex
-        while index <= committedIndexMax {
+        if let verified = check.verified {
+            var start = verified.through.next
+            if let lowestChanged = check.lowestChanged { start = min(start, lowestChanged) }
+            for index in committedInsertions[verified.version...] where index < start {
+                checkLeaderCompleteness(
+                    observation, from: index, through: index, step: step, into: &violations)
+            }
+            checkLeaderCompleteness(
+                observation, from: start, through: committedIndexMax, step: step,
+                into: &violations)
+        } else {
+            checkLeaderCompleteness(
+                observation, from: observation.firstIndex, through: committedIndexMax,
+                step: step, into: &violations)
+        }
+        nodes[observation.node]!.leaderVerified = (
+            observation.term, committedIndexMax, committedInsertions.count
+        )
+    }
+
+    /// Leader Completeness for one leader's observation, over committed indexes in
+    /// `first...last` that the leader has not compacted.
+    private mutating func checkLeaderCompleteness(
+        _ leader: RaftNodeObservation, from first: LogIndex, through last: LogIndex,
+        step: UInt64, into violations: inout [SafetyViolation]
+    ) {
+        var index = max(first, leader.firstIndex)
+        while index <= last {
             defer { index = index.next }
             guard let record = committed[index], record.term <= leader.term else { continue }
             let held = leader.entry(at: index)

@@ -1,4 +1,5 @@
 import CohortCheck
+import CohortCore
 import Testing
 
 @Suite struct LinearizabilityPropertyTests {

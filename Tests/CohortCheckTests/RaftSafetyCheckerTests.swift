@@ -154,4 +154,30 @@ func observation(
         #expect(checker.observe(both, step: 1).count == 1)
         #expect(checker.observe(both, step: 2).isEmpty)
     }
+
+    @Test func leaderIsRecheckedIncrementallyWhileItLeads() {
+        var checker = RaftSafetyChecker()
+        // n3 has compacted below 5 and shows index 5 committed; n1 leads term 2 and holds it
+        // (it has not yet advanced its own commit index).
+        let leaderLog: [UInt64] = [1, 1, 1, 1, 1]
+        #expect(
+            checker.observe(
+                [
+                    observation(1, term: 2, leader: true, terms: leaderLog),
+                    observation(3, term: 2, commit: 5, firstIndex: 5, terms: [1]),
+                ], step: 1
+            ).isEmpty)
+        // A committed record below what was verified arrives later, from n2; the unchanged
+        // leader must still be checked against it.
+        let late = checker.observe(
+            [
+                observation(1, term: 2, leader: true, terms: leaderLog),
+                observation(2, term: 2, commit: 2, terms: [1, 2]),
+            ], step: 2)
+        #expect(late.map(\.property).contains(.leaderCompleteness), "\(late)")
+        // The leader truncating its own committed entries is caught too.
+        let truncated = checker.observe(
+            [observation(1, term: 2, leader: true, commit: 3, terms: [1, 1, 1])], step: 3)
+        #expect(truncated.map(\.property).contains(.leaderCompleteness), "\(truncated)")
+    }
 }

@@ -1,4 +1,5 @@
 import CohortCheck
+import CohortCore
 
 /// Generates histories from a real execution of key-value registers: every operation takes
 /// effect atomically at a random moment between its invocation and its completion (or, for
