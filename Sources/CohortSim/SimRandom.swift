@@ -1,26 +1,24 @@
+import CohortCore
+
 /// The simulator's only source of randomness. Every decision of a run (swarm parameters,
 /// message delays, drops, crashes, client choices) is drawn from one `SimRandom` seeded by the
 /// run's seed, so a seed replays exactly.
 ///
-/// The generator is SplitMix64 (Steele, Lea and Flood, 2014): tiny state, full 2^64 period,
-/// and a fixed algorithm, so a seed gives the same run on every toolchain. The helpers below
-/// are written out here rather than taken from the standard library's `random(in:using:)`,
-/// whose algorithm may change between Swift versions.
+/// The generator is CohortCore's `SplitMix64` (the one Raft uses for election timeouts): a
+/// fixed algorithm, so a seed gives the same run on every toolchain. The helpers below are
+/// written out here rather than taken from the standard library's `random(in:using:)`, whose
+/// algorithm may change between Swift versions.
 public struct SimRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     /// A generator whose whole output is determined by `seed`.
     public init(seed: UInt64) {
-        self.state = seed
+        self.generator = SplitMix64(seed: seed)
     }
 
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
+        generator.next()
     }
 
     /// A uniform value in `0..<bound`. Uses Lemire's multiply-shift with rejection, so there

@@ -1,0 +1,126 @@
+import CohortCheck
+import CohortCore
+import CohortRaft
+
+/// The checks: Raft safety after every event, and at the end linearizability, lost
+/// acknowledged writes and agreement of the state machines.
+extension Simulation {
+    /// Called after every event that touched node `index`: folds its state into the trace
+    /// hash, checks its invariants now and then, and shows it to the Raft safety checker.
+    func afterEvent(_ index: Int) {
+        guard let raft = nodes[index].raft else { return }
+        hasher.combine(raft.term.rawValue)
+        hasher.combine(raft.commitIndex.rawValue)
+        hasher.combine(raft.lastIndex.rawValue)
+        if raft.commitIndex > commitIndexMax { commitIndexMax = raft.commitIndex }
+        nodes[index].eventsHandled += 1
+        if options.brokenVariant == nil && Self.invariantChecksEnabled
+            && nodes[index].eventsHandled % Self.invariantCheckIntervalEvents == 0
+        {
+            raft.checkInvariants()
+        }
+        let found = safety.observe([observation(index)], step: UInt64(eventsProcessed))
+        for violation in found {
+            record(.raftSafety, violation.description)
+        }
+    }
+
+    /// What the safety checker sees of node `index`. The term is the durable one, and a
+    /// leader counts as leader only once its term is durable: state a crash can still take
+    /// back was never promised to anybody. The log is what the node handed out for
+    /// persistence, and the commit index is capped to it.
+    func observation(_ index: Int) -> RaftNodeObservation {
+        let raft = nodes[index].raft!
+        let log = nodes[index].observedLog
+        let durableTerm = nodes[index].disk.durable.hardState.term
+        let term = options.brokenVariant == .ackBeforeFsync ? raft.term : durableTerm
+        let commit = min(raft.commitIndex, log.lastIndex)
+        let applied = min(nodes[index].machine.appliedIndex, commit)
+        return RaftNodeObservation(
+            node: nodes[index].id, term: term, isLeader: raft.isLeader && raft.term == term,
+            commitIndex: commit, appliedIndex: applied, firstIndex: log.firstIndex,
+            entries: log.entries)
+    }
+
+    func finalChecks() {
+        if violations.isEmpty && livenessReached {
+            checkAcknowledgedWrites()
+            checkStateMachinesAgree()
+        }
+        if violations.isEmpty && options.checksLinearizability {
+            let verdict = LinearizabilityChecker().check(history)
+            switch verdict {
+            case .linearizable:
+                linearizabilityVerdict = "ok"
+            case .notLinearizable:
+                linearizabilityVerdict = "violated"
+                record(.linearizability, verdict.description)
+            case .unknown(let reason):
+                linearizabilityVerdict = "unknown (\(reason))"
+            }
+        }
+    }
+
+    /// Every write acknowledged to a client must be in the state of the most advanced node:
+    /// both commit modes (`.majority` and `.all`) promise that an acknowledged write survives
+    /// any minority of crashes.
+    private func checkAcknowledgedWrites() {
+        var best: Int?
+        for index in nodes.indices where nodes[index].isUp && nodes[index].isMember {
+            if best == nil || nodes[index].machine.appliedIndex > nodes[best!].machine.appliedIndex
+            {
+                best = index
+            }
+        }
+        guard let best else { return }
+        let applied = nodes[best].machine.appliedWrites
+        let lost = acknowledgedWrites.filter { !applied.contains($0.identity) }
+        if let first = lost.first {
+            record(
+                .lostAcknowledgedWrite,
+                "\(lost.count) acknowledged writes missing from \(nodes[best].id) (applied "
+                    + "\(nodes[best].machine.appliedIndex)), first: \(first.summary)")
+        }
+    }
+
+    /// Nodes that applied the same prefix must hold the same state.
+    private func checkStateMachinesAgree() {
+        var digestByApplied: [LogIndex: (node: NodeID, digest: UInt64)] = [:]
+        for index in nodes.indices where nodes[index].isUp {
+            let machine = nodes[index].machine
+            let digest = machine.digest
+            if let seen = digestByApplied[machine.appliedIndex] {
+                if seen.digest != digest {
+                    record(
+                        .stateMachine,
+                        "\(seen.node) and \(nodes[index].id) applied through "
+                            + "\(machine.appliedIndex) but hold different states")
+                }
+            } else {
+                digestByApplied[machine.appliedIndex] = (nodes[index].id, digest)
+            }
+        }
+    }
+
+    func result() -> SimulationResult {
+        var found = violations
+        if violationsDropped > 0, !found.isEmpty {
+            found[0].message += " (and \(violationsDropped) more violations not kept)"
+        }
+        var lost = 0
+        for node in nodes { lost += node.disk.writesLost }
+        let operations = history.operations.count
+        return SimulationResult(
+            seed: seed, options: options, parameters: parameters,
+            eventsProcessed: eventsProcessed, simulatedMicros: nowMicros, elections: elections,
+            commitIndexMax: commitIndexMax.rawValue, clientOperations: operations,
+            clientOperationsSucceeded: operationsSucceeded,
+            clientOperationsIndeterminate: operationsIndeterminate,
+            writesAcknowledged: acknowledgedWrites.count, crashes: crashes,
+            partitions: partitions, membershipChanges: membershipChangesAccepted,
+            snapshotsTaken: snapshotsTaken, snapshotsInstalled: snapshotsInstalled,
+            leadershipTransfers: transfersAccepted, diskWritesLost: lost,
+            livenessReached: livenessReached, linearizability: linearizabilityVerdict,
+            violations: found, traceHash: hasher.value, traceTail: traceTail)
+    }
+}

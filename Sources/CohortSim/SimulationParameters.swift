@@ -1,0 +1,173 @@
+import CohortRaft
+
+/// Everything a seed decided about its run (swarm testing: each seed enables a random subset
+/// of the allowed faults at random intensities, so rare combinations get exercised). Logged
+/// in every result so a failure can be understood without rerunning it.
+public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible {
+    /// Voters the cluster starts with.
+    public var nodeCount: Int
+    /// Extra nodes, outside the cluster at first, that membership changes add and remove.
+    public var spareNodeCount: Int
+    /// Concurrent simulated clients.
+    public var clientCount: Int
+    /// Keys the clients touch (few keys: more contention, more interesting histories).
+    public var keyCount: Int
+    /// Fault kinds this seed enabled (a subset of the options' faults).
+    public var faults: FaultSet
+    /// Network behavior while faults are on.
+    public var network: NetworkConditions
+    /// Mean nominal ticks between nemesis actions (partitions, crashes, clock stalls).
+    public var nemesisIntervalTicksMean: Int
+    /// How long a partition lasts, in nominal ticks, at most.
+    public var partitionTicksMax: Int
+    /// How long a crashed node stays down, in nominal ticks, at most.
+    public var downTicksMax: Int
+    /// Probability that a crash takes down several nodes at once (a power failure).
+    public var correlatedCrashProbability: Double
+    /// Probability that a crash leaves some unsynced writes on the platter.
+    public var keepsUnsyncedPrefixProbability: Double
+    /// Shortest simulated fsync, in microseconds.
+    public var fsyncMicrosMin: UInt64
+    /// Longest simulated fsync, in microseconds.
+    public var fsyncMicrosMax: UInt64
+    /// Largest clock drift of a node, in parts per million of the nominal tick.
+    public var clockDriftPartsPerMillionMax: Int
+    /// Longest clock stall (ticks not delivered), in nominal ticks; zero when off.
+    public var clockStallTicksMax: Int
+    /// Raft timing and behavior.
+    public var electionTimeoutTicksMin: Int
+    /// Raft timing and behavior.
+    public var electionTimeoutTicksMax: Int
+    /// Raft heartbeat interval in ticks.
+    public var heartbeatIntervalTicks: Int
+    /// Raft pre-vote.
+    public var preVote: Bool
+    /// Raft check-quorum.
+    public var checkQuorum: Bool
+    /// Raft commit mode (the acknowledgement mode of writes).
+    public var commitMode: RaftCommitMode
+    /// Most entries per AppendEntries (small values exercise batching edges).
+    public var entriesPerMessageMax: Int
+    /// Reads go through Raft's ReadIndex (true) or through the log (false).
+    public var readsUseReadIndex: Bool
+    /// Leader lease reads with this drift bound, or nil when off.
+    public var leaseClockDriftBoundTicks: Int?
+    /// Compact once this many entries are applied past the snapshot; nil: never.
+    public var snapshotThresholdEntries: Int?
+    /// Membership changes (add learner, promote, add voter, remove voter) happen.
+    public var membershipChanges: Bool
+    /// Leadership transfers happen.
+    public var leadershipTransfers: Bool
+    /// A client gives up on a request after this many nominal ticks (outcome `info`).
+    public var clientTimeoutTicks: Int
+    /// Longest pause of a client between requests, in microseconds.
+    public var clientThinkMicrosMax: UInt64
+
+    /// Draws the parameters of one run. The draws always happen in the same order and
+    /// number, whatever the options say, so overriding one field (for example the node
+    /// count, in a replay command) leaves every other draw unchanged.
+    public init(options: SimulationOptions, random: inout SimRandom) {
+        let drawnNodeCount = random.integer(in: 3...5)
+        nodeCount = options.nodeCount ?? drawnNodeCount
+        clientCount = random.integer(in: 1...3)
+        keyCount = random.integer(in: 1...3)
+        var enabled: [FaultKind] = []
+        for kind in FaultKind.allCases {
+            let keeps = random.chance(0.7)
+            if keeps && options.faults.contains(kind) { enabled.append(kind) }
+        }
+        if enabled.isEmpty, let first = options.faults.kinds.first { enabled = [first] }
+        faults = FaultSet(enabled)
+
+        let delayMin = random.integer(in: UInt64(200)...UInt64(2_000))
+        let delaySpread = random.integer(in: UInt64(500)...UInt64(20_000))
+        let drop = random.unit() * 0.15
+        let duplicate = random.unit() * 0.1
+        network = NetworkConditions(
+            delayMicrosMin: delayMin, delayMicrosMax: delayMin + delaySpread,
+            dropProbability: faults.contains(.drop) ? drop : 0,
+            duplicateProbability: faults.contains(.duplicate) ? duplicate : 0,
+            reorders: faults.contains(.reorder))
+
+        nemesisIntervalTicksMean = random.integer(in: 20...150)
+        partitionTicksMax = random.integer(in: 20...300)
+        downTicksMax = random.integer(in: 2...200)
+        correlatedCrashProbability = random.unit() * 0.4
+        keepsUnsyncedPrefixProbability = random.unit()
+        fsyncMicrosMin = random.integer(in: UInt64(50)...UInt64(2_000))
+        fsyncMicrosMax = fsyncMicrosMin + random.integer(in: UInt64(0)...UInt64(15_000))
+
+        let drift = random.integer(in: 0...20_000)
+        let stall = random.integer(in: 1...30)
+        clockDriftPartsPerMillionMax = faults.contains(.clock) ? drift : 100
+
+        electionTimeoutTicksMin = random.integer(in: 8...20)
+        electionTimeoutTicksMax = electionTimeoutTicksMin + random.integer(in: 1...15)
+        heartbeatIntervalTicks = random.integer(in: 1...max(1, electionTimeoutTicksMin / 4))
+        preVote = random.chance(0.75)
+        checkQuorum = random.chance(0.75)
+        commitMode = random.chance(0.7) ? .majority : .all
+        entriesPerMessageMax = random.chance(0.3) ? random.integer(in: 1...4) : 64
+        readsUseReadIndex = random.chance(0.6)
+        let leaseWanted = random.chance(0.4)
+        // A lease is only as safe as the clock bound: turn it on only where the drift this
+        // seed allows, over one election timeout, stays inside the bound, and clocks never
+        // stall (a stalled leader would outlive its lease).
+        let driftTicks =
+            (2 * clockDriftPartsPerMillionMax * electionTimeoutTicksMax + 999_999) / 1_000_000
+        let leaseBound = driftTicks + 1
+        if leaseWanted && readsUseReadIndex && checkQuorum && !faults.contains(.clock)
+            && leaseBound < electionTimeoutTicksMin
+        {
+            leaseClockDriftBoundTicks = leaseBound
+        } else {
+            leaseClockDriftBoundTicks = nil
+        }
+        clockStallTicksMax = faults.contains(.clock) && leaseClockDriftBoundTicks == nil ? stall : 0
+
+        let snapshots = random.chance(0.5)
+        let threshold = random.integer(in: 8...200)
+        snapshotThresholdEntries = snapshots ? threshold : nil
+        let changes = random.chance(0.4)
+        let spares = random.integer(in: 1...2)
+        membershipChanges = changes
+        spareNodeCount = changes ? spares : 0
+        leadershipTransfers = random.chance(0.4)
+        clientTimeoutTicks = random.integer(in: 20...120)
+        clientThinkMicrosMax = random.integer(in: UInt64(0)...UInt64(40_000))
+    }
+
+    /// One line listing every parameter, for the run's summary.
+    public var description: String {
+        var parts: [String] = []
+        parts.append("nodes=\(nodeCount)+\(spareNodeCount)spare")
+        parts.append("clients=\(clientCount) keys=\(keyCount)")
+        parts.append("faults=\(faults)")
+        parts.append(
+            "delay=\(network.delayMicrosMin)-\(network.delayMicrosMax)us"
+                + " drop=\(percent(network.dropProbability))"
+                + " dup=\(percent(network.duplicateProbability)) reorder=\(network.reorders)")
+        parts.append("nemesisEvery~\(nemesisIntervalTicksMean)t")
+        parts.append("partitionMax=\(partitionTicksMax)t downMax=\(downTicksMax)t")
+        parts.append(
+            "powerLoss=\(percent(correlatedCrashProbability))"
+                + " keepUnsynced=\(percent(keepsUnsyncedPrefixProbability))")
+        parts.append("fsync=\(fsyncMicrosMin)-\(fsyncMicrosMax)us")
+        parts.append("drift=\(clockDriftPartsPerMillionMax)ppm stallMax=\(clockStallTicksMax)t")
+        parts.append(
+            "election=\(electionTimeoutTicksMin)-\(electionTimeoutTicksMax)t"
+                + " heartbeat=\(heartbeatIntervalTicks)t preVote=\(preVote)"
+                + " checkQuorum=\(checkQuorum)")
+        parts.append("commit=\(commitMode) batch=\(entriesPerMessageMax)")
+        let lease = leaseClockDriftBoundTicks.map { "\($0)t" } ?? "off"
+        parts.append("reads=\(readsUseReadIndex ? "readIndex" : "log") lease=\(lease)")
+        parts.append("snapshotEvery=\(snapshotThresholdEntries.map(String.init) ?? "off")")
+        parts.append("membership=\(membershipChanges) transfers=\(leadershipTransfers)")
+        parts.append("clientTimeout=\(clientTimeoutTicks)t think<=\(clientThinkMicrosMax)us")
+        return parts.joined(separator: " ")
+    }
+
+    private func percent(_ probability: Double) -> String {
+        "\(Int(probability * 100 + 0.5))%"
+    }
+}

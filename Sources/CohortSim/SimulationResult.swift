@@ -1,0 +1,89 @@
+/// What one seed's run did and found.
+public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
+    /// The seed.
+    public var seed: UInt64
+    /// The options the run was given.
+    public var options: SimulationOptions
+    /// What the seed chose (swarm parameters).
+    public var parameters: SimulationParameters
+    /// Events the scheduler processed.
+    public var eventsProcessed: Int
+    /// Simulated time at the end, in microseconds.
+    public var simulatedMicros: UInt64
+    /// Times a node became leader.
+    public var elections: Int
+    /// The highest commit index any node reached.
+    public var commitIndexMax: UInt64
+    /// Client operations invoked.
+    public var clientOperations: Int
+    /// Client operations that completed `ok`.
+    public var clientOperationsSucceeded: Int
+    /// Client operations that ended indeterminate (timeouts).
+    public var clientOperationsIndeterminate: Int
+    /// Writes acknowledged to clients.
+    public var writesAcknowledged: Int
+    /// Node crashes injected.
+    public var crashes: Int
+    /// Partitions injected.
+    public var partitions: Int
+    /// Membership changes the leader accepted.
+    public var membershipChanges: Int
+    /// Snapshots taken by nodes (compactions).
+    public var snapshotsTaken: Int
+    /// Snapshots installed from a leader.
+    public var snapshotsInstalled: Int
+    /// Leadership transfers the leader accepted.
+    public var leadershipTransfers: Int
+    /// Unsynced disk writes crashes destroyed.
+    public var diskWritesLost: Int
+    /// Whether the liveness phase saw a new write committed within its bound.
+    public var livenessReached: Bool
+    /// Linearizability verdict, `"skipped"` when not checked.
+    public var linearizability: String
+    /// Everything found wrong; empty when the seed passes.
+    public var violations: [SimulationViolation]
+    /// FNV-1a over every processed event: equal for two runs of one seed.
+    public var traceHash: UInt64
+    /// The last events, when `SimulationOptions.traceLinesMax` asked for them.
+    public var traceTail: [String]
+
+    /// True when nothing was found wrong.
+    public var passed: Bool { violations.isEmpty }
+
+    /// The command that replays this run exactly.
+    public var replayCommand: String {
+        options.replayCommand(seed: seed, nodeCount: parameters.nodeCount)
+    }
+
+    /// A few lines: verdict, counters, parameters, violations, and the replay command when the
+    /// seed failed.
+    public var description: String {
+        var lines: [String] = []
+        let verdict = passed ? "PASS" : "FAIL"
+        lines.append(
+            "seed \(seed) \(verdict): events=\(eventsProcessed)"
+                + " simulated=\(simulatedMicros / 1_000)ms elections=\(elections)"
+                + " commitIndex=\(commitIndexMax) ops=\(clientOperations)"
+                + " ok=\(clientOperationsSucceeded) info=\(clientOperationsIndeterminate)"
+                + " acked=\(writesAcknowledged) crashes=\(crashes) partitions=\(partitions)"
+                + " membership=\(membershipChanges) snapshots=\(snapshotsTaken)/"
+                + "\(snapshotsInstalled) transfers=\(leadershipTransfers)"
+                + " lostUnsynced=\(diskWritesLost) liveness=\(livenessReached)"
+                + " linearizability=\(linearizability)"
+                + " trace=\(String(traceHash, radix: 16))")
+        lines.append("  parameters: \(parameters)")
+        for violation in violations.prefix(Self.violationsPrintedMax) {
+            lines.append("  violation: \(violation)")
+        }
+        if violations.count > Self.violationsPrintedMax {
+            lines.append("  … \(violations.count - Self.violationsPrintedMax) more violations")
+        }
+        if !passed {
+            lines.append("  replay: \(replayCommand)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Violations listed in `description`; the rest are counted.
+    static let violationsPrintedMax = 10
+}
