@@ -1,4 +1,7 @@
-import CohortCore
+// The fuzzer compiles this file into one module with CohortCore's sources.
+#if canImport(CohortCore)
+    import CohortCore
+#endif
 
 /// The hint file format, written when a segment is sealed. Little-endian:
 ///

@@ -1,4 +1,7 @@
-import CohortCore
+// The fuzzer compiles this file into one module with CohortCore's sources.
+#if canImport(CohortCore)
+    import CohortCore
+#endif
 
 /// The on-disk record format of segment files. Little-endian, 56-byte header:
 ///

@@ -10,6 +10,8 @@ struct SegmentState: Sendable {
     var sequenceMax: UInt64?
     /// No more appends: sealed segments may be compacted.
     var isSealed: Bool
+    /// Compaction found corruption in it: left alone (and not retried) until a restart.
+    var isQuarantined = false
 
     /// Widens the sequence range to include `sequence`.
     mutating func include(sequence: UInt64) {

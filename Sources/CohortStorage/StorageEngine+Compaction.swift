@@ -13,7 +13,7 @@ extension StorageEngine {
     }
 
     func isCandidateLocked(_ state: SegmentState) -> Bool {
-        state.isSealed && state.bytes > 0
+        state.isSealed && !state.isQuarantined && state.bytes > 0
             && state.garbageRatio >= options.compactionGarbageRatioMin
     }
 
@@ -72,6 +72,9 @@ extension StorageEngine {
                 scans.append((state, scan.records))
             } else {
                 report.segmentsSkipped.append(state.file.name)
+                condition.lock()
+                segments[state.file.id]?.isQuarantined = true
+                condition.unlock()
             }
         }
         let compactedIDs = Set(scans.map { $0.state.file.id })
@@ -90,15 +93,27 @@ extension StorageEngine {
         var written = 0
         var hintEntries: [HintEntry] = []
         var moves: [(key: [UInt8], from: IndexEntry, to: IndexEntry)] = []
+        var expiredLive: [(key: [UInt8], segmentID: UInt32, offset: UInt64)] = []
+        // Kept deletion markers count as live in the new segment, so that it does not qualify
+        // for compaction again at once (which would rewrite the same markers forever).
+        var markerBytes = 0
         do throws(StorageError) {
             for (state, records) in scans {
                 report.bytesBefore += state.bytes
                 try state.file.withMappedBytes(length: state.bytes) {
                     (bytes) throws(StorageError) in
                     for record in records {
+                        let current = indexSnapshot.get(record.key)
+                        let isLive =
+                            current?.segmentID == state.file.id && current?.offset == record.offset
+                        if isLive && record.metadata.isExpired(nowMillis: now) {
+                            // Not copied as a value: its index entry leaves with the segment.
+                            expiredLive.append(
+                                (record.key, state.file.id, record.offset))
+                        }
                         guard
                             let metadata = survivingMetadata(
-                                record, segmentID: state.file.id, index: indexSnapshot,
+                                record, isLive: isLive, current: current,
                                 outsideSequenceMin: outsideSequenceMin, nowMillis: now)
                         else { continue }
                         let start = Int(record.offset)
@@ -129,6 +144,7 @@ extension StorageEngine {
                         hintEntries.append(entry)
                         if metadata.isTombstone || record.isClear {
                             report.tombstonesKept += 1
+                            markerBytes += length
                         } else {
                             report.recordsCopied += 1
                             moves.append(
@@ -183,7 +199,10 @@ extension StorageEngine {
             // The new segment duplicates live records; recovery resolves duplicates by sequence.
             throw StorageError.closed
         }
-        if written > 0 { segments[outputID] = outputState }
+        if written > 0 {
+            outputState.liveBytes = markerBytes
+            segments[outputID] = outputState
+        }
         for move in moves {
             guard let current = index.get(move.key), current.segmentID == move.from.segmentID,
                 current.offset == move.from.offset
@@ -192,6 +211,13 @@ extension StorageEngine {
             forgetLocked(current)
             segments[outputID]?.liveBytes += Int(move.to.recordLength)
             report.entriesMoved += 1
+        }
+        for expired in expiredLive {
+            guard let current = index.get(expired.key), current.segmentID == expired.segmentID,
+                current.offset == expired.offset
+            else { continue }
+            index.remove(expired.key)
+            forgetLocked(current)
         }
         for (state, _) in scans {
             precondition(
@@ -225,7 +251,7 @@ extension StorageEngine {
 
     /// The metadata a record keeps in the compacted segment, or nil to drop it.
     private func survivingMetadata(
-        _ record: HintEntry, segmentID: UInt32, index: OrderedIndex, outsideSequenceMin: UInt64,
+        _ record: HintEntry, isLive: Bool, current: IndexEntry?, outsideSequenceMin: UInt64,
         nowMillis: UInt64
     ) -> VersionMetadata? {
         let sequence = record.metadata.sequence
@@ -233,8 +259,6 @@ extension StorageEngine {
         // run that holds a lower sequence.
         let olderMayExist = outsideSequenceMin < sequence
         if record.isClear { return olderMayExist ? record.metadata : nil }
-        let current = index.get(record.key)
-        let isLive = current?.segmentID == segmentID && current?.offset == record.offset
         let actsAsDeletion =
             record.metadata.isTombstone || record.metadata.isExpired(nowMillis: nowMillis)
         if !actsAsDeletion { return isLive ? record.metadata : nil }

@@ -128,11 +128,14 @@ extension StorageEngine {
         let target = lastSequence
         guard let file = segments[activeID]?.file else { return [] }
         let delay = fsyncDelayMicrosForTesting
+        let injectFailure = fsyncFailureForTesting
+        fsyncFailureForTesting = false
         condition.unlock()
         if delay > 0 { usleep(delay) }
         let started = monotonicMicros()
         var syncError: StorageError?
         do throws(StorageError) {
+            if injectFailure { throw .io(errno: EIO, operation: "fdatasync \(file.name)") }
             try file.sync()
         } catch {
             syncError = error

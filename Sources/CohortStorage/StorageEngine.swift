@@ -48,6 +48,10 @@ public final class StorageEngine: @unchecked Sendable {
     var sweepCursor: [UInt8]?
     /// Tests simulate a slow disk with this pause before each durability fsync.
     var fsyncDelayMicrosForTesting: UInt32 = 0
+    /// Tests make the next durability fsync fail.
+    var fsyncFailureForTesting = false
+    /// Tests make the next append write only this many bytes, then fail with this error.
+    var appendFailureForTesting: (bytesWritten: Int, error: StorageError)?
     /// Counters reported by `statistics` (the gauges are filled in on demand).
     var counters = StorageStatistics()
 
@@ -320,6 +324,11 @@ public final class StorageEngine: @unchecked Sendable {
             preconditionFailure("no active segment \(activeID)")
         }
         do throws(StorageError) {
+            if let injected = appendFailureForTesting {
+                appendFailureForTesting = nil
+                try active.file.write(Array(buffer.prefix(injected.bytesWritten)), at: active.bytes)
+                throw injected.error
+            }
             try active.file.write(buffer, at: active.bytes)
         } catch {
             do throws(StorageError) {

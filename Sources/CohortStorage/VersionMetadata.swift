@@ -1,4 +1,7 @@
-import CohortCore
+// The fuzzer compiles this file into one module with CohortCore's sources.
+#if canImport(CohortCore)
+    import CohortCore
+#endif
 
 /// What every version of a key carries, whichever replication strategy wrote it (DESIGN.md §5).
 public struct VersionMetadata: Hashable, Sendable {
