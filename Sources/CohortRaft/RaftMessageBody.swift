@@ -28,4 +28,12 @@ public enum RaftMessageBody: Hashable, Sendable {
     case readIndexResponse(requestID: UInt64, index: LogIndex)
     /// Leadership transfer: the receiver starts an election at once (Raft thesis §3.10).
     case timeoutNow
+
+    /// Whether only a leader sends this kind of message.
+    public var isFromLeader: Bool {
+        switch self {
+        case .appendEntriesRequest, .heartbeatRequest, .installSnapshotRequest: return true
+        default: return false
+        }
+    }
 }

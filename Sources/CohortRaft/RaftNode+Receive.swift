@@ -25,7 +25,7 @@ extension RaftNode {
                 becomeFollower(term: message.term, leader: nil)
             }
         } else if message.term < term {
-            if case .appendEntriesRequest = message.body, config.faults.contains(.skipTermCheck) {
+            if message.body.isFromLeader && config.faults.contains(.skipTermCheck) {
                 isStaleButAccepted = true
             } else {
                 switch message.body {
@@ -57,11 +57,12 @@ extension RaftNode {
                 handleAppendEntries(from: from, request: request, replyTerm: message.term)
             }
         case .heartbeatRequest(let leaderCommit, let round):
-            if acknowledgeLeader(from) {
-                handleHeartbeat(from: from, leaderCommit: leaderCommit, round: round)
+            if isStaleButAccepted || acknowledgeLeader(from) {
+                handleHeartbeat(
+                    from: from, leaderCommit: leaderCommit, round: round, replyTerm: message.term)
             }
         case .installSnapshotRequest(let request):
-            if acknowledgeLeader(from) {
+            if isStaleButAccepted || acknowledgeLeader(from) {
                 handleInstallSnapshot(from: from, request: request)
             }
         case .appendEntriesResponse(let response):

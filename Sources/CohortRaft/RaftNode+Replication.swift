@@ -238,10 +238,12 @@ extension RaftNode {
         confirmReads(state: &state)
     }
 
-    mutating func handleHeartbeat(from sender: NodeID, leaderCommit: LogIndex, round: UInt64) {
+    mutating func handleHeartbeat(
+        from sender: NodeID, leaderCommit: LogIndex, round: UInt64, replyTerm: Term
+    ) {
         // The leader sends at most our match index, which our log holds durably.
         commit(through: min(leaderCommit, log.lastIndex))
-        send(to: sender, term: term, body: .heartbeatResponse(round: round))
+        send(to: sender, term: replyTerm, body: .heartbeatResponse(round: round))
     }
 
     mutating func handleHeartbeatResponse(
