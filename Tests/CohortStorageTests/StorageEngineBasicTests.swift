@@ -108,6 +108,7 @@ import Testing
         }
         #expect(done.wait(timeout: .now() + 10) == .success)
         #expect(outcome.isSuccess)
+        #expect(engine.sequences.committed == 1 && engine.sequences.durable == 1)
         #expect(engine.statistics.fsyncCount >= 1)
         #expect(engine.statistics.durableSequence >= 1)
     }
