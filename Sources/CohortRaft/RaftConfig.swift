@@ -47,6 +47,8 @@ public struct RaftConfig: Hashable, Sendable {
     /// heartbeat round while a quorum acknowledged a heartbeat sent less than
     /// `electionTimeoutTicksMin - leaseClockDriftBoundTicks` ticks ago. The bound must cover
     /// how far tick rates of nodes can drift apart within an election timeout. Off by default.
+    /// With leases on, a node that (re)starts refuses votes for its first
+    /// `electionTimeoutTicksMin` ticks, since it cannot know whether it acknowledged a lease.
     public var leaseClockDriftBoundTicks: Int? = nil
     /// Deliberate bugs for testing the simulator. Empty in production.
     public var faults: RaftFaults = []

@@ -25,8 +25,14 @@ extension RaftNode {
         startElection(isLeadershipTransfer: false)
     }
 
+    /// Whether this node refuses votes because a leader may still hold a lease on it.
     func isInLease() -> Bool {
-        config.checkQuorum && leader != nil && electionElapsedTicks < config.electionTimeoutTicksMin
+        guard config.checkQuorum else { return false }
+        if leader != nil && electionElapsedTicks < config.electionTimeoutTicksMin { return true }
+        // A restarted node forgot when it last heard from a leader; with lease reads on, it
+        // must assume a lease may still run and wait one election timeout before voting.
+        return config.leaseClockDriftBoundTicks != nil
+            && ticksTotal < UInt64(config.electionTimeoutTicksMin)
     }
 
     mutating func resetElectionTimer() {

@@ -17,7 +17,8 @@ public struct RaftReady: Hashable, Sendable {
     /// Entries to append durably; any durable entries at or after the first one's index are
     /// discarded first.
     public var entriesToAppend: [RaftEntry]
-    /// A snapshot received from the leader, to persist and restore from.
+    /// A snapshot received from the leader, to persist and restore from. On a witness its data
+    /// is empty (witnesses keep no state-machine data): persist it, restore nothing.
     public var snapshot: RaftSnapshot?
     /// Messages to send once everything above is durable.
     public var messages: [RaftMessage]

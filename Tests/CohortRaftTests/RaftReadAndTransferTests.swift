@@ -125,3 +125,34 @@ struct RaftReadAndTransferTests {
                 == .notLeader(leader: NodeID(1)))
     }
 }
+
+@Suite("Raft lease safety")
+struct RaftLeaseSafetyTests {
+    @Test("with leases on, a restarted follower refuses votes for one election timeout")
+    func restartedFollowerHonoursLease() {
+        var config = RaftConfig()
+        config.leaseClockDriftBoundTicks = 2
+        var cluster = TestCluster(voters: 3, config: config)
+        let leader = cluster.electLeader()!
+        let follower = cluster.ids.first { $0 != leader }!
+        let candidate = cluster.ids.last { $0 != leader }!
+        cluster.crash(follower.rawValue)
+        cluster.restart(follower.rawValue)
+        let request = RaftMessage(
+            from: candidate, to: follower, term: cluster.nodes[leader]!.term.next,
+            body: .voteRequest(
+                RaftVoteRequest(
+                    isPreVote: false, lastLogIndex: cluster.nodes[leader]!.lastIndex,
+                    lastLogTerm: cluster.nodes[leader]!.lastTerm, isLeadershipTransfer: false)))
+        let termBefore = cluster.nodes[follower]!.term
+        cluster.nodes[follower]!.receive(request)
+        #expect(cluster.nodes[follower]!.votedFor != candidate)
+        #expect(cluster.nodes[follower]!.term == termBefore)
+        let ready = cluster.nodes[follower]!.ready()
+        #expect(ready.messages.isEmpty)
+        cluster.nodes[follower]!.advance(ready)
+        for _ in 0..<config.electionTimeoutTicksMin { cluster.nodes[follower]!.tick() }
+        cluster.nodes[follower]!.receive(request)
+        #expect(cluster.nodes[follower]!.votedFor == candidate)
+    }
+}
