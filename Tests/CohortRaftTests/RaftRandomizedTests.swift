@@ -121,7 +121,7 @@ struct RandomizedRun {
             cluster.isolate(pick(cluster.ids).rawValue)
         case 950..<975:
             cluster.heal()
-        case 975..<990:
+        case 975..<985:
             let id = pick(live)
             let applied = cluster.nodes[id]!.appliedIndex
             if applied > cluster.nodes[id]!.snapshotIndex && chance(50) {
@@ -131,6 +131,8 @@ struct RandomizedRun {
                 disk.entries.removeAll { $0.index <= applied }
                 cluster.disks[id] = disk
             }
+        case 985..<990:
+            changeMembership()
         case 990..<995:
             if let leader = cluster.leaders.first {
                 let target = pick(cluster.ids)
@@ -141,6 +143,39 @@ struct RandomizedRun {
             _ = cluster.nodes[id]!.readIndex(requestID: random.next())
         }
         drainAll()
+    }
+
+    /// Adds a fresh node (as voter-to-be, learner or witness) or removes a member.
+    mutating func changeMembership() {
+        guard let leader = cluster.leaders.first else { return }
+        let membership = cluster.nodes[leader]!.membership
+        let change: RaftMembershipChange
+        if chance(50), membership.votingMembers.count > 3 {
+            let removable = membership.allMembers.filter { $0 != leader }
+            change = .remove(pick(removable))
+        } else if membership.allMembers.count < 7 {
+            let newcomer = NodeID(UInt64(cluster.ids.count + 1))
+            switch random.below(3) {
+            case 0: change = .addLearner(newcomer)
+            case 1: change = .addWitness(newcomer)
+            default: change = .addVoter(newcomer)
+            }
+            if case .appended = cluster.nodes[leader]!.proposeMembershipChange(change) {
+                cluster.addNode(newcomer, membership: .empty, seed: random.next())
+            }
+            return
+        } else {
+            return
+        }
+        _ = cluster.nodes[leader]!.proposeMembershipChange(change)
+    }
+
+    /// The members of the newest membership any live node holds.
+    var currentMembers: [NodeID] {
+        let newest = cluster.ids.filter { !cluster.down.contains($0) }.max { left, right in
+            cluster.nodes[left]!.membershipIndex < cluster.nodes[right]!.membershipIndex
+        }
+        return newest.map { cluster.nodes[$0]!.membership.allMembers } ?? cluster.ids
     }
 
     /// Heals everything and runs until every node has committed the same, non-trivial index.
@@ -163,8 +198,9 @@ struct RandomizedRun {
                     proposedFinal = true
                 }
             }
-            let commits = Set(cluster.ids.map { cluster.nodes[$0]!.commitIndex })
-            let lasts = Set(cluster.ids.map { cluster.nodes[$0]!.lastIndex })
+            let members = currentMembers
+            let commits = Set(members.map { cluster.nodes[$0]!.commitIndex })
+            let lasts = Set(members.map { cluster.nodes[$0]!.lastIndex })
             if proposedFinal && commits.count == 1 && lasts.count == 1 && commits == lasts
                 && cluster.leaders.count == 1
             {

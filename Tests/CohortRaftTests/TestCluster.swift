@@ -15,6 +15,8 @@ struct TestCluster {
     var cutLinks: Set<[NodeID]> = []
     var down: Set<NodeID> = []
     var membership: RaftMembership
+    /// The membership each node was created with (empty for nodes added later).
+    var bootstrapMembership: [NodeID: RaftMembership] = [:]
     var config: RaftConfig
     /// When set, sees every message before delivery: returns it (possibly changed) or nil to
     /// drop it.
@@ -163,8 +165,8 @@ struct TestCluster {
         let id = NodeID(raw)
         down.remove(id)
         nodes[id] = RaftNode(
-            id: id, config: nodes[id]!.config, membership: membership, durableState: disks[id]!,
-            randomSeed: seed)
+            id: id, config: nodes[id]!.config, membership: bootstrapMembership[id] ?? membership,
+            durableState: disks[id]!, randomSeed: seed)
         appliedEntries[id] = []
     }
 
