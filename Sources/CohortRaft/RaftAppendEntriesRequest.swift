@@ -21,4 +21,17 @@ public struct RaftAppendEntriesRequest: Hashable, Sendable {
         self.entries = entries
         self.leaderCommit = leaderCommit
     }
+
+    /// Whether the entries are contiguous after `previousLogIndex`, their terms never
+    /// decrease, start at or after `previousLogTerm` and do not exceed the sender's `term`.
+    public func isWellFormed(term: Term) -> Bool {
+        var previousTerm = previousLogTerm
+        for (offset, entry) in entries.enumerated() {
+            guard entry.index.rawValue == previousLogIndex.rawValue &+ UInt64(offset + 1),
+                entry.term >= previousTerm, entry.term <= term
+            else { return false }
+            previousTerm = entry.term
+        }
+        return previousLogTerm <= term
+    }
 }

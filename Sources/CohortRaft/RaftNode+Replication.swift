@@ -90,6 +90,10 @@ extension RaftNode {
     mutating func handleAppendEntries(
         from sender: NodeID, request: RaftAppendEntriesRequest, replyTerm: Term
     ) {
+        guard request.isWellFormed(term: replyTerm) else {
+            // Malformed input from the network is dropped, never trusted and never a crash.
+            return
+        }
         if request.previousLogIndex < log.committed {
             // Everything through the commit index already matches the leader's log.
             send(
@@ -111,9 +115,6 @@ extension RaftNode {
         // Raft §5.3: delete a conflicting suffix, then append what is new.
         var firstNew: Int? = nil
         for (offset, entry) in request.entries.enumerated() {
-            precondition(
-                entry.index == request.previousLogIndex + UInt64(offset + 1),
-                "\(id): AppendEntries from \(sender) not contiguous: \(request.entries)")
             if log.term(at: entry.index) != entry.term {
                 firstNew = offset
                 break

@@ -44,7 +44,7 @@ extension RaftNode {
         }
         // Witnesses keep no state-machine data: they receive the metadata only.
         let data = membership.witnesses.contains(peer) ? [] : snapshot.data
-        let start = min(Int(transfer.offsetAcknowledged), data.count)
+        let start = Int(min(transfer.offsetAcknowledged, UInt64(data.count)))
         let end = min(start + config.snapshotChunkBytesMax, data.count)
         let request = RaftInstallSnapshotRequest(
             metadata: snapshot.metadata, offset: UInt64(start), chunk: Array(data[start..<end]),

@@ -30,3 +30,31 @@ struct RaftReplicationTests {
         #expect(cluster.propose(follower.rawValue, "x") == .notLeader(leader: leader))
     }
 }
+
+@Suite("Raft input validation")
+struct RaftInputValidationTests {
+    @Test("malformed AppendEntries is dropped without a reply or a crash")
+    func malformedAppendDropped() {
+        var cluster = TestCluster(voters: 3)
+        let leader = cluster.electLeader()!
+        let follower = cluster.ids.first { $0 != leader }!
+        let term = cluster.nodes[leader]!.term
+        let lastIndex = cluster.nodes[follower]!.lastIndex
+        let gap = RaftAppendEntriesRequest(
+            previousLogIndex: lastIndex, previousLogTerm: term,
+            entries: [RaftEntry(index: lastIndex + 2, term: term, kind: .noop)], leaderCommit: .zero
+        )
+        let future = RaftAppendEntriesRequest(
+            previousLogIndex: lastIndex, previousLogTerm: term,
+            entries: [RaftEntry(index: lastIndex.next, term: term.next, kind: .noop)],
+            leaderCommit: .zero)
+        for request in [gap, future] {
+            cluster.nodes[follower]!.receive(
+                RaftMessage(
+                    from: leader, to: follower, term: term, body: .appendEntriesRequest(request)))
+        }
+        #expect(cluster.nodes[follower]!.lastIndex == lastIndex)
+        let ready = cluster.nodes[follower]!.ready()
+        #expect(ready.messages.isEmpty)
+    }
+}
