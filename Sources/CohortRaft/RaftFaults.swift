@@ -15,8 +15,9 @@ public struct RaftFaults: OptionSet, Hashable, Sendable {
     /// Commits an entry of an earlier term as soon as a quorum holds it (breaks Raft §5.4.2,
     /// the Figure 8 scenario).
     public static let commitPreviousTermByCounting = RaftFaults(rawValue: 1 << 1)
-    /// Accepts AppendEntries, heartbeats and snapshots from a deposed leader whose term is
-    /// stale (breaks terms as fencing tokens, Raft §5.1).
+    /// Ignores terms as fencing tokens (Raft §5.1): a follower accepts AppendEntries,
+    /// heartbeats and snapshots from a deposed leader whose term is stale, and a leader keeps
+    /// leading when answers carry a newer term.
     public static let skipTermCheck = RaftFaults(rawValue: 1 << 2)
     /// Leaves `votedFor` out of the hard state handed out for persistence, so a restarted node
     /// can vote twice in one term (breaks the persistence rule of Raft Figure 2).

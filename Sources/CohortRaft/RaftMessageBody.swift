@@ -36,4 +36,12 @@ public enum RaftMessageBody: Hashable, Sendable {
         default: return false
         }
     }
+
+    /// Whether this is an answer to a leader's request.
+    public var isLeaderBound: Bool {
+        switch self {
+        case .appendEntriesResponse, .heartbeatResponse, .installSnapshotResponse: return true
+        default: return false
+        }
+    }
 }

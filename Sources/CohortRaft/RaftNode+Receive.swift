@@ -19,6 +19,11 @@ extension RaftNode {
                 if !request.isPreVote { becomeFollower(term: message.term, leader: nil) }
             case .voteResponse(isPreVote: true, granted: true):
                 break
+            case _
+            where message.body.isLeaderBound && isLeader
+                && config.faults.contains(.skipTermCheck):
+                // The fault: a deposed leader ignores the newer term and keeps leading.
+                break
             case .appendEntriesRequest, .heartbeatRequest, .installSnapshotRequest:
                 becomeFollower(term: message.term, leader: message.from)
             default:

@@ -246,4 +246,24 @@ struct RaftRandomizedTests {
         #expect(run.violations.isEmpty, "seed \(seed): \(run.violations.prefix(3))")
         #expect(run.appliedAt.count > 5, "seed \(seed) applied too little: \(run.appliedAt.count)")
     }
+
+    /// skipTermCheck and voteNotPersisted need rarer interleavings (a deposed leader reaching
+    /// a follower whose commit lags; a reboot between two same-term vote requests) than this
+    /// small scheduler produces within 40 seeds; their targeted tests are in RaftFaultTests.
+    @Test(
+        "the randomized checks catch deliberate faults within a bounded number of seeds",
+        arguments: [RaftFaults.grantMultipleVotesPerTerm, .commitPreviousTermByCounting])
+    func faultIsCaught(fault: RaftFaults) {
+        var caughtSeed: UInt64? = nil
+        for seed: UInt64 in 0..<40 {
+            let config = Self.aggressive(Self.config(faults: fault))
+            var run = RandomizedRun(seed: seed, voters: seed % 2 == 0 ? 3 : 5, config: config)
+            for _ in 0..<3000 where run.violations.isEmpty { run.step() }
+            if !run.violations.isEmpty {
+                caughtSeed = seed
+                break
+            }
+        }
+        #expect(caughtSeed != nil, "fault \(fault) was never caught")
+    }
 }
