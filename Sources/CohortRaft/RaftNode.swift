@@ -34,7 +34,18 @@ import CohortCore
 /// - The leader counts itself for commits only through its durable (advanced) entries.
 /// - Lease reads happen only when ``RaftConfig/leaseClockDriftBoundTicks`` is set.
 ///
-/// API stability: this surface is used by CohortSim and CohortCheck. Changes are additive.
+/// Drivers must also know:
+/// - A node added to a running group is created, and restarted until its disk holds a
+///   membership, with ``RaftMembership/empty``; only the founding members pass the initial
+///   membership.
+/// - On a witness, ``RaftReady/snapshot`` carries no data and committed normal entries arrive
+///   as ``RaftEntryKind/normalDataOmitted``: persist them, apply nothing.
+/// - ``compact(upTo:snapshotData:)`` needs `index <= appliedIndex`; the driver persists the
+///   snapshot it made before dropping the durable log prefix.
+///
+/// API stability: this surface is used by CohortSim and CohortCheck. Changes since the first
+/// commit are additive only: ``leaderProgress(of:)``, ``RaftMessageBody/isFromLeader``,
+/// ``RaftMessageBody/isLeaderBound``, ``RaftAppendEntriesRequest/isWellFormed(term:)``.
 public struct RaftNode: Sendable {
     /// This node.
     public let id: NodeID
