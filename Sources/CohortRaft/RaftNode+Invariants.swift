@@ -45,7 +45,8 @@ extension RaftNode {
                 membership.voters.contains(id) || membershipIndex > log.committed,
                 "\(context): leader is not a voter in \(membership) committed at \(membershipIndex)"
             )
-            for (peer, progress) in state.progress {
+            for peer in state.progress.keys.sorted() {
+                let progress = state.progress[peer]!
                 precondition(
                     progress.matchIndex <= log.lastIndex,
                     "\(context): \(peer) match \(progress.matchIndex) beyond \(log.lastIndex)")
