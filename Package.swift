@@ -47,6 +47,7 @@ let package = Package(
                 "CohortCore", "CohortNode",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -62,8 +63,8 @@ let package = Package(
         ),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
         .testTarget(name: "CohortStorageTests", dependencies: ["CohortStorage"]),
-        .testTarget(name: "CohortRaftTests", dependencies: ["CohortRaft"]),
-        .testTarget(name: "CohortCheckTests", dependencies: ["CohortCheck"]),
+        .testTarget(name: "CohortRaftTests", dependencies: ["CohortRaft", "CohortCore"]),
+        .testTarget(name: "CohortCheckTests", dependencies: ["CohortCheck", "CohortCore"]),
         .testTarget(name: "CohortSimTests", dependencies: ["CohortSim"]),
         .testTarget(name: "CohortNodeTests", dependencies: ["CohortNode"]),
         .testTarget(name: "CohortNetTests", dependencies: ["CohortNet", "CohortNode"]),

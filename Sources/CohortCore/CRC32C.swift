@@ -39,7 +39,9 @@ public enum CRC32C {
             let t6 = all[6]
             let t7 = all[7]
             while count - index >= 8 {
-                let low = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt32.self)) ^ crc
+                let low =
+                    UInt32(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt32.self))
+                    ^ crc
                 let high = UInt32(
                     littleEndian: base.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self))
                 crc =

@@ -1,2 +1,0 @@
-// Placeholder until CohortNet lands; see DESIGN.md §8.
-

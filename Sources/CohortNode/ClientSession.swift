@@ -1,0 +1,24 @@
+import CohortCore
+
+/// Per-connection state that commands read and change: the connection is the session.
+public struct ClientSession: Sendable {
+    /// Unique within a server process, as CLIENT ID reports it.
+    public let id: UInt64
+    /// Peer address, for CLIENT INFO/LIST and logs.
+    public var address: String
+    /// The protocol version the client chose with HELLO (2 until it says otherwise).
+    public var protocolVersion: RESPVersion = .resp2
+    /// False until AUTH or HELLO AUTH succeeds, when a password is configured.
+    public var authenticated: Bool
+    /// Set by CLIENT SETNAME.
+    public var name: [UInt8]?
+    /// Set by CLIENT SETINFO LIB-NAME / LIB-VER (redis-py and others send them).
+    public var libraryName: String?
+    public var libraryVersion: String?
+
+    public init(id: UInt64, address: String, authenticated: Bool) {
+        self.id = id
+        self.address = address
+        self.authenticated = authenticated
+    }
+}

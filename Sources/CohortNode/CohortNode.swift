@@ -1,2 +1,0 @@
-// Placeholder until CohortNode lands; see DESIGN.md §8.
-import CohortCore

@@ -1,0 +1,209 @@
+import CohortCore
+import CohortStorage
+
+/// Generic key commands: deletion, existence, expiry, iteration, counts.
+extension CommandExecutor {
+    static let keyCommands: [CommandSpec] = [
+        CommandSpec("del", arity: -2, flags: ["write"], keys: (1, -1, 1)) { e, c in
+            try e.delete(&c)
+        },
+        CommandSpec("unlink", arity: -2, flags: ["write", "fast"], keys: (1, -1, 1)) { e, c in
+            try e.delete(&c)
+        },
+        CommandSpec("exists", arity: -2, flags: ["readonly", "fast"], keys: (1, -1, 1)) { e, c in
+            var count: Int64 = 0
+            // Redis counts a key named twice twice.
+            for key in c.arguments.dropFirst()
+            where try e.engine.get(key, nowMillis: c.nowMillis) != nil {
+                count += 1
+            }
+            return e.read(.integer(count))
+        },
+        CommandSpec("type", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
+            let value = try e.engine.get(c.arguments[1], nowMillis: c.nowMillis)
+            return e.read(
+                .simpleString(value.map { CommandExecutor.typeName($0.metadata.type) } ?? "none"))
+        },
+        CommandSpec("expire", arity: -3, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
+            try e.expire(&c, unitMillis: 1_000, absolute: false, name: "expire")
+        },
+        CommandSpec("pexpire", arity: -3, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
+            try e.expire(&c, unitMillis: 1, absolute: false, name: "pexpire")
+        },
+        CommandSpec("expireat", arity: -3, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
+            try e.expire(&c, unitMillis: 1_000, absolute: true, name: "expireat")
+        },
+        CommandSpec("pexpireat", arity: -3, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
+            try e.expire(&c, unitMillis: 1, absolute: true, name: "pexpireat")
+        },
+        CommandSpec("ttl", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
+            try e.timeToLive(&c, unitMillis: 1_000)
+        },
+        CommandSpec("pttl", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
+            try e.timeToLive(&c, unitMillis: 1)
+        },
+        CommandSpec("persist", arity: 2, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
+            let key = c.arguments[1]
+            let (removed, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
+                guard let value = try txn.get(key), value.metadata.expiresAtMillis != 0 else {
+                    return false
+                }
+                return try txn.setExpiry(key, expiresAtMillis: 0)
+            }
+            return e.wrote(.integer(removed ? 1 : 0), commit)
+        },
+        CommandSpec("scan", arity: -2, flags: ["readonly"]) { e, c in try e.scan(&c) },
+        CommandSpec("keys", arity: 2, flags: ["readonly"]) { e, c in
+            let pattern = GlobPattern(c.arguments[1])
+            var keys: [RESPValue] = []
+            var position: [UInt8]? = nil
+            repeat {
+                let page = e.engine.scan(
+                    after: position, count: 1_024, nowMillis: c.nowMillis,
+                    matching: pattern.matchesEverything ? nil : { pattern.matches($0) })
+                keys.append(contentsOf: page.keys.map { RESPValue.bulkString($0) })
+                position = page.next
+            } while position != nil
+            return e.read(.array(keys))
+        },
+        CommandSpec("dbsize", arity: 1, flags: ["readonly", "fast"]) { e, _ in
+            e.read(.integer(Int64(e.engine.keyCount)))
+        },
+        CommandSpec("flushdb", arity: -1, flags: ["write"]) { e, c in try e.flush(&c) },
+        CommandSpec("flushall", arity: -1, flags: ["write"]) { e, c in try e.flush(&c) },
+    ]
+
+    static func typeName(_ type: ValueType) -> String {
+        switch type {
+        case .string: return "string"
+        }
+    }
+
+    func delete(_ c: inout CommandContext) throws -> CommandOutcome {
+        let keys = c.arguments.dropFirst()
+        let (count, commit) = try engine.transaction(nowMillis: c.nowMillis) { txn in
+            var count: Int64 = 0
+            for key in keys where txn.delete(key) { count += 1 }
+            return count
+        }
+        return wrote(.integer(count), commit)
+    }
+
+    func flush(_ c: inout CommandContext) throws -> CommandOutcome {
+        if c.arguments.count > 2 { throw CommandError.syntax }
+        if c.arguments.count == 2 {
+            let mode = c.option(1)
+            guard mode == "ASYNC" || mode == "SYNC" else { throw CommandError.syntax }
+        }
+        let commit = try engine.flushAll()
+        return wrote(.simpleString("OK"), commit)
+    }
+
+    /// EXPIRE family with Redis 7's NX / XX / GT / LT. A time already in the past deletes the
+    /// key, as Redis does.
+    func expire(
+        _ c: inout CommandContext, unitMillis: Int64, absolute: Bool, name: String
+    ) throws -> CommandOutcome {
+        let amount = try c.integer(2)
+        var condition: String? = nil
+        for index in 3..<c.arguments.count {
+            let option = c.option(index)
+            guard ["NX", "XX", "GT", "LT"].contains(option) else {
+                throw CommandError(
+                    "ERR Unsupported option \(String(decoding: c.arguments[index], as: UTF8.self))")
+            }
+            if let condition, condition != option {
+                throw CommandError(
+                    "ERR NX and XX, GT or LT options at the same time are not compatible")
+            }
+            condition = option
+        }
+        let (millis, overflow) = amount.multipliedReportingOverflow(by: unitMillis)
+        guard !overflow else { throw CommandError.invalidExpireTime(name) }
+        let target: Int64
+        if absolute {
+            target = millis
+        } else {
+            let (sum, overflowAdd) = millis.addingReportingOverflow(Int64(c.nowMillis))
+            guard !overflowAdd else { throw CommandError.invalidExpireTime(name) }
+            target = sum
+        }
+        let key = c.arguments[1]
+        let now = c.nowMillis
+        let (changed, commit) = try engine.transaction(nowMillis: now) { txn in
+            guard let value = try txn.get(key) else { return false }
+            let current = value.metadata.expiresAtMillis
+            switch condition {
+            case "NX": if current != 0 { return false }
+            case "XX": if current == 0 { return false }
+            // A key without a time to live counts as living forever.
+            case "GT": if current == 0 || target <= Int64(current) { return false }
+            case "LT": if current != 0 && target >= Int64(current) { return false }
+            default: break
+            }
+            if target <= Int64(now) {
+                return txn.delete(key)
+            }
+            return try txn.setExpiry(key, expiresAtMillis: UInt64(target))
+        }
+        return wrote(.integer(changed ? 1 : 0), commit)
+    }
+
+    func timeToLive(_ c: inout CommandContext, unitMillis: UInt64) throws -> CommandOutcome {
+        guard let value = try engine.get(c.arguments[1], nowMillis: c.nowMillis) else {
+            return read(.integer(-2))
+        }
+        let expiresAt = value.metadata.expiresAtMillis
+        if expiresAt == 0 { return read(.integer(-1)) }
+        let remaining = expiresAt > c.nowMillis ? expiresAt - c.nowMillis : 0
+        let rounded = unitMillis == 1 ? remaining : (remaining + 500) / 1_000
+        return read(.integer(Int64(rounded)))
+    }
+
+    /// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]. Cursor 0 starts; the cursor returned
+    /// names a server-side position in key order (see ScanCursorTable).
+    func scan(_ c: inout CommandContext) throws -> CommandOutcome {
+        guard let cursor = UInt64(String(decoding: c.arguments[1], as: UTF8.self)) else {
+            throw CommandError("ERR invalid cursor")
+        }
+        var pattern: GlobPattern? = nil
+        var count = 10
+        var typeFilter: String? = nil
+        var index = 2
+        while index < c.arguments.count {
+            guard index + 1 < c.arguments.count else { throw CommandError.syntax }
+            switch c.option(index) {
+            case "MATCH": pattern = GlobPattern(c.arguments[index + 1])
+            case "COUNT":
+                let value = try c.integer(index + 1)
+                guard value >= 1 else { throw CommandError.syntax }
+                count = Int(min(value, 100_000))
+            case "TYPE":
+                typeFilter = String(decoding: c.arguments[index + 1], as: UTF8.self).lowercased()
+            default: throw CommandError.syntax
+            }
+            index += 2
+        }
+        var position: [UInt8]? = nil
+        if cursor != 0 {
+            guard let known = cursors.position(of: cursor) else {
+                throw CommandError("ERR invalid cursor")
+            }
+            position = known
+        }
+        let matcher: (([UInt8]) -> Bool)? =
+            pattern.map { p in p.matchesEverything ? nil : { p.matches($0) } } ?? nil
+        let page = engine.scan(
+            after: position, count: count, nowMillis: c.nowMillis, matching: matcher)
+        var keys = page.keys
+        if let typeFilter, typeFilter != "string" {
+            keys = try keys.filter { key in
+                guard let value = try engine.get(key, nowMillis: c.nowMillis) else { return false }
+                return CommandExecutor.typeName(value.metadata.type) == typeFilter
+            }
+        }
+        let next = page.next.map { cursors.open(after: $0) } ?? 0
+        return read(
+            .array([.bulkString(Array(String(next).utf8)), .array(keys.map { .bulkString($0) })]))
+    }
+}

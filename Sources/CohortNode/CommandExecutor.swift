@@ -1,0 +1,132 @@
+import CohortCore
+import CohortStorage
+
+/// Runs Redis commands against the storage engine. It does no network I/O and reads no clock:
+/// the shell passes the time in, and turns each `CommandOutcome` into bytes on the wire once
+/// the durability it names is reached.
+public final class CommandExecutor: Sendable {
+    public let engine: StorageEngine
+    public let configuration: ServerConfiguration
+    public let statistics: ServerStatistics
+    let cursors = ScanCursorTable()
+    /// Process start, for INFO's uptime.
+    let startedAtMillis: UInt64
+    /// Static facts INFO reports about the process (pid, executable), filled by the shell.
+    public let processFacts: [(String, String)]
+
+    /// Every command by upper-case name.
+    let table: [String: CommandSpec]
+
+    public init(
+        engine: StorageEngine, configuration: ServerConfiguration, statistics: ServerStatistics,
+        startedAtMillis: UInt64, processFacts: [(String, String)] = []
+    ) {
+        self.engine = engine
+        self.configuration = configuration
+        self.statistics = statistics
+        self.startedAtMillis = startedAtMillis
+        self.processFacts = processFacts
+        var table: [String: CommandSpec] = [:]
+        for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
+            + CommandExecutor.connectionCommands
+            + CommandExecutor.serverCommands
+        {
+            precondition(table[spec.name.uppercased()] == nil, "command \(spec.name) defined twice")
+            table[spec.name.uppercased()] = spec
+        }
+        self.table = table
+    }
+
+    /// All command specifications, sorted by name, for COMMAND.
+    var allSpecs: [CommandSpec] { table.values.sorted { $0.name < $1.name } }
+
+    /// Executes one request. `session` is the connection's state, which commands like HELLO,
+    /// AUTH and CLIENT SETNAME change.
+    public func execute(
+        _ arguments: [[UInt8]], session: inout ClientSession, nowMillis: UInt64
+    ) -> CommandOutcome {
+        statistics.add(\.commandsProcessed)
+        guard let first = arguments.first else {
+            return CommandOutcome(.error("ERR empty command"))
+        }
+        let name = CommandExecutor.upperName(first)
+        guard let spec = table[name] else {
+            return CommandOutcome(.error(CommandExecutor.unknownCommandMessage(arguments)))
+        }
+        if !session.authenticated && !spec.allowedWithoutAuth {
+            return CommandOutcome(.error(CommandError.noAuth.message))
+        }
+        guard spec.accepts(argumentCount: arguments.count) else {
+            return CommandOutcome(.error(CommandError.wrongArity(spec.name).message))
+        }
+        var context = CommandContext(arguments: arguments, session: session, nowMillis: nowMillis)
+        do {
+            let outcome = try spec.run(self, &context)
+            session = context.session
+            return outcome
+        } catch let error as CommandError {
+            return CommandOutcome(.error(error.message))
+        } catch let error as StorageError {
+            return CommandOutcome(.error(CommandExecutor.message(for: error)))
+        } catch {
+            return CommandOutcome(.error("ERR \(error)"))
+        }
+    }
+
+    /// The reply Redis gives for an unknown command, quoting a bounded part of it.
+    static func unknownCommandMessage(_ arguments: [[UInt8]]) -> String {
+        let quoteBytesMax = 128
+        let name = String(decoding: arguments[0].prefix(quoteBytesMax), as: UTF8.self)
+        let rest = arguments.dropFirst().prefix(8).map {
+            "'" + String(decoding: $0.prefix(quoteBytesMax), as: UTF8.self) + "'"
+        }
+        return "ERR unknown command '\(name)', with args beginning with: "
+            + rest.joined(separator: " ")
+    }
+
+    static func message(for error: StorageError) -> String {
+        switch error {
+        case .keyTooLarge: return "ERR key is too large"
+        case .valueTooLarge: return "ERR string exceeds maximum allowed size"
+        case .diskFull:
+            return "MISCONF disk is full: the write was not applied; free space and retry"
+        default: return "ERR storage: \(error)"
+        }
+    }
+
+    /// Upper-cases an ASCII command name without going through Unicode case mapping.
+    static func upperName(_ bytes: [UInt8]) -> String {
+        var upper = bytes
+        for index in upper.indices where upper[index] >= 97 && upper[index] <= 122 {
+            upper[index] -= 32
+        }
+        return String(decoding: upper, as: UTF8.self)
+    }
+
+    /// The durability a reply must wait for. Under `fsync batch` a write's reply waits for its
+    /// own commit, and a read's reply waits for every write the engine has accepted so far, so
+    /// that no client ever sees a value that a crash could take back. Under other policies
+    /// nothing waits: they promise less, and say so.
+    func durability(after commit: Commit?) -> UInt64 {
+        guard configuration.fsync == .batch, let commit else { return 0 }
+        return commit.sequence
+    }
+
+    func readDurability() -> UInt64 {
+        guard configuration.fsync == .batch else { return 0 }
+        let sequences = engine.sequences
+        return sequences.committed > sequences.durable ? sequences.committed : 0
+    }
+
+    /// A reply to a read-only command, held until what it observed is durable.
+    func read(_ reply: RESPValue) -> CommandOutcome {
+        CommandOutcome(reply, durableSequence: readDurability())
+    }
+
+    /// A reply to a command that may have written.
+    func wrote(_ reply: RESPValue, _ commit: Commit?) -> CommandOutcome {
+        // A command that wrote nothing (SET NX on an existing key) still observed state.
+        CommandOutcome(
+            reply, durableSequence: commit.map { durability(after: $0) } ?? readDurability())
+    }
+}

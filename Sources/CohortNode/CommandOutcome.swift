@@ -1,0 +1,21 @@
+import CohortCore
+
+/// What the network shell must do with a command's result. The reply may only be sent once the
+/// storage engine's durable sequence has reached `durableSequence`: a write is acknowledged only
+/// after the fsync that covers it, and a read never shows a client data that a crash could
+/// still take back (both only under `fsync batch`; other policies pass 0).
+public struct CommandOutcome: Sendable {
+    public var reply: RESPValue
+    /// The storage sequence that must be durable before `reply` is sent; 0 means none.
+    public var durableSequence: UInt64
+    /// Close the connection after sending the reply (QUIT).
+    public var closeAfterReply: Bool
+
+    public init(_ reply: RESPValue, durableSequence: UInt64 = 0, closeAfterReply: Bool = false) {
+        self.reply = reply
+        self.durableSequence = durableSequence
+        self.closeAfterReply = closeAfterReply
+    }
+
+    static let ok = CommandOutcome(.simpleString("OK"))
+}

@@ -1,0 +1,91 @@
+/// The static description of one command: what COMMAND reports and how arguments are
+/// checked before the handler runs.
+public struct CommandSpec: Sendable {
+    /// Lower-case name, as Redis reports it.
+    public let name: String
+    /// Redis arity: N means exactly N arguments including the name; -N means at least N.
+    public let arity: Int
+    public let flags: [String]
+    public let firstKey: Int
+    public let lastKey: Int
+    public let keyStep: Int
+    /// Whether the command may run before authentication.
+    public let allowedWithoutAuth: Bool
+    let run: @Sendable (CommandExecutor, inout CommandContext) throws -> CommandOutcome
+
+    init(
+        _ name: String, arity: Int, flags: [String], keys: (Int, Int, Int) = (0, 0, 0),
+        allowedWithoutAuth: Bool = false,
+        run: @escaping @Sendable (CommandExecutor, inout CommandContext) throws -> CommandOutcome
+    ) {
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        self.firstKey = keys.0
+        self.lastKey = keys.1
+        self.keyStep = keys.2
+        self.allowedWithoutAuth = allowedWithoutAuth
+        self.run = run
+    }
+
+    /// Whether `count` arguments (including the command name) satisfy the arity.
+    func accepts(argumentCount count: Int) -> Bool {
+        arity >= 0 ? count == arity : count >= -arity
+    }
+}
+
+/// The arguments and session a handler works on, and the time the command started.
+public struct CommandContext {
+    public var arguments: [[UInt8]]
+    public var session: ClientSession
+    public let nowMillis: UInt64
+
+    /// The argument at `index` as an upper-cased ASCII string, for option names.
+    func option(_ index: Int) -> String {
+        String(
+            decoding: arguments[index].map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+    }
+
+    /// The argument at `index` parsed as a strict 64-bit integer, as Redis's string2ll does.
+    func integer(_ index: Int) throws -> Int64 {
+        guard let value = Int64(redisBytes: arguments[index]) else { throw CommandError.notInteger }
+        return value
+    }
+}
+
+extension Int64 {
+    /// Parses bytes the way Redis does: an optional '-', digits, no '+', no spaces, no leading
+    /// zeros (except "0" itself), within 64 bits. Nil otherwise.
+    public init?(redisBytes bytes: [UInt8]) {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        var index = 0
+        var negative = false
+        if bytes[0] == UInt8(ascii: "-") {
+            negative = true
+            index = 1
+            guard bytes.count > 1 else { return nil }
+        }
+        if bytes[index] == UInt8(ascii: "0") && bytes.count > index + 1 { return nil }
+        if negative && bytes[index] == UInt8(ascii: "0") { return nil }
+        var magnitude: UInt64 = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- UInt8(ascii: "0")
+            guard digit <= 9 else { return nil }
+            let (times, overflowTimes) = magnitude.multipliedReportingOverflow(by: 10)
+            let (plus, overflowPlus) = times.addingReportingOverflow(UInt64(digit))
+            guard !overflowTimes, !overflowPlus else { return nil }
+            magnitude = plus
+            index += 1
+        }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            self = magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        } else {
+            guard magnitude <= UInt64(Int64.max) else { return nil }
+            self = Int64(magnitude)
+        }
+    }
+
+    /// The decimal ASCII bytes of the value.
+    public var redisBytes: [UInt8] { Array(String(self).utf8) }
+}

@@ -1,0 +1,125 @@
+import CohortStorage
+
+/// Everything one `cohort server` process needs, after flags, environment and config file have
+/// been merged (flags win over the environment, which wins over the file, which wins over the
+/// defaults below).
+public struct ServerConfiguration: Sendable, Equatable {
+    /// Address the client port binds to. Loopback by default: exposing a node is a choice.
+    public var bindAddress = "127.0.0.1"
+    /// Client (RESP) port. 7379 so that it does not collide with a local Redis on 6379.
+    public var port = 7379
+    /// Directory holding segment, hint and metadata files.
+    public var dataDirectory = "cohort-data"
+    /// When a write is acknowledged relative to fsync.
+    public var fsync: FsyncPolicy = .batch
+    /// The password AUTH must present; nil means no authentication.
+    public var password: String?
+    /// Connections beyond this are refused with an error.
+    public var clientsMax = 10_000
+    /// A client whose unsent replies exceed this is disconnected (Redis's client-output-buffer-limit).
+    public var clientOutputBytesMax = 256 << 20
+    /// Largest bulk string a request may carry (Redis's proto-max-bulk-len).
+    public var bulkBytesMax = 512 << 20
+    /// Largest number of arguments in one request.
+    public var arrayCountMax = 1 << 20
+    /// Largest inline (telnet-style) request line.
+    public var inlineBytesMax = 64 << 10
+    /// Largest key accepted.
+    public var keyBytesMax = 1 << 20
+    /// Log level name for swift-log: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+    /// Where to write the process id once listening, if anywhere.
+    public var pidFile: String?
+    /// Event-loop threads; 0 means one per core.
+    public var threads = 0
+
+    public init() {}
+
+    /// Every option's name as used in config files (`key = value`) and, upper-cased with a
+    /// `COHORT_` prefix and dashes as underscores, in the environment.
+    public static let optionNames = [
+        "bind", "port", "data-dir", "fsync", "password", "max-clients", "client-output-bytes-max",
+        "bulk-bytes-max", "array-count-max", "inline-bytes-max", "key-bytes-max", "log-level",
+        "pid-file", "threads",
+    ]
+
+    /// Sets one option from its textual form, as found in a file, the environment or a flag.
+    public mutating func set(_ name: String, to value: String) throws(ConfigurationError) {
+        func integer(_ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+            guard let parsed = Int(value), range.contains(parsed) else {
+                throw .invalidValue(option: name, value: value, expected: "an integer in \(range)")
+            }
+            return parsed
+        }
+        switch name {
+        case "bind": bindAddress = value
+        case "port": port = try integer(0...65_535)
+        case "data-dir": dataDirectory = value
+        case "fsync":
+            guard let policy = FsyncPolicy(rawValue: value) else {
+                throw .invalidValue(option: name, value: value, expected: "batch, everysec or none")
+            }
+            fsync = policy
+        case "password": password = value.isEmpty ? nil : value
+        case "max-clients": clientsMax = try integer(1...1_000_000)
+        case "client-output-bytes-max": clientOutputBytesMax = try integer(1 << 16...Int.max)
+        case "bulk-bytes-max": bulkBytesMax = try integer(1...(1 << 31))
+        case "array-count-max": arrayCountMax = try integer(1...(1 << 31))
+        case "inline-bytes-max": inlineBytesMax = try integer(16...(1 << 30))
+        case "key-bytes-max": keyBytesMax = try integer(1...(512 << 20))
+        case "log-level":
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(value) else {
+                throw .invalidValue(
+                    option: name, value: value, expected: levels.joined(separator: ", "))
+            }
+            logLevel = value
+        case "pid-file": pidFile = value.isEmpty ? nil : value
+        case "threads": threads = try integer(0...256)
+        default: throw .unknownOption(name)
+        }
+    }
+
+    /// Applies `COHORT_*` variables from an environment dictionary.
+    public mutating func apply(environment: [String: String]) throws(ConfigurationError) {
+        for name in Self.optionNames {
+            let variable = "COHORT_" + name.uppercased().replacingDashes()
+            if let value = environment[variable] {
+                try set(name, to: value)
+            }
+        }
+    }
+
+    /// Applies a parsed configuration file.
+    public mutating func apply(file: ConfigurationFile) throws(ConfigurationError) {
+        for (name, value) in file.entries {
+            try set(name, to: value)
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingDashes() -> String {
+        String(map { $0 == "-" ? "_" : $0 })
+    }
+}
+
+/// Why a configuration could not be used. Each case names the option so that the operator
+/// knows what to fix.
+public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
+    case unknownOption(String)
+    case invalidValue(option: String, value: String, expected: String)
+    case syntax(line: Int, message: String)
+
+    public var description: String {
+        switch self {
+        case .unknownOption(let name):
+            return
+                "unknown option '\(name)' (known: \(ServerConfiguration.optionNames.joined(separator: ", ")))"
+        case .invalidValue(let option, let value, let expected):
+            return "invalid value '\(value)' for '\(option)': expected \(expected)"
+        case .syntax(let line, let message):
+            return "config file line \(line): \(message)"
+        }
+    }
+}

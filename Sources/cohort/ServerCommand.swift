@@ -1,0 +1,181 @@
+import ArgumentParser
+import CohortNet
+import CohortNode
+import CohortStorage
+import Dispatch
+import Foundation
+import Logging
+
+/// `cohort server`: runs one node. Options come from flags, then `COHORT_*` environment
+/// variables, then a config file, then defaults, in that order of precedence.
+struct ServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run one Cohort node serving Redis clients.",
+        discussion: """
+            Every option can also be given in a config file (`key = value`, same names as the \
+            long flags) or as an environment variable: COHORT_ plus the flag name upper-cased \
+            with dashes as underscores (COHORT_DATA_DIR, COHORT_FSYNC, ...).
+            """
+    )
+
+    @Option(name: .long, help: "Config file of `key = value` lines (env: COHORT_CONFIG).")
+    var config: String?
+    @Option(name: .long, help: "Address to bind (default 127.0.0.1).") var bind: String?
+    @Option(name: .long, help: "Client port (default 7379; 0 picks a free port).") var port: Int?
+    @Option(name: .customLong("data-dir"), help: "Data directory (default ./cohort-data).")
+    var dataDir: String?
+    @Option(name: .long, help: "Durability: batch (group commit, default), everysec or none.")
+    var fsync: String?
+    @Option(name: .long, help: "Password clients must AUTH with.") var password: String?
+    @Option(name: .customLong("max-clients"), help: "Most concurrent clients (default 10000).")
+    var maxClients: Int?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), warning, error.")
+    var logLevel: String?
+    @Option(name: .customLong("pid-file"), help: "Write the process id here once listening.")
+    var pidFile: String?
+    @Option(name: .long, help: "Event-loop threads (default: one per core).") var threads: Int?
+
+    func resolvedConfiguration() throws -> ServerConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration()
+        if let path = config ?? environment["COHORT_CONFIG"] {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ValidationError(
+                    "cannot read config file \(path): \(error.localizedDescription)")
+            }
+            try configuration.apply(file: ConfigurationFile(parsing: text))
+        }
+        try configuration.apply(environment: environment)
+        let flags: [(String, String?)] = [
+            ("bind", bind), ("port", port.map(String.init)), ("data-dir", dataDir),
+            ("fsync", fsync), ("password", password), ("max-clients", maxClients.map(String.init)),
+            ("log-level", logLevel), ("pid-file", pidFile), ("threads", threads.map(String.init)),
+        ]
+        for case let (name, value?) in flags {
+            try configuration.set(name, to: value)
+        }
+        return configuration
+    }
+
+    func run() throws {
+        let configuration: ServerConfiguration
+        do {
+            configuration = try resolvedConfiguration()
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "cohort.server")
+        try ServerRunner(configuration: configuration, logger: logger).run()
+    }
+}
+
+/// Opens the engine, serves until SIGTERM or SIGINT, then shuts down in order: stop accepting,
+/// drain connections, fsync and close the engine.
+struct ServerRunner {
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    func run() throws {
+        let started = WallClock.monotonicNanos()
+        var options = StorageOptions()
+        options.fsync = configuration.fsync
+        options.keyBytesMax = configuration.keyBytesMax
+        options.valueBytesMax = configuration.bulkBytesMax
+        let engine: StorageEngine
+        do {
+            engine = try StorageEngine.open(
+                directory: configuration.dataDirectory, options: options,
+                nowMillis: WallClock.nowMillis())
+        } catch {
+            logger.critical(
+                "cannot open data directory",
+                metadata: ["dir": "\(configuration.dataDirectory)", "error": "\(error)"])
+            throw ExitCode(2)
+        }
+        let recovery = engine.recovery
+        let openedMillis = (WallClock.monotonicNanos() - started) / 1_000_000
+        logger.info(
+            "storage recovered",
+            metadata: [
+                "dir": "\(configuration.dataDirectory)", "keys": "\(engine.keyCount)",
+                "records": "\(recovery.recordsLoaded)", "hints": "\(recovery.hintFilesUsed)",
+                "millis": "\(openedMillis)",
+                "fsync": "\(configuration.fsync.rawValue)",
+            ])
+        if let torn = recovery.tornTail {
+            logger.warning(
+                "cut a torn tail left by a crash",
+                metadata: [
+                    "file": "\(torn.file)", "offset": "\(torn.offset)",
+                    "bytes": "\(torn.bytesDropped)", "reason": "\(torn.reason)",
+                ])
+        }
+        for corruption in recovery.corruptions {
+            logger.error("corrupt record skipped, never served", metadata: ["at": "\(corruption)"])
+        }
+        engine.startBackgroundWork()
+
+        let statistics = ServerStatistics()
+        let executor = CommandExecutor(
+            engine: engine, configuration: configuration, statistics: statistics,
+            startedAtMillis: WallClock.nowMillis(),
+            processFacts: [
+                ("process_id", "\(ProcessInfo.processInfo.processIdentifier)"),
+                ("executable", CommandLine.arguments.first ?? "cohort"),
+            ])
+        let server = RESPServer(executor: executor, logger: logger)
+        let port: Int
+        do {
+            port = try server.start()
+        } catch {
+            logger.critical(
+                "cannot listen",
+                metadata: [
+                    "address": "\(configuration.bindAddress):\(configuration.port)",
+                    "error": "\(error)",
+                ])
+            try? engine.close()
+            throw ExitCode(2)
+        }
+        if let pidFile = configuration.pidFile {
+            try? "\(ProcessInfo.processInfo.processIdentifier)\n".write(
+                toFile: pidFile, atomically: true, encoding: .utf8)
+        }
+        logger.info(
+            "ready to accept connections",
+            metadata: ["address": "\(configuration.bindAddress)", "port": "\(port)"])
+
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        logger.info("shutting down: draining clients")
+        server.shutdown()
+        do {
+            try engine.close()
+        } catch {
+            logger.error("closing storage failed", metadata: ["error": "\(error)"])
+        }
+        if let pidFile = configuration.pidFile {
+            try? FileManager.default.removeItem(atPath: pidFile)
+        }
+        logger.info("stopped")
+        _ = sources
+    }
+}
