@@ -43,7 +43,7 @@ expect "11" INCRBY n 10
 expect "1" EXPIRE k 100
 expect "100" TTL k
 expect "OK" MSET a 1 b 2
-expect $'1\n2\n' MGET a b nope
+expect $'1\n2' MGET a b nope
 expect "3" EXISTS a b k
 expect "ERR unknown command 'NOPE', with args beginning with: 'x' " NOPE x
 expect "ERR wrong number of arguments for 'get' command" GET

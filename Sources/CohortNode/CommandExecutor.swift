@@ -77,11 +77,11 @@ public final class CommandExecutor: Sendable {
     static func unknownCommandMessage(_ arguments: [[UInt8]]) -> String {
         let quoteBytesMax = 128
         let name = String(decoding: arguments[0].prefix(quoteBytesMax), as: UTF8.self)
+        // Like Redis, each quoted argument is followed by a space.
         let rest = arguments.dropFirst().prefix(8).map {
-            "'" + String(decoding: $0.prefix(quoteBytesMax), as: UTF8.self) + "'"
+            "'" + String(decoding: $0.prefix(quoteBytesMax), as: UTF8.self) + "' "
         }
-        return "ERR unknown command '\(name)', with args beginning with: "
-            + rest.joined(separator: " ")
+        return "ERR unknown command '\(name)', with args beginning with: " + rest.joined()
     }
 
     static func message(for error: StorageError) -> String {

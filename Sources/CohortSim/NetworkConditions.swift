@@ -11,11 +11,17 @@ public struct NetworkConditions: Hashable, Sendable {
     /// When false, each directed link delivers in send order (like TCP); when true, a message
     /// may overtake an earlier one.
     public var reorders: Bool
+    /// Probability that a message takes a long detour (a retransmission, a stalled queue), so
+    /// that it arrives long after newer messages: stale messages exercise term checks.
+    public var longDelayProbability: Double
+    /// The longest such detour, in microseconds.
+    public var longDelayMicrosMax: UInt64
 
     /// Conditions of a network that only delays.
     public init(
         delayMicrosMin: UInt64 = 1_000, delayMicrosMax: UInt64 = 5_000,
-        dropProbability: Double = 0, duplicateProbability: Double = 0, reorders: Bool = false
+        dropProbability: Double = 0, duplicateProbability: Double = 0, reorders: Bool = false,
+        longDelayProbability: Double = 0, longDelayMicrosMax: UInt64 = 0
     ) {
         precondition(
             delayMicrosMin <= delayMicrosMax,
@@ -25,5 +31,7 @@ public struct NetworkConditions: Hashable, Sendable {
         self.dropProbability = dropProbability
         self.duplicateProbability = duplicateProbability
         self.reorders = reorders
+        self.longDelayProbability = longDelayProbability
+        self.longDelayMicrosMax = longDelayMicrosMax
     }
 }

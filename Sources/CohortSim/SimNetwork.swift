@@ -46,7 +46,13 @@ public struct SimNetwork: Sendable {
         var arrivals = [arrival(sender: sender, receiver: receiver, nowMicros, &random)]
         if random.chance(conditions.duplicateProbability) {
             duplicatedCount += 1
-            arrivals.append(arrival(sender: sender, receiver: receiver, nowMicros, &random))
+            // A duplicate is a separate copy (a retransmission): it does not queue behind the
+            // link's other messages, and it may turn up much later, stale.
+            var delay = random.integer(in: conditions.delayMicrosMin...conditions.delayMicrosMax)
+            if random.chance(0.5) {
+                delay += random.integer(in: UInt64(0)...conditions.longDelayMicrosMax)
+            }
+            arrivals.append(nowMicros + delay)
         }
         return arrivals
     }
@@ -59,7 +65,10 @@ public struct SimNetwork: Sendable {
     private mutating func arrival(
         sender: NodeID, receiver: NodeID, _ nowMicros: UInt64, _ random: inout SimRandom
     ) -> UInt64 {
-        let delay = random.integer(in: conditions.delayMicrosMin...conditions.delayMicrosMax)
+        var delay = random.integer(in: conditions.delayMicrosMin...conditions.delayMicrosMax)
+        if random.chance(conditions.longDelayProbability) {
+            delay += random.integer(in: UInt64(0)...conditions.longDelayMicrosMax)
+        }
         var time = nowMicros + delay
         let link = Link(sender: sender, receiver: receiver)
         if !conditions.reorders {

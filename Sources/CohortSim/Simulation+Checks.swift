@@ -33,7 +33,7 @@ extension Simulation {
         let raft = nodes[index].raft!
         let log = nodes[index].observedLog
         let durableTerm = nodes[index].disk.durable.hardState.term
-        let term = options.brokenVariant == .ackBeforeFsync ? raft.term : durableTerm
+        let term = durableTerm
         let commit = min(raft.commitIndex, log.lastIndex)
         let applied = min(nodes[index].machine.appliedIndex, commit)
         return RaftNodeObservation(

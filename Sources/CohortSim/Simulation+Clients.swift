@@ -193,6 +193,7 @@ extension Simulation {
                     client: request.clientID, sequence: request.sequence),
                 "client \(request.clientID) request \(request.sequence) \(request.command)"
             ))
+        crashPointAfterAcknowledgement()
         if let start = livenessStartMicros, outstanding.invokedMicros >= start, !livenessReached {
             livenessReached = true
             schedule(.stopClients, afterMicros: ticks(50))

@@ -115,6 +115,7 @@ extension Simulation {
             nodes[index].observedLog.append(ready.entriesToAppend)
             if let softState = ready.softState, softState.role == .leader {
                 elections += 1
+                crashPointAfterElection(index)
             }
             guard ready.needsPersistence else {
                 finish(index, ready)
@@ -167,6 +168,7 @@ extension Simulation {
     /// Steps 2–4 of a ready: send, restore and apply, advance.
     private func finish(_ index: Int, _ ready: RaftReady) {
         for message in ready.messages { send(message) }
+        crashPointAfterSending(index, ready.messages)
         if let snapshot = ready.snapshot {
             if let restored = KeyValueStateMachine(snapshot: snapshot.data) {
                 nodes[index].machine = restored

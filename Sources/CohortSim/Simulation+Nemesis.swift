@@ -57,13 +57,59 @@ extension Simulation {
         if candidates.count >= 2 && random.chance(parameters.correlatedCrashProbability) {
             count = random.integer(in: 2...candidates.count)
         }
-        for index in random.shuffled(candidates).prefix(count) {
+        var victims = Array(random.shuffled(candidates).prefix(count))
+        if count == 1, random.chance(parameters.leaderCrashProbability), let leader = leaderIndex() {
+            victims = [leader]
+        }
+        crash(victims, downMicrosMax: ticks(parameters.downTicksMax))
+    }
+
+    /// Crashes the given nodes (those still up) and schedules their restarts.
+    func crash(_ victims: [Int], downMicrosMax: UInt64) {
+        for index in victims where nodes[index].isUp && nodes[index].isMember {
             crash(index)
             crashes += 1
             if options.traceLinesMax > 0 { trace("crash \(nodes[index].id)") }
-            let down = ticks(random.integer(in: 1...parameters.downTicksMax))
+            let down = random.integer(in: UInt64(100)...max(100, downMicrosMax))
             schedule(.restart(node: index), afterMicros: down)
         }
+    }
+
+    /// A crash point in a node's ready: right after it sent a granted vote, crash it with the
+    /// seed's crash-point probability, and bring it back before the election is over.
+    func crashPointAfterSending(_ index: Int, _ messages: [RaftMessage]) {
+        guard faultsActive, parameters.crashPointProbability > 0 else { return }
+        let grantsVote = messages.contains {
+            if case .voteResponse(isPreVote: false, granted: true) = $0.body { return true }
+            return false
+        }
+        if grantsVote && random.chance(parameters.crashPointProbability) {
+            // Usually a fast process restart, so the node is back while the election runs.
+            let down = random.chance(0.5) ? 2_000 : ticks(parameters.electionTimeoutTicksMin / 2)
+            schedule(.crashNow(nodes: [index], downMicrosMax: down), afterMicros: 0)
+        }
+    }
+
+    /// A crash point when a node becomes leader: it crashes within a few ticks, before its
+    /// first entries spread, which leaves logs diverging (Raft Figure 8's raw material).
+    func crashPointAfterElection(_ index: Int) {
+        guard faultsActive, parameters.crashPointProbability > 0,
+            random.chance(parameters.crashPointProbability)
+        else { return }
+        let delay = random.integer(in: UInt64(0)...ticks(3))
+        schedule(
+            .crashNow(nodes: [index], downMicrosMax: ticks(parameters.downTicksMax)),
+            afterMicros: delay)
+    }
+
+    /// A crash point right after a write is acknowledged: a power loss of every member.
+    func crashPointAfterAcknowledgement() {
+        guard faultsActive, parameters.crashPointProbability > 0,
+            random.chance(parameters.crashPointProbability)
+        else { return }
+        let members = nodes.indices.filter { nodes[$0].isUp && nodes[$0].isMember }
+        schedule(
+            .crashNow(nodes: members, downMicrosMax: ticks(parameters.downTicksMax)), afterMicros: 0)
     }
 
     private func stallClock() {

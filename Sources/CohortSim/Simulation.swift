@@ -167,6 +167,10 @@ final class Simulation {
                 start(node, bootstrap: nodes[node].bootstrapMembership)
                 afterEvent(node)
             }
+        case .crashNow(let crashed, let downMicrosMax):
+            if faultsActive {
+                crash(crashed, downMicrosMax: downMicrosMax)
+            }
         case .operatorAction:
             handleOperatorAction()
         case .startLiveness:

@@ -26,6 +26,8 @@ enum SimulationEvent: Sendable {
     case healPartition(generation: Int)
     /// A crashed node restarts.
     case restart(node: Int)
+    /// Nodes crash now (a crash point fired); each restarts within `downMicrosMax`.
+    case crashNow(nodes: [Int], downMicrosMax: UInt64)
     /// The operator changes membership or transfers leadership.
     case operatorAction
     /// Faults stop: the liveness phase begins.
@@ -56,6 +58,7 @@ enum SimulationEvent: Sendable {
         case .stopClients: return 14
         case .end: return 15
         case .clientResend: return 16
+        case .crashNow: return 17
         }
     }
 }

@@ -24,6 +24,13 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
     public var downTicksMax: Int
     /// Probability that a crash takes down several nodes at once (a power failure).
     public var correlatedCrashProbability: Double
+    /// Probability of a crash at a crash point (BUGGIFY style): right after a node grants a
+    /// vote (with a quick restart), right after a node becomes leader, and (as a power loss of
+    /// every member) right after a write is acknowledged. These are the moments when state
+    /// that is not yet durable, or a leader that vanishes, matter most.
+    public var crashPointProbability: Double
+    /// Probability that the nemesis's crash picks the leader rather than any node.
+    public var leaderCrashProbability: Double
     /// Probability that a crash leaves some unsynced writes on the platter.
     public var keepsUnsyncedPrefixProbability: Double
     /// Shortest simulated fsync, in microseconds.
@@ -83,16 +90,24 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         let delaySpread = random.integer(in: UInt64(500)...UInt64(20_000))
         let drop = random.unit() * 0.15
         let duplicate = random.unit() * 0.1
+        let longDelay = random.unit() * 0.05
+        let longDelayMax = random.integer(in: UInt64(50_000)...UInt64(1_000_000))
         network = NetworkConditions(
             delayMicrosMin: delayMin, delayMicrosMax: delayMin + delaySpread,
             dropProbability: faults.contains(.drop) ? drop : 0,
             duplicateProbability: faults.contains(.duplicate) ? duplicate : 0,
-            reorders: faults.contains(.reorder))
+            reorders: faults.contains(.reorder),
+            longDelayProbability: faults.contains(.reorder) ? longDelay : 0,
+            longDelayMicrosMax: faults.contains(.reorder) || faults.contains(.duplicate)
+                ? longDelayMax : 0)
 
         nemesisIntervalTicksMean = random.integer(in: 20...150)
         partitionTicksMax = random.integer(in: 20...300)
         downTicksMax = random.integer(in: 2...200)
         correlatedCrashProbability = random.unit() * 0.4
+        let crashPoints = random.chance(0.5) ? random.unit() * 0.2 : 0
+        crashPointProbability = faults.contains(.crash) ? crashPoints : 0
+        leaderCrashProbability = random.unit()
         keepsUnsyncedPrefixProbability = random.unit()
         fsyncMicrosMin = random.integer(in: UInt64(50)...UInt64(2_000))
         fsyncMicrosMax = fsyncMicrosMin + random.integer(in: UInt64(0)...UInt64(15_000))
@@ -146,11 +161,15 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         parts.append(
             "delay=\(network.delayMicrosMin)-\(network.delayMicrosMax)us"
                 + " drop=\(percent(network.dropProbability))"
-                + " dup=\(percent(network.duplicateProbability)) reorder=\(network.reorders)")
+                + " dup=\(percent(network.duplicateProbability)) reorder=\(network.reorders)"
+                + " longDelay=\(percent(network.longDelayProbability))"
+                + "<=\(network.longDelayMicrosMax / 1_000)ms")
         parts.append("nemesisEvery~\(nemesisIntervalTicksMean)t")
         parts.append("partitionMax=\(partitionTicksMax)t downMax=\(downTicksMax)t")
         parts.append(
             "powerLoss=\(percent(correlatedCrashProbability))"
+                + " crashPoints=\(percent(crashPointProbability))"
+                + " leaderCrash=\(percent(leaderCrashProbability))"
                 + " keepUnsynced=\(percent(keepsUnsyncedPrefixProbability))")
         parts.append("fsync=\(fsyncMicrosMin)-\(fsyncMicrosMax)us")
         parts.append("drift=\(clockDriftPartsPerMillionMax)ppm stallMax=\(clockStallTicksMax)t")

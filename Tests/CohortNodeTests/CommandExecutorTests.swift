@@ -194,7 +194,7 @@ private func bulk(_ text: String) -> RESPValue { .bulkString(Array(text.utf8)) }
         }
         #expect(text.contains("redis_version:"))
         let unknown = h.run("NOPE", "a")
-        #expect(unknown == .error("ERR unknown command 'NOPE', with args beginning with: 'a'"))
+        #expect(unknown == .error("ERR unknown command 'NOPE', with args beginning with: 'a' "))
     }
 
     @Test func batchDurabilityHoldsRepliesUntilFsync() throws {
