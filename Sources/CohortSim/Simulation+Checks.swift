@@ -118,6 +118,7 @@ extension Simulation {
             clientOperationsIndeterminate: operationsIndeterminate,
             writesAcknowledged: acknowledgedWrites.count, crashes: crashes,
             partitions: partitions, membershipChanges: membershipChangesAccepted,
+            learnersPromoted: promotedNodes.count,
             snapshotsTaken: snapshotsTaken, snapshotsInstalled: snapshotsInstalled,
             leadershipTransfers: transfersAccepted, diskWritesLost: lost,
             livenessReached: livenessReached, linearizability: linearizabilityVerdict,

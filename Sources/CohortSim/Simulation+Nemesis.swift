@@ -58,7 +58,8 @@ extension Simulation {
             count = random.integer(in: 2...candidates.count)
         }
         var victims = Array(random.shuffled(candidates).prefix(count))
-        if count == 1, random.chance(parameters.leaderCrashProbability), let leader = leaderIndex() {
+        if count == 1, random.chance(parameters.leaderCrashProbability), let leader = leaderIndex()
+        {
             victims = [leader]
         }
         crash(victims, downMicrosMax: ticks(parameters.downTicksMax))
@@ -93,8 +94,8 @@ extension Simulation {
     /// A crash point when a node becomes leader: it crashes within a few ticks, before its
     /// first entries spread, which leaves logs diverging (Raft Figure 8's raw material).
     func crashPointAfterElection(_ index: Int) {
-        guard faultsActive, parameters.crashPointProbability > 0,
-            random.chance(parameters.crashPointProbability)
+        guard faultsActive, parameters.electionCrashPointProbability > 0,
+            random.chance(parameters.electionCrashPointProbability)
         else { return }
         let delay = random.integer(in: UInt64(0)...ticks(3))
         schedule(
@@ -109,7 +110,8 @@ extension Simulation {
         else { return }
         let members = nodes.indices.filter { nodes[$0].isUp && nodes[$0].isMember }
         schedule(
-            .crashNow(nodes: members, downMicrosMax: ticks(parameters.downTicksMax)), afterMicros: 0)
+            .crashNow(nodes: members, downMicrosMax: ticks(parameters.downTicksMax)), afterMicros: 0
+        )
     }
 
     private func stallClock() {
@@ -134,6 +136,7 @@ extension Simulation {
         guard faultsActive else { return }
         schedule(.operatorAction, afterMicros: ticks(random.integer(in: 30...250)))
         guard let leader = leaderIndex() else { return }
+        notePromotions(leader: leader)
         retireRemovedNodes(leader: leader)
         if parameters.membershipChanges && random.chance(0.7) {
             changeMembership(leader: leader)
@@ -142,6 +145,18 @@ extension Simulation {
         }
         drive(leader)
         afterEvent(leader)
+    }
+
+    /// Records nodes added after the start that the leader now counts as voters: learners
+    /// that were promoted (explicitly, or automatically after `addVoter`).
+    private func notePromotions(leader: Int) {
+        guard let raft = nodes[leader].raft, raft.membershipIndex <= raft.commitIndex else {
+            return
+        }
+        for voter in raft.membership.voters
+        where !initialVoters.contains(voter) && !promotedNodes.contains(voter) {
+            promotedNodes.append(voter)
+        }
     }
 
     /// Stops running nodes that the leader's committed membership no longer includes; they

@@ -12,8 +12,10 @@ import CohortRaft
 /// writes, state machine agreement). A reference type because the event handlers mutate many
 /// parts of the world at once; it never leaves `runSimulation`.
 final class Simulation {
-    /// Bound on events per run: a run that exceeds it is stuck in a scheduling loop.
-    static let eventsMax = 20_000_000
+    /// Events allowed per nominal tick of the run (safety, liveness and settling phases). A
+    /// healthy cluster needs a few tens; a run that exceeds the budget is in a message storm
+    /// or a livelock and is reported, not run forever.
+    static let eventsPerTickMax = 200
     /// Violations kept per run; later ones are counted in the first's message.
     static let violationsMax = 50
     /// Redirects a request follows before waiting a little and retrying elsewhere.
@@ -22,7 +24,7 @@ final class Simulation {
     static let readRequestsPendingMax = 256
     /// Events a node handles between two `RaftNode.checkInvariants()` calls.
     static let invariantCheckIntervalEvents = 16
-    static let invariantChecksEnabled = false
+    static let invariantChecksEnabled = true
 
     let seed: UInt64
     let options: SimulationOptions
@@ -60,6 +62,8 @@ final class Simulation {
     var snapshotsTaken = 0
     var snapshotsInstalled = 0
     var transfersAccepted = 0
+    /// Nodes that joined as learners and were later seen as voters.
+    var promotedNodes: [NodeID] = []
     var operationsSucceeded = 0
     var operationsIndeterminate = 0
     /// Identities (`KeyValueStateMachine.writeIdentity`) of writes acknowledged to clients,
@@ -123,10 +127,18 @@ final class Simulation {
 
     /// Runs to the end and reports.
     func run() -> SimulationResult {
+        let ticksTotal =
+            options.ticks + options.livenessTicksMax + parameters.clientTimeoutTicks + 200
+        let eventsMax = ticksTotal * Self.eventsPerTickMax
         while !finished, let entry = queue.popFirst() {
-            precondition(
-                eventsProcessed < Self.eventsMax,
-                "seed \(seed): more than \(Self.eventsMax) events; a scheduling loop?")
+            if eventsProcessed >= eventsMax {
+                record(
+                    .liveness,
+                    "event budget of \(eventsMax) exhausted at \(nowMicros / 1_000)ms: a message "
+                        + "storm or livelock (queue holds \(queue.count) events)")
+                finished = true
+                break
+            }
             nowMicros = entry.timeMicros
             eventsProcessed += 1
             hasher.combine(entry.timeMicros)

@@ -25,10 +25,14 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
     /// Probability that a crash takes down several nodes at once (a power failure).
     public var correlatedCrashProbability: Double
     /// Probability of a crash at a crash point (BUGGIFY style): right after a node grants a
-    /// vote (with a quick restart), right after a node becomes leader, and (as a power loss of
-    /// every member) right after a write is acknowledged. These are the moments when state
+    /// vote (with a quick restart), and (as a power loss of every member) right after a write
+    /// is acknowledged. These are the moments when state
     /// that is not yet durable, or a leader that vanishes, matter most.
     public var crashPointProbability: Double
+    /// Probability that a node crashes within a few ticks of becoming leader, before its
+    /// first entries spread: successive short-lived leaders leave logs diverging (the raw
+    /// material of Raft Figure 8). Elections are rare, so this can be high.
+    public var electionCrashPointProbability: Double
     /// Probability that the nemesis's crash picks the leader rather than any node.
     public var leaderCrashProbability: Double
     /// Probability that a crash leaves some unsynced writes on the platter.
@@ -108,6 +112,8 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         let crashPoints = random.chance(0.5) ? random.unit() * 0.2 : 0
         crashPointProbability = faults.contains(.crash) ? crashPoints : 0
         leaderCrashProbability = random.unit()
+        let electionCrashPoints = random.chance(0.5) ? random.unit() * 0.6 : 0
+        electionCrashPointProbability = faults.contains(.crash) ? electionCrashPoints : 0
         keepsUnsyncedPrefixProbability = random.unit()
         fsyncMicrosMin = random.integer(in: UInt64(50)...UInt64(2_000))
         fsyncMicrosMax = fsyncMicrosMin + random.integer(in: UInt64(0)...UInt64(15_000))
@@ -169,6 +175,7 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         parts.append(
             "powerLoss=\(percent(correlatedCrashProbability))"
                 + " crashPoints=\(percent(crashPointProbability))"
+                + "/\(percent(electionCrashPointProbability))"
                 + " leaderCrash=\(percent(leaderCrashProbability))"
                 + " keepUnsynced=\(percent(keepsUnsyncedPrefixProbability))")
         parts.append("fsync=\(fsyncMicrosMin)-\(fsyncMicrosMax)us")

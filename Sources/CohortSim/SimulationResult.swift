@@ -28,6 +28,8 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
     public var partitions: Int
     /// Membership changes the leader accepted.
     public var membershipChanges: Int
+    /// Nodes that joined as learners and became voters.
+    public var learnersPromoted: Int
     /// Snapshots taken by nodes (compactions).
     public var snapshotsTaken: Int
     /// Snapshots installed from a leader.
@@ -66,7 +68,8 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
                 + " commitIndex=\(commitIndexMax) ops=\(clientOperations)"
                 + " ok=\(clientOperationsSucceeded) info=\(clientOperationsIndeterminate)"
                 + " acked=\(writesAcknowledged) crashes=\(crashes) partitions=\(partitions)"
-                + " membership=\(membershipChanges) snapshots=\(snapshotsTaken)/"
+                + " membership=\(membershipChanges) promoted=\(learnersPromoted)"
+                + " snapshots=\(snapshotsTaken)/"
                 + "\(snapshotsInstalled) transfers=\(leadershipTransfers)"
                 + " lostUnsynced=\(diskWritesLost) liveness=\(livenessReached)"
                 + " linearizability=\(linearizability)"
