@@ -30,8 +30,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var held: [HeldReplies] = []
     private var heldStart = 0
     private var heldBytes = 0
-    /// The highest sequence a durability callback has been registered for.
-    private var registeredSequence: UInt64 = 0
+    /// Whether a durability callback is outstanding for this connection.
+    private var awaitingDurability = false
     /// No more requests are run: QUIT, a protocol error, or server shutdown.
     private var closing = false
     private var context: ChannelHandlerContext?
@@ -176,8 +176,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 heldBytes += bytes.readableBytes
                 held.append(HeldReplies(requiredSequence: sequence, bytes: bytes))
             }
-            if sequence > registeredSequence {
-                registeredSequence = sequence
+            // One outstanding durability callback per connection: when it fires, everything the
+            // same fsync covered is released at once, so a pipelined batch costs one event-loop
+            // hop and one socket write rather than one per command.
+            if !awaitingDurability {
                 awaitDurability(of: sequence, context: context)
             }
         } else {
@@ -201,6 +203,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     private func awaitDurability(of sequence: UInt64, context: ChannelHandlerContext) {
+        awaitingDurability = true
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         executor.engine.whenDurable(Commit(sequence: sequence)) { result in
@@ -214,6 +217,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// durability failed, the held replies are dropped and the connection closed: the client
     /// sees an indeterminate outcome, never an acknowledgement that is not true.
     private func durabilityReached(_ sequence: UInt64, result: Result<Void, StorageError>) {
+        awaitingDurability = false
         guard let context else { return }
         if case .failure(let error) = result {
             logger.error(
@@ -227,7 +231,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        while heldStart < held.count && held[heldStart].requiredSequence <= sequence {
+        // The fsync that covered `sequence` may have covered later commits too.
+        let durable = max(sequence, executor.engine.sequences.durable)
+        while heldStart < held.count && held[heldStart].requiredSequence <= durable {
             heldBytes -= held[heldStart].bytes.readableBytes
             output.writeBuffer(&held[heldStart].bytes)
             heldStart += 1
@@ -235,9 +241,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         if heldStart == held.count {
             held.removeAll(keepingCapacity: true)
             heldStart = 0
+        } else {
+            awaitDurability(of: held[held.count - 1].requiredSequence, context: context)
         }
         flush(context: context)
-        // Requests that arrived while replies were held have already run; nothing more to do.
     }
 
     /// Writes what is ready; closes once everything owed has been written when closing.

@@ -14,15 +14,15 @@ extension CommandExecutor {
             var count: Int64 = 0
             // Redis counts a key named twice twice.
             for key in c.arguments.dropFirst()
-            where try e.engine.get(key, nowMillis: c.nowMillis) != nil {
+            where try e.engine.metadata(key, nowMillis: c.nowMillis) != nil {
                 count += 1
             }
             return e.read(.integer(count))
         },
         CommandSpec("type", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
-            let value = try e.engine.get(c.arguments[1], nowMillis: c.nowMillis)
+            let metadata = try e.engine.metadata(c.arguments[1], nowMillis: c.nowMillis)
             return e.read(
-                .simpleString(value.map { CommandExecutor.typeName($0.metadata.type) } ?? "none"))
+                .simpleString(metadata.map { CommandExecutor.typeName($0.type) } ?? "none"))
         },
         CommandSpec("expire", arity: -3, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
             try e.expire(&c, unitMillis: 1_000, absolute: false, name: "expire")
@@ -45,7 +45,7 @@ extension CommandExecutor {
         CommandSpec("persist", arity: 2, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
             let key = c.arguments[1]
             let (removed, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
-                guard let value = try txn.get(key), value.metadata.expiresAtMillis != 0 else {
+                guard let metadata = txn.metadata(key), metadata.expiresAtMillis != 0 else {
                     return false
                 }
                 return try txn.setExpiry(key, expiresAtMillis: 0)
@@ -131,8 +131,8 @@ extension CommandExecutor {
         let key = c.arguments[1]
         let now = c.nowMillis
         let (changed, commit) = try engine.transaction(nowMillis: now) { txn in
-            guard let value = try txn.get(key) else { return false }
-            let current = value.metadata.expiresAtMillis
+            guard let metadata = txn.metadata(key) else { return false }
+            let current = metadata.expiresAtMillis
             switch condition {
             case "NX": if current != 0 { return false }
             case "XX": if current == 0 { return false }
@@ -150,10 +150,10 @@ extension CommandExecutor {
     }
 
     func timeToLive(_ c: inout CommandContext, unitMillis: UInt64) throws -> CommandOutcome {
-        guard let value = try engine.get(c.arguments[1], nowMillis: c.nowMillis) else {
+        guard let metadata = try engine.metadata(c.arguments[1], nowMillis: c.nowMillis) else {
             return read(.integer(-2))
         }
-        let expiresAt = value.metadata.expiresAtMillis
+        let expiresAt = metadata.expiresAtMillis
         if expiresAt == 0 { return read(.integer(-1)) }
         let remaining = expiresAt > c.nowMillis ? expiresAt - c.nowMillis : 0
         let rounded = unitMillis == 1 ? remaining : (remaining + 500) / 1_000
@@ -198,8 +198,10 @@ extension CommandExecutor {
         var keys = page.keys
         if let typeFilter, typeFilter != "string" {
             keys = try keys.filter { key in
-                guard let value = try engine.get(key, nowMillis: c.nowMillis) else { return false }
-                return CommandExecutor.typeName(value.metadata.type) == typeFilter
+                guard let metadata = try engine.metadata(key, nowMillis: c.nowMillis) else {
+                    return false
+                }
+                return CommandExecutor.typeName(metadata.type) == typeFilter
             }
         }
         let next = page.next.map { cursors.open(after: $0) } ?? 0

@@ -14,7 +14,7 @@ extension CommandExecutor {
         CommandSpec("setnx", arity: 3, flags: ["write", "denyoom", "fast"], keys: (1, 1, 1)) {
             e, c in
             let (created, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
-                if try txn.get(c.arguments[1]) != nil { return false }
+                if txn.contains(c.arguments[1]) { return false }
                 try txn.set(c.arguments[1], value: c.arguments[2])
                 return true
             }
@@ -79,7 +79,7 @@ extension CommandExecutor {
             let (done, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
                 var index = 1
                 while index < arguments.count {
-                    if try txn.get(arguments[index]) != nil { return false }
+                    if txn.contains(arguments[index]) { return false }
                     index += 2
                 }
                 index = 1
@@ -126,14 +126,19 @@ extension CommandExecutor {
         },
         CommandSpec("strlen", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
             let value = try e.engine.get(c.arguments[1], nowMillis: c.nowMillis)
-            try CommandExecutor.requireString(value)
+            try CommandExecutor.requireString(value?.metadata)
             return e.read(.integer(Int64(value?.bytes.count ?? 0)))
         },
     ]
 
     /// Throws WRONGTYPE unless the value is absent or a string.
     static func requireString(_ value: StoredValue?) throws {
-        if let value, value.metadata.type != .string { throw CommandError.wrongType }
+        try requireString(value?.metadata)
+    }
+
+    /// Throws WRONGTYPE unless the version is absent or a string.
+    static func requireString(_ metadata: VersionMetadata?) throws {
+        if let metadata, metadata.type != .string { throw CommandError.wrongType }
     }
 
     /// A bulk string or null reply for a string read, counting hits and misses.
@@ -198,11 +203,14 @@ extension CommandExecutor {
         let value = c.arguments[2]
         let (result, commit) = try engine.transaction(nowMillis: c.nowMillis) {
             txn -> (applied: Bool, old: StoredValue?) in
-            let old = try txn.get(key)
-            if returnOld { try CommandExecutor.requireString(old) }
-            if onlyIfAbsent && old != nil { return (false, old) }
-            if onlyIfPresent && old == nil { return (false, old) }
-            let expiry = keepTTL ? (old?.metadata.expiresAtMillis ?? 0) : expiresAt
+            // A plain SET never reads the old value from disk: existence and expiry are in
+            // the index. Only SET ... GET needs the bytes.
+            let oldMetadata = txn.metadata(key)
+            let old = returnOld ? try txn.get(key) : nil
+            if returnOld { try CommandExecutor.requireString(oldMetadata) }
+            if onlyIfAbsent && oldMetadata != nil { return (false, old) }
+            if onlyIfPresent && oldMetadata == nil { return (false, old) }
+            let expiry = keepTTL ? (oldMetadata?.expiresAtMillis ?? 0) : expiresAt
             try txn.set(key, value: value, expiresAtMillis: expiry)
             return (true, old)
         }

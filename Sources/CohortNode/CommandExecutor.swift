@@ -16,6 +16,9 @@ public final class CommandExecutor: Sendable {
 
     /// Every command by upper-case name.
     let table: [String: CommandSpec]
+    /// The same, keyed by the upper-case name's bytes, so that the common case (a client that
+    /// sends names in upper case) finds its command without allocating.
+    let tableByBytes: [[UInt8]: CommandSpec]
 
     public init(
         engine: StorageEngine, configuration: ServerConfiguration, statistics: ServerStatistics,
@@ -35,6 +38,8 @@ public final class CommandExecutor: Sendable {
             table[spec.name.uppercased()] = spec
         }
         self.table = table
+        self.tableByBytes = Dictionary(
+            uniqueKeysWithValues: table.map { (Array($0.key.utf8), $0.value) })
     }
 
     /// All command specifications, sorted by name, for COMMAND.
@@ -49,8 +54,9 @@ public final class CommandExecutor: Sendable {
         guard let first = arguments.first else {
             return CommandOutcome(.error("ERR empty command"))
         }
-        let name = CommandExecutor.upperName(first)
-        guard let spec = table[name] else {
+        let isUpperCase = !first.contains { $0 >= 97 && $0 <= 122 }
+        guard let spec = isUpperCase ? tableByBytes[first] : table[CommandExecutor.upperName(first)]
+        else {
             return CommandOutcome(.error(CommandExecutor.unknownCommandMessage(arguments)))
         }
         if !session.authenticated && !spec.allowedWithoutAuth {

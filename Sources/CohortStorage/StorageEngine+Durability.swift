@@ -100,6 +100,7 @@ extension StorageEngine {
                 condition.lock()
                 continue
             }
+            gatherCommitsLocked()
             let ready = syncActiveLocked()
             condition.unlock()
             for (waiter, result) in ready { waiter.completion(result) }
@@ -107,6 +108,32 @@ extension StorageEngine {
         }
         condition.unlock()
     }
+
+    /// Before an fsync, lets a burst of commits finish arriving so that one fsync covers them
+    /// all: the event loops run a whole batch of requests at a time, and an fsync started on
+    /// the first commit of a batch would leave the rest waiting for a second one. Waits while
+    /// new commits keep arriving within `groupCommitQuietMicros`, never longer in total than
+    /// half the last fsync's latency (bounded by `groupCommitGatherMicrosMax`), so a lone
+    /// writer pays almost nothing. Called and returns with `condition` held.
+    func gatherCommitsLocked() {
+        let gatherMicrosMax = min(
+            Self.groupCommitGatherMicrosMax, counters.lastFsyncLatencyMicros / 2)
+        guard gatherMicrosMax > 0 else { return }
+        let started = monotonicMicros()
+        var seen = lastSequence
+        while !isStopping {
+            condition.unlock()
+            usleep(Self.groupCommitQuietMicros)
+            condition.lock()
+            if lastSequence == seen || monotonicMicros() - started >= gatherMicrosMax { return }
+            seen = lastSequence
+        }
+    }
+
+    /// The longest a group commit waits for more commits before its fsync.
+    static let groupCommitGatherMicrosMax: UInt64 = 2_000
+    /// A pause this long with no new commit ends the gathering.
+    static let groupCommitQuietMicros: UInt32 = 50
 
     /// `.everysec`: fsync once a second when something was written.
     func runEverySecondLoop() {

@@ -8,3 +8,14 @@ extension StorageEngine {
         return (lastSequence, durableSequence)
     }
 }
+
+extension StorageEngine {
+    /// The live version's metadata without reading its value from disk: for commands that
+    /// only need existence, type or expiry (EXISTS, TTL, TYPE). Nil when absent or expired.
+    public func metadata(_ key: [UInt8], nowMillis: UInt64) throws -> VersionMetadata? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isClosed else { throw StorageError.closed }
+        return metadataLocked(key, nowMillis: nowMillis)
+    }
+}
