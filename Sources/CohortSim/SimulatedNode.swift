@@ -57,6 +57,10 @@ struct SimulatedNode: Sendable {
     /// A node removed from the group never comes back under the same id: a rejoining node with
     /// a stale log and configuration is a known hazard real systems avoid by issuing new ids.
     var isRetired = false
+    /// The commit index after the node's previous event.
+    var commitSeen = LogIndex.zero
+    /// The term the node led after its previous event, if it led.
+    var leaderTermSeen: Term?
     /// Events handled by this node, to pace invariant checks.
     var eventsHandled = 0
 

@@ -9,6 +9,22 @@ extension Simulation {
     /// hash, checks its invariants now and then, and shows it to the Raft safety checker.
     func afterEvent(_ index: Int) {
         guard let raft = nodes[index].raft else { return }
+        let wasLeaderOfThisTerm = nodes[index].leaderTermSeen == raft.term
+        if raft.isLeader && wasLeaderOfThisTerm && raft.commitIndex > nodes[index].commitSeen {
+            // A leader counts replicas only for an entry of its own term (Raft §5.4.2): its
+            // commit index may never land on an entry of an earlier term.
+            if let entryTerm = raft.term(at: raft.commitIndex), entryTerm != raft.term {
+                previousTermCommitPoints += 1
+                record(
+                    .raftSafety,
+                    "\(raft.id), leader of \(raft.term), advanced its commit index to "
+                        + "\(raft.commitIndex), an entry of \(entryTerm) "
+                        + "(Raft §5.4.2: earlier terms commit only through the leader's own)")
+            }
+            crashPointAfterLeaderCommit(index)
+        }
+        nodes[index].leaderTermSeen = raft.isLeader ? raft.term : nil
+        nodes[index].commitSeen = raft.commitIndex
         hasher.combine(raft.term.rawValue)
         hasher.combine(raft.commitIndex.rawValue)
         hasher.combine(raft.lastIndex.rawValue)
@@ -119,6 +135,7 @@ extension Simulation {
             writesAcknowledged: acknowledgedWrites.count, crashes: crashes,
             partitions: partitions, membershipChanges: membershipChangesAccepted,
             learnersPromoted: promotedNodes.count,
+            previousTermCommitPoints: previousTermCommitPoints,
             snapshotsTaken: snapshotsTaken, snapshotsInstalled: snapshotsInstalled,
             leadershipTransfers: transfersAccepted, diskWritesLost: lost,
             livenessReached: livenessReached, linearizability: linearizabilityVerdict,

@@ -103,6 +103,17 @@ extension Simulation {
             afterMicros: delay)
     }
 
+    /// A crash point when a leader's commit index advances: the leader vanishes before the
+    /// news of the commit spreads, while followers' logs still differ.
+    func crashPointAfterLeaderCommit(_ index: Int) {
+        guard faultsActive, parameters.electionCrashPointProbability > 0,
+            random.chance(parameters.electionCrashPointProbability / 8)
+        else { return }
+        schedule(
+            .crashNow(nodes: [index], downMicrosMax: ticks(parameters.downTicksMax)),
+            afterMicros: 0)
+    }
+
     /// A crash point right after a write is acknowledged: a power loss of every member.
     func crashPointAfterAcknowledgement() {
         guard faultsActive, parameters.crashPointProbability > 0,

@@ -62,6 +62,8 @@ final class Simulation {
     var snapshotsTaken = 0
     var snapshotsInstalled = 0
     var transfersAccepted = 0
+    /// Times a leader's commit index landed on an entry of an earlier term (a code probe).
+    var previousTermCommitPoints = 0
     /// Nodes that joined as learners and were later seen as voters.
     var promotedNodes: [NodeID] = []
     var operationsSucceeded = 0

@@ -30,6 +30,9 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
     public var membershipChanges: Int
     /// Nodes that joined as learners and became voters.
     public var learnersPromoted: Int
+    /// Times a leader's commit index advanced onto an entry of an earlier term (each is also
+    /// a violation): zero for a correct Raft.
+    public var previousTermCommitPoints: Int
     /// Snapshots taken by nodes (compactions).
     public var snapshotsTaken: Int
     /// Snapshots installed from a leader.
@@ -71,7 +74,8 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
                 + " membership=\(membershipChanges) promoted=\(learnersPromoted)"
                 + " snapshots=\(snapshotsTaken)/"
                 + "\(snapshotsInstalled) transfers=\(leadershipTransfers)"
-                + " lostUnsynced=\(diskWritesLost) liveness=\(livenessReached)"
+                + " lostUnsynced=\(diskWritesLost) oldTermCommits=\(previousTermCommitPoints)"
+                + " liveness=\(livenessReached)"
                 + " linearizability=\(linearizability)"
                 + " trace=\(String(traceHash, radix: 16))")
         lines.append("  parameters: \(parameters)")

@@ -20,6 +20,7 @@ import Testing
         Case(variant: .grantMultipleVotesPerTerm, nodeCount: nil, faults: .all),
         Case(variant: .voteNotPersisted, nodeCount: 3, faults: FaultSet([.crash])),
         Case(variant: .skipTermCheck, nodeCount: 5, faults: FaultSet([.partition])),
+        Case(variant: .commitPreviousTermByCounting, nodeCount: nil, faults: FaultSet([.crash])),
     ]
 
     @Test(arguments: cases) func brokenVariantIsCaughtWithinBoundedSeeds(_ testCase: Case) {
