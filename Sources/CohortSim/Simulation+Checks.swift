@@ -13,7 +13,9 @@ extension Simulation {
         if raft.isLeader && wasLeaderOfThisTerm && raft.commitIndex > nodes[index].commitSeen {
             // A leader counts replicas only for an entry of its own term (Raft §5.4.2): its
             // commit index may never land on an entry of an earlier term.
-            if let entryTerm = raft.term(at: raft.commitIndex), entryTerm != raft.term {
+            if options.checksRaftSafety, let entryTerm = raft.term(at: raft.commitIndex),
+                entryTerm != raft.term
+            {
                 previousTermCommitPoints += 1
                 record(
                     .raftSafety,
@@ -35,6 +37,7 @@ extension Simulation {
         {
             raft.checkInvariants()
         }
+        guard options.checksRaftSafety else { return }
         let found = safety.observe([observation(index)], step: UInt64(eventsProcessed))
         for violation in found {
             record(.raftSafety, violation.description)

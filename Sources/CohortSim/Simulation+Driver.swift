@@ -182,6 +182,10 @@ extension Simulation {
             guard var read = nodes[index].readRequests.removeValue(forKey: readState.requestID)
             else { continue }
             read.index = readState.index
+            if nodes[index].readsAwaitingApply.count >= Self.readRequestsPendingMax {
+                // Its client has long timed out.
+                nodes[index].readsAwaitingApply.removeFirst()
+            }
             nodes[index].readsAwaitingApply.append(read)
         }
         serveReads(index)

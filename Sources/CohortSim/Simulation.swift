@@ -20,7 +20,8 @@ final class Simulation {
     static let violationsMax = 50
     /// Redirects a request follows before waiting a little and retrying elsewhere.
     static let redirectsMax = 3
-    /// ReadIndex requests a node tracks before forgetting the oldest (their clients timed out).
+    /// ReadIndex requests a node tracks, and reads it holds waiting for its state machine,
+    /// before forgetting the oldest (their clients timed out).
     static let readRequestsPendingMax = 256
     /// Events a node handles between two `RaftNode.checkInvariants()` calls.
     static let invariantCheckIntervalEvents = 16

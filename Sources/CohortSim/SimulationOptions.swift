@@ -20,6 +20,9 @@ public struct SimulationOptions: Hashable, Sendable {
     public var traceLinesMax: Int
     /// Ends the run at the first violation (the replay command still reproduces it).
     public var stopsAtFirstViolation: Bool
+    /// Runs the Raft safety checker (and the §5.4.2 commit check) after every event. Turning
+    /// it off shows what clients alone would notice: lost writes, non-linearizable reads.
+    public var checksRaftSafety: Bool
 
     /// Simulated microseconds in one nominal tick (node clocks drift around it).
     public static let tickMicros: UInt64 = 10_000
@@ -30,7 +33,7 @@ public struct SimulationOptions: Hashable, Sendable {
         nodeCount: Int? = nil, faults: FaultSet = .all, ticks: Int = 2_000,
         livenessTicksMax: Int = 1_500, brokenVariant: BrokenVariant? = nil,
         checksLinearizability: Bool = true, traceLinesMax: Int = 0,
-        stopsAtFirstViolation: Bool = true
+        stopsAtFirstViolation: Bool = true, checksRaftSafety: Bool = true
     ) {
         precondition(
             nodeCount.map { (1...9).contains($0) } ?? true,
@@ -44,6 +47,7 @@ public struct SimulationOptions: Hashable, Sendable {
         self.checksLinearizability = checksLinearizability
         self.traceLinesMax = traceLinesMax
         self.stopsAtFirstViolation = stopsAtFirstViolation
+        self.checksRaftSafety = checksRaftSafety
     }
 
     /// The one-line command that replays `seed` with these options on a cluster of

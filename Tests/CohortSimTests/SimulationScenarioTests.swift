@@ -53,4 +53,22 @@ import Testing
         #expect(result.crashes == 0 && result.partitions == 0)
         #expect(result.writesAcknowledged > 0)
     }
+
+    @Test func livenessBoundIsEnforced() {
+        // No write can be invoked and acknowledged in zero time after healing.
+        let options = SimulationOptions(
+            nodeCount: 3, faults: .none, ticks: 100, livenessTicksMax: 0)
+        let result = runSimulation(seed: 1, options: options)
+        #expect(!result.passed)
+        #expect(result.violations.first?.kind == .liveness)
+        #expect(result.description.contains("replay: cohort sim --seed 1 --nodes 3 --faults none"))
+    }
+
+    @Test func clientChecksAloneAcceptTheCorrectSystem() {
+        let options = SimulationOptions(ticks: 400, checksRaftSafety: false)
+        for seed in 1...3 as ClosedRange<UInt64> {
+            let result = runSimulation(seed: seed, options: options)
+            #expect(result.passed, "\(result)")
+        }
+    }
 }
