@@ -44,15 +44,20 @@ extension Simulation {
         }
     }
 
-    /// What the safety checker sees of node `index`. The term is the durable one, and a
-    /// leader counts as leader only once its term is durable: state a crash can still take
-    /// back was never promised to anybody. The log is what the node handed out for
-    /// persistence, and the commit index is capped to it.
+    /// What the safety checker sees of node `index`: what the rest of the world could have
+    /// seen. A correct node sends nothing that depends on state before it is durable, so the
+    /// world sees its durable term, and it counts as leader only once that term is durable
+    /// (a crash could still take the rest back). Under `.ackBeforeFsync` messages leave first,
+    /// so the world sees a leader at its in-memory term (observing it at once also stops the
+    /// run before a second leader's messages reach a follower, where Raft itself would trap).
+    /// The log is what the node handed out for persistence, and the commit index is capped
+    /// to it.
     func observation(_ index: Int) -> RaftNodeObservation {
         let raft = nodes[index].raft!
         let log = nodes[index].observedLog
         let durableTerm = nodes[index].disk.durable.hardState.term
-        let term = durableTerm
+        let term =
+            options.brokenVariant == .ackBeforeFsync && raft.isLeader ? raft.term : durableTerm
         let commit = min(raft.commitIndex, log.lastIndex)
         let applied = min(nodes[index].machine.appliedIndex, commit)
         return RaftNodeObservation(
