@@ -131,15 +131,13 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         entriesPerMessageMax = random.chance(0.3) ? random.integer(in: 1...4) : 64
         readsUseReadIndex = random.chance(0.6)
         let leaseWanted = random.chance(0.4)
-        // A lease is only as safe as the clock bound: turn it on only where the drift this
-        // seed allows, over one election timeout, stays inside the bound, and clocks never
-        // stall (a stalled leader would outlive its lease).
+        // A lease is only as safe as the clock bound: the bound covers the most two clocks of
+        // this seed can drift apart over one election timeout, and clocks never stall while
+        // leases are on (a stalled leader would outlive its lease).
         let driftTicks =
             (2 * clockDriftPartsPerMillionMax * electionTimeoutTicksMax + 999_999) / 1_000_000
         let leaseBound = driftTicks + 1
-        if leaseWanted && readsUseReadIndex && checkQuorum && !faults.contains(.clock)
-            && leaseBound < electionTimeoutTicksMin
-        {
+        if leaseWanted && readsUseReadIndex && checkQuorum && leaseBound < electionTimeoutTicksMin {
             leaseClockDriftBoundTicks = leaseBound
         } else {
             leaseClockDriftBoundTicks = nil

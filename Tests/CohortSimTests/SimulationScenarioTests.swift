@@ -27,11 +27,16 @@ import Testing
             $0.snapshotsTaken > 0 && $0.snapshotsInstalled > 0
         }
         let transfers = results.filter { $0.leadershipTransfers > 0 }
+        let leaseReadsUnderDrift = results.filter {
+            $0.parameters.leaseClockDriftBoundTicks != nil
+                && $0.parameters.clockDriftPartsPerMillionMax > 100
+        }
         #expect(!electionsUnderPartitions.isEmpty)
         #expect(!crashesLosingUnsyncedWrites.isEmpty)
         #expect(!membershipWithPromotion.isEmpty)
         #expect(!snapshotsInstalled.isEmpty)
         #expect(!transfers.isEmpty)
+        #expect(!leaseReadsUnderDrift.isEmpty)
     }
 
     @Test func parametersAreLoggedAndReplayKeepsTheOtherDraws() {
