@@ -23,7 +23,9 @@ let package = Package(
         // Pure core: value types, codecs (RESP, records), checksums, hybrid logical clocks.
         .target(name: "CohortCore", swiftSettings: strict),
         // Log-structured storage engine: segments, index, group commit, compaction, snapshots.
-        .target(name: "CohortStorage", dependencies: ["CohortCore"], swiftSettings: strict),
+        .target(
+            name: "CohortStorage", dependencies: ["CohortCore", "CohortRaft"], swiftSettings: strict
+        ),
         // Raft as a state machine without I/O.
         .target(name: "CohortRaft", dependencies: ["CohortCore"], swiftSettings: strict),
         // Histories, the linearizability checker and Raft safety checks.
@@ -45,6 +47,7 @@ let package = Package(
             name: "CohortNet",
             dependencies: [
                 "CohortCore", "CohortNode",
+                "CohortRaft",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -62,12 +65,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
-        .testTarget(name: "CohortStorageTests", dependencies: ["CohortStorage"]),
+        .testTarget(name: "CohortStorageTests", dependencies: ["CohortStorage", "CohortRaft"]),
         .testTarget(name: "CohortRaftTests", dependencies: ["CohortRaft", "CohortCore"]),
         .testTarget(name: "CohortCheckTests", dependencies: ["CohortCheck", "CohortCore"]),
         .testTarget(name: "CohortSimTests", dependencies: ["CohortSim"]),
         .testTarget(name: "CohortNodeTests", dependencies: ["CohortNode"]),
-        .testTarget(name: "CohortNetTests", dependencies: ["CohortNet", "CohortNode"]),
+        .testTarget(
+            name: "CohortNetTests", dependencies: ["CohortNet", "CohortNode", "CohortRaft"]),
         .testTarget(name: "TidyTests"),
     ]
 )

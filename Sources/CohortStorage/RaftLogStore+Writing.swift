@@ -1,0 +1,192 @@
+import CohortCore
+import CohortRaft
+
+extension RaftLogStore {
+    /// Writes and syncs step 1 of `ready`: its snapshot, its entries (the durable log truncated
+    /// at the first one's index first) and its hard state. The ready's messages may be sent
+    /// when this returns.
+    public func persist(_ ready: RaftReady) throws(StorageError) {
+        try write(ready)
+        try sync()
+    }
+
+    /// Writes step 1 of `ready` without the final sync (``sync()`` makes it durable), so that a
+    /// driver can cover several readies with one fdatasync. A snapshot is made durable here
+    /// already (its file is replaced atomically), before the log records that follow it.
+    ///
+    /// Throws ``StorageError/valueTooLarge(bytes:max:)`` before writing anything when an entry
+    /// or the snapshot exceeds the bounds; any I/O failure leaves the store refusing further
+    /// calls.
+    public func write(_ ready: RaftReady) throws(StorageError) {
+        try checkWritable()
+        for entry in ready.entriesToAppend {
+            let bytes = RaftLogRecordCodec.payloadBytes(.entry(entry))
+            guard bytes <= options.entryBytesMax else {
+                throw .valueTooLarge(bytes: bytes, max: options.entryBytesMax)
+            }
+        }
+        if let snapshot = ready.snapshot, snapshot.data.count > options.snapshotBytesMax {
+            throw .valueTooLarge(bytes: snapshot.data.count, max: options.snapshotBytesMax)
+        }
+        do {
+            try writeRecords(of: ready)
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Makes everything written so far durable with one fdatasync of the active segment
+    /// (segments before it were synced when the next one began).
+    public func sync() throws(StorageError) {
+        try checkWritable()
+        guard hasUnsyncedWrites else { return }
+        do {
+            try segments.last!.sync()
+        } catch {
+            failure = error
+            throw error
+        }
+        hasUnsyncedWrites = false
+    }
+
+    /// Durably records a snapshot the driver took itself (after
+    /// ``RaftNode/compact(upTo:snapshotData:)``): the snapshot file is replaced atomically and
+    /// the entries it covers leave ``entries``; entries after it stay. Their segment files stay
+    /// until ``compact(upTo:)``. A snapshot not newer than the current one is ignored.
+    public func saveSnapshot(_ snapshot: RaftSnapshot) throws(StorageError) {
+        try checkWritable()
+        guard snapshot.data.count <= options.snapshotBytesMax else {
+            throw .valueTooLarge(bytes: snapshot.data.count, max: options.snapshotBytesMax)
+        }
+        guard snapshot.metadata.index > image.baseIndex else { return }
+        precondition(
+            image.term(at: snapshot.metadata.index).map { $0 == snapshot.metadata.term } ?? true,
+            "snapshot \(snapshot.metadata.index)@\(snapshot.metadata.term) contradicts the log's"
+                + " term \(image.term(at: snapshot.metadata.index).map { "\($0)" } ?? "-")")
+        do {
+            try RaftLogFileSystem.writeAtomically(
+                RaftLogSnapshotCodec.encode(snapshot), name: Self.snapshotFileName,
+                directory: directory)
+        } catch {
+            failure = error
+            throw error
+        }
+        latestSnapshot = snapshot
+        image.adopt(snapshotIndex: snapshot.metadata.index, snapshotTerm: snapshot.metadata.term)
+    }
+
+    /// The records of one ready, in order: the early hard state (term and vote, commit limited
+    /// to what is already written), the log reset of a received snapshot, a truncation marker
+    /// when the entries rewrite the log's end, the entries, the full hard state.
+    private func writeRecords(of ready: RaftReady) throws(StorageError) {
+        var pending: [UInt8] = []
+        var covered = image.lastIndex
+        if let snapshot = ready.snapshot {
+            precondition(
+                snapshot.metadata.index >= image.baseIndex,
+                "received snapshot \(snapshot.metadata.index) below the log's base"
+                    + " \(image.baseIndex)")
+            // Durable before any record that depends on it; a crash before the log reset is
+            // reconciled on open (Raft §7).
+            try RaftLogFileSystem.writeAtomically(
+                RaftLogSnapshotCodec.encode(snapshot), name: Self.snapshotFileName,
+                directory: directory)
+            latestSnapshot = snapshot
+            covered = snapshot.metadata.index
+        }
+        var entries = ready.entriesToAppend
+        let resetIndex = ready.snapshot?.metadata.index ?? image.baseIndex
+        // Entries a snapshot already covers are not rewritten (the simulator's disk does the
+        // same); the node never truncates below its snapshot.
+        entries.removeAll { $0.index <= resetIndex }
+        if let first = entries.first { covered = min(covered, first.index.previous) }
+        var earlyHardState: RaftHardState?
+        if let hardState = ready.hardState {
+            var early = hardState
+            early.commitIndex = min(early.commitIndex, covered)
+            earlyHardState = early
+            try append(.hardState(early), pending: &pending)
+        }
+        if let snapshot = ready.snapshot {
+            try append(
+                .logReset(index: snapshot.metadata.index, term: snapshot.metadata.term),
+                pending: &pending)
+        }
+        if let first = entries.first {
+            precondition(
+                first.index <= image.lastIndex.next,
+                "entries from \(first.index) leave a gap after the log's end \(image.lastIndex)")
+            if first.index <= image.lastIndex {
+                let previousTerm = image.term(at: first.index.previous)!
+                try append(
+                    .truncation(index: first.index, previousTerm: previousTerm), pending: &pending)
+            }
+        }
+        for entry in entries { try append(.entry(entry), pending: &pending) }
+        if let hardState = ready.hardState, hardState != earlyHardState {
+            try append(.hardState(hardState), pending: &pending)
+        }
+        try flush(&pending)
+    }
+
+    /// Encodes `record` into `pending`, first starting a new segment when the record would
+    /// take the active one past ``RaftLogStoreOptions/segmentBytesMax``.
+    private func append(_ record: RaftLogRecord, pending: inout [UInt8]) throws(StorageError) {
+        let size = RaftLogRecordCodec.encodedBytes(record)
+        let used = activeBytes + pending.count
+        if used + size > options.segmentBytesMax, used > activeStartBytes {
+            try flush(&pending)
+            try startNextSegment()
+        }
+        RaftLogRecordCodec.encode(record, into: &pending)
+        let problem = image.apply(record, segment: segments.last!.id)
+        precondition(problem == nil, "writing \(record): \(problem ?? "")")
+    }
+
+    /// Writes `pending` at the end of the active segment.
+    private func flush(_ pending: inout [UInt8]) throws(StorageError) {
+        guard !pending.isEmpty else { return }
+        try segments.last!.write(pending, at: activeBytes)
+        activeBytes += pending.count
+        hasUnsyncedWrites = true
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Seals the active segment (syncing it) and starts the next.
+    private func startNextSegment() throws(StorageError) {
+        let active = segments.last!
+        if hasUnsyncedWrites { try active.sync() }
+        hasUnsyncedWrites = false
+        let file = try SegmentFile.open(
+            directory: directory, id: active.id + 1, kind: .appended, create: true)
+        try RaftLogFileSystem.syncDirectory(directory)
+        segments.append(file)
+        activeBytes = 0
+        try writeSegmentStart()
+    }
+
+    /// Writes and syncs the start records of the (empty) active segment: the log position
+    /// before it and the hard state. Synced at once, so that compaction may remove the
+    /// segments before it.
+    func writeSegmentStart() throws(StorageError) {
+        let file = segments.last!
+        precondition(activeBytes == 0, "segment start written into \(file.name) at \(activeBytes)")
+        let records: [RaftLogRecord] = [
+            .segmentStart(
+                segmentID: file.id, previousIndex: image.lastIndex, previousTerm: image.lastTerm),
+            .hardState(image.hardState),
+        ]
+        var bytes: [UInt8] = []
+        for record in records {
+            RaftLogRecordCodec.encode(record, into: &bytes)
+            let problem = image.apply(record, segment: file.id)
+            precondition(problem == nil, "starting \(file.name): \(problem ?? "")")
+        }
+        try file.write(bytes, at: 0)
+        try file.sync()
+        activeBytes = bytes.count
+        activeStartBytes = bytes.count
+        hasUnsyncedWrites = false
+    }
+}

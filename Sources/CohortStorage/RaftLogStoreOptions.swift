@@ -1,0 +1,31 @@
+import CohortRaft
+
+/// Tunables and bounds of a ``RaftLogStore``, all in one place.
+public struct RaftLogStoreOptions: Sendable, Hashable {
+    /// Largest payload of one log record (an entry's data or membership). At least
+    /// ``RaftConfig/entryBytesMax`` of the node it serves, or its proposals cannot be stored.
+    public var entryBytesMax: Int = 4 << 20
+    /// A new segment is started before a record would take the active one past this size (a
+    /// single larger record still goes into a segment of its own).
+    public var segmentBytesMax: Int = 64 << 20
+    /// Largest snapshot (its data) stored. At least ``RaftConfig/incomingSnapshotBytesMax``.
+    public var snapshotBytesMax: Int = 1 << 30
+    /// What opening does with damage before the end of the log.
+    public var corruptionPolicy: RaftLogCorruptionPolicy = .refuse
+
+    /// Default options.
+    public init() {}
+
+    /// Traps when the bounds are unusable or cannot hold what a node configured with `config`
+    /// produces.
+    public func validate(for config: RaftConfig = RaftConfig()) {
+        precondition(
+            entryBytesMax >= config.entryBytesMax && entryBytesMax <= Int(UInt32.max),
+            "entryBytesMax \(entryBytesMax) outside \(config.entryBytesMax)...UInt32.max")
+        precondition(
+            segmentBytesMax >= 4 << 10, "segmentBytesMax \(segmentBytesMax) below 4 KiB")
+        precondition(
+            snapshotBytesMax >= config.incomingSnapshotBytesMax,
+            "snapshotBytesMax \(snapshotBytesMax) below \(config.incomingSnapshotBytesMax)")
+    }
+}
