@@ -8,6 +8,11 @@
 /// acknowledged them (voted, or counted toward a leader's commit). Raft's safety assumes a node
 /// never forgets what it acknowledged; a node that does can help elect a leader that lacks a
 /// committed entry. So by default the store refuses to open, and an operator decides.
+///
+/// The test for "torn" is that no valid record follows the damage. Two rare cases read as
+/// damage in the middle instead, and so refuse to open although nothing acknowledged was lost:
+/// a crash after which the disk kept a later page of an unsynced write but not an earlier one,
+/// and a torn entry whose data happens to contain a valid encoded record.
 public enum RaftLogCorruptionPolicy: Sendable, Hashable {
     /// Throw ``StorageError/corrupt(file:offset:reason:)`` naming the first bad record. The
     /// default.
