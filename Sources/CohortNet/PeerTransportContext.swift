@@ -1,0 +1,58 @@
+import CohortCore
+import CohortRaft
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// What every link and connection handler of one ``PeerTransport`` shares: identity,
+/// configuration, the proof key, the message handler, counters and the set of open inbound
+/// connections (so shutdown can close them).
+final class PeerTransportContext: Sendable {
+    let configuration: PeerTransportConfiguration
+    let authenticator: PeerAuthenticator
+    let logger: Logger
+    let onMessage: @Sendable (RaftMessage) -> Void
+    private let counters = NIOLockedValueBox(PeerTransportStatistics())
+    private let inbound = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    private let shutDown = NIOLockedValueBox(false)
+
+    init(
+        configuration: PeerTransportConfiguration, logger: Logger,
+        onMessage: @escaping @Sendable (RaftMessage) -> Void
+    ) {
+        self.configuration = configuration
+        self.authenticator = PeerAuthenticator(secret: configuration.clusterSecret)
+        self.logger = logger
+        self.onMessage = onMessage
+    }
+
+    var localID: NodeID { configuration.nodeID }
+
+    var statistics: PeerTransportStatistics { counters.withLockedValue { $0 } }
+
+    func count(_ field: WritableKeyPath<PeerTransportStatistics, Int>, _ amount: Int = 1) {
+        counters.withLockedValue { $0[keyPath: field] += amount }
+    }
+
+    var isShutDown: Bool { shutDown.withLockedValue { $0 } }
+
+    /// Marks the transport shut down and returns the inbound connections still open.
+    func beginShutdown() -> [any Channel] {
+        shutDown.withLockedValue { $0 = true }
+        return inbound.withLockedValue { Array($0.values) }
+    }
+
+    /// Tracks an inbound connection; closes it at once when the transport is already shut down.
+    func registerInbound(_ channel: any Channel) {
+        let accepted = shutDown.withLockedValue { isShutDown -> Bool in
+            guard !isShutDown else { return false }
+            inbound.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
+            return true
+        }
+        if !accepted { channel.close(promise: nil) }
+    }
+
+    func unregisterInbound(_ channel: any Channel) {
+        _ = inbound.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+}

@@ -1,0 +1,145 @@
+import CohortCore
+import CohortRaft
+import Testing
+
+@testable import CohortNet
+
+/// The pure pieces of the peer transport: keyed hash, proofs, handshake payloads, backoff and
+/// the outbound queue.
+@Suite struct PeerTransportPartsTests {
+    @Test func sipHashMatchesThePaper() {
+        // SipHash paper, appendix A: key 00 01 .. 0f, message 00 01 .. 0e.
+        let key0: UInt64 = 0x0706_0504_0302_0100
+        let key1: UInt64 = 0x0F0E_0D0C_0B0A_0908
+        #expect(SipHash24.hash(key0: key0, key1: key1, Array(0..<15)) == 0xA129_CA61_49BE_45E5)
+        // The reference implementation's first vector: the empty message.
+        #expect(SipHash24.hash(key0: key0, key1: key1, []) == 0x726F_DB47_DD0E_0E31)
+    }
+
+    @Test func proofsDependOnSecretNonceAndIdentities() {
+        let right = PeerAuthenticator(secret: "s3cret")
+        let wrong = PeerAuthenticator(secret: "s3cres")
+        let nonce = PeerNonce(high: 1, low: 2)
+        let proof = right.helloProof(
+            acceptorNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2), clusterName: "c")
+        #expect(
+            proof
+                == PeerAuthenticator(secret: "s3cret").helloProof(
+                    acceptorNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2),
+                    clusterName: "c"))
+        let variants = [
+            wrong.helloProof(
+                acceptorNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2), clusterName: "c"),
+            right.helloProof(
+                acceptorNonce: PeerNonce(high: 1, low: 3), dialer: NodeID(1),
+                acceptor: NodeID(2), clusterName: "c"),
+            right.helloProof(
+                acceptorNonce: nonce, dialer: NodeID(3), acceptor: NodeID(2), clusterName: "c"),
+            right.helloProof(
+                acceptorNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2), clusterName: "d"),
+            right.acceptProof(dialerNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2)),
+        ]
+        for variant in variants {
+            #expect(variant != proof)
+        }
+    }
+
+    @Test func handshakeMessagesRoundTripAndRejectMalformedPayloads() {
+        let messages: [PeerHandshakeMessage] = [
+            .challenge(acceptor: NodeID(2), nonce: PeerNonce(high: 3, low: 4), clusterName: "prod"),
+            .hello(
+                dialer: NodeID(1), acceptor: NodeID(2), clusterName: "prod", proof: 99,
+                nonce: PeerNonce(high: 5, low: 6)),
+            .accepted(proof: 7),
+            .rejected(reason: "cluster secret mismatch"),
+        ]
+        for message in messages {
+            var payload: [UInt8] = []
+            message.encode(into: &payload)
+            let decoded = payload.withUnsafeBytes {
+                PeerHandshakeMessage.decode(kind: message.frameKind, payload: $0)
+            }
+            #expect(decoded == message)
+            for length in 0..<payload.count {
+                let truncated = payload[..<length].withUnsafeBytes {
+                    PeerHandshakeMessage.decode(kind: message.frameKind, payload: $0)
+                }
+                #expect(truncated == nil, "\(message) truncated to \(length)")
+            }
+            let padded = (payload + [0]).withUnsafeBytes {
+                PeerHandshakeMessage.decode(kind: message.frameKind, payload: $0)
+            }
+            #expect(padded == nil)
+            let wrongKind = payload.withUnsafeBytes {
+                PeerHandshakeMessage.decode(kind: .raft, payload: $0)
+            }
+            #expect(wrongKind == nil)
+        }
+    }
+
+    @Test func backoffGrowsToItsCapWithBoundedJitterAndResets() {
+        var backoff = PeerReconnectBackoff(delayMillisMin: 50, delayMillisMax: 1_000, seed: 1)
+        var ceilings: [Int64] = [50, 100, 200, 400, 800, 1_000, 1_000]
+        ceilings += Array(repeating: 1_000, count: 40)
+        for ceiling in ceilings {
+            let delay = backoff.nextDelayMillis()
+            #expect(delay >= ceiling - ceiling / 2 && delay <= ceiling, "ceiling \(ceiling)")
+        }
+        backoff.reset()
+        #expect(backoff.nextDelayMillis() <= 50)
+        // The same seed gives the same delays; another seed, different ones.
+        var first = PeerReconnectBackoff(delayMillisMin: 50, delayMillisMax: 1_000, seed: 9)
+        var second = PeerReconnectBackoff(delayMillisMin: 50, delayMillisMax: 1_000, seed: 9)
+        var third = PeerReconnectBackoff(delayMillisMin: 50, delayMillisMax: 1_000, seed: 10)
+        let a = (0..<10).map { _ in first.nextDelayMillis() }
+        #expect(a == (0..<10).map { _ in second.nextDelayMillis() })
+        #expect(a != (0..<10).map { _ in third.nextDelayMillis() })
+    }
+
+    private static func heartbeat(_ round: UInt64) -> RaftMessage {
+        RaftMessage(
+            from: NodeID(1), to: NodeID(2), term: Term(1), body: .heartbeatResponse(round: round))
+    }
+
+    @Test func outboundQueueDropsOldestAtEitherBound() {
+        var queue = PeerOutboundQueue(messagesMax: 3, bytesMax: 100)
+        var dropped = 0
+        for round in 0..<5 {
+            dropped += queue.append(Self.heartbeat(UInt64(round)), size: 10)
+        }
+        #expect(dropped == 2)
+        #expect(queue.count == 3)
+        #expect(queue.bytes == 30)
+        // A large message pushes out old ones by bytes.
+        #expect(queue.append(Self.heartbeat(5), size: 95) == 3)
+        #expect(queue.count == 1)
+        // A message larger than the whole bound is itself dropped.
+        #expect(queue.append(Self.heartbeat(6), size: 101) == 1)
+        #expect(queue.removeBatch(messagesMax: 10, bytesMax: 10) == [Self.heartbeat(5)])
+        #expect(queue.isEmpty && queue.bytes == 0)
+    }
+
+    @Test func outboundQueueBatchesRespectBoundsAndKeepOrder() {
+        var queue = PeerOutboundQueue(messagesMax: 1_000, bytesMax: 1 << 20)
+        for round in 0..<500 {
+            _ = queue.append(Self.heartbeat(UInt64(round)), size: 10)
+        }
+        var drained: [RaftMessage] = []
+        while !queue.isEmpty {
+            let batch = queue.removeBatch(messagesMax: 64, bytesMax: 250)
+            #expect(!batch.isEmpty && batch.count <= 25)
+            drained += batch
+            // Interleave appends with removals to exercise compaction.
+            if drained.count < 300 {
+                _ = queue.append(Self.heartbeat(UInt64(500 + drained.count)), size: 10)
+            }
+        }
+        let rounds = drained.map { message -> UInt64 in
+            guard case .heartbeatResponse(let round) = message.body else { return .max }
+            return round
+        }
+        #expect(rounds.prefix(500) == ArraySlice(0..<500))
+        #expect(rounds.count > 500)
+        #expect(queue.bytes == 0)
+    }
+}
