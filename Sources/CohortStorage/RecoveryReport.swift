@@ -18,5 +18,8 @@ public struct RecoveryReport: Sendable {
     public var lastSequence: UInt64 = 0
 
     /// An empty report.
+    /// Whether the index came from the checkpoint a clean shutdown wrote (no segment was read).
+    public var indexCheckpointUsed = false
+
     public init() {}
 }

@@ -7,6 +7,7 @@ extension StorageEngine {
     /// not by file order, so compacted segments (which hold old records under new ids) and
     /// duplicates left by an interrupted compaction need no ordering rules.
     func recover(nowMillis: UInt64) throws(StorageError) {
+        if try recoverFromIndexCheckpoint(nowMillis: nowMillis) { return }
         var report = RecoveryReport()
         let names: [String]
         do {

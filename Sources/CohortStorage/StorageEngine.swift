@@ -247,6 +247,11 @@ public final class StorageEngine: @unchecked Sendable {
         }
         condition.lock()
         if syncError == nil { durableSequence = lastSequence }
+        // A clean close leaves an index checkpoint so the next open need not decode every
+        // record (see IndexCheckpoint). Only when everything is durable and nothing failed.
+        let checkpoint =
+            syncError == nil && failure == nil
+            ? (index, segments, activeID, nextSegmentID, lastSequence, clock.last) : nil
         let waiters = durabilityWaiters
         durabilityWaiters.removeAll()
         let covered = durableSequence
@@ -255,6 +260,11 @@ public final class StorageEngine: @unchecked Sendable {
         index = OrderedIndex()
         condition.broadcast()
         condition.unlock()
+        if let checkpoint {
+            writeIndexCheckpoint(
+                index: checkpoint.0, segments: checkpoint.1, activeID: checkpoint.2,
+                nextSegmentID: checkpoint.3, lastSequence: checkpoint.4, clock: checkpoint.5)
+        }
         for waiter in waiters {
             if waiter.sequence <= covered {
                 waiter.completion(.success(()))

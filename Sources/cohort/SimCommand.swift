@@ -40,6 +40,12 @@ struct SimCommand: ParsableCommand {
     @Flag(name: .long, help: "Print every seed's result, not only failures.") var verbose = false
     @Option(name: .customLong("trace-lines"), help: "Keep this many last events of a seed.")
     var traceLines: Int = 0
+    @Option(
+        name: .long,
+        help:
+            "Seeds run at once on this many threads (default: one per core). Results and the combined trace hash do not depend on it."
+    )
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         if seed != nil && seeds != nil { throw ValidationError("give --seed or --seeds, not both") }
@@ -51,6 +57,7 @@ struct SimCommand: ParsableCommand {
             throw ValidationError("unknown broken variant '\(broken)'")
         }
         if ticks < 0 { throw ValidationError("--ticks must not be negative") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
@@ -61,23 +68,73 @@ struct SimCommand: ParsableCommand {
         let started = WallClock.monotonicNanos()
         let first = seed ?? firstSeed
         let count = seed == nil ? (seeds ?? 100) : 1
+        // Each seed is independent and the simulator is pure, so seeds run on several threads;
+        // results are gathered by seed and combined in seed order, exactly as one thread would.
+        let results = SeedResults(count: count)
+        let workers = min(jobs, max(count, 1))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var offset = worker
+            while offset < count {
+                results.store(
+                    runSimulation(seed: first &+ UInt64(offset), options: options), at: offset)
+                offset += workers
+            }
+        }
+        var hasher = TraceHasher()
+        var events = 0
+        var operations = 0
+        var elections = 0
+        var crashes = 0
+        var failures = 0
         var commitsMax: UInt64 = 0
-        let summary = runSeeds(firstSeed: first, count: count, options: options) { result in
+        for result in results.all() {
+            events += result.eventsProcessed
+            operations += result.clientOperations
+            elections += result.elections
+            crashes += result.crashes
             commitsMax = max(commitsMax, result.commitIndexMax)
+            hasher.combine(result.traceHash)
+            if !result.passed { failures += 1 }
             if verbose || !result.passed || count == 1 {
                 print(result.description)
                 if !result.traceTail.isEmpty { print(result.traceTail.joined(separator: "\n")) }
             }
         }
         let seconds = Double(WallClock.monotonicNanos() - started) / 1e9
-        let eventsPerSecond = seconds > 0 ? Double(summary.eventsProcessed) / seconds : 0
-        print(summary.description)
+        print(
+            "\(count) seeds, \(failures) failed: events=\(events) ops=\(operations) "
+                + "elections=\(elections) crashes=\(crashes) "
+                + "combinedTrace=\(String(hasher.value, radix: 16))")
         print(
             String(
                 format:
-                    "wall %.2f s, %.0f simulated events/s, %.1f seeds/s, highest commit index %llu",
-                seconds, eventsPerSecond, Double(summary.seedsRun) / max(seconds, 1e-9), commitsMax)
-        )
-        if !summary.passed { throw ExitCode(1) }
+                    "wall %.2f s on %d threads, %.0f simulated events/s, %.1f seeds/s, highest commit index %llu",
+                seconds, workers, Double(events) / max(seconds, 1e-9),
+                Double(count) / max(seconds, 1e-9), commitsMax))
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Results of a multi-threaded run, one slot per seed.
+final class SeedResults: @unchecked Sendable {
+    private var slots: [SimulationResult?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func store(_ result: SimulationResult, at offset: Int) {
+        lock.lock()
+        slots[offset] = result
+        lock.unlock()
+    }
+
+    /// Every result in seed order; all slots must be filled.
+    func all() -> [SimulationResult] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { slot in
+            guard let slot else { preconditionFailure("a seed produced no result") }
+            return slot
+        }
     }
 }

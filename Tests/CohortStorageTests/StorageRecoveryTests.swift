@@ -143,6 +143,9 @@ import Testing
                 #expect(value.map { String(decoding: $0.bytes, as: UTF8.self) } == expected)
             }
         }
+        // A clean close leaves an index checkpoint; remove it so that this test exercises the
+        // hint files (IndexCheckpointTests covers the checkpoint).
+        try? FileManager.default.removeItem(atPath: directory.file("index.checkpoint"))
         do {
             let engine = try StorageEngine.open(
                 directory: directory.path, options: options(segmentBytesMax: 2_048), nowMillis: 1)
@@ -152,6 +155,7 @@ import Testing
             try engine.close()
         }
         // A damaged hint is rejected and its segment scanned; the result is the same.
+        try? FileManager.default.removeItem(atPath: directory.file("index.checkpoint"))
         let damaged = directory.file(hints[1])
         var data = try Data(contentsOf: URL(fileURLWithPath: damaged))
         data[data.count / 2] ^= 0x10

@@ -1,0 +1,137 @@
+import CohortCore
+import Foundation
+import Glibc
+
+extension StorageEngine {
+    var indexCheckpointPath: String { directory + "/" + IndexCheckpoint.fileName }
+
+    /// Writes the index checkpoint of a cleanly closed engine (see `IndexCheckpoint`): to a
+    /// temporary name, fsynced, renamed, directory fsynced. Failure only costs a slower
+    /// restart, so it is not reported as an error.
+    func writeIndexCheckpoint(
+        index: OrderedIndex, segments: [UInt32: SegmentState], activeID: UInt32,
+        nextSegmentID: UInt32, lastSequence: UInt64, clock: HLCTimestamp
+    ) {
+        var keys: [[UInt8]] = []
+        var entries: [IndexEntry] = []
+        keys.reserveCapacity(index.count)
+        entries.reserveCapacity(index.count)
+        var iterator = index.makeIterator()
+        while let (key, entry) = iterator.next() {
+            keys.append(key)
+            entries.append(entry)
+        }
+        let checkpoint = IndexCheckpoint(
+            lastSequence: lastSequence, clock: clock, activeID: activeID,
+            nextSegmentID: nextSegmentID,
+            segments: segments.keys.sorted().compactMap { id in
+                guard let state = segments[id], let checksum = Self.fileChecksum(state)
+                else { return nil }
+                return IndexCheckpoint.Segment(
+                    id: id, isCompacted: state.file.kind == .compacted, bytes: state.bytes,
+                    liveBytes: state.liveBytes, sequenceMin: state.sequenceMin,
+                    sequenceMax: state.sequenceMax, isSealed: state.isSealed,
+                    isQuarantined: state.isQuarantined, checksum: checksum)
+            },
+            keys: keys, entries: entries)
+        // A segment whose checksum could not be computed leaves the checkpoint incomplete;
+        // the next open then rejects it and recovers fully.
+        guard checkpoint.segments.count == segments.count else { return }
+        let bytes = checkpoint.encoded()
+        let temporary = indexCheckpointPath + ".tmp"
+        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return }
+        let written = bytes.withUnsafeBytes { raw -> Bool in
+            var done = 0
+            while done < raw.count {
+                let result = Glibc.write(descriptor, raw.baseAddress! + done, raw.count - done)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                done += result
+            }
+            return true
+        }
+        let synced = written && fdatasync(descriptor) == 0
+        Glibc.close(descriptor)
+        guard synced, rename(temporary, indexCheckpointPath) == 0 else {
+            unlink(temporary)
+            return
+        }
+        syncDirectory()
+    }
+
+    /// CRC-32C of a segment's first `bytes` bytes, or nil when it cannot be read.
+    static func fileChecksum(_ state: SegmentState) -> UInt32? {
+        try? state.file.withMappedBytes(length: state.bytes) { CRC32C.checksum($0) }
+    }
+
+    /// Loads the index checkpoint if one exists and still describes the segment files exactly;
+    /// returns whether it did. The checkpoint file is deleted (and the deletion made durable)
+    /// before this returns either way, so it can never describe a directory that later writes
+    /// changed.
+    func recoverFromIndexCheckpoint(nowMillis: UInt64) throws(StorageError) -> Bool {
+        guard let data = FileManager.default.contents(atPath: indexCheckpointPath) else {
+            return false
+        }
+        unlink(indexCheckpointPath)
+        syncDirectory()
+        let decoded = data.withUnsafeBytes { raw in
+            Result { () throws(IndexCheckpoint.DecodeError) in
+                try IndexCheckpoint.decode(raw, keyBytesMax: options.keyBytesMax)
+            }
+        }
+        guard case .success(let checkpoint) = decoded else { return false }
+        // The directory must hold exactly the checkpoint's segments, at their recorded sizes.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let logIDs = names.compactMap { name -> UInt32? in
+            guard let parsed = SegmentFile.parse(fileName: name), parsed.suffix == "log" else {
+                return nil
+            }
+            return parsed.id
+        }.sorted()
+        guard logIDs == checkpoint.segments.map(\.id),
+            checkpoint.segments.contains(where: { $0.id == checkpoint.activeID })
+        else { return false }
+        var opened: [UInt32: SegmentState] = [:]
+        for segment in checkpoint.segments {
+            let file = try SegmentFile.open(
+                directory: directory, id: segment.id,
+                kind: segment.isCompacted ? .compacted : .appended, create: false)
+            guard try file.size() == segment.bytes else { return false }
+            let state = SegmentState(
+                file: file, bytes: segment.bytes, liveBytes: segment.liveBytes,
+                sequenceMin: segment.sequenceMin, sequenceMax: segment.sequenceMax,
+                isSealed: segment.isSealed, isQuarantined: segment.isQuarantined)
+            guard Self.fileChecksum(state) == segment.checksum else { return false }
+            opened[segment.id] = state
+        }
+        for entry in checkpoint.entries {
+            let end = entry.offset.addingReportingOverflow(UInt64(entry.recordLength))
+            guard let state = opened[entry.segmentID], !end.overflow,
+                end.partialValue <= UInt64(state.bytes)
+            else { return false }
+        }
+        var loaded = OrderedIndex(sortedKeys: checkpoint.keys, entries: checkpoint.entries)
+        // Keys that expired while the node was down leave now, as in a full recovery.
+        for (key, entry) in zip(checkpoint.keys, checkpoint.entries)
+        where entry.metadata.isExpired(nowMillis: nowMillis) {
+            loaded.remove(key)
+            opened[entry.segmentID]?.liveBytes -= Int(entry.recordLength)
+        }
+        index = loaded
+        segments = opened
+        activeID = checkpoint.activeID
+        nextSegmentID = checkpoint.nextSegmentID
+        lastSequence = checkpoint.lastSequence
+        durableSequence = checkpoint.lastSequence
+        _ = clock.observe(checkpoint.clock, physicalMillis: nowMillis)
+        var report = RecoveryReport()
+        report.indexCheckpointUsed = true
+        report.keysLoaded = index.count
+        report.lastSequence = lastSequence
+        recovery = report
+        return true
+    }
+}
