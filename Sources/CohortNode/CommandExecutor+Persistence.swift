@@ -16,7 +16,12 @@ extension CommandExecutor {
             ("storage_fsyncs", "\(stats.fsyncCount)"),
             ("storage_compactions", "\(stats.compactions)"),
             ("storage_bytes_reclaimed", "\(stats.bytesReclaimed)"),
+            ("storage_last_fsync_micros", "\(stats.lastFsyncLatencyMicros)"),
+            ("storage_value_cache_bytes", "\(stats.valueCacheBytes)"),
+            ("storage_value_cache_hits", "\(stats.valueCacheHits)"),
+            ("storage_value_cache_misses", "\(stats.valueCacheMisses)"),
             ("recovery_records", "\(recovery.recordsLoaded)"),
+            ("recovery_index_checkpoint", recovery.indexCheckpointUsed ? "1" : "0"),
             ("recovery_torn_tail_bytes", "\(recovery.tornTail?.bytesDropped ?? 0)"),
             ("recovery_corruptions", "\(recovery.corruptions.count)"),
         ]

@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var pidFile: String?
     /// Event-loop threads; 0 means one per core.
     public var threads = 0
+    /// Memory for hot values; 0 reads every value from disk.
+    public var valueCacheBytesMax = 256 << 20
 
     public init() {}
 
@@ -40,7 +42,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public static let optionNames = [
         "bind", "port", "data-dir", "fsync", "password", "max-clients", "client-output-bytes-max",
         "bulk-bytes-max", "array-count-max", "inline-bytes-max", "key-bytes-max", "log-level",
-        "pid-file", "threads",
+        "pid-file", "threads", "value-cache-bytes-max",
     ]
 
     /// Sets one option from its textual form, as found in a file, the environment or a flag.
@@ -76,6 +78,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             logLevel = value
         case "pid-file": pidFile = value.isEmpty ? nil : value
         case "threads": threads = try integer(0...256)
+        case "value-cache-bytes-max": valueCacheBytesMax = try integer(0...(1 << 40))
         default: throw .unknownOption(name)
         }
     }

@@ -16,8 +16,14 @@ extension StorageEngine {
         guard let entry = index.get(key), !entry.metadata.isExpired(nowMillis: nowMillis) else {
             return nil
         }
-        return try Self.readValue(
+        let location = ValueCache.location(segmentID: entry.segmentID, offset: entry.offset)
+        if let cached = valueCache.value(at: location) {
+            return StoredValue(bytes: cached, metadata: entry.metadata)
+        }
+        let value = try Self.readValue(
             key: key, entry: entry, file: fileLocked(for: entry), options: options)
+        valueCache.insert(value.bytes, at: location)
+        return value
     }
 
     /// The live version's metadata. The caller holds `condition`.
@@ -54,6 +60,8 @@ extension StorageEngine {
         var buffer: [UInt8] = []
         var placements: [(key: [UInt8], offset: Int, length: Int, metadata: VersionMetadata)] = []
         placements.reserveCapacity(planned.count)
+        var values: [[UInt8]] = []
+        values.reserveCapacity(planned.count)
         for (key, write) in planned {
             let start = buffer.count
             let metadata: VersionMetadata
@@ -65,6 +73,7 @@ extension StorageEngine {
                 RecordCodec.encode(
                     key: key, value: value, metadata: metadata,
                     groupRecords: UInt32(planned.count), into: &buffer)
+                values.append(value)
             case .delete:
                 metadata = VersionMetadata(
                     sequence: sequence, timestamp: timestamp, origin: options.origin,
@@ -72,11 +81,12 @@ extension StorageEngine {
                 RecordCodec.encode(
                     key: key, value: [], metadata: metadata,
                     groupRecords: UInt32(planned.count), into: &buffer)
+                values.append([])
             }
             placements.append((key, start, buffer.count - start, metadata))
         }
         let location = try appendLocked(buffer, sequence: sequence)
-        for placement in placements {
+        for (position, placement) in placements.enumerated() {
             if placement.metadata.isTombstone {
                 if let previous = index.remove(placement.key) { forgetLocked(previous) }
                 continue
@@ -87,6 +97,10 @@ extension StorageEngine {
             if let previous = index.insert(placement.key, entry).previous {
                 forgetLocked(previous)
             }
+            // A value just written is the likeliest to be read next.
+            valueCache.insert(
+                values[position],
+                at: ValueCache.location(segmentID: entry.segmentID, offset: entry.offset))
             segments[location.segmentID]?.liveBytes += placement.length
         }
         finishCommitLocked(sequence: sequence, records: placements.count)

@@ -54,6 +54,8 @@ public final class StorageEngine: @unchecked Sendable {
     var appendFailureForTesting: (bytesWritten: Int, error: StorageError)?
     /// Counters reported by `statistics` (the gauges are filled in on demand).
     var counters = StorageStatistics()
+    /// Hot values in memory; guarded by `condition` like the index.
+    var valueCache: ValueCache
 
     /// What recovery found when the engine was opened. Set once before `open` returns.
     public internal(set) var recovery = RecoveryReport()
@@ -68,6 +70,7 @@ public final class StorageEngine: @unchecked Sendable {
             "valueBytesMax \(options.valueBytesMax) outside 0...UInt32.max")
         self.directory = directory
         self.options = options
+        self.valueCache = ValueCache(bytesMax: options.valueCacheBytesMax)
     }
 
     deinit {
@@ -129,9 +132,18 @@ public final class StorageEngine: @unchecked Sendable {
             condition.unlock()
             return nil
         }
+        let location = ValueCache.location(segmentID: entry.segmentID, offset: entry.offset)
+        if let cached = valueCache.value(at: location) {
+            condition.unlock()
+            return StoredValue(bytes: cached, metadata: entry.metadata)
+        }
         let file = fileLocked(for: entry)
         condition.unlock()
-        return try Self.readValue(key: key, entry: entry, file: file, options: options)
+        let value = try Self.readValue(key: key, entry: entry, file: file, options: options)
+        condition.lock()
+        valueCache.insert(value.bytes, at: location)
+        condition.unlock()
+        return value
     }
 
     /// Up to `count` index entries after `cursor` (from the start when nil), in key order,
@@ -187,6 +199,7 @@ public final class StorageEngine: @unchecked Sendable {
                 into: &buffer)
             _ = try appendLocked(buffer, sequence: sequence)
             index = OrderedIndex()
+            valueCache.removeAll()
             for id in segments.keys { segments[id]?.liveBytes = 0 }
             finishCommitLocked(sequence: sequence, records: 1)
             commit = Commit(sequence: sequence)
@@ -221,6 +234,9 @@ public final class StorageEngine: @unchecked Sendable {
         result.keyCount = index.count
         result.lastSequence = lastSequence
         result.durableSequence = durableSequence
+        result.valueCacheHits = valueCache.hits
+        result.valueCacheMisses = valueCache.misses
+        result.valueCacheBytes = valueCache.bytes
         return result
     }
 

@@ -11,6 +11,9 @@ public struct StorageOptions: Sendable {
     public var keyBytesMax = 1 << 20
     /// The largest value accepted (at most `UInt32.max`, the record's length field).
     public var valueBytesMax = 512 << 20
+    /// Memory for recently written and read values (see ValueCache); 0 reads every value from
+    /// disk.
+    public var valueCacheBytesMax = 256 << 20
     /// A sealed segment is compacted when at least this fraction of its bytes is dead.
     public var compactionGarbageRatioMin = 0.5
     /// The origin recorded in the metadata of local writes.

@@ -30,5 +30,11 @@ public struct StorageStatistics: Sendable {
     public var expiredKeysSwept = 0
 
     /// Zeroed statistics.
+    /// Reads served from the value cache, and reads that went to disk.
+    public var valueCacheHits = 0
+    public var valueCacheMisses = 0
+    /// Bytes of values the cache holds.
+    public var valueCacheBytes = 0
+
     public init() {}
 }

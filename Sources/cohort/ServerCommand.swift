@@ -35,6 +35,10 @@ struct ServerCommand: ParsableCommand {
     @Option(name: .customLong("pid-file"), help: "Write the process id here once listening.")
     var pidFile: String?
     @Option(name: .long, help: "Event-loop threads (default: one per core).") var threads: Int?
+    @Option(
+        name: .customLong("value-cache-bytes-max"),
+        help: "Memory for hot values (default 256 MiB; 0 reads every value from disk).")
+    var valueCacheBytesMax: Int?
 
     func resolvedConfiguration() throws -> ServerConfiguration {
         let environment = ProcessInfo.processInfo.environment
@@ -54,6 +58,7 @@ struct ServerCommand: ParsableCommand {
             ("bind", bind), ("port", port.map(String.init)), ("data-dir", dataDir),
             ("fsync", fsync), ("password", password), ("max-clients", maxClients.map(String.init)),
             ("log-level", logLevel), ("pid-file", pidFile), ("threads", threads.map(String.init)),
+            ("value-cache-bytes-max", valueCacheBytesMax.map(String.init)),
         ]
         for case let (name, value?) in flags {
             try configuration.set(name, to: value)
@@ -91,6 +96,7 @@ struct ServerRunner {
         options.fsync = configuration.fsync
         options.keyBytesMax = configuration.keyBytesMax
         options.valueBytesMax = configuration.bulkBytesMax
+        options.valueCacheBytesMax = configuration.valueCacheBytesMax
         let engine: StorageEngine
         do {
             engine = try StorageEngine.open(
