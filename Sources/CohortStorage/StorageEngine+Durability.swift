@@ -36,7 +36,9 @@ extension StorageEngine {
             condition.wait()
         }
         durabilityWaiters.append((commit.sequence, completion))
-        condition.broadcast()
+        // After a failure the group-commit thread waits for waiters to fail them; otherwise it
+        // waits for commits, not waiters, and need not be woken here.
+        if failure != nil { condition.broadcast() }
         condition.unlock()
     }
 
@@ -89,7 +91,9 @@ extension StorageEngine {
             while !isStopping
                 && (failure != nil ? durabilityWaiters.isEmpty : lastSequence <= durableSequence)
             {
+                groupCommitWaiting = true
                 condition.wait()
+                groupCommitWaiting = false
             }
             if isStopping { break }
             if let failure {
@@ -135,12 +139,24 @@ extension StorageEngine {
     /// A pause this long with no new commit ends the gathering.
     static let groupCommitQuietMicros: UInt32 = 50
 
+    /// Sleeps `millis` milliseconds, or less when `close()` releases the sleepers. Called
+    /// without `condition` held.
+    func sleepPeriod(millis: Int) {
+        let deadline = Date(timeIntervalSinceNow: Double(millis) / 1_000)
+        sleepCondition.lock()
+        while !sleepersReleased && Date() < deadline {
+            _ = sleepCondition.wait(until: deadline)
+        }
+        sleepCondition.unlock()
+    }
+
     /// `.everysec`: fsync once a second when something was written.
     func runEverySecondLoop() {
         condition.lock()
         while !isStopping {
-            let deadline = Date(timeIntervalSinceNow: 1)
-            while !isStopping && Date() < deadline { _ = condition.wait(until: deadline) }
+            condition.unlock()
+            sleepPeriod(millis: 1_000)
+            condition.lock()
             if isStopping { break }
             if failure == nil && lastSequence > durableSequence {
                 _ = syncActiveLocked()
@@ -196,9 +212,9 @@ extension StorageEngine {
     func runBackgroundLoop() {
         condition.lock()
         while !isStopping {
-            let deadline = Date(
-                timeIntervalSinceNow: Double(options.backgroundIntervalMillis) / 1000)
-            while !isStopping && Date() < deadline { _ = condition.wait(until: deadline) }
+            condition.unlock()
+            sleepPeriod(millis: options.backgroundIntervalMillis)
+            condition.lock()
             if isStopping { break }
             condition.unlock()
             let now = Self.wallClockMillis()

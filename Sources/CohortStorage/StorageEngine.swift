@@ -56,6 +56,15 @@ public final class StorageEngine: @unchecked Sendable {
     var counters = StorageStatistics()
     /// Hot values in memory; guarded by `condition` like the index.
     var valueCache: ValueCache
+    /// True while the group-commit thread waits for a commit: only then must a commit wake it.
+    /// Waking it (or anyone) on every commit made the event loops contend for the lock with
+    /// sleeping threads.
+    var groupCommitWaiting = false
+    /// The periodic threads (everysec, background) sleep on this, not on `condition`, so that
+    /// commits never wake them; `close()` does.
+    let sleepCondition = NSCondition()
+    /// Set by `close()` under `sleepCondition`.
+    var sleepersReleased = false
 
     /// What recovery found when the engine was opened. Set once before `open` returns.
     public internal(set) var recovery = RecoveryReport()
@@ -252,6 +261,10 @@ public final class StorageEngine: @unchecked Sendable {
         isClosed = true
         isStopping = true
         condition.broadcast()
+        sleepCondition.lock()
+        sleepersReleased = true
+        sleepCondition.broadcast()
+        sleepCondition.unlock()
         while runningThreads > 0 { condition.wait() }
         let active = segments[activeID]?.file
         condition.unlock()
@@ -395,8 +408,8 @@ public final class StorageEngine: @unchecked Sendable {
         lastSequence = sequence
         counters.commitsTotal += 1
         counters.writesTotal += records
-        // Wakes the durability thread.
-        condition.broadcast()
+        // Wakes the group-commit thread if it is waiting for work; nobody else waits on commits.
+        if groupCommitWaiting { condition.broadcast() }
     }
 
     /// Moves the live bytes of a replaced or removed entry out of its segment's account.
