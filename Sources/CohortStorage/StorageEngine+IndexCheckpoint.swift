@@ -37,29 +37,7 @@ extension StorageEngine {
         // A segment whose checksum could not be computed leaves the checkpoint incomplete;
         // the next open then rejects it and recovers fully.
         guard checkpoint.segments.count == segments.count else { return }
-        let bytes = checkpoint.encoded()
-        let temporary = indexCheckpointPath + ".tmp"
-        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return }
-        let written = bytes.withUnsafeBytes { raw -> Bool in
-            var done = 0
-            while done < raw.count {
-                let result = Glibc.write(descriptor, raw.baseAddress! + done, raw.count - done)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += result
-            }
-            return true
-        }
-        let synced = written && fdatasync(descriptor) == 0
-        Glibc.close(descriptor)
-        guard synced, rename(temporary, indexCheckpointPath) == 0 else {
-            unlink(temporary)
-            return
-        }
-        syncDirectory()
+        _ = writeFileAtomically(checkpoint.encoded(), to: indexCheckpointPath)
     }
 
     /// CRC-32C of a segment's first `bytes` bytes, or nil when it cannot be read.

@@ -159,10 +159,16 @@ extension StorageEngine {
     /// Writes the hint file of a sealed segment: to a temporary name, fsynced, then renamed.
     /// Failure only costs a scan at the next restart, so it is not reported.
     func writeHint(file: SegmentFile, entries: [HintEntry]) {
-        let bytes = HintCodec.encode(segmentID: file.id, entries: entries)
-        let temporary = file.hintPath + ".tmp"
+        _ = writeFileAtomically(
+            HintCodec.encode(segmentID: file.id, entries: entries), to: file.hintPath)
+    }
+
+    /// Writes `bytes` to `path` so that a crash leaves either the old file or the whole new
+    /// one: a temporary name, fdatasync, rename, directory fsync. Returns whether it did.
+    func writeFileAtomically(_ bytes: [UInt8], to path: String) -> Bool {
+        let temporary = path + ".tmp"
         let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return }
+        guard descriptor >= 0 else { return false }
         let written = bytes.withUnsafeBytes { raw -> Bool in
             var done = 0
             while done < raw.count {
@@ -177,11 +183,12 @@ extension StorageEngine {
         }
         let synced = written && fdatasync(descriptor) == 0
         Glibc.close(descriptor)
-        guard synced, rename(temporary, file.hintPath) == 0 else {
+        guard synced, rename(temporary, path) == 0 else {
             unlink(temporary)
-            return
+            return false
         }
         syncDirectory()
+        return true
     }
 
     /// Writes the hint files of segments sealed since the last call, scanning each (outside the
