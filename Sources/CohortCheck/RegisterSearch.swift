@@ -1,3 +1,5 @@
+import CohortCore
+
 /// The linearizability search for the operations of one key (a register with read, write and
 /// compare-and-set): Wing & Gong's depth-first search with Lowe's cache of visited
 /// configurations, as in Lowe, "Testing for linearizability" (2017) and porcupine.
@@ -62,10 +64,8 @@ struct RegisterSearch {
 
     /// Scrambles a 64-bit value (SplitMix64's finalizer) for Zobrist keys.
     private static func mix(_ input: UInt64) -> UInt64 {
-        var z = input &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        var generator = SplitMix64(seed: input)
+        return generator.next()
     }
 
     /// Runs the search and returns the verdict with its step count.

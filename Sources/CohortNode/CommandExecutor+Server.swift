@@ -111,12 +111,12 @@ extension CommandExecutor {
             return CommandOutcome(.array(allSpecs.map(describe)))
         }
         switch c.option(1) {
-        case "COUNT": return CommandOutcome(.integer(Int64(table.count)))
+        case "COUNT": return CommandOutcome(.integer(Int64(commands.count)))
         case "LIST":
             return CommandOutcome(.array(allSpecs.map { .bulkString(Array($0.name.utf8)) }))
         case "INFO":
-            let names = c.arguments.dropFirst(2).map { CommandExecutor.upperName($0) }
-            let specs = names.isEmpty ? allSpecs.map(Optional.some) : names.map { table[$0] }
+            let names = c.arguments.dropFirst(2).map { CommandExecutor.upperCased($0) }
+            let specs = names.isEmpty ? allSpecs.map(Optional.some) : names.map { commands[$0] }
             return CommandOutcome(.array(specs.map { $0.map(describe) ?? .nullArray }))
         case "DOCS":
             // Cohort ships no command documentation yet; an empty map is what redis-cli expects

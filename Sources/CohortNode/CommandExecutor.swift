@@ -14,11 +14,10 @@ public final class CommandExecutor: Sendable {
     /// Static facts INFO reports about the process (pid, executable), filled by the shell.
     public let processFacts: [(String, String)]
 
-    /// Every command by upper-case name.
-    let table: [String: CommandSpec]
-    /// The same, keyed by the upper-case name's bytes, so that the common case (a client that
-    /// sends names in upper case) finds its command without allocating.
-    let tableByBytes: [[UInt8]: CommandSpec]
+    /// Every command by the bytes of its upper-case name.
+    let commands: [[UInt8]: CommandSpec]
+    /// All command specifications, sorted by name, for COMMAND.
+    let allSpecs: [CommandSpec]
 
     public init(
         engine: StorageEngine, configuration: ServerConfiguration, statistics: ServerStatistics,
@@ -29,21 +28,18 @@ public final class CommandExecutor: Sendable {
         self.statistics = statistics
         self.startedAtMillis = startedAtMillis
         self.processFacts = processFacts
-        var table: [String: CommandSpec] = [:]
+        var commands: [[UInt8]: CommandSpec] = [:]
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
             + CommandExecutor.connectionCommands
             + CommandExecutor.serverCommands
         {
-            precondition(table[spec.name.uppercased()] == nil, "command \(spec.name) defined twice")
-            table[spec.name.uppercased()] = spec
+            let name = Array(spec.name.uppercased().utf8)
+            precondition(commands[name] == nil, "command \(spec.name) defined twice")
+            commands[name] = spec
         }
-        self.table = table
-        self.tableByBytes = Dictionary(
-            uniqueKeysWithValues: table.map { (Array($0.key.utf8), $0.value) })
+        self.commands = commands
+        self.allSpecs = commands.values.sorted { $0.name < $1.name }
     }
-
-    /// All command specifications, sorted by name, for COMMAND.
-    var allSpecs: [CommandSpec] { table.values.sorted { $0.name < $1.name } }
 
     /// Executes one request. `session` is the connection's state, which commands like HELLO,
     /// AUTH and CLIENT SETNAME change.
@@ -54,9 +50,7 @@ public final class CommandExecutor: Sendable {
         guard let first = arguments.first else {
             return CommandOutcome(.error("ERR empty command"))
         }
-        let isUpperCase = !first.contains { $0 >= 97 && $0 <= 122 }
-        guard let spec = isUpperCase ? tableByBytes[first] : table[CommandExecutor.upperName(first)]
-        else {
+        guard let spec = commands[CommandExecutor.upperCased(first)] else {
             return CommandOutcome(.error(CommandExecutor.unknownCommandMessage(arguments)))
         }
         if !session.authenticated && !spec.allowedWithoutAuth {
@@ -100,13 +94,12 @@ public final class CommandExecutor: Sendable {
         }
     }
 
-    /// Upper-cases an ASCII command name without going through Unicode case mapping.
-    static func upperName(_ bytes: [UInt8]) -> String {
-        var upper = bytes
-        for index in upper.indices where upper[index] >= 97 && upper[index] <= 122 {
-            upper[index] -= 32
-        }
-        return String(decoding: upper, as: UTF8.self)
+    /// Upper-cases ASCII letters without Unicode case mapping. Returns the argument itself,
+    /// without copying, when it has no lower-case letter: clients usually send names in upper
+    /// case, and command lookup is on every request's path.
+    static func upperCased(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(where: { $0 >= 97 && $0 <= 122 }) else { return bytes }
+        return bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
     }
 
     /// The durability a reply must wait for. Under `fsync batch` a write's reply waits for its

@@ -42,8 +42,7 @@ public struct CommandContext {
 
     /// The argument at `index` as an upper-cased ASCII string, for option names.
     func option(_ index: Int) -> String {
-        String(
-            decoding: arguments[index].map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+        String(decoding: CommandExecutor.upperCased(arguments[index]), as: UTF8.self)
     }
 
     /// The argument at `index` parsed as a strict 64-bit integer, as Redis's string2ll does.

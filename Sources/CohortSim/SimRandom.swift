@@ -21,18 +21,9 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
         generator.next()
     }
 
-    /// A uniform value in `0..<bound`. Uses Lemire's multiply-shift with rejection, so there
-    /// is no modulo bias.
+    /// A uniform value in `0..<bound`, without modulo bias (SplitMix64's Lemire sampler).
     public mutating func below(_ bound: UInt64) -> UInt64 {
-        precondition(bound > 0, "SimRandom.below needs a positive bound, got \(bound)")
-        var product = next().multipliedFullWidth(by: bound)
-        if product.low < bound {
-            let threshold = (0 &- bound) % bound
-            while product.low < threshold {
-                product = next().multipliedFullWidth(by: bound)
-            }
-        }
-        return product.high
+        generator.below(bound)
     }
 
     /// A uniform integer in `range`.

@@ -1,17 +1,14 @@
 import CohortCore
 import Testing
 
-/// SplitMix64, written here so that the tests' inputs depend on nothing but their seeds.
+/// CohortCore's SplitMix64 with the helpers these tests use, so that inputs depend on
+/// nothing but their seeds.
 private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
+    private var generator: SplitMix64
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func below(_ bound: Int) -> Int {
         Int(next() % UInt64(bound))

@@ -74,3 +74,26 @@ import Testing
         #expect(engine.keyCount == 4)
     }
 }
+
+/// The periodic threads sleep apart from the commit path; they must still do their work.
+@Suite struct StoragePeriodicThreadTests {
+    @Test(.timeLimit(.minutes(1)))
+    func everysecThreadSyncsWhatWasCommitted() throws {
+        let directory = TemporaryDirectory()
+        var options = StorageOptions()
+        options.fsync = .everysec
+        let engine = try StorageEngine.open(
+            directory: directory.path, options: options, nowMillis: 0)
+        _ = try engine.transaction(nowMillis: 1) { try $0.set(bytes("k"), value: bytes("v")) }
+        let written = engine.sequences
+        #expect(written.committed > written.durable, "nothing is synced at commit under everysec")
+        var waitedMillis = 0
+        while engine.sequences.durable < written.committed && waitedMillis < 3_000 {
+            usleep(50_000)
+            waitedMillis += 50
+        }
+        #expect(engine.sequences.durable == written.committed, "the everysec thread never synced")
+        #expect(engine.statistics.fsyncCount >= 1)
+        try engine.close()
+    }
+}

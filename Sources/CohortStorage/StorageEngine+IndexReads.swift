@@ -1,3 +1,4 @@
+// Reads that the index alone answers, without touching segment files or the value cache.
 extension StorageEngine {
     /// The highest committed sequence and the highest durable one, read together under the
     /// engine's lock. The network shell uses them on every reply, so this is one lock and no
