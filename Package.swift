@@ -36,10 +36,12 @@ let package = Package(
             dependencies: ["CohortCore", "CohortRaft", "CohortCheck"],
             swiftSettings: strict
         ),
+        // Replication formats and policies without I/O: the logical log, snapshots, forwarding.
+        .target(name: "CohortReplication", dependencies: ["CohortCore"], swiftSettings: strict),
         // Node composition: configuration, the command layer over the storage engine.
         .target(
             name: "CohortNode",
-            dependencies: ["CohortCore", "CohortStorage"],
+            dependencies: ["CohortCore", "CohortStorage", "CohortReplication"],
             swiftSettings: strict
         ),
         // SwiftNIO shell: the RESP server.
@@ -47,7 +49,7 @@ let package = Package(
             name: "CohortNet",
             dependencies: [
                 "CohortCore", "CohortNode",
-                "CohortRaft",
+                "CohortRaft", "CohortStorage", "CohortReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -70,6 +72,8 @@ let package = Package(
         .testTarget(name: "CohortCheckTests", dependencies: ["CohortCheck", "CohortCore"]),
         .testTarget(name: "CohortSimTests", dependencies: ["CohortSim"]),
         .testTarget(name: "CohortNodeTests", dependencies: ["CohortNode"]),
+        .testTarget(
+            name: "CohortReplicationTests", dependencies: ["CohortReplication", "CohortCore"]),
         .testTarget(
             name: "CohortNetTests", dependencies: ["CohortNet", "CohortNode", "CohortRaft"]),
         .testTarget(name: "TidyTests"),

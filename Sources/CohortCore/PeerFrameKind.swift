@@ -16,6 +16,9 @@ public enum PeerFrameKind: UInt8, Hashable, Sendable, CaseIterable, CustomString
     case ping = 6
     /// The answer to ``ping``.
     case pong = 7
+    /// An application payload that is not a Raft message: a follower forwarding a client
+    /// command to the leader, and the leader's answer. Opaque to the transport.
+    case forward = 8
 
     /// The kind's name, for logs.
     public var description: String {
@@ -27,6 +30,7 @@ public enum PeerFrameKind: UInt8, Hashable, Sendable, CaseIterable, CustomString
         case .raft: "raft"
         case .ping: "ping"
         case .pong: "pong"
+        case .forward: "forward"
         }
     }
 }

@@ -187,6 +187,9 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         switch (kind, state) {
         case (.raft, .established(let peer)):
             deliver(payload, from: peer, context: channelContext)
+        case (.forward, .established(let peer)):
+            context.count(\.messagesReceived)
+            context.onForward(peer, Array(payload))
         case (.ping, .established):
             sendFrame(kind: .pong, payload: Array(payload), context: channelContext)
         case (.pong, .established):

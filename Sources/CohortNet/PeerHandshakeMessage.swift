@@ -96,7 +96,7 @@ enum PeerHandshakeMessage: Hashable, Sendable {
         case .helloRejected:
             guard let reason = text() else { return nil }
             message = .rejected(reason: reason)
-        case .raft, .ping, .pong:
+        case .raft, .ping, .pong, .forward:
             return nil
         }
         return offset == payload.count ? message : nil

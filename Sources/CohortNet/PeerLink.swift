@@ -62,8 +62,12 @@ final class PeerLink: @unchecked Sendable {
 
     /// Queues `message` for the peer and schedules a flush when one can make progress. Any
     /// thread.
-    func enqueue(_ message: RaftMessage) {
-        let size = PeerFrame.headerBytes + RaftMessageCodec.encodedByteCount(message)
+    func enqueue(_ message: PeerOutbound) {
+        let size: Int
+        switch message {
+        case .raft(let raft): size = PeerFrame.headerBytes + RaftMessageCodec.encodedByteCount(raft)
+        case .forward(let payload): size = PeerFrame.headerBytes + payload.count
+        }
         let (dropped, mustSchedule) = shared.withLockedValue { state -> (Int, Bool) in
             guard !state.isShutDown else { return (0, false) }
             let dropped = state.queue.append(message, size: size)
@@ -194,7 +198,7 @@ final class PeerLink: @unchecked Sendable {
     private func flush() {
         eventLoop.preconditionInEventLoop()
         let configuration = context.configuration
-        let batch = shared.withLockedValue { state -> [RaftMessage] in
+        let batch = shared.withLockedValue { state -> [PeerOutbound] in
             guard state.canWrite else {
                 state.flushScheduled = false
                 return []
@@ -207,9 +211,16 @@ final class PeerLink: @unchecked Sendable {
         guard !batch.isEmpty, let channel, isAuthenticated else { return }
         scratch.removeAll(keepingCapacity: true)
         for message in batch {
-            let start = PeerFrame.beginFrame(kind: .raft, into: &scratch)
-            RaftMessageCodec.encode(message, into: &scratch)
-            PeerFrame.finishFrame(startingAt: start, in: &scratch)
+            switch message {
+            case .raft(let raft):
+                let start = PeerFrame.beginFrame(kind: .raft, into: &scratch)
+                RaftMessageCodec.encode(raft, into: &scratch)
+                PeerFrame.finishFrame(startingAt: start, in: &scratch)
+            case .forward(let payload):
+                let start = PeerFrame.beginFrame(kind: .forward, into: &scratch)
+                scratch.append(contentsOf: payload)
+                PeerFrame.finishFrame(startingAt: start, in: &scratch)
+            }
         }
         var buffer = channel.allocator.buffer(capacity: scratch.count)
         buffer.writeBytes(scratch)

@@ -9,7 +9,7 @@ struct PeerOutboundQueue {
     let messagesMax: Int
     /// Most encoded bytes held.
     let bytesMax: Int
-    private var messages: [RaftMessage] = []
+    private var messages: [PeerOutbound] = []
     private var sizes: [Int] = []
     private var head = 0
     /// Encoded bytes held.
@@ -29,7 +29,7 @@ struct PeerOutboundQueue {
     /// Adds `message` of `size` encoded bytes, dropping the oldest messages until both bounds
     /// hold. Returns how many were dropped (the message itself counts when it alone exceeds
     /// `bytesMax`).
-    mutating func append(_ message: RaftMessage, size: Int) -> Int {
+    mutating func append(_ message: PeerOutbound, size: Int) -> Int {
         guard size <= bytesMax else { return 1 }
         var dropped = 0
         while count >= messagesMax || bytes + size > bytesMax {
@@ -45,9 +45,9 @@ struct PeerOutboundQueue {
     /// Removes and returns the oldest messages, up to `messagesMax` of them and up to
     /// `bytesMax` bytes, but always at least one when not empty.
     mutating func removeBatch(messagesMax batchMessagesMax: Int, bytesMax batchBytesMax: Int)
-        -> [RaftMessage]
+        -> [PeerOutbound]
     {
-        var batch: [RaftMessage] = []
+        var batch: [PeerOutbound] = []
         var batchBytes = 0
         while !isEmpty && batch.count < batchMessagesMax
             && (batch.isEmpty || batchBytes + sizes[head] <= batchBytesMax)

@@ -40,13 +40,15 @@ public final class PeerTransport: Sendable {
     /// shuts it down after ``shutdown()``. Traps on an invalid configuration.
     public init(
         configuration: PeerTransportConfiguration, group: any EventLoopGroup, logger: Logger,
-        onMessage: @escaping @Sendable (RaftMessage) -> Void
+        onMessage: @escaping @Sendable (RaftMessage) -> Void,
+        onForward: @escaping @Sendable (NodeID, [UInt8]) -> Void = { _, _ in }
     ) {
         configuration.validate()
         self.configuration = configuration
         self.group = group
         let context = PeerTransportContext(
-            configuration: configuration, logger: logger, onMessage: onMessage)
+            configuration: configuration, logger: logger, onMessage: onMessage,
+            onForward: onForward)
         self.context = context
         links.withLockedValue { links in
             for (peer, address) in configuration.peers {
@@ -101,7 +103,18 @@ public final class PeerTransport: Sendable {
             context.count(\.messagesDroppedUnknownPeer)
             return
         }
-        link.enqueue(message)
+        link.enqueue(.raft(message))
+    }
+
+    /// Queues an application payload for `peer`, delivered to its `onForward` in order with
+    /// the other payloads this node sends it. Dropped (and counted) like a Raft message when
+    /// the peer is unknown or its queue overflows: the sender must time out.
+    public func sendForward(_ payload: [UInt8], to peer: NodeID) {
+        guard let link = links.withLockedValue({ $0.byPeer[peer] }) else {
+            context.count(\.messagesDroppedUnknownPeer)
+            return
+        }
+        link.enqueue(.forward(payload))
     }
 
     /// Messages waiting for `peer` (zero for an unknown peer).

@@ -12,18 +12,21 @@ final class PeerTransportContext: Sendable {
     let authenticator: PeerAuthenticator
     let logger: Logger
     let onMessage: @Sendable (RaftMessage) -> Void
+    let onForward: @Sendable (NodeID, [UInt8]) -> Void
     private let counters = NIOLockedValueBox(PeerTransportStatistics())
     private let inbound = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     private let shutDown = NIOLockedValueBox(false)
 
     init(
         configuration: PeerTransportConfiguration, logger: Logger,
-        onMessage: @escaping @Sendable (RaftMessage) -> Void
+        onMessage: @escaping @Sendable (RaftMessage) -> Void,
+        onForward: @escaping @Sendable (NodeID, [UInt8]) -> Void
     ) {
         self.configuration = configuration
         self.authenticator = PeerAuthenticator(secret: configuration.clusterSecret)
         self.logger = logger
         self.onMessage = onMessage
+        self.onForward = onForward
     }
 
     var localID: NodeID { configuration.nodeID }

@@ -20,6 +20,17 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     private let executor: CommandExecutor
     private let server: RESPServer
+    /// Set on a clustered node: writes and reads go through it (see `ClusterCommandKind`).
+    private let driver: ReplicationDriver?
+    /// Cluster mode: replies in request order, filled as their commands complete.
+    private var slots: [ByteBuffer?] = []
+    /// The number of the reply in `slots[0]` (replies are numbered from 0 per connection).
+    private var slotBase = 0
+    /// Cluster mode: commands running asynchronously, all of one kind.
+    private var inFlight = 0
+    private var inFlightKind = ClusterCommandKind.local
+    /// Cluster mode: a parsed command that must wait for the ones in flight.
+    private var stalled: [[UInt8]]?
     private var session: ClientSession
     private var parser: RESPRequestParser
     private let logger: Logger
@@ -41,6 +52,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     ) {
         self.executor = executor
         self.server = server
+        self.driver = server.driver
         self.session = session
         self.logger = logger
         let configuration = executor.configuration
@@ -118,6 +130,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     /// Runs every complete request in the buffer, in order.
     private func processRequests(context: ChannelHandlerContext) {
+        if let command = stalled {
+            guard startClusterCommand(command, context: context) else { return }
+            stalled = nil
+        }
         while !closing, context.channel.isWritable, var buffer = cumulation,
             buffer.readableBytes > 0
         {
@@ -146,6 +162,13 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 buffer.moveReaderIndex(forwardBy: consumed)
                 cumulation = buffer.readableBytes == 0 ? nil : buffer
                 if arguments.isEmpty { continue }
+                if driver != nil {
+                    if !startClusterCommand(arguments, context: context) {
+                        stalled = arguments
+                        return
+                    }
+                    continue
+                }
                 let outcome = executor.execute(
                     arguments, session: &session, nowMillis: WallClock.nowMillis())
                 enqueue(outcome, context: context)
@@ -247,13 +270,116 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         flush(context: context)
     }
 
+    // MARK: Cluster mode
+
+    /// Starts `arguments` unless it must wait for the commands in flight; returns false then.
+    /// Writes may overlap writes and reads may overlap reads; anything else waits until the
+    /// connection is idle, so a pipeline behaves as if run in order.
+    private func startClusterCommand(
+        _ arguments: [[UInt8]], context: ChannelHandlerContext
+    ) -> Bool {
+        guard let driver else { return true }
+        let kind = ClusterCommandKind(arguments, executor: executor, session: session)
+        if inFlight > 0 && (kind != inFlightKind || kind == .local || kind == .wait) {
+            return false
+        }
+        if kind == .local {
+            let outcome = executor.execute(
+                arguments, session: &session, nowMillis: WallClock.nowMillis())
+            var bytes = context.channel.allocator.buffer(capacity: 64)
+            outcome.reply.encode(into: &bytes, version: session.protocolVersion)
+            if outcome.closeAfterReply { closing = true }
+            appendSlot(bytes, context: context)
+            return true
+        }
+        inFlight += 1
+        inFlightKind = kind
+        let slot = slotBase + slots.count
+        slots.append(nil)
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        switch kind {
+        case .write, .wait:
+            driver.submitWrite(
+                arguments, token: session.token,
+                ackMode: session.ackMode ?? executor.configuration.ackMode
+            ) { reply, index in
+                loop.execute { handler.value.clusterCommandDone(slot, reply, token: index) }
+            }
+        case .read:
+            driver.submitRead(consistency: session.readConsistency, token: session.token) {
+                gate in
+                loop.execute { handler.value.readGateOpened(slot, arguments, gate) }
+            }
+        case .local:
+            break
+        }
+        return true
+    }
+
+    private func readGateOpened(_ slot: Int, _ arguments: [[UInt8]], _ gate: ReadGate) {
+        switch gate {
+        case .proceed(let applied):
+            let outcome = executor.execute(
+                arguments, session: &session, nowMillis: WallClock.nowMillis())
+            clusterCommandDone(slot, outcome.reply, token: applied)
+        case .refused(let reply):
+            clusterCommandDone(slot, reply, token: 0)
+        }
+    }
+
+    private func clusterCommandDone(_ slot: Int, _ reply: RESPValue, token: UInt64) {
+        let position = slot - slotBase
+        guard let context, position >= 0, position < slots.count else { return }
+        session.token = max(session.token, token)
+        var bytes = context.channel.allocator.buffer(capacity: 64)
+        reply.encode(into: &bytes, version: session.protocolVersion)
+        slots[position] = bytes
+        inFlight -= 1
+        releaseSlots()
+        if inFlight == 0 { processRequests(context: context) }
+        flush(context: context)
+    }
+
+    /// Queues a finished reply behind the unfinished ones.
+    private func appendSlot(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        if slots.isEmpty {
+            var bytes = bytes
+            output.writeBuffer(&bytes)
+        } else {
+            slots.append(bytes)
+        }
+        if output.readableBytes > executor.configuration.clientOutputBytesMax {
+            executor.statistics.add(\.outputLimitDisconnects)
+            closing = true
+            slots.removeAll()
+            output.clear()
+            context.close(promise: nil)
+        }
+    }
+
+    /// Moves the finished prefix of `slots` to the output.
+    private func releaseSlots() {
+        var released = 0
+        while released < slots.count, var bytes = slots[released] {
+            output.writeBuffer(&bytes)
+            released += 1
+        }
+        slotBase += released
+        if released == slots.count {
+            slots.removeAll(keepingCapacity: true)
+        } else if released > 0 {
+            slots.removeFirst(released)
+        }
+    }
+
     /// Writes what is ready; closes once everything owed has been written when closing.
     private func flush(context: ChannelHandlerContext) {
         if output.readableBytes > 0 {
             executor.statistics.add(\.bytesWritten, output.readableBytes)
             let bytes = output
             output = context.channel.allocator.buffer(capacity: 1_024)
-            if closing && heldStart == held.count {
+            if closing && heldStart == held.count && slots.isEmpty {
                 let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in
                     channel.close(promise: nil)
@@ -261,7 +387,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 return
             }
             context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-        } else if closing && heldStart == held.count {
+        } else if closing && heldStart == held.count && slots.isEmpty {
             context.close(promise: nil)
         }
     }

@@ -10,6 +10,8 @@ import NIOPosix
 /// owes, and then closes it.
 public final class RESPServer: @unchecked Sendable {
     private let executor: CommandExecutor
+    /// The replication driver of a clustered node; nil for a standalone one.
+    let driver: ReplicationDriver?
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private var serverChannel: Channel?
@@ -22,8 +24,9 @@ public final class RESPServer: @unchecked Sendable {
     static let writeBufferHighBytes = 1 << 20
     static let writeBufferLowBytes = 256 << 10
 
-    public init(executor: CommandExecutor, logger: Logger) {
+    public init(executor: CommandExecutor, driver: ReplicationDriver? = nil, logger: Logger) {
         self.executor = executor
+        self.driver = driver
         self.logger = logger
         let threads = executor.configuration.threads
         self.group = MultiThreadedEventLoopGroup(

@@ -1,4 +1,5 @@
 import CohortCore
+import CohortReplication
 
 /// Per-connection state that commands read and change: the connection is the session.
 public struct ClientSession: Sendable {
@@ -15,6 +16,13 @@ public struct ClientSession: Sendable {
     /// Set by CLIENT SETINFO LIB-NAME / LIB-VER (redis-py and others send them).
     public var libraryName: String?
     public var libraryVersion: String?
+    /// The session's causal token: the highest log index it wrote or observed. Replicas serve
+    /// its session reads only once they have applied this far (COHORT TOKEN / SESSION).
+    public var token: UInt64 = 0
+    /// What the session's reads ask for (COHORT CONSISTENCY).
+    public var readConsistency: ReadConsistency = .linearizable
+    /// When the session's writes are acknowledged (COHORT ACK); nil means the server default.
+    public var ackMode: AckMode?
 
     public init(id: UInt64, address: String, authenticated: Bool) {
         self.id = id

@@ -44,7 +44,7 @@ extension CommandExecutor {
         },
         CommandSpec("persist", arity: 2, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
             let key = c.arguments[1]
-            let (removed, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
+            let (removed, commit) = try e.write(c) { txn in
                 guard let metadata = txn.metadata(key), metadata.expiresAtMillis != 0 else {
                     return false
                 }
@@ -81,7 +81,7 @@ extension CommandExecutor {
 
     func delete(_ c: inout CommandContext) throws -> CommandOutcome {
         let keys = c.arguments.dropFirst()
-        let (count, commit) = try engine.transaction(nowMillis: c.nowMillis) { txn in
+        let (count, commit) = try write(c) { txn in
             var count: Int64 = 0
             for key in keys where txn.delete(key) { count += 1 }
             return count
@@ -95,7 +95,7 @@ extension CommandExecutor {
             let mode = c.option(1)
             guard mode == "ASYNC" || mode == "SYNC" else { throw CommandError.syntax }
         }
-        let commit = try engine.flushAll()
+        let commit = try flushAll(c)
         return wrote(.simpleString("OK"), commit)
     }
 
@@ -130,7 +130,7 @@ extension CommandExecutor {
         }
         let key = c.arguments[1]
         let now = c.nowMillis
-        let (changed, commit) = try engine.transaction(nowMillis: now) { txn in
+        let (changed, commit) = try write(c) { txn in
             guard let metadata = txn.metadata(key) else { return false }
             let current = metadata.expiresAtMillis
             switch condition {

@@ -20,6 +20,14 @@ extension CommandExecutor {
         CommandSpec("config", arity: -2, flags: ["admin", "loading", "stale"]) { e, c in
             try e.config(&c)
         },
+        // A standalone node has no replicas to wait for; a clustered node's driver answers
+        // WAIT itself (see the network shell).
+        CommandSpec("wait", arity: 3, flags: ["noscript"]) { _, c in
+            guard try c.integer(1) >= 0, try c.integer(2) >= 0 else {
+                throw CommandError("ERR timeout is negative")
+            }
+            return CommandOutcome(.integer(0))
+        },
     ]
 
     /// INFO's sections in the order Redis prints them.
@@ -81,7 +89,7 @@ extension CommandExecutor {
                 ),
             ]
         case "replication":
-            return [("role", "master"), ("connected_slaves", "0")]
+            return replicationFields(nowMillis: nowMillis)
         case "keyspace":
             let keys = engine.keyCount
             return keys == 0 ? [] : [("db0", "keys=\(keys),expires=0,avg_ttl=0")]

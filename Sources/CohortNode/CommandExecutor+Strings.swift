@@ -13,7 +13,7 @@ extension CommandExecutor {
         },
         CommandSpec("setnx", arity: 3, flags: ["write", "denyoom", "fast"], keys: (1, 1, 1)) {
             e, c in
-            let (created, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
+            let (created, commit) = try e.write(c) { txn in
                 if txn.contains(c.arguments[1]) { return false }
                 try txn.set(c.arguments[1], value: c.arguments[2])
                 return true
@@ -28,7 +28,7 @@ extension CommandExecutor {
         },
         CommandSpec("getset", arity: 3, flags: ["write", "denyoom", "fast"], keys: (1, 1, 1)) {
             e, c in
-            let (old, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
+            let (old, commit) = try e.write(c) { txn in
                 let old = try txn.get(c.arguments[1])
                 try CommandExecutor.requireString(old)
                 try txn.set(c.arguments[1], value: c.arguments[2])
@@ -37,7 +37,7 @@ extension CommandExecutor {
             return e.wrote(try e.stringReply(old), commit)
         },
         CommandSpec("getdel", arity: 2, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
-            let (old, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
+            let (old, commit) = try e.write(c) { txn in
                 let old = try txn.get(c.arguments[1])
                 try CommandExecutor.requireString(old)
                 if old != nil { _ = txn.delete(c.arguments[1]) }
@@ -64,7 +64,7 @@ extension CommandExecutor {
         CommandSpec("mset", arity: -3, flags: ["write", "denyoom"], keys: (1, -1, 2)) { e, c in
             guard c.arguments.count % 2 == 1 else { throw CommandError.wrongArity("mset") }
             let arguments = c.arguments
-            let (_, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
+            let (_, commit) = try e.write(c) { txn in
                 var index = 1
                 while index < arguments.count {
                     try txn.set(arguments[index], value: arguments[index + 1])
@@ -76,7 +76,7 @@ extension CommandExecutor {
         CommandSpec("msetnx", arity: -3, flags: ["write", "denyoom"], keys: (1, -1, 2)) { e, c in
             guard c.arguments.count % 2 == 1 else { throw CommandError.wrongArity("msetnx") }
             let arguments = c.arguments
-            let (done, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
+            let (done, commit) = try e.write(c) { txn in
                 var index = 1
                 while index < arguments.count {
                     if txn.contains(arguments[index]) { return false }
@@ -108,7 +108,7 @@ extension CommandExecutor {
         },
         CommandSpec("append", arity: 3, flags: ["write", "denyoom", "fast"], keys: (1, 1, 1)) {
             e, c in
-            let (length, commit) = try e.engine.transaction(nowMillis: c.nowMillis) { txn in
+            let (length, commit) = try e.write(c) { txn in
                 let old = try txn.get(c.arguments[1])
                 try CommandExecutor.requireString(old)
                 let combined = (old?.bytes ?? []) + c.arguments[2]
@@ -201,7 +201,7 @@ extension CommandExecutor {
         }
         let key = c.arguments[1]
         let value = c.arguments[2]
-        let (result, commit) = try engine.transaction(nowMillis: c.nowMillis) {
+        let (result, commit) = try write(c) {
             txn -> (applied: Bool, old: StoredValue?) in
             // A plain SET never reads the old value from disk: existence and expiry are in
             // the index. Only SET ... GET needs the bytes.
@@ -228,7 +228,7 @@ extension CommandExecutor {
             absolute: false, command: name)
         let key = c.arguments[1]
         let value = c.arguments[3]
-        let (_, commit) = try engine.transaction(nowMillis: c.nowMillis) { txn in
+        let (_, commit) = try write(c) { txn in
             try txn.set(key, value: value, expiresAtMillis: expiresAt)
         }
         return wrote(.simpleString("OK"), commit)
@@ -238,7 +238,7 @@ extension CommandExecutor {
     /// time to live is kept.
     func increment(_ c: inout CommandContext, by amount: Int64) throws -> CommandOutcome {
         let key = c.arguments[1]
-        let (result, commit) = try engine.transaction(nowMillis: c.nowMillis) { txn in
+        let (result, commit) = try write(c) { txn in
             let old = try txn.get(key)
             try CommandExecutor.requireString(old)
             var current: Int64 = 0

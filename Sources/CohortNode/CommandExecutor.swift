@@ -13,6 +13,8 @@ public final class CommandExecutor: Sendable {
     let startedAtMillis: UInt64
     /// Static facts INFO reports about the process (pid, executable), filled by the shell.
     public let processFacts: [(String, String)]
+    /// The replication driver, when this node is clustered.
+    public let replication = ReplicationStatusSlot()
 
     /// Every command by the bytes of its upper-case name.
     let commands: [[UInt8]: CommandSpec]
@@ -31,7 +33,7 @@ public final class CommandExecutor: Sendable {
         var commands: [[UInt8]: CommandSpec] = [:]
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
             + CommandExecutor.connectionCommands
-            + CommandExecutor.serverCommands
+            + CommandExecutor.serverCommands + CommandExecutor.cohortCommands
         {
             let name = Array(spec.name.uppercased().utf8)
             precondition(commands[name] == nil, "command \(spec.name) defined twice")
@@ -43,8 +45,12 @@ public final class CommandExecutor: Sendable {
 
     /// Executes one request. `session` is the connection's state, which commands like HELLO,
     /// AUTH and CLIENT SETNAME change.
+    ///
+    /// With `speculation` (a replication leader evaluating a write), the command's writes are
+    /// collected there instead of committed.
     public func execute(
-        _ arguments: [[UInt8]], session: inout ClientSession, nowMillis: UInt64
+        _ arguments: [[UInt8]], session: inout ClientSession, nowMillis: UInt64,
+        speculation: Speculation? = nil
     ) -> CommandOutcome {
         statistics.add(\.commandsProcessed)
         guard let first = arguments.first else {
@@ -59,7 +65,9 @@ public final class CommandExecutor: Sendable {
         guard spec.accepts(argumentCount: arguments.count) else {
             return CommandOutcome(.error(CommandError.wrongArity(spec.name).message))
         }
-        var context = CommandContext(arguments: arguments, session: session, nowMillis: nowMillis)
+        var context = CommandContext(
+            arguments: arguments, session: session, nowMillis: nowMillis,
+            speculation: speculation)
         do {
             let outcome = try spec.run(self, &context)
             session = context.session
@@ -100,6 +108,34 @@ public final class CommandExecutor: Sendable {
     static func upperCased(_ bytes: [UInt8]) -> [UInt8] {
         guard bytes.contains(where: { $0 >= 97 && $0 <= 122 }) else { return bytes }
         return bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
+    }
+
+    /// The command's specification, if `name` is a known command.
+    public func spec(named name: [UInt8]) -> CommandSpec? {
+        commands[CommandExecutor.upperCased(name)]
+    }
+
+    /// Runs a write transaction: committed to the engine, or under a replication leader
+    /// collected in the context's speculation (then no commit is returned).
+    func write<R>(
+        _ c: CommandContext, _ body: (inout StorageTransaction) throws -> R
+    ) throws -> (result: R, commit: Commit?) {
+        guard let speculation = c.speculation else {
+            return try engine.transaction(nowMillis: c.nowMillis, body)
+        }
+        let (result, writes) = try engine.speculate(
+            nowMillis: c.nowMillis, overlay: speculation.overlay,
+            overlayHidesEngine: speculation.overlayHidesEngine, body)
+        speculation.writes.merge(writes) { _, newer in newer }
+        return (result, nil)
+    }
+
+    /// Deletes every key, or under a replication leader records that the command does.
+    func flushAll(_ c: CommandContext) throws -> Commit? {
+        guard let speculation = c.speculation else { return try engine.flushAll() }
+        speculation.flushesAll = true
+        speculation.writes.removeAll()
+        return nil
     }
 
     /// The durability a reply must wait for. Under `fsync batch` a write's reply waits for its

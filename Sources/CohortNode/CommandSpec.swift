@@ -39,6 +39,8 @@ public struct CommandContext {
     public var arguments: [[UInt8]]
     public var session: ClientSession
     public let nowMillis: UInt64
+    /// Set when a replication leader evaluates a write: writes are collected, not committed.
+    public let speculation: Speculation?
 
     /// The argument at `index` as an upper-cased ASCII string, for option names.
     func option(_ index: Int) -> String {

@@ -1,3 +1,4 @@
+import CohortReplication
 import CohortStorage
 
 /// Everything one `cohort server` process needs, after flags, environment and config file have
@@ -35,14 +36,61 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Memory for hot values; 0 reads every value from disk.
     public var valueCacheBytesMax = 256 << 20
 
+    // Cluster (single-leader replication). A node runs clustered when `peers` is not empty.
+
+    /// This node's name, unique in the cluster (`--id`).
+    public var nodeName = "n1"
+    /// Port for other nodes (`--peer-port`); 0 picks a free one.
+    public var peerPort = 0
+    /// Address peers bind to; loopback by default like the client port.
+    public var peerBindAddress = "127.0.0.1"
+    /// Every founding member, this node included: name and the exact host:port to dial
+    /// (`--peers n1=127.0.0.1:17379,n2=...`).
+    public var peers: [(name: String, host: String, port: Int)] = []
+    /// Start as a new, empty member and wait to be added (`--join`).
+    public var joins = false
+    /// The shared secret peers prove to each other (against misconfiguration, not attackers).
+    public var clusterSecret = "cohort"
+    /// Milliseconds per Raft tick; elections time out after 10-20 ticks, heartbeats every 2.
+    public var tickMillis = 50
+    /// The acknowledgement mode of sessions that do not choose one.
+    public var ackMode: AckMode = .majority
+    /// A snapshot of the state machine is taken and the log compacted after this many entries.
+    public var snapshotEntries = 250_000
+    /// How long a forwarded or proposed write may wait for its outcome before the client is
+    /// told it is unknown.
+    public var writeTimeoutMillis = 10_000
+    /// How long a read may wait for a leader, a ReadIndex round or its session's token.
+    public var readTimeoutMillis = 5_000
+
+    /// Whether this node runs as a member of a replicated cluster.
+    public var isClustered: Bool { !peers.isEmpty || joins }
+
     public init() {}
+
+    public static func == (lhs: ServerConfiguration, rhs: ServerConfiguration) -> Bool {
+        lhs.description == rhs.description
+    }
+
+    /// Every setting, for equality and logs.
+    var description: String {
+        "\(bindAddress) \(port) \(dataDirectory) \(fsync) \(password ?? "-") \(clientsMax) "
+            + "\(clientOutputBytesMax) \(bulkBytesMax) \(arrayCountMax) \(inlineBytesMax) "
+            + "\(keyBytesMax) \(logLevel) \(pidFile ?? "-") \(threads) \(valueCacheBytesMax) "
+            + "\(nodeName) \(peerPort) \(peerBindAddress) "
+            + peers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ",")
+            + " \(joins) \(clusterSecret) \(tickMillis) \(ackMode) \(snapshotEntries) "
+            + "\(writeTimeoutMillis) \(readTimeoutMillis)"
+    }
 
     /// Every option's name as used in config files (`key = value`) and, upper-cased with a
     /// `COHORT_` prefix and dashes as underscores, in the environment.
     public static let optionNames = [
         "bind", "port", "data-dir", "fsync", "password", "max-clients", "client-output-bytes-max",
         "bulk-bytes-max", "array-count-max", "inline-bytes-max", "key-bytes-max", "log-level",
-        "pid-file", "threads", "value-cache-bytes-max",
+        "pid-file", "threads", "value-cache-bytes-max", "id", "peer-port", "peer-bind", "peers",
+        "join", "cluster-secret", "tick-ms", "ack", "snapshot-entries", "write-timeout-ms",
+        "read-timeout-ms",
     ]
 
     /// Sets one option from its textual form, as found in a file, the environment or a flag.
@@ -79,8 +127,59 @@ public struct ServerConfiguration: Sendable, Equatable {
         case "pid-file": pidFile = value.isEmpty ? nil : value
         case "threads": threads = try integer(0...256)
         case "value-cache-bytes-max": valueCacheBytesMax = try integer(0...(1 << 40))
+        case "id":
+            guard !value.isEmpty, value.utf8.count <= 64,
+                !value.contains(where: { $0 == "=" || $0 == "," || $0 == " " })
+            else {
+                throw .invalidValue(
+                    option: name, value: value,
+                    expected: "a name of 1-64 characters without '=', ',' or spaces")
+            }
+            nodeName = value
+        case "peer-port": peerPort = try integer(0...65_535)
+        case "peer-bind": peerBindAddress = value
+        case "peers": peers = try Self.parsePeers(value)
+        case "join":
+            guard ["true", "false", "yes", "no", "1", "0"].contains(value) else {
+                throw .invalidValue(option: name, value: value, expected: "true or false")
+            }
+            joins = ["true", "yes", "1"].contains(value)
+        case "cluster-secret": clusterSecret = value
+        case "tick-ms": tickMillis = try integer(1...10_000)
+        case "ack":
+            guard let mode = AckMode(rawValue: value) else {
+                throw .invalidValue(option: name, value: value, expected: "all, majority or leader")
+            }
+            ackMode = mode
+        case "snapshot-entries": snapshotEntries = try integer(100...(1 << 40))
+        case "write-timeout-ms": writeTimeoutMillis = try integer(100...3_600_000)
+        case "read-timeout-ms": readTimeoutMillis = try integer(100...3_600_000)
         default: throw .unknownOption(name)
         }
+    }
+
+    /// Parses `name=host:port,name=host:port,...`.
+    static func parsePeers(_ value: String) throws(ConfigurationError) -> [(
+        name: String, host: String, port: Int
+    )] {
+        var result: [(name: String, host: String, port: Int)] = []
+        for item in value.split(separator: ",", omittingEmptySubsequences: true) {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let colon = parts[1].lastIndex(of: ":"),
+                let port = Int(parts[1][parts[1].index(after: colon)...]),
+                (1...65_535).contains(port),
+                !parts[0].isEmpty, colon != parts[1].startIndex
+            else {
+                throw .invalidValue(
+                    option: "peers", value: value, expected: "name=host:port,name=host:port,...")
+            }
+            let name = String(parts[0])
+            guard !result.contains(where: { $0.name == name }) else {
+                throw .invalidValue(option: "peers", value: value, expected: "each name once")
+            }
+            result.append((name, String(parts[1][..<colon]), port))
+        }
+        return result
     }
 
     /// Applies `COHORT_*` variables from an environment dictionary.

@@ -39,14 +39,15 @@ extension StorageEngine {
         index.get(key) != nil
     }
 
-    /// Appends the transaction's writes as one group and applies them to the index.
+    /// Appends the transaction's writes as one group and applies them to the index, under the
+    /// next sequence or, for a replicated apply, the given one (which must be above the last).
     func commitLocked(
-        _ transaction: StorageTransaction, nowMillis: UInt64
+        _ transaction: StorageTransaction, nowMillis: UInt64, sequence explicit: UInt64? = nil
     ) throws(StorageError) -> Commit? {
         guard !transaction.writes.isEmpty else { return nil }
         // Key order makes the file contents independent of dictionary order.
         let keys = transaction.writes.keys.sorted { OrderedIndex.compare($0, $1) < 0 }
-        var planned: [([UInt8], StorageTransaction.PendingWrite)] = []
+        var planned: [([UInt8], KeyWrite)] = []
         planned.reserveCapacity(keys.count)
         for key in keys {
             guard let write = transaction.writes[key] else { continue }
@@ -55,7 +56,7 @@ extension StorageEngine {
         }
         guard !planned.isEmpty else { return nil }
         precondition(planned.count <= Int(UInt32.max), "\(planned.count) records in one group")
-        let sequence = lastSequence + 1
+        let sequence = explicit ?? lastSequence + 1
         let timestamp = clock.now(physicalMillis: nowMillis)
         var buffer: [UInt8] = []
         var placements: [(key: [UInt8], offset: Int, length: Int, metadata: VersionMetadata)] = []

@@ -194,11 +194,16 @@ public final class StorageEngine: @unchecked Sendable {
     /// Deletes every key, durably: appends one "clear" record that recovery applies to every
     /// older version, and empties the index.
     public func flushAll() throws -> Commit {
+        try flushAll(sequence: nil)
+    }
+
+    /// `flushAll()` under the next sequence or, for a replicated apply, the given one.
+    func flushAll(sequence explicit: UInt64?) throws -> Commit {
         condition.lock()
         let commit: Commit
         do {
             try checkWritableLocked()
-            let sequence = lastSequence + 1
+            let sequence = explicit ?? lastSequence + 1
             let metadata = VersionMetadata(
                 sequence: sequence, timestamp: clock.now(physicalMillis: clock.last.physicalMillis),
                 origin: options.origin, isTombstone: false, type: .string, expiresAtMillis: 0)

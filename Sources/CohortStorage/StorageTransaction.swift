@@ -3,27 +3,36 @@ import CohortCore
 /// The reads and buffered writes of one `StorageEngine.transaction` body. Valid only inside the
 /// body (it reads the engine under the lock the body runs with); do not let it escape.
 public struct StorageTransaction {
-    /// A buffered write.
-    enum PendingWrite {
-        case put(value: [UInt8], type: ValueType, expiresAtMillis: UInt64)
-        case delete
-    }
-
     /// The time the transaction judges expiry by.
     public let nowMillis: UInt64
     let engine: StorageEngine
     /// The transaction's writes by key; the last write to a key wins. Committed in key order.
-    var writes: [[UInt8]: PendingWrite] = [:]
+    var writes: [[UInt8]: KeyWrite] = [:]
+    /// Writes accepted but not yet in the engine (a replication leader's proposals in flight),
+    /// read before the engine's state: see `StorageEngine.speculate`.
+    let overlay: [[UInt8]: KeyWrite]
+    /// A FLUSHALL is in the overlay: keys it does not name are absent.
+    let overlayHidesEngine: Bool
 
-    init(engine: StorageEngine, nowMillis: UInt64) {
+    init(
+        engine: StorageEngine, nowMillis: UInt64, overlay: [[UInt8]: KeyWrite] = [:],
+        overlayHidesEngine: Bool = false
+    ) {
         self.engine = engine
         self.nowMillis = nowMillis
+        self.overlay = overlay
+        self.overlayHidesEngine = overlayHidesEngine
+    }
+
+    /// This transaction's own write of `key`, else the overlay's.
+    func pendingWrite(_ key: [UInt8]) -> KeyWrite? {
+        writes[key] ?? (overlay.isEmpty ? nil : overlay[key])
     }
 
     /// The live value of `key` as this transaction sees it: its own writes first, then every
     /// earlier commit. Nil when absent, deleted or expired.
     public func get(_ key: [UInt8]) throws -> StoredValue? {
-        if let write = writes[key] {
+        if let write = pendingWrite(key) {
             switch write {
             case .put(let value, let type, let expiresAtMillis):
                 let metadata = VersionMetadata(
@@ -35,12 +44,13 @@ public struct StorageTransaction {
                 return nil
             }
         }
+        if overlayHidesEngine { return nil }
         return try engine.readLocked(key, nowMillis: nowMillis)
     }
 
     /// True when `key` has a live value, without reading it.
     public func contains(_ key: [UInt8]) -> Bool {
-        if let write = writes[key] {
+        if let write = pendingWrite(key) {
             switch write {
             case .put(_, _, let expiresAtMillis):
                 return expiresAtMillis == 0 || expiresAtMillis > nowMillis
@@ -48,12 +58,13 @@ public struct StorageTransaction {
                 return false
             }
         }
+        if overlayHidesEngine { return false }
         return engine.metadataLocked(key, nowMillis: nowMillis) != nil
     }
 
     /// The metadata of the live version of `key`, without reading its value.
     public func metadata(_ key: [UInt8]) -> VersionMetadata? {
-        if let write = writes[key] {
+        if let write = pendingWrite(key) {
             switch write {
             case .put(_, let type, let expiresAtMillis):
                 guard expiresAtMillis == 0 || expiresAtMillis > nowMillis else { return nil }
@@ -64,6 +75,7 @@ public struct StorageTransaction {
                 return nil
             }
         }
+        if overlayHidesEngine { return nil }
         return engine.metadataLocked(key, nowMillis: nowMillis)
     }
 
@@ -82,7 +94,8 @@ public struct StorageTransaction {
         let existed = contains(key)
         // A deletion marker is needed only if the index holds some version (even an expired
         // one); otherwise every older version on disk is already superseded.
-        writes[key] = engine.indexContainsLocked(key) ? .delete : nil
+        writes[key] =
+            engine.indexContainsLocked(key) || overlay[key] != nil ? .delete : nil
         return existed
     }
 

@@ -39,6 +39,24 @@ struct ServerCommand: ParsableCommand {
         name: .customLong("value-cache-bytes-max"),
         help: "Memory for hot values (default 256 MiB; 0 reads every value from disk).")
     var valueCacheBytesMax: Int?
+    @Option(name: .long, help: "This node's name in a cluster (default n1).") var id: String?
+    @Option(name: .customLong("peer-port"), help: "Port for other nodes (cluster mode).")
+    var peerPort: Int?
+    @Option(
+        name: .long,
+        help: "Founding members, this node included: name=host:port,... (dialled exactly as given)."
+    )
+    var peers: String?
+    @Flag(name: .long, help: "Start empty and wait to be added to a running cluster.")
+    var join = false
+    @Option(name: .customLong("cluster-secret"), help: "Secret shared by the cluster's nodes.")
+    var clusterSecret: String?
+    @Option(name: .customLong("tick-ms"), help: "Raft tick (default 50 ms; elections 10-20 ticks).")
+    var tickMillis: Int?
+    @Option(name: .long, help: "Default write acknowledgement: all, majority (default), leader.")
+    var ack: String?
+    @Option(name: .customLong("snapshot-entries"), help: "Log entries between snapshots.")
+    var snapshotEntries: Int?
 
     func resolvedConfiguration() throws -> ServerConfiguration {
         let environment = ProcessInfo.processInfo.environment
@@ -58,7 +76,11 @@ struct ServerCommand: ParsableCommand {
             ("bind", bind), ("port", port.map(String.init)), ("data-dir", dataDir),
             ("fsync", fsync), ("password", password), ("max-clients", maxClients.map(String.init)),
             ("log-level", logLevel), ("pid-file", pidFile), ("threads", threads.map(String.init)),
-            ("value-cache-bytes-max", valueCacheBytesMax.map(String.init)),
+            ("value-cache-bytes-max", valueCacheBytesMax.map(String.init)), ("id", id),
+            ("peer-port", peerPort.map(String.init)), ("peers", peers),
+            ("join", join ? "true" : nil), ("cluster-secret", clusterSecret),
+            ("tick-ms", tickMillis.map(String.init)), ("ack", ack),
+            ("snapshot-entries", snapshotEntries.map(String.init)),
         ]
         for case let (name, value?) in flags {
             try configuration.set(name, to: value)
@@ -93,7 +115,9 @@ struct ServerRunner {
     func run() throws {
         let started = WallClock.monotonicNanos()
         var options = StorageOptions()
-        options.fsync = configuration.fsync
+        // Clustered, the Raft log is what makes a write durable (it is fsynced before any
+        // acknowledgement); the engine is a cache of the applied log and syncs once a second.
+        options.fsync = configuration.isClustered ? .everysec : configuration.fsync
         options.keyBytesMax = configuration.keyBytesMax
         options.valueBytesMax = configuration.bulkBytesMax
         options.valueCacheBytesMax = configuration.valueCacheBytesMax
@@ -139,7 +163,21 @@ struct ServerRunner {
                 ("process_id", "\(ProcessInfo.processInfo.processIdentifier)"),
                 ("executable", CommandLine.arguments.first ?? "cohort"),
             ])
-        let server = RESPServer(executor: executor, logger: logger)
+        var driver: ReplicationDriver?
+        var peerPort = 0
+        if configuration.isClustered {
+            do {
+                let started = try ReplicationDriver(
+                    configuration: configuration, executor: executor, logger: logger)
+                peerPort = try started.start()
+                driver = started
+            } catch {
+                logger.critical("cannot start replication", metadata: ["error": "\(error)"])
+                try? engine.close()
+                throw ExitCode(2)
+            }
+        }
+        let server = RESPServer(executor: executor, driver: driver, logger: logger)
         let port: Int
         do {
             port = try server.start()
@@ -150,6 +188,7 @@ struct ServerRunner {
                     "address": "\(configuration.bindAddress):\(configuration.port)",
                     "error": "\(error)",
                 ])
+            driver?.shutdown()
             try? engine.close()
             throw ExitCode(2)
         }
@@ -159,7 +198,10 @@ struct ServerRunner {
         }
         logger.info(
             "ready to accept connections",
-            metadata: ["address": "\(configuration.bindAddress)", "port": "\(port)"])
+            metadata: [
+                "address": "\(configuration.bindAddress)", "port": "\(port)",
+                "peer_port": "\(peerPort)", "node": "\(configuration.nodeName)",
+            ])
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
@@ -173,6 +215,7 @@ struct ServerRunner {
         stop.wait()
         logger.info("shutting down: draining clients")
         server.shutdown()
+        driver?.shutdown()
         do {
             try engine.close()
         } catch {

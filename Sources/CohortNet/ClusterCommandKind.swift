@@ -1,0 +1,32 @@
+import CohortNode
+
+/// How a clustered node runs a client command.
+enum ClusterCommandKind: Equatable {
+    /// Changes data: evaluated by the leader and replicated (followers forward it).
+    case write
+    /// Reads data: runs locally once the session's read consistency allows.
+    case read
+    /// WAIT: answered by the leader from its followers' progress.
+    case wait
+    /// Connection and server commands (PING, HELLO, INFO, COHORT ...), and anything refused
+    /// before it could run (unknown, unauthenticated): run here, at once.
+    case local
+
+    init(_ arguments: [[UInt8]], executor: CommandExecutor, session: ClientSession) {
+        guard let name = arguments.first, let spec = executor.spec(named: name),
+            session.authenticated || spec.allowedWithoutAuth
+        else {
+            self = .local
+            return
+        }
+        if spec.name == "wait" {
+            self = .wait
+        } else if spec.flags.contains("write") {
+            self = .write
+        } else if spec.flags.contains("readonly") {
+            self = .read
+        } else {
+            self = .local
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import CohortCore
+import CohortNode
+import CohortRaft
+import CohortReplication
+import CohortStorage
+
+extension ReplicationDriver {
+    /// Runs a write command for a client of this node. `completion` gets the reply and the log
+    /// index that carries the write (0 when none), on the raft loop. Any thread.
+    public func submitWrite(
+        _ arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
+        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        loop.execute { [self] in
+            guard !isStopped else { return completion(Self.shuttingDown, 0) }
+            let deadline = WallClock.nowMillis() + UInt64(configuration.writeTimeoutMillis)
+            handleWrite(
+                arguments, token: LogIndex(token), ackMode: ackMode, deadlineMillis: deadline,
+                mayForward: true, completion: completion)
+        }
+    }
+
+    /// Leader: evaluate and propose. Follower: forward to the leader. No leader: park.
+    func handleWrite(
+        _ arguments: [[UInt8]], token: LogIndex, ackMode: AckMode, deadlineMillis: UInt64,
+        mayForward: Bool, completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        if node.isLeader {
+            if Self.isWait(arguments) {
+                startReplicaWait(arguments, token: token, completion: completion)
+            } else {
+                propose(arguments, ackMode: ackMode, deadlineMillis: deadlineMillis, completion)
+            }
+            return
+        }
+        guard mayForward else {
+            // A forwarded request reached a node that is no longer the leader: it did nothing,
+            // so the client may safely retry.
+            return completion(.error("TRYAGAIN leadership moved; the write was not applied"), 0)
+        }
+        if let leader = node.leader, leader != nodeID {
+            let id = nextRequestID
+            nextRequestID += 1
+            forwardedRequests[id] = ForwardedRequest(
+                deadlineMillis: deadlineMillis, completion: completion)
+            transport.sendForward(
+                ForwardMessage.request(
+                    id: id, arguments: arguments, token: token.rawValue, ackMode: ackMode
+                ).encoded(), to: leader)
+            return
+        }
+        leaderless.append(
+            LeaderlessRequest(
+                deadlineMillis: min(deadlineMillis, WallClock.nowMillis() + 5_000),
+                retry: { [self] in
+                    handleWrite(
+                        arguments, token: token, ackMode: ackMode, deadlineMillis: deadlineMillis,
+                        mayForward: true, completion: completion)
+                },
+                fail: {
+                    completion(.error("CLUSTERDOWN no leader; the write was not applied"), 0)
+                }))
+    }
+
+    static func isWait(_ arguments: [[UInt8]]) -> Bool {
+        arguments.first.map { CommandExecutorNames.upper($0) == Array("WAIT".utf8) } ?? false
+    }
+
+    /// Evaluates the command against applied state plus the overlay, and proposes its effects.
+    func propose(
+        _ arguments: [[UInt8]], ackMode: AckMode, deadlineMillis: UInt64,
+        _ completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        let speculation = Speculation(
+            overlay: overlay, overlayHidesEngine: overlayFlushIndex != nil)
+        var session = ClientSession(id: 0, address: "leader", authenticated: true)
+        let outcome = executor.execute(
+            arguments, session: &session, nowMillis: WallClock.nowMillis(),
+            speculation: speculation)
+        if case .error = outcome.reply, speculation.writes.isEmpty, !speculation.flushesAll {
+            return completion(outcome.reply, 0)
+        }
+        let keys = speculation.writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let entry = LogicalEntry(
+            flushesAll: speculation.flushesAll,
+            effects: keys.map { Self.effect(key: $0, write: speculation.writes[$0]!) })
+        switch node.propose(LogicalEntryCodec.encode(entry)) {
+        case .appended(let index, let term):
+            if speculation.flushesAll {
+                overlay.removeAll()
+                overlayIndex.removeAll()
+                overlayFlushIndex = index
+            }
+            for key in keys {
+                overlay[key] = speculation.writes[key]
+                overlayIndex[key] = index
+            }
+            pendingWrites[index] = PendingWrite(
+                term: term, ackMode: ackMode, reply: outcome.reply,
+                deadlineMillis: deadlineMillis, completion: completion)
+            schedulePump()
+        case .notLeader:
+            completion(.error("TRYAGAIN leadership moved; the write was not applied"), 0)
+        case .rejected(let rejection):
+            completion(.error("TRYAGAIN the leader refused the write (\(rejection))"), 0)
+        }
+    }
+
+    /// A follower's forwarded request or the leader's answer.
+    func receiveForward(_ payload: [UInt8], from peer: NodeID) {
+        guard !isStopped else { return }
+        switch ForwardMessage.decode(payload) {
+        case .request(let id, let arguments, let token, let ackMode):
+            let transport = self.transport!
+            let deadline = WallClock.nowMillis() + UInt64(configuration.writeTimeoutMillis)
+            handleWrite(
+                arguments, token: LogIndex(token), ackMode: ackMode, deadlineMillis: deadline,
+                mayForward: false
+            ) { reply, index in
+                var bytes: [UInt8] = []
+                reply.encode(into: &bytes, version: .resp3)
+                transport.sendForward(
+                    ForwardMessage.response(id: id, reply: bytes, index: index).encoded(),
+                    to: peer)
+            }
+        case .response(let id, let bytes, let index):
+            guard let request = forwardedRequests.removeValue(forKey: id) else { return }
+            var parser = RESPValueParser()
+            let reply: RESPValue
+            if case .value(let value, _) = bytes.withUnsafeBytes({ parser.parse($0) }) {
+                reply = value
+            } else {
+                reply = .error("ERR malformed reply from the leader")
+            }
+            request.completion(reply, index)
+        case nil:
+            logger.warning("dropping a malformed forward frame", metadata: ["peer": "\(peer)"])
+        }
+    }
+
+    /// Answers `leader`-mode writes whose entries are now durable here.
+    func acknowledgeLeaderDurable() {
+        guard node.isLeader else { return }
+        let stable = node.stableIndex
+        for (index, pending) in pendingWrites
+        where pending.ackMode == .leader && index <= stable && node.term(at: index) == pending.term
+        {
+            pendingWrites[index] = nil
+            pending.completion(pending.reply, index.rawValue)
+        }
+    }
+
+    /// Answers `all`-mode writes that every voter has.
+    func acknowledgeAllReplicated() {
+        guard node.isLeader else { return }
+        let voters = node.membership.voters.filter { $0 != nodeID }
+        for (index, pending) in pendingWrites where pending.committed {
+            let everyone = voters.allSatisfy {
+                (node.leaderProgress(of: $0)?.matchIndex ?? .zero) >= index
+            }
+            if everyone {
+                pendingWrites[index] = nil
+                pending.completion(pending.reply, index.rawValue)
+            }
+        }
+    }
+
+    /// WAIT numreplicas timeout, on the leader: how many followers hold the session's writes.
+    func startReplicaWait(
+        _ arguments: [[UInt8]], token: LogIndex,
+        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        guard arguments.count == 3,
+            let replicas = Int(String(decoding: arguments[1], as: UTF8.self)),
+            let timeout = Int64(String(decoding: arguments[2], as: UTF8.self)), replicas >= 0,
+            timeout >= 0
+        else {
+            return completion(.error("ERR value is not an integer or out of range"), 0)
+        }
+        // Redis: a timeout of 0 blocks forever; bounded here by the write timeout.
+        let millis = timeout == 0 ? UInt64(configuration.writeTimeoutMillis) : UInt64(timeout)
+        replicaWaits.append(
+            ReplicaWait(
+                index: token, replicas: replicas, deadlineMillis: WallClock.nowMillis() + millis,
+                completion: completion))
+        answerReplicaWaits(nowMillis: WallClock.nowMillis())
+    }
+
+    func replicasHolding(_ index: LogIndex) -> Int {
+        node.membership.allMembers.filter {
+            $0 != nodeID && (node.leaderProgress(of: $0)?.matchIndex ?? .zero) >= index
+        }.count
+    }
+
+    func answerReplicaWaits(nowMillis: UInt64) {
+        guard !replicaWaits.isEmpty else { return }
+        replicaWaits.removeAll { wait in
+            let count = node.isLeader ? replicasHolding(wait.index) : 0
+            guard count >= wait.replicas || nowMillis >= wait.deadlineMillis else { return false }
+            wait.completion(.integer(Int64(count)), 0)
+            return true
+        }
+    }
+}
+
+/// Upper-casing of command names for the driver's own checks.
+enum CommandExecutorNames {
+    static func upper(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
+    }
+}

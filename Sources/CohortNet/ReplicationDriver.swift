@@ -1,0 +1,352 @@
+import CohortCore
+import CohortNode
+import CohortRaft
+import CohortReplication
+import CohortStorage
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Runs one node of a single-leader (Raft) group in the real world: it owns the sans-I/O
+/// ``RaftNode`` and feeds it ticks, peer messages and client requests on one event loop (the
+/// "raft loop"), persists each ready to the ``RaftLogStore`` before sending its messages, and
+/// applies committed entries to the ``StorageEngine``.
+///
+/// Writes: the leader evaluates a write command against the applied state plus the writes it
+/// has proposed but not yet applied (the overlay), replicates the resulting key-level effects
+/// (``LogicalEntry``), and answers when the entry satisfies the session's ``AckMode``.
+/// Followers forward writes to the leader over the peer transport.
+///
+/// Reads: a connection asks for a gate (``submitRead(consistency:token:completion:)``); once it
+/// opens, the read runs locally against what this node has applied.
+///
+/// Applied state: the engine's sequence is the last applied entry that wrote something, so a
+/// restart resumes applying after it; entries up to it are skipped.
+///
+/// Everything named "loop-confined" is touched only on `loop`.
+public final class ReplicationDriver: @unchecked Sendable {
+    /// A proposed write waiting for its acknowledgement condition.
+    struct PendingWrite {
+        var term: Term
+        var ackMode: AckMode
+        var reply: RESPValue
+        var deadlineMillis: UInt64
+        var completion: @Sendable (RESPValue, UInt64) -> Void
+        /// Committed with our term; waiting for every voter (`all` mode).
+        var committed = false
+    }
+
+    /// A read waiting until this node has applied `index`.
+    struct AppliedWaiter {
+        var index: LogIndex
+        var deadlineMillis: UInt64
+        var completion: @Sendable (ReadGate) -> Void
+    }
+
+    /// A ReadIndex request in flight.
+    struct ReadIndexRequest {
+        var token: LogIndex
+        var deadlineMillis: UInt64
+        var completion: @Sendable (ReadGate) -> Void
+    }
+
+    /// A write forwarded to the leader, waiting for its answer.
+    struct ForwardedRequest {
+        var deadlineMillis: UInt64
+        var completion: @Sendable (RESPValue, UInt64) -> Void
+    }
+
+    /// A WAIT command on the leader.
+    struct ReplicaWait {
+        var index: LogIndex
+        var replicas: Int
+        var deadlineMillis: UInt64
+        var completion: @Sendable (RESPValue, UInt64) -> Void
+    }
+
+    /// A request parked until a leader is known.
+    struct LeaderlessRequest {
+        var deadlineMillis: UInt64
+        var retry: () -> Void
+        var fail: () -> Void
+    }
+
+    let configuration: ServerConfiguration
+    let executor: CommandExecutor
+    let engine: StorageEngine
+    let store: RaftLogStore
+    let logger: Logger
+    /// This node and every member's name.
+    public let nodeID: NodeID
+    let names: [NodeID: String]
+    let raftGroup: MultiThreadedEventLoopGroup
+    let peerGroup: MultiThreadedEventLoopGroup
+    /// The raft loop.
+    let loop: any EventLoop
+    private(set) var transport: PeerTransport!
+
+    // Loop-confined state.
+    var node: RaftNode
+    var pumpScheduled = false
+    var overlay: [[UInt8]: KeyWrite] = [:]
+    var overlayIndex: [[UInt8]: LogIndex] = [:]
+    var overlayFlushIndex: LogIndex?
+    var pendingWrites: [LogIndex: PendingWrite] = [:]
+    var appliedWaiters: [AppliedWaiter] = []
+    var readIndexRequests: [UInt64: ReadIndexRequest] = [:]
+    var forwardedRequests: [UInt64: ForwardedRequest] = [:]
+    var replicaWaits: [ReplicaWait] = []
+    var leaderless: [LeaderlessRequest] = []
+    var nextRequestID: UInt64 = 1
+    /// What the state machine reflects: the Raft applied index, or further when the engine was
+    /// ahead of the persisted commit index at restart.
+    var appliedIndex: LogIndex
+    /// Entries at or below this were applied before a restart (the engine says so).
+    let engineAppliedAtStart: LogIndex
+    var lastElectionMillis: UInt64 = 0
+    var lastLeaderChange = "none"
+    /// The leader as of the last soft-state change.
+    var knownLeader: NodeID?
+    var lastCaughtUpMillis: UInt64 = 0
+    /// Per follower (on the leader): when its match index last reached the commit index.
+    var followerCaughtUpMillis: [NodeID: UInt64] = [:]
+    var tickTask: RepeatedTask?
+    var isStopped = false
+    let rollbackLog: RollbackLog
+
+    // Shared with other threads.
+    let statusBox = NIOLockedValueBox<[(String, String)]>([])
+
+    /// Opens the Raft log in `<data-dir>/raft`, restores the state machine if the engine is
+    /// behind the log's snapshot, and creates the node. Call ``start()`` next.
+    public init(
+        configuration: ServerConfiguration, executor: CommandExecutor, logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.executor = executor
+        self.engine = executor.engine
+        self.logger = logger
+        var names: [NodeID: String] = [:]
+        for peer in configuration.peers { names[Self.nodeID(named: peer.name)] = peer.name }
+        let me = Self.nodeID(named: configuration.nodeName)
+        names[me] = configuration.nodeName
+        self.names = names
+        self.nodeID = me
+        self.store = try RaftLogStore.open(
+            directory: configuration.dataDirectory + "/raft", options: RaftLogStoreOptions())
+        self.rollbackLog = try RollbackLog(path: configuration.dataDirectory + "/rollback.log")
+        var durable = store.durableState
+        // The engine may be behind the log's snapshot (its writes since were never synced):
+        // restore the snapshot's state first.
+        var engineApplied = LogIndex(engine.sequences.committed)
+        if let snapshot = durable.snapshot, engineApplied < snapshot.metadata.index {
+            guard let puts = StateSnapshotCodec.decode(snapshot.data) else {
+                throw StorageError.failed("the Raft snapshot in \(store.directory) is damaged")
+            }
+            try engine.restore(
+                puts.map(Self.keyWrite), sequence: snapshot.metadata.index.rawValue,
+                nowMillis: WallClock.nowMillis())
+            engineApplied = snapshot.metadata.index
+        }
+        self.engineAppliedAtStart = engineApplied
+        let snapshotIndex = durable.snapshot?.metadata.index ?? .zero
+        let applied = max(snapshotIndex, min(engineApplied, durable.hardState.commitIndex))
+        var raftConfig = RaftConfig()
+        raftConfig.electionTimeoutTicksMin = 10
+        raftConfig.electionTimeoutTicksMax = 20
+        raftConfig.heartbeatIntervalTicks = 2
+        raftConfig.entriesPerMessageMax = 512
+        raftConfig.bytesPerMessageMax = 4 << 20
+        raftConfig.inflightMessagesMax = 32
+        raftConfig.uncommittedEntriesMax = 65_536
+        raftConfig.readRequestsPendingMax = 65_536
+        let membership =
+            configuration.joins
+            ? RaftMembership.empty
+            : RaftMembership(voters: configuration.peers.map { Self.nodeID(named: $0.name) })
+        if durable.entries.isEmpty && durable.snapshot == nil { durable = .empty }
+        self.node = RaftNode(
+            id: me, config: raftConfig, membership: membership, durableState: durable,
+            appliedIndex: applied, randomSeed: me.rawValue ^ WallClock.monotonicNanos())
+        self.appliedIndex = max(applied, engineApplied)
+        self.raftGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.peerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loop = raftGroup.next()
+        logger.info(
+            "raft log recovered",
+            metadata: [
+                "node": "\(configuration.nodeName)", "term": "\(node.term)",
+                "lastIndex": "\(node.lastIndex)", "commit": "\(node.commitIndex)",
+                "snapshot": "\(snapshotIndex)", "engineApplied": "\(engineApplied)",
+            ])
+    }
+
+    /// A stable numeric id for a node name (FNV-1a, never zero).
+    public static func nodeID(named name: String) -> NodeID {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return NodeID(hash == 0 ? 1 : hash)
+    }
+
+    /// Starts the peer transport and the tick timer; returns the peer port bound.
+    public func start() throws -> Int {
+        var peers: [NodeID: PeerAddress] = [:]
+        for peer in configuration.peers where peer.name != configuration.nodeName {
+            peers[Self.nodeID(named: peer.name)] = PeerAddress(host: peer.host, port: peer.port)
+        }
+        var transportConfiguration = PeerTransportConfiguration(
+            nodeID: nodeID, clusterName: "cohort", clusterSecret: configuration.clusterSecret,
+            peers: peers)
+        transportConfiguration.bindHost = configuration.peerBindAddress
+        transportConfiguration.port = configuration.peerPort
+        transportConfiguration.reconnectDelayMillisMax = 500
+        transportConfiguration.reconnectJitterSeed = nodeID.rawValue
+        transportConfiguration.outboundQueueMessagesMax = 65_536
+        let loop = self.loop
+        let transport = PeerTransport(
+            configuration: transportConfiguration, group: peerGroup, logger: logger,
+            onMessage: { [self] message in loop.execute { self.receive(message) } },
+            onForward: { [self] peer, payload in
+                loop.execute { self.receiveForward(payload, from: peer) }
+            })
+        self.transport = transport
+        let port = try transport.start()
+        executor.replication.install(self)
+        tickTask = loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(Int64(configuration.tickMillis)),
+            delay: .milliseconds(Int64(configuration.tickMillis))
+        ) { [self] _ in tick() }
+        loop.execute { [self] in
+            refreshStatus()
+            schedulePump()
+        }
+        return port
+    }
+
+    /// Stops ticking and the transport; fails what is still waiting. Blocks; call it off the
+    /// event loops.
+    public func shutdown() {
+        try? loop.submit { [self] in
+            isStopped = true
+            tickTask?.cancel()
+            failEverything(Self.shuttingDown)
+        }.wait()
+        transport?.shutdown()
+        try? peerGroup.syncShutdownGracefully()
+        try? raftGroup.syncShutdownGracefully()
+    }
+
+    static let shuttingDown = RESPValue.error("TRYAGAIN the node is shutting down")
+    static let uncertain = RESPValue.error(
+        "UNCERTAIN the write's outcome is unknown (leader change or timeout); it may or may not"
+            + " have been applied")
+
+    // MARK: Events
+
+    func tick() {
+        guard !isStopped else { return }
+        node.tick()
+        expireDeadlines(nowMillis: WallClock.nowMillis())
+        schedulePump()
+        refreshStatus()
+    }
+
+    func receive(_ message: RaftMessage) {
+        guard !isStopped else { return }
+        node.receive(message)
+        schedulePump()
+    }
+
+    /// Runs `pump()` once after the events already queued on the loop: events that arrive
+    /// while a ready is being persisted share the next ready (and its fsync).
+    func schedulePump() {
+        guard !pumpScheduled, !isStopped else { return }
+        pumpScheduled = true
+        loop.execute { [self] in pump() }
+    }
+
+    /// Drains the node's readies: persist, send, apply, answer.
+    func pump() {
+        pumpScheduled = false
+        guard !isStopped else { return }
+        while node.hasReady {
+            let ready = node.ready()
+            recordDiscardedEntries(replacedBy: ready)
+            do {
+                try store.persist(ready)
+            } catch {
+                // A log that cannot be made durable cannot vote or acknowledge: stop the node
+                // rather than risk acknowledging what a crash would lose (fsyncgate).
+                logger.critical("raft log write failed; stopping", metadata: ["error": "\(error)"])
+                isStopped = true
+                failEverything(.error("ERR the node's log failed: \(error)"))
+                return
+            }
+            for message in ready.messages { transport.send(message) }
+            if let snapshot = ready.snapshot { installSnapshot(snapshot) }
+            apply(ready.committedEntries)
+            for readState in ready.readStates { readIndexAnswered(readState) }
+            if let softState = ready.softState { roleChanged(softState) }
+            node.advance(ready)
+            acknowledgeLeaderDurable()
+        }
+        acknowledgeAllReplicated()
+        answerReplicaWaits(nowMillis: WallClock.nowMillis())
+        if node.commitIndex > .zero && appliedIndex >= node.commitIndex {
+            lastCaughtUpMillis = WallClock.nowMillis()
+        }
+        maybeCompactLog()
+    }
+
+    /// Fails every waiting request with `reply`.
+    func failEverything(_ reply: RESPValue) {
+        for pending in pendingWrites.values { pending.completion(reply, 0) }
+        pendingWrites.removeAll()
+        for waiter in appliedWaiters { waiter.completion(.refused(reply)) }
+        appliedWaiters.removeAll()
+        for request in readIndexRequests.values { request.completion(.refused(reply)) }
+        readIndexRequests.removeAll()
+        for request in forwardedRequests.values { request.completion(reply, 0) }
+        forwardedRequests.removeAll()
+        for wait in replicaWaits { wait.completion(reply, 0) }
+        replicaWaits.removeAll()
+        for request in leaderless { request.fail() }
+        leaderless.removeAll()
+    }
+
+    static func keyWrite(_ effect: KeyEffect) -> (key: [UInt8], write: KeyWrite) {
+        switch effect {
+        case .put(let key, let value, let valueType, let expiresAtMillis):
+            return (
+                key,
+                .put(
+                    value: value, type: ValueType(rawValue: valueType) ?? .string,
+                    expiresAtMillis: expiresAtMillis)
+            )
+        case .delete(let key):
+            return (key, .delete)
+        }
+    }
+
+    static func effect(key: [UInt8], write: KeyWrite) -> KeyEffect {
+        switch write {
+        case .put(let value, let type, let expiresAtMillis):
+            return .put(
+                key: key, value: value, valueType: type.rawValue, expiresAtMillis: expiresAtMillis)
+        case .delete:
+            return .delete(key: key)
+        }
+    }
+}
+
+/// The answer to a read's request to run.
+public enum ReadGate: Sendable {
+    /// Run the read now; this node has applied `appliedIndex`.
+    case proceed(appliedIndex: UInt64)
+    /// Do not run it; send this error.
+    case refused(RESPValue)
+}

@@ -1,0 +1,119 @@
+import CohortCore
+
+/// What a replication group needs of the engine: writes evaluated without being committed,
+/// writes applied under the log index that carried them, and the whole state replaced by a
+/// snapshot. Under replication the engine's sequence is the last applied log index that wrote
+/// something, so after a crash the engine itself says where to resume applying.
+extension StorageEngine {
+    /// Runs `body` like `transaction`, reading `overlay` (writes proposed but not yet applied)
+    /// over the engine's state, and returns its writes instead of committing them. A leader
+    /// evaluates a command this way and replicates the writes; every replica then applies them
+    /// with ``apply(_:sequence:nowMillis:)``.
+    public func speculate<R>(
+        nowMillis: UInt64, overlay: [[UInt8]: KeyWrite], overlayHidesEngine: Bool = false,
+        _ body: (inout StorageTransaction) throws -> R
+    ) throws -> (result: R, writes: [[UInt8]: KeyWrite]) {
+        condition.lock()
+        defer { condition.unlock() }
+        try checkWritableLocked()
+        var transaction = StorageTransaction(
+            engine: self, nowMillis: nowMillis, overlay: overlay,
+            overlayHidesEngine: overlayHidesEngine)
+        let result = try body(&transaction)
+        return (result, transaction.writes)
+    }
+
+    /// Applies replicated `writes` as one atomic group under `sequence`, which must be above
+    /// every earlier sequence. Returns nil when nothing changed on disk (deletes of absent keys).
+    @discardableResult
+    public func apply(
+        _ writes: [[UInt8]: KeyWrite], sequence: UInt64, nowMillis: UInt64
+    ) throws -> Commit? {
+        condition.lock()
+        let commit: Commit?
+        do {
+            try checkWritableLocked()
+            precondition(
+                sequence > lastSequence,
+                "replicated apply at \(sequence) not above last \(lastSequence)")
+            var transaction = StorageTransaction(engine: self, nowMillis: nowMillis)
+            for (key, write) in writes {
+                if case .put(let value, _, _) = write {
+                    try checkSizes(keyCount: key.count, valueCount: value.count)
+                }
+                transaction.writes[key] = write
+            }
+            commit = try commitLocked(transaction, nowMillis: nowMillis, sequence: sequence)
+        } catch {
+            condition.unlock()
+            throw error
+        }
+        condition.unlock()
+        writePendingHints()
+        return commit
+    }
+
+    /// Deletes every key under `sequence` (a replicated FLUSHALL).
+    @discardableResult
+    public func applyFlushAll(sequence: UInt64) throws -> Commit {
+        try flushAll(sequence: sequence)
+    }
+
+    /// Replaces the whole state with `entries` (a snapshot streamed from the leader) under
+    /// `sequence`: one atomic group of a clear record and the puts, so a crash leaves either
+    /// the old state or the new one.
+    public func restore(
+        _ entries: [(key: [UInt8], write: KeyWrite)], sequence: UInt64, nowMillis: UInt64
+    ) throws {
+        let puts = entries.compactMap {
+            entry -> (key: [UInt8], value: [UInt8], metadata: VersionMetadata)? in
+            guard case .put(let value, let type, let expiresAtMillis) = entry.write else {
+                return nil
+            }
+            return (
+                entry.key, value,
+                VersionMetadata(
+                    sequence: sequence, timestamp: .zero, origin: options.origin,
+                    isTombstone: false, type: type, expiresAtMillis: expiresAtMillis)
+            )
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        try checkWritableLocked()
+        precondition(
+            sequence > lastSequence, "restore at \(sequence) not above last \(lastSequence)")
+        let groupRecords = UInt32(puts.count + 1)
+        let timestamp = clock.now(physicalMillis: nowMillis)
+        var buffer: [UInt8] = []
+        RecordCodec.encode(
+            key: [], value: [],
+            metadata: VersionMetadata(
+                sequence: sequence, timestamp: timestamp, origin: options.origin,
+                isTombstone: false, type: .string, expiresAtMillis: 0),
+            isClear: true, groupRecords: groupRecords, into: &buffer)
+        var placements: [(key: [UInt8], offset: Int, length: Int, metadata: VersionMetadata)] = []
+        placements.reserveCapacity(puts.count)
+        for put in puts {
+            try checkSizes(keyCount: put.key.count, valueCount: put.value.count)
+            var metadata = put.metadata
+            metadata.timestamp = timestamp
+            let start = buffer.count
+            RecordCodec.encode(
+                key: put.key, value: put.value, metadata: metadata, groupRecords: groupRecords,
+                into: &buffer)
+            placements.append((put.key, start, buffer.count - start, metadata))
+        }
+        let location = try appendLocked(buffer, sequence: sequence)
+        index = OrderedIndex()
+        valueCache.removeAll()
+        for id in segments.keys { segments[id]?.liveBytes = 0 }
+        for placement in placements {
+            let entry = IndexEntry(
+                segmentID: location.segmentID, offset: UInt64(location.offset + placement.offset),
+                recordLength: UInt32(placement.length), metadata: placement.metadata)
+            index.insert(placement.key, entry)
+            segments[location.segmentID]?.liveBytes += placement.length
+        }
+        finishCommitLocked(sequence: sequence, records: placements.count + 1)
+    }
+}
