@@ -7,6 +7,6 @@ struct Cohort: ParsableCommand {
         commandName: "cohort",
         abstract: "Cohort: a distributed key-value database that speaks the Redis protocol.",
         version: "0.1.0",
-        subcommands: [ServerCommand.self, SimCommand.self]
+        subcommands: [ServerCommand.self, UpCommand.self, StatusCommand.self, SimCommand.self]
     )
 }
