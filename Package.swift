@@ -75,7 +75,8 @@ let package = Package(
         .testTarget(
             name: "CohortReplicationTests", dependencies: ["CohortReplication", "CohortCore"]),
         .testTarget(
-            name: "CohortNetTests", dependencies: ["CohortNet", "CohortNode", "CohortRaft"]),
+            name: "CohortNetTests",
+            dependencies: ["CohortNet", "CohortNode", "CohortRaft", "CohortCheck"]),
         .testTarget(name: "TidyTests"),
     ]
 )

@@ -6,7 +6,9 @@ import Testing
 /// targets reads a clock, starts a thread, touches a socket or file, or draws unseeded random
 /// numbers.
 @Suite struct DeterminismTidyTests {
-    static let pureTargets = ["CohortCore", "CohortRaft", "CohortCheck", "CohortSim"]
+    static let pureTargets = [
+        "CohortCore", "CohortRaft", "CohortCheck", "CohortSim", "CohortReplication",
+    ]
 
     /// Banned text, and why.
     static let banned: [(pattern: String, reason: String)] = [

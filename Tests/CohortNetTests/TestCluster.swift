@@ -1,0 +1,132 @@
+import CohortCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A cluster of real `cohort server` processes on loopback. With `proxied`, node i reaches
+/// node j through its own ``FaultProxy``, so a test can cut any link in either direction.
+/// Everything is stopped by process id.
+final class TestCluster {
+    let size: Int
+    let names: [String]
+    let clientPorts: [Int]
+    let peerPorts: [Int]
+    /// `proxies[i][j]`: how node i dials node j (nil on the diagonal or without proxies).
+    let proxies: [[FaultProxy?]]
+    let directory = TemporaryDirectory()
+    let extraArguments: [String]
+    private(set) var nodes: [ServerProcess?]
+
+    init(size: Int = 3, proxied: Bool = false, extraArguments: [String] = []) throws {
+        self.size = size
+        self.extraArguments = extraArguments
+        names = (1...size).map { "n\($0)" }
+        clientPorts = (0..<size).map { _ in ServerProcess.freePort() }
+        peerPorts = (0..<size).map { _ in ServerProcess.freePort() }
+        let peerPorts = self.peerPorts
+        proxies = (0..<size).map { from in
+            (0..<size).map { to in
+                proxied && from != to ? FaultProxy(targetPort: peerPorts[to]) : nil
+            }
+        }
+        nodes = Array(repeating: nil, count: size)
+        for index in 0..<size { try start(index) }
+    }
+
+    /// `--peers` as node `index` must dial them.
+    func peersArgument(for index: Int) -> String {
+        (0..<size).map { other in
+            let port = proxies[index][other]?.port ?? peerPorts[other]
+            return "\(names[other])=127.0.0.1:\(port)"
+        }.joined(separator: ",")
+    }
+
+    /// Starts (or restarts) node `index` on its ports and data directory.
+    func start(_ index: Int) throws {
+        nodes[index] = try ServerProcess(
+            dataDirectory: directory.path + "/" + names[index], port: clientPorts[index],
+            extraArguments: [
+                "--id", names[index], "--peer-port", "\(peerPorts[index])", "--peers",
+                peersArgument(for: index), "--tick-ms", "50",
+            ] + extraArguments)
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    func kill(_ index: Int) {
+        nodes[index]?.signal(SIGKILL)
+        _ = nodes[index]?.waitForExit(seconds: 10)
+        nodes[index] = nil
+    }
+
+    /// SIGTERM, waiting for a clean exit.
+    func stop(_ index: Int) {
+        nodes[index]?.stop()
+        nodes[index] = nil
+    }
+
+    /// Cuts node `index` off from every other node, both directions.
+    func isolate(_ index: Int) {
+        for other in 0..<size where other != index {
+            proxies[index][other]?.block()
+            proxies[other][index]?.block()
+        }
+    }
+
+    /// Restores every link.
+    func healAll() {
+        for row in proxies { for proxy in row { proxy?.heal() } }
+    }
+
+    /// INFO replication of node `index`, or nil when it does not answer.
+    func replicationInfo(_ index: Int) -> [String: String]? {
+        guard nodes[index] != nil,
+            let client = try? TestRESPClient(port: clientPorts[index], timeoutSeconds: 2),
+            let text = (try? client.call("INFO", "replication"))?.text
+        else { return nil }
+        var fields: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        return fields
+    }
+
+    /// The node that says it leads, among `candidates` (default all running), waiting up to
+    /// `seconds`.
+    func waitForLeader(among candidates: [Int]? = nil, seconds: Double = 15) -> Int? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            for index in candidates ?? Array(0..<size)
+            where replicationInfo(index)?["role"] == "leader" {
+                return index
+            }
+            usleep(100_000)
+        }
+        return nil
+    }
+
+    /// Waits until node `index` has applied at least `appliedIndex`.
+    func waitForApplied(_ index: Int, atLeast appliedIndex: UInt64, seconds: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let applied = replicationInfo(index)?["cohort_applied_index"].flatMap(UInt64.init),
+                applied >= appliedIndex
+            {
+                return true
+            }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    /// Stops every node and proxy and removes the data.
+    func shutdown() {
+        for index in 0..<size { stop(index) }
+        for row in proxies { for proxy in row { proxy?.stop() } }
+        directory.remove()
+    }
+
+    deinit { shutdown() }
+}
