@@ -101,8 +101,9 @@ struct UpCommand: ParsableCommand {
         }
         if let leader {
             print(
-                "ready: leader \(leader); connect with redis-cli -p \(basePort); Ctrl-C stops the cluster"
-            )
+                "leader \(leader); connect with redis-cli -p \(basePort); Ctrl-C stops the cluster")
+            // "ready" alone on a line is what scripts wait for.
+            print("ready")
         } else {
             print("no leader elected (see the node logs in \(dataDir)); stopping")
             stopAll(processes)
