@@ -19,7 +19,12 @@ enum ClusterCommandKind: Equatable {
             self = .local
             return
         }
-        if spec.name == "wait" {
+        if spec.name == "cohort" && arguments.count >= 2
+            && CommandExecutorNames.upper(arguments[1]) == Array("NODE".utf8)
+        {
+            // Membership changes are decided by the leader, like writes.
+            self = .write
+        } else if spec.name == "wait" {
             self = .wait
         } else if spec.flags.contains("write") {
             self = .write

@@ -6,60 +6,88 @@ import CohortStorage
 
 extension ReplicationDriver {
     /// Applies committed entries to the engine, in order, and answers the writes they carry.
+    /// Consecutive key-value entries are merged (the last write of each key wins, in log
+    /// order) and applied as one atomic engine group under the last one's index: one append
+    /// and one index update per key per ready instead of one per entry. Writes are answered
+    /// only after the group is in the engine, so a reply never precedes what it promises.
     func apply(_ entries: [RaftEntry]) {
+        var batch: [[UInt8]: KeyWrite] = [:]
+        var batchLast: LogIndex?
+        var processed: [(index: LogIndex, term: Term)] = []
+
+        func flush() -> Bool {
+            if let last = batchLast, !batch.isEmpty {
+                do {
+                    try engine.apply(
+                        batch, sequence: last.rawValue, nowMillis: WallClock.nowMillis())
+                } catch {
+                    stop(because: "applying committed entries failed", error: "\(error)")
+                    return false
+                }
+                for key in batch.keys {
+                    if let written = overlayIndex[key], written <= last {
+                        overlayIndex[key] = nil
+                        overlay[key] = nil
+                    }
+                }
+            }
+            batch.removeAll(keepingCapacity: true)
+            batchLast = nil
+            for (index, term) in processed {
+                appliedIndex = max(appliedIndex, index)
+                resolvePending(at: index, term: term)
+            }
+            processed.removeAll(keepingCapacity: true)
+            return true
+        }
+
         for entry in entries {
             guard case .normal(let data) = entry.kind else {
-                resolvePending(at: entry.index, term: entry.term)
-                appliedIndex = max(appliedIndex, entry.index)
+                processed.append((entry.index, entry.term))
+                continue
+            }
+            if data.first == MemberEntry.tag {
+                guard flush() else { return }
+                if let member = MemberEntry.decode(data) { applyMember(member) }
+                processed.append((entry.index, entry.term))
                 continue
             }
             if entry.index > engineAppliedAtStart {
                 guard let logical = LogicalEntryCodec.decode(data) else {
                     // Entries are checksummed on disk and on the wire: this is a bug or a
                     // version mismatch, and applying around it would fork the state machine.
-                    logger.critical(
-                        "undecodable committed entry; stopping",
-                        metadata: ["index": "\(entry.index)"])
-                    isStopped = true
-                    failEverything(.error("ERR the node stopped on an undecodable log entry"))
+                    stop(because: "undecodable committed entry at \(entry.index)", error: "")
                     return
                 }
-                do {
-                    try applyLogical(logical, at: entry.index)
-                } catch {
-                    logger.critical(
-                        "applying a committed entry failed; stopping",
-                        metadata: ["index": "\(entry.index)", "error": "\(error)"])
-                    isStopped = true
-                    failEverything(.error("ERR the node's storage failed: \(error)"))
-                    return
+                if logical.flushesAll {
+                    guard flush() else { return }
+                    do {
+                        try engine.applyFlushAll(sequence: entry.index.rawValue)
+                    } catch {
+                        stop(because: "applying a flush failed", error: "\(error)")
+                        return
+                    }
+                    if overlayFlushIndex.map({ $0 <= entry.index }) ?? false {
+                        overlayFlushIndex = nil
+                    }
                 }
+                for effect in logical.effects {
+                    let (key, write) = Self.keyWrite(effect)
+                    batch[key] = write
+                }
+                if !logical.effects.isEmpty { batchLast = entry.index }
             }
-            appliedIndex = max(appliedIndex, entry.index)
-            resolvePending(at: entry.index, term: entry.term)
+            processed.append((entry.index, entry.term))
         }
+        guard flush() else { return }
         releaseAppliedWaiters()
     }
 
-    func applyLogical(_ logical: LogicalEntry, at index: LogIndex) throws {
-        let now = WallClock.nowMillis()
-        if logical.flushesAll {
-            try engine.applyFlushAll(sequence: index.rawValue)
-            if overlayFlushIndex.map({ $0 <= index }) ?? false { overlayFlushIndex = nil }
-        } else if !logical.effects.isEmpty {
-            var writes: [[UInt8]: KeyWrite] = [:]
-            for effect in logical.effects {
-                let (key, write) = Self.keyWrite(effect)
-                writes[key] = write
-            }
-            try engine.apply(writes, sequence: index.rawValue, nowMillis: now)
-        }
-        for effect in logical.effects {
-            if let written = overlayIndex[effect.key], written <= index {
-                overlayIndex[effect.key] = nil
-                overlay[effect.key] = nil
-            }
-        }
+    /// Stops the node: a state machine that cannot apply the log must not serve or vote.
+    func stop(because reason: String, error: String) {
+        logger.critical("stopping: \(reason)", metadata: ["error": "\(error)"])
+        isStopped = true
+        failEverything(.error("ERR the node stopped: \(reason)"))
     }
 
     /// The write proposed at `index`, if any, learns its fate: committed with its own term, or
@@ -172,10 +200,12 @@ extension ReplicationDriver {
     }
 
     /// Takes a snapshot of the state machine and compacts the log once it is long enough.
-    func maybeCompactLog() {
+    func maybeCompactLog(force: Bool = false) {
         let applied = node.appliedIndex
         guard
-            applied.rawValue >= node.snapshotIndex.rawValue + UInt64(configuration.snapshotEntries)
+            force && applied > node.snapshotIndex
+                || applied.rawValue >= node.snapshotIndex.rawValue
+                    + UInt64(configuration.snapshotEntries)
         else { return }
         let started = WallClock.monotonicNanos()
         let view = engine.snapshot(nowMillis: 0)

@@ -56,13 +56,24 @@ extension ReplicationDriver: ReplicationStatusSource {
                     node.lastIndex.rawValue &- min(match.rawValue, node.lastIndex.rawValue)
                 if match >= node.commitIndex { followerCaughtUpMillis[follower] = now }
                 let lagMillis = followerCaughtUpMillis[follower].map { now - $0 }
-                let active = node.leaderProgress(of: follower)?.recentlyActive ?? false
+                let progress = node.leaderProgress(of: follower)
+                let active = progress?.recentlyActive ?? false
+                var transfer = ""
+                if case .snapshot(let sending) = progress?.state {
+                    transfer =
+                        ",snapshot_index=\(sending.metadata.index.rawValue)"
+                        + ",snapshot_bytes_acknowledged=\(sending.offsetAcknowledged)"
+                        + ",snapshot_bytes=\(node.snapshot?.data.count ?? 0)"
+                }
+                let kind =
+                    node.membership.learners.contains(follower)
+                    ? "learner" : node.membership.witnesses.contains(follower) ? "witness" : "voter"
                 fields.append(
                     (
                         "slave\(position)",
-                        "name=\(name(of: follower)),state=\(active ? "online" : "unreachable"),"
+                        "name=\(name(of: follower)),kind=\(kind),state=\(active ? "online" : "unreachable"),"
                             + "match_index=\(match.rawValue),lag_entries=\(lagEntries),"
-                            + "lag_ms=\(lagMillis.map(String.init) ?? "unknown")"
+                            + "lag_ms=\(lagMillis.map(String.init) ?? "unknown")\(transfer)"
                     ))
             }
         } else {

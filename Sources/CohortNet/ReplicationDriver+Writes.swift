@@ -26,7 +26,9 @@ extension ReplicationDriver {
         mayForward: Bool, completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
         if node.isLeader {
-            if Self.isWait(arguments) {
+            if Self.isNodeCommand(arguments) {
+                handleNodeCommand(arguments, deadlineMillis: deadlineMillis, completion: completion)
+            } else if Self.isWait(arguments) {
                 startReplicaWait(arguments, token: token, completion: completion)
             } else {
                 propose(arguments, ackMode: ackMode, deadlineMillis: deadlineMillis, completion)
@@ -71,32 +73,26 @@ extension ReplicationDriver {
         _ arguments: [[UInt8]], ackMode: AckMode, deadlineMillis: UInt64,
         _ completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
-        let speculation = Speculation(
-            overlay: overlay, overlayHidesEngine: overlayFlushIndex != nil)
-        var session = ClientSession(id: 0, address: "leader", authenticated: true)
-        let outcome = executor.execute(
-            arguments, session: &session, nowMillis: WallClock.nowMillis(),
-            speculation: speculation)
-        if case .error = outcome.reply, speculation.writes.isEmpty, !speculation.flushesAll {
-            return completion(outcome.reply, 0)
+        let (reply, writes, flushesAll) = evaluate(arguments)
+        if case .error = reply, writes.isEmpty, !flushesAll {
+            return completion(reply, 0)
         }
-        let keys = speculation.writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let keys = writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
         let entry = LogicalEntry(
-            flushesAll: speculation.flushesAll,
-            effects: keys.map { Self.effect(key: $0, write: speculation.writes[$0]!) })
+            flushesAll: flushesAll, effects: keys.map { Self.effect(key: $0, write: writes[$0]!) })
         switch node.propose(LogicalEntryCodec.encode(entry)) {
         case .appended(let index, let term):
-            if speculation.flushesAll {
+            if flushesAll {
                 overlay.removeAll()
                 overlayIndex.removeAll()
                 overlayFlushIndex = index
             }
             for key in keys {
-                overlay[key] = speculation.writes[key]
+                overlay[key] = writes[key]
                 overlayIndex[key] = index
             }
             pendingWrites[index] = PendingWrite(
-                term: term, ackMode: ackMode, reply: outcome.reply,
+                term: term, ackMode: ackMode, reply: reply,
                 deadlineMillis: deadlineMillis, completion: completion)
             schedulePump()
         case .notLeader:
@@ -104,6 +100,19 @@ extension ReplicationDriver {
         case .rejected(let rejection):
             completion(.error("TRYAGAIN the leader refused the write (\(rejection))"), 0)
         }
+    }
+
+    /// Runs a write command over the overlay. The speculation (and the reference to the
+    /// overlay it holds) is gone when this returns, so the caller mutates the overlay in place
+    /// instead of copying it on every write.
+    func evaluate(_ arguments: [[UInt8]]) -> (RESPValue, [[UInt8]: KeyWrite], Bool) {
+        let speculation = Speculation(
+            overlay: overlay, overlayHidesEngine: overlayFlushIndex != nil)
+        var session = ClientSession(id: 0, address: "leader", authenticated: true)
+        let outcome = executor.execute(
+            arguments, session: &session, nowMillis: WallClock.nowMillis(),
+            speculation: speculation)
+        return (outcome.reply, speculation.writes, speculation.flushesAll)
     }
 
     /// A follower's forwarded request or the leader's answer.

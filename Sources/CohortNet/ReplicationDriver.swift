@@ -79,7 +79,10 @@ public final class ReplicationDriver: @unchecked Sendable {
     let logger: Logger
     /// This node and every member's name.
     public let nodeID: NodeID
-    let names: [NodeID: String]
+    /// Member names by id (loop-confined after `start()`).
+    var names: [NodeID: String]
+    /// Addresses of members added online, by name (loop-confined after `start()`).
+    var knownPeers: [String: (host: String, port: Int)]
     let raftGroup: MultiThreadedEventLoopGroup
     let peerGroup: MultiThreadedEventLoopGroup
     /// The raft loop.
@@ -106,6 +109,8 @@ public final class ReplicationDriver: @unchecked Sendable {
     let engineAppliedAtStart: LogIndex
     var lastElectionMillis: UInt64 = 0
     var lastLeaderChange = "none"
+    /// The hard state as of the last fsync of the Raft log.
+    var syncedHardState: RaftHardState
     /// The leader as of the last soft-state change.
     var knownLeader: NodeID?
     var lastCaughtUpMillis: UInt64 = 0
@@ -129,6 +134,9 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.logger = logger
         var names: [NodeID: String] = [:]
         for peer in configuration.peers { names[Self.nodeID(named: peer.name)] = peer.name }
+        let knownPeers = Self.loadPeers(path: configuration.dataDirectory + "/peers")
+        for name in knownPeers.keys { names[Self.nodeID(named: name)] = name }
+        self.knownPeers = knownPeers
         let me = Self.nodeID(named: configuration.nodeName)
         names[me] = configuration.nodeName
         self.names = names
@@ -150,6 +158,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             engineApplied = snapshot.metadata.index
         }
         self.engineAppliedAtStart = engineApplied
+        self.syncedHardState = durable.hardState
         let snapshotIndex = durable.snapshot?.metadata.index ?? .zero
         let applied = max(snapshotIndex, min(engineApplied, durable.hardState.commitIndex))
         var raftConfig = RaftConfig()
@@ -161,6 +170,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         raftConfig.inflightMessagesMax = 32
         raftConfig.uncommittedEntriesMax = 65_536
         raftConfig.readRequestsPendingMax = 65_536
+        raftConfig.snapshotChunkBytesMax = 1 << 20
         let membership =
             configuration.joins
             ? RaftMembership.empty
@@ -195,6 +205,10 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// Starts the peer transport and the tick timer; returns the peer port bound.
     public func start() throws -> Int {
         var peers: [NodeID: PeerAddress] = [:]
+        for (name, address) in knownPeers where name != configuration.nodeName {
+            peers[Self.nodeID(named: name)] = PeerAddress(host: address.host, port: address.port)
+        }
+        // The command line wins over what was learned.
         for peer in configuration.peers where peer.name != configuration.nodeName {
             peers[Self.nodeID(named: peer.name)] = PeerAddress(host: peer.host, port: peer.port)
         }
@@ -276,8 +290,29 @@ public final class ReplicationDriver: @unchecked Sendable {
         while node.hasReady {
             let ready = node.ready()
             recordDiscardedEntries(replacedBy: ready)
+            let termOrVoteChanged =
+                ready.hardState.map {
+                    $0.term != syncedHardState.term || $0.votedFor != syncedHardState.votedFor
+                } ?? false
+            // A leader in a steady term sends before its own fsync, so the followers' fsyncs
+            // overlap the leader's (Raft thesis §10.2.1): its messages carry entries, commit
+            // indexes and read confirmations, none of which promise anything about the leader's
+            // disk, and the leader counts itself toward a commit only once `advance` says its
+            // entries are durable. Anything else (votes, acknowledgements, a new term) waits.
+            let sendsEarly = node.isLeader && !termOrVoteChanged
+            if sendsEarly {
+                for message in ready.messages { transport.send(message) }
+            }
             do {
-                try store.persist(ready)
+                try store.write(ready)
+                // Entries, snapshots, terms and votes must be durable before any message that
+                // depends on them goes out. A ready that only moves the commit index needs no
+                // fsync of its own: a lost commit record only makes a restart re-learn the
+                // commit index from the leader.
+                if !ready.entriesToAppend.isEmpty || ready.snapshot != nil || termOrVoteChanged {
+                    try store.sync()
+                    syncedHardState = store.hardState
+                }
             } catch {
                 // A log that cannot be made durable cannot vote or acknowledge: stop the node
                 // rather than risk acknowledging what a crash would lose (fsyncgate).
@@ -286,7 +321,9 @@ public final class ReplicationDriver: @unchecked Sendable {
                 failEverything(.error("ERR the node's log failed: \(error)"))
                 return
             }
-            for message in ready.messages { transport.send(message) }
+            if !sendsEarly {
+                for message in ready.messages { transport.send(message) }
+            }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
             apply(ready.committedEntries)
             for readState in ready.readStates { readIndexAnswered(readState) }

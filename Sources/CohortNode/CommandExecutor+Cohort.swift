@@ -66,19 +66,21 @@ extension CommandExecutor {
             }
             let lines = replication.current?.rollbackLines(limit: limit) ?? []
             return CommandOutcome(.array(lines.map { .bulkString(Array($0.utf8)) }))
+        case "NODE":
+            throw CommandError("ERR this node is not part of a cluster")
         case "STATUS":
             let fields = replicationFields(nowMillis: c.nowMillis)
             let text = fields.map { "\($0.0):\($0.1)" }.joined(separator: "\r\n")
             return CommandOutcome(.bulkString(Array(text.utf8)))
         default:
             throw CommandError(
-                "ERR unknown COHORT subcommand; try TOKEN, SESSION, CONSISTENCY, ACK, ROLLBACK or STATUS"
+                "ERR unknown COHORT subcommand; try TOKEN, SESSION, CONSISTENCY, ACK, ROLLBACK, NODE or STATUS"
             )
         }
     }
 
     /// INFO replication: the driver's view when clustered, a lone primary otherwise.
-    func replicationFields(nowMillis: UInt64) -> [(String, String)] {
+    public func replicationFields(nowMillis: UInt64) -> [(String, String)] {
         replication.current?.replicationFields(nowMillis: nowMillis)
             ?? [("role", "master"), ("connected_slaves", "0")]
     }

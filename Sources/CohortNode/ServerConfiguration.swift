@@ -60,6 +60,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// How long a forwarded or proposed write may wait for its outcome before the client is
     /// told it is unknown.
     public var writeTimeoutMillis = 10_000
+    /// Port of the HTTP admin API (/status, /metrics, /rollback); nil disables it.
+    public var adminPort: Int?
     /// How long a read may wait for a leader, a ReadIndex round or its session's token.
     public var readTimeoutMillis = 5_000
 
@@ -80,7 +82,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             + "\(nodeName) \(peerPort) \(peerBindAddress) "
             + peers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ",")
             + " \(joins) \(clusterSecret) \(tickMillis) \(ackMode) \(snapshotEntries) "
-            + "\(writeTimeoutMillis) \(readTimeoutMillis)"
+            + "\(writeTimeoutMillis) \(readTimeoutMillis) \(adminPort ?? -1)"
     }
 
     /// Every option's name as used in config files (`key = value`) and, upper-cased with a
@@ -90,6 +92,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         "bulk-bytes-max", "array-count-max", "inline-bytes-max", "key-bytes-max", "log-level",
         "pid-file", "threads", "value-cache-bytes-max", "id", "peer-port", "peer-bind", "peers",
         "join", "cluster-secret", "tick-ms", "ack", "snapshot-entries", "write-timeout-ms",
+        "admin-port",
         "read-timeout-ms",
     ]
 
@@ -137,6 +140,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             }
             nodeName = value
         case "peer-port": peerPort = try integer(0...65_535)
+        case "admin-port": adminPort = value.isEmpty ? nil : try integer(0...65_535)
         case "peer-bind": peerBindAddress = value
         case "peers": peers = try Self.parsePeers(value)
         case "join":

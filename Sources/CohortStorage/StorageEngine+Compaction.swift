@@ -15,6 +15,17 @@ extension StorageEngine {
     func isCandidateLocked(_ state: SegmentState) -> Bool {
         state.isSealed && !state.isQuarantined && state.bytes > 0
             && state.garbageRatio >= options.compactionGarbageRatioMin
+            && !holdsOnlyRecordOfLastSequenceLocked(state)
+    }
+
+    /// Recovery learns the last sequence from the records it finds. Normally the newest
+    /// record sits in the active segment, but after a rotation whose first append failed (or
+    /// was torn off by a crash) the active segment is empty and the newest records are in the
+    /// last sealed segment; if they are deletion markers, compaction could drop them and the
+    /// last sequence with them (under replication that sequence is the applied log index).
+    /// Such a segment waits until the active segment holds a record.
+    func holdsOnlyRecordOfLastSequenceLocked(_ state: SegmentState) -> Bool {
+        state.sequenceMax == lastSequence && (segments[activeID]?.bytes ?? 0) == 0
     }
 
     /// Rewrites the live records of sealed segments with at least

@@ -57,6 +57,10 @@ struct ServerCommand: ParsableCommand {
     var ack: String?
     @Option(name: .customLong("snapshot-entries"), help: "Log entries between snapshots.")
     var snapshotEntries: Int?
+    @Option(
+        name: .customLong("admin-port"),
+        help: "HTTP admin API port (/status, /metrics, /rollback); off unless given.")
+    var adminPort: Int?
 
     func resolvedConfiguration() throws -> ServerConfiguration {
         let environment = ProcessInfo.processInfo.environment
@@ -81,6 +85,7 @@ struct ServerCommand: ParsableCommand {
             ("join", join ? "true" : nil), ("cluster-secret", clusterSecret),
             ("tick-ms", tickMillis.map(String.init)), ("ack", ack),
             ("snapshot-entries", snapshotEntries.map(String.init)),
+            ("admin-port", adminPort.map(String.init)),
         ]
         for case let (name, value?) in flags {
             try configuration.set(name, to: value)
@@ -192,6 +197,18 @@ struct ServerRunner {
             try? engine.close()
             throw ExitCode(2)
         }
+        var admin: AdminServer?
+        if let adminPort = configuration.adminPort {
+            let server = AdminServer(executor: executor, logger: logger)
+            do {
+                let bound = try server.start(host: configuration.bindAddress, port: adminPort)
+                logger.info("admin API listening", metadata: ["port": "\(bound)"])
+                admin = server
+            } catch {
+                logger.critical("cannot start the admin API", metadata: ["error": "\(error)"])
+                throw ExitCode(2)
+            }
+        }
         if let pidFile = configuration.pidFile {
             try? "\(ProcessInfo.processInfo.processIdentifier)\n".write(
                 toFile: pidFile, atomically: true, encoding: .utf8)
@@ -215,6 +232,7 @@ struct ServerRunner {
         stop.wait()
         logger.info("shutting down: draining clients")
         server.shutdown()
+        admin?.shutdown()
         driver?.shutdown()
         do {
             try engine.close()

@@ -20,6 +20,10 @@ struct UpCommand: ParsableCommand {
         help: "Peer port of node 1 (default base-port + 10000).")
     var peerBasePort: Int?
     @Option(
+        name: .customLong("admin-base-port"),
+        help: "HTTP admin port of node 1 (default base-port + 20000).")
+    var adminBasePort: Int?
+    @Option(
         name: .customLong("data-dir"),
         help: "Parent of the nodes' data directories (default ./cohort-cluster).")
     var dataDir = "cohort-cluster"
@@ -31,13 +35,17 @@ struct UpCommand: ParsableCommand {
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be 1...9") }
         let peerBase = peerBasePort ?? basePort + 10_000
+        let adminBase = adminBasePort ?? 1
         guard basePort > 0, basePort + nodes - 1 <= 65_535, peerBase > 0,
-            peerBase + nodes - 1 <= 65_535
+            peerBase + nodes - 1 <= 65_535, adminBase > 0, adminBase + nodes - 1 <= 65_535
         else { throw ValidationError("ports out of range") }
     }
 
     func run() throws {
         let peerBase = peerBasePort ?? basePort + 10_000
+        // The admin API by default on base-port + 20000 and up, when those ports exist.
+        let adminBase =
+            adminBasePort ?? (basePort + 20_000 + nodes - 1 <= 65_535 ? basePort + 20_000 : nil)
         let names = (1...nodes).map { "n\($0)" }
         let peers = names.enumerated().map { "\($1)=127.0.0.1:\(peerBase + $0)" }
             .joined(separator: ",")
@@ -64,6 +72,7 @@ struct UpCommand: ParsableCommand {
                 "--peer-port", "\(peerBase + position)", "--peers", peers,
                 "--data-dir", "\(dataDir)/\(name)", "--log-level", logLevel,
             ]
+            if let adminBase { arguments += ["--admin-port", "\(adminBase + position)"] }
             if let ack { arguments += ["--ack", ack] }
             process.arguments = arguments
             let logPath = "\(dataDir)/\(name).log"
@@ -79,6 +88,7 @@ struct UpCommand: ParsableCommand {
             processes.append(process)
             print(
                 "node \(name) client 127.0.0.1:\(basePort + position) peer 127.0.0.1:\(peerBase + position) pid \(process.processIdentifier) log \(logPath)"
+                    + (adminBase.map { " admin http://127.0.0.1:\($0 + position)/status" } ?? "")
             )
         }
         fflush(nil)

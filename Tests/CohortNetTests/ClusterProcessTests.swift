@@ -52,6 +52,19 @@ struct ClusterProcessTests {
         for index in 0..<50 {
             #expect(try writer.call("SET", "key:\(index)", "value:\(index)").text == "OK")
         }
+        // The admin API shows the same state: JSON status and Prometheus metrics.
+        let status = try #require(
+            HTTPTestClient.get(port: cluster.adminPorts[leader], path: "/status"))
+        #expect(status.status == 200 && status.body.contains("\"role\":\"leader\""), "\(status)")
+        let metrics = try #require(
+            HTTPTestClient.get(port: cluster.adminPorts[leader], path: "/metrics"))
+        #expect(metrics.body.contains("cohort_raft_role{role=\"leader\"} 1"), "\(metrics.body)")
+        #expect(metrics.body.contains("# TYPE cohort_raft_commit_index gauge"))
+        #expect(metrics.body.contains("cohort_replication_lag_entries{follower="))
+        let followerMetrics = try #require(
+            HTTPTestClient.get(port: cluster.adminPorts[followers[0]], path: "/metrics"))
+        #expect(followerMetrics.body.contains("cohort_raft_role{role=\"follower\"} 1"))
+        #expect(HTTPTestClient.get(port: cluster.adminPorts[leader], path: "/nope")?.status == 404)
 
         cluster.kill(leader)
         let started = Date()
@@ -296,5 +309,120 @@ struct ClusterProcessTests {
                 _ = try readers[(value + 1) % 2].call("COHORT", "SESSION", "\(readerToken)")
             }
         }
+    }
+
+    /// A fourth node started with --join is added with COHORT NODE ADD while a client keeps
+    /// writing: it is seeded from a snapshot tied to a log index, catches up from the log
+    /// after it, becomes a voter, and serves every key.
+    @Test(.timeLimit(.minutes(3)))
+    func newNodeJoinsFromSnapshotWhileWritesContinue() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        let leader = try #require(cluster.waitForLeader())
+        let seed = try TestRESPClient(port: cluster.clientPorts[leader])
+        for index in 0..<500 {
+            #expect(try seed.call("SET", "seed:\(index)", "\(index)").text == "OK")
+        }
+        let newPeerPort = ServerProcess.freePort()
+        let peers =
+            cluster.peersArgument(for: 0) + ",n4=127.0.0.1:\(newPeerPort)"
+        let joiner = try ServerProcess(
+            dataDirectory: cluster.directory.path + "/n4",
+            extraArguments: [
+                "--id", "n4", "--peer-port", "\(newPeerPort)", "--peers", peers, "--join",
+                "--tick-ms", "50",
+            ])
+        defer { joiner.stop() }
+
+        let stop = Atomic<Bool>(false)
+        let written = Atomic<Int>(0)
+        let writerPort = cluster.clientPorts[(leader + 1) % 3]
+        let writer = Thread {
+            guard let client = try? TestRESPClient(port: writerPort, timeoutSeconds: 10) else {
+                return
+            }
+            var index = 0
+            while !stop.load(ordering: .relaxed) {
+                if (try? client.call("SET", "during:\(index)", "\(index)"))?.text == "OK" {
+                    index += 1
+                    written.store(index, ordering: .relaxed)
+                }
+            }
+        }
+        writer.start()
+        usleep(300_000)
+        let admin = try TestRESPClient(port: cluster.clientPorts[(leader + 2) % 3])
+        let added = try admin.call("COHORT", "NODE", "ADD", "n4", "127.0.0.1:\(newPeerPort)")
+        #expect(added.text?.hasPrefix("OK") == true, "\(added)")
+        // Wait until the leader counts n4 as a voter (promoted after catching up).
+        let deadline = Date().addingTimeInterval(60)
+        var voters = ""
+        while Date() < deadline {
+            let current = cluster.waitForLeader(seconds: 5) ?? leader
+            voters = cluster.replicationInfo(current)?["cohort_voters"] ?? ""
+            if voters.split(separator: ",").contains("n4") { break }
+            usleep(200_000)
+        }
+        #expect(voters.split(separator: ",").contains("n4"), "n4 never became a voter: \(voters)")
+        usleep(500_000)
+        stop.store(true, ordering: .relaxed)
+        while writer.isExecuting { usleep(10_000) }
+        let total = written.load(ordering: .relaxed)
+        #expect(total > 0)
+
+        let current = try #require(cluster.waitForLeader())
+        let commit = try #require(
+            cluster.replicationInfo(current)?["cohort_commit_index"].flatMap(UInt64.init))
+        let reader = try TestRESPClient(port: joiner.port)
+        let deadlineApplied = Date().addingTimeInterval(30)
+        var applied: UInt64 = 0
+        while Date() < deadlineApplied && applied < commit {
+            if case .bulkString(let bytes) = try reader.call("INFO", "replication") {
+                let text = String(decoding: bytes, as: UTF8.self)
+                for line in text.split(whereSeparator: \.isNewline)
+                where line.hasPrefix("cohort_applied_index:") {
+                    applied = UInt64(line.dropFirst("cohort_applied_index:".count)) ?? 0
+                }
+            }
+            usleep(100_000)
+        }
+        #expect(applied >= commit)
+        #expect(try reader.call("COHORT", "CONSISTENCY", "any").text == "OK")
+        #expect(try reader.call("GET", "seed:499").text == "499")
+        #expect(try reader.call("GET", "during:\(total - 1)").text == "\(total - 1)")
+        // One write in flight when the writer stopped may have applied without an answer.
+        let size = try reader.call("DBSIZE")
+        #expect(size == .integer(Int64(500 + total)) || size == .integer(Int64(501 + total)))
+        let log = (try? String(contentsOfFile: joiner.logPath, encoding: .utf8)) ?? ""
+        #expect(log.contains("installed snapshot"), "n4 was not seeded from a snapshot")
+    }
+
+    /// SIGSTOP pauses the leader: the others elect a new one and keep taking writes; after
+    /// SIGCONT the old leader learns the new term, steps down and catches up.
+    @Test(.timeLimit(.minutes(2)))
+    func pausedLeaderIsReplacedAndCatchesUpAfterResume() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        let leader = try #require(cluster.waitForLeader())
+        let others = (0..<3).filter { $0 != leader }
+        let paused = try #require(cluster.nodes[leader])
+        paused.signal(SIGSTOP)
+        #expect(
+            Self.setWithRetry(
+                port: cluster.clientPorts[others[0]], key: "while-paused", value: "yes",
+                seconds: 15))
+        let newLeader = try #require(cluster.waitForLeader(among: others))
+        let writer = try TestRESPClient(port: cluster.clientPorts[newLeader])
+        for index in 0..<100 {
+            #expect(try writer.call("SET", "p:\(index)", "\(index)").text == "OK")
+        }
+        paused.signal(SIGCONT)
+        let commit = try #require(
+            cluster.replicationInfo(newLeader)?["cohort_commit_index"].flatMap(UInt64.init))
+        #expect(cluster.waitForApplied(leader, atLeast: commit))
+        #expect(cluster.replicationInfo(leader)?["role"] == "follower")
+        let reader = try TestRESPClient(port: cluster.clientPorts[leader])
+        #expect(try reader.call("GET", "while-paused").text == "yes")
+        #expect(try reader.call("GET", "p:99").text == "99")
     }
 }

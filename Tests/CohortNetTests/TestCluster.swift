@@ -13,6 +13,8 @@ final class TestCluster {
     let names: [String]
     let clientPorts: [Int]
     let peerPorts: [Int]
+    /// HTTP admin API ports.
+    let adminPorts: [Int]
     /// `proxies[i][j]`: how node i dials node j (nil on the diagonal or without proxies).
     let proxies: [[FaultProxy?]]
     let directory = TemporaryDirectory()
@@ -25,6 +27,7 @@ final class TestCluster {
         names = (1...size).map { "n\($0)" }
         clientPorts = (0..<size).map { _ in ServerProcess.freePort() }
         peerPorts = (0..<size).map { _ in ServerProcess.freePort() }
+        adminPorts = (0..<size).map { _ in ServerProcess.freePort() }
         let peerPorts = self.peerPorts
         proxies = (0..<size).map { from in
             (0..<size).map { to in
@@ -49,7 +52,8 @@ final class TestCluster {
             dataDirectory: directory.path + "/" + names[index], port: clientPorts[index],
             extraArguments: [
                 "--id", names[index], "--peer-port", "\(peerPorts[index])", "--peers",
-                peersArgument(for: index), "--tick-ms", "50",
+                peersArgument(for: index), "--tick-ms", "50", "--admin-port",
+                "\(adminPorts[index])",
             ] + extraArguments)
     }
 
