@@ -169,6 +169,13 @@ extension ReplicationDriver {
             let orphaned = forwardedRequests.values
             forwardedRequests.removeAll()
             for request in orphaned { request.completion(Self.uncertain, 0) }
+            // Raft drops ReadIndex requests on a leader change; a read has no effect, so ask
+            // the new leader (or wait for one) instead of letting it time out.
+            let reads = readIndexRequests.values
+            readIndexRequests.removeAll()
+            for read in reads {
+                readIndex(token: read.token, deadlineMillis: read.deadlineMillis, read.completion)
+            }
         }
         if softState.role == .leader {
             logger.info("became leader", metadata: ["term": "\(softState.term)"])

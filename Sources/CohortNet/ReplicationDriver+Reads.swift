@@ -24,6 +24,12 @@ extension ReplicationDriver {
         consistency: ReadConsistency, token: LogIndex, deadlineMillis: UInt64,
         completion: @escaping @Sendable (ReadGate) -> Void
     ) {
+        // A witness keeps the log's metadata but applies no data: it has nothing to read.
+        if node.membership.witnesses.contains(nodeID) {
+            return completion(
+                .refused(
+                    .error("ERR this node is a witness and holds no data; read from another node")))
+        }
         switch consistency {
         case .any:
             completion(.proceed(appliedIndex: appliedIndex.rawValue))

@@ -425,4 +425,39 @@ struct ClusterProcessTests {
         #expect(try reader.call("GET", "while-paused").text == "yes")
         #expect(try reader.call("GET", "p:99").text == "99")
     }
+
+    /// A witness added online votes but holds no data: it refuses reads, forwards writes,
+    /// and the cluster keeps committing with it as a member.
+    @Test(.timeLimit(.minutes(2)))
+    func witnessRefusesReadsAndForwardsWrites() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        let leader = try #require(cluster.waitForLeader())
+        let witnessPort = ServerProcess.freePort()
+        let witness = try ServerProcess(
+            dataDirectory: cluster.directory.path + "/w",
+            extraArguments: [
+                "--id", "w", "--peer-port", "\(witnessPort)", "--peers",
+                cluster.peersArgument(for: 0) + ",w=127.0.0.1:\(witnessPort)", "--join",
+            ])
+        defer { witness.stop() }
+        let admin = try TestRESPClient(port: cluster.clientPorts[leader])
+        let added = try admin.call(
+            "COHORT", "NODE", "ADD", "w", "127.0.0.1:\(witnessPort)", "WITNESS")
+        #expect(added.text?.hasPrefix("OK") == true, "\(added)")
+        let deadline = Date().addingTimeInterval(20)
+        var refused = false
+        let client = try TestRESPClient(port: witness.port)
+        while Date() < deadline && !refused {
+            if case .error(let message) = try client.call("GET", "anything"),
+                message.contains("witness")
+            {
+                refused = true
+            }
+            usleep(100_000)
+        }
+        #expect(refused, "the witness served a read")
+        #expect(try client.call("SET", "via-witness", "1").text == "OK")
+        #expect(try admin.call("GET", "via-witness").text == "1")
+    }
 }
