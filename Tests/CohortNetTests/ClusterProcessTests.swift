@@ -92,96 +92,35 @@ struct ClusterProcessTests {
     func historyUnderLeaderKillIsLinearizable() throws {
         let cluster = try TestCluster()
         defer { cluster.shutdown() }
-        let firstLeader = try #require(cluster.waitForLeader())
-        let history = Mutex(History())
-        let acknowledged = Mutex<[String]>([])
-        let stop = Atomic<Bool>(false)
-        let ports = cluster.clientPorts
-        let clients = 5
-        let threads = (0..<clients).map { clientIndex in
-            Thread {
-                var random = SplitMix64(seed: UInt64(clientIndex) &+ 17)
-                var sequence = 0
-                var client: TestRESPClient?
-                while !stop.load(ordering: .relaxed) {
-                    sequence += 1
-                    let port = ports[Int(random.below(UInt64(ports.count)))]
-                    if client == nil { client = try? TestRESPClient(port: port, timeoutSeconds: 4) }
-                    guard let connection = client else {
-                        usleep(50_000)
-                        continue
-                    }
-                    let key = "r\(random.below(3))"
-                    let process = ProcessID(UInt64(clientIndex))
-                    if random.below(2) == 0 {
-                        let value = "c\(clientIndex)-\(sequence)"
-                        let id = history.withLock {
-                            $0.invoke(process: process, key: key, kind: .write(Array(value.utf8)))
-                        }
-                        let reply = try? connection.call("SET", key, value)
-                        history.withLock { $0.complete(id, Self.writeOutcome(reply)) }
-                        if reply == nil { client = nil }
-                    } else {
-                        let id = history.withLock {
-                            $0.invoke(process: process, key: key, kind: .read)
-                        }
-                        let reply = try? connection.call("GET", key)
-                        history.withLock { $0.complete(id, Self.readOutcome(reply)) }
-                        if reply == nil { client = nil }
-                    }
-                    // Unique keys for the acknowledged-write check.
-                    let unique = "u\(clientIndex)-\(sequence)"
-                    if (try? connection.call("SET", unique, "1"))?.text == "OK" {
-                        acknowledged.withLock { $0.append(unique) }
-                    }
-                    if random.below(10) == 0 { client = nil }
-                }
-            }
+        try ClusterWorkload.runChecked(on: cluster, ackMode: "majority") { leader in
+            cluster.kill(leader)
+            usleep(3_000_000)
+            try cluster.start(leader)
         }
-        threads.forEach { $0.start() }
-        usleep(2_000_000)
-        cluster.kill(firstLeader)
-        usleep(3_000_000)
-        try cluster.start(firstLeader)
-        usleep(3_000_000)
-        stop.store(true, ordering: .relaxed)
-        usleep(1_500_000)
-
-        let recorded = history.withLock { $0 }
-        let completedOK = recorded.operations.filter {
-            if case .ok = $0.effectiveOutcome { return true }
-            return false
-        }.count
-        #expect(completedOK > 50, "too few operations succeeded to prove anything")
-        let result = LinearizabilityChecker().check(recorded)
-        #expect(result.isLinearizable, "\(result)")
-
-        let leader = try #require(cluster.waitForLeader())
-        let reader = try TestRESPClient(port: cluster.clientPorts[leader])
-        let keys = acknowledged.withLock { $0 }
-        var missing = 0
-        for key in keys where try reader.call("GET", key).text != "1" { missing += 1 }
-        #expect(missing == 0, "\(missing) of \(keys.count) acknowledged writes missing")
     }
 
-    static func writeOutcome(_ reply: RESPValue?) -> OperationOutcome {
-        guard let reply else { return .info }
-        if reply.text == "OK" { return .ok(nil) }
-        // TRYAGAIN and CLUSTERDOWN promise the write was not applied; anything else is unknown.
-        if case .error(let message) = reply,
-            message.hasPrefix("TRYAGAIN") || message.hasPrefix("CLUSTERDOWN")
-        {
-            return .fail
+    /// The same workload while the leader is cut off from the other nodes (clients can still
+    /// reach it) and then healed, under `all`.
+    @Test(.timeLimit(.minutes(3)))
+    func historyUnderLeaderPartitionIsLinearizable() throws {
+        let cluster = try TestCluster(proxied: true)
+        defer { cluster.shutdown() }
+        try ClusterWorkload.runChecked(on: cluster, ackMode: "all") { leader in
+            cluster.isolate(leader)
+            usleep(3_000_000)
+            cluster.healAll()
         }
-        return .info
     }
 
-    static func readOutcome(_ reply: RESPValue?) -> OperationOutcome {
-        switch reply {
-        case .bulkString(let bytes): return .ok(bytes)
-        case .null: return .ok(nil)
-        case .error: return .fail
-        default: return .info
+    /// The same workload while the leader is paused with SIGSTOP and resumed.
+    @Test(.timeLimit(.minutes(3)))
+    func historyUnderLeaderPauseIsLinearizable() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        try ClusterWorkload.runChecked(on: cluster, ackMode: "majority") { leader in
+            cluster.nodes[leader]?.signal(SIGSTOP)
+            usleep(2_500_000)
+            cluster.nodes[leader]?.signal(SIGCONT)
         }
     }
 

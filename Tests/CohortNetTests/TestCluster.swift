@@ -29,9 +29,18 @@ final class TestCluster {
         peerPorts = (0..<size).map { _ in ServerProcess.freePort() }
         adminPorts = (0..<size).map { _ in ServerProcess.freePort() }
         let peerPorts = self.peerPorts
+        // The ports above were free a moment ago but are not held: a proxy's own ephemeral
+        // port must not land on one of them.
+        let reserved = Set(clientPorts + peerPorts + adminPorts)
         proxies = (0..<size).map { from in
             (0..<size).map { to in
-                proxied && from != to ? FaultProxy(targetPort: peerPorts[to]) : nil
+                guard proxied && from != to else { return nil }
+                var proxy = FaultProxy(targetPort: peerPorts[to])
+                while reserved.contains(proxy.port) {
+                    proxy.stop()
+                    proxy = FaultProxy(targetPort: peerPorts[to])
+                }
+                return proxy
             }
         }
         nodes = Array(repeating: nil, count: size)
