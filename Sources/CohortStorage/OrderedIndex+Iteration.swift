@@ -8,11 +8,11 @@ extension OrderedIndex {
         init(root: OrderedIndexNode, after cursor: [UInt8]?) {
             var node = root
             while !node.isLeaf {
-                let child = cursor.map { OrderedIndex.upperBound(node.keys, $0) } ?? 0
+                let child = cursor.map { OrderedIndex.upperBound(node, $0) } ?? 0
                 stack.append((node, child + 1))
                 node = node.children[child]
             }
-            stack.append((node, cursor.map { OrderedIndex.upperBound(node.keys, $0) } ?? 0))
+            stack.append((node, cursor.map { OrderedIndex.upperBound(node, $0) } ?? 0))
         }
 
         mutating func next() -> (key: [UInt8], entry: IndexEntry)? {

@@ -56,9 +56,9 @@ struct OrderedIndex: Sendable {
     func get(_ key: [UInt8]) -> IndexEntry? {
         var node = root
         while !node.isLeaf {
-            node = node.children[Self.upperBound(node.keys, key)]
+            node = node.children[Self.upperBound(node, key)]
         }
-        let position = Self.lowerBound(node.keys, key)
+        let position = Self.lowerBound(node, key)
         guard position < node.keys.count, Self.compare(node.keys[position], key) == 0 else {
             return nil
         }
@@ -104,7 +104,7 @@ struct OrderedIndex: Sendable {
         shouldReplace: (IndexEntry) -> Bool
     ) -> (IndexEntry?, Bool, (separator: [UInt8], right: OrderedIndexNode)?) {
         if node.isLeaf {
-            let position = lowerBound(node.keys, key)
+            let position = lowerBound(node, key)
             if position < node.keys.count && compare(node.keys[position], key) == 0 {
                 let previous = node.entries[position]
                 guard shouldReplace(previous) else { return (previous, false, nil) }
@@ -113,23 +113,23 @@ struct OrderedIndex: Sendable {
                 return (previous, true, nil)
             }
             if !isKnownUniquelyReferenced(&node) { node = node.copy() }
-            node.keys.insert(key, at: position)
+            node.insertKey(key, at: position)
             node.entries.insert(entry, at: position)
             guard node.keys.count > nodeFanoutMax else { return (nil, true, nil) }
             let middle = node.keys.count / 2
             let right = OrderedIndexNode(
                 isLeaf: true, keys: Array(node.keys[middle...]),
                 entries: Array(node.entries[middle...]))
-            node.keys.removeSubrange(middle...)
+            node.removeKeys(from: middle)
             node.entries.removeSubrange(middle...)
             return (nil, true, (right.keys[0], right))
         }
         if !isKnownUniquelyReferenced(&node) { node = node.copy() }
-        let position = upperBound(node.keys, key)
+        let position = upperBound(node, key)
         let (previous, changed, childSplit) = insert(
             into: &node.children[position], key: key, entry: entry, shouldReplace: shouldReplace)
         guard let childSplit else { return (previous, changed, nil) }
-        node.keys.insert(childSplit.separator, at: position)
+        node.insertKey(childSplit.separator, at: position)
         node.children.insert(childSplit.right, at: position + 1)
         guard node.children.count > nodeFanoutMax else { return (previous, changed, nil) }
         let middle = node.keys.count / 2
@@ -137,7 +137,7 @@ struct OrderedIndex: Sendable {
         let right = OrderedIndexNode(
             isLeaf: false, keys: Array(node.keys[(middle + 1)...]),
             children: Array(node.children[(middle + 1)...]))
-        node.keys.removeSubrange(middle...)
+        node.removeKeys(from: middle)
         node.children.removeSubrange((middle + 1)...)
         return (previous, changed, (separator, right))
     }
@@ -145,20 +145,20 @@ struct OrderedIndex: Sendable {
     private static func remove(from node: inout OrderedIndexNode, key: [UInt8]) -> IndexEntry? {
         if !isKnownUniquelyReferenced(&node) { node = node.copy() }
         if node.isLeaf {
-            let position = lowerBound(node.keys, key)
+            let position = lowerBound(node, key)
             guard position < node.keys.count, compare(node.keys[position], key) == 0 else {
                 return nil
             }
-            node.keys.remove(at: position)
+            node.removeKey(at: position)
             return node.entries.remove(at: position)
         }
-        let position = upperBound(node.keys, key)
+        let position = upperBound(node, key)
         let removed = remove(from: &node.children[position], key: key)
         if node.children[position].isEmpty {
             // Dropping the separator on the side of the removed child keeps the invariant
             // children[i] < keys[i] <= children[i + 1] for the neighbours that remain.
             node.children.remove(at: position)
-            if !node.keys.isEmpty { node.keys.remove(at: position > 0 ? position - 1 : 0) }
+            if !node.keys.isEmpty { node.removeKey(at: position > 0 ? position - 1 : 0) }
         }
         return removed
     }
@@ -178,24 +178,36 @@ struct OrderedIndex: Sendable {
         }
     }
 
-    /// The first position whose key is at or above `key`.
-    static func lowerBound(_ keys: [[UInt8]], _ key: [UInt8]) -> Int {
+    /// Compares the node's key at `position` with `key` (whose prefix is `prefix`): by the
+    /// inline prefixes, and by the bytes only when the prefixes are equal.
+    @inline(__always)
+    static func compare(
+        _ node: OrderedIndexNode, _ position: Int, _ key: [UInt8], _ prefix: KeyPrefix
+    ) -> Int {
+        let byPrefix = node.prefixes[position].compare(prefix)
+        return byPrefix != 0 ? byPrefix : compare(node.keys[position], key)
+    }
+
+    /// The first position in `node` whose key is at or above `key`.
+    static func lowerBound(_ node: OrderedIndexNode, _ key: [UInt8]) -> Int {
+        let prefix = KeyPrefix(key)
         var low = 0
-        var high = keys.count
+        var high = node.prefixes.count
         while low < high {
             let middle = (low + high) / 2
-            if compare(keys[middle], key) < 0 { low = middle + 1 } else { high = middle }
+            if compare(node, middle, key, prefix) < 0 { low = middle + 1 } else { high = middle }
         }
         return low
     }
 
-    /// The first position whose key is above `key`.
-    static func upperBound(_ keys: [[UInt8]], _ key: [UInt8]) -> Int {
+    /// The first position in `node` whose key is above `key`.
+    static func upperBound(_ node: OrderedIndexNode, _ key: [UInt8]) -> Int {
+        let prefix = KeyPrefix(key)
         var low = 0
-        var high = keys.count
+        var high = node.prefixes.count
         while low < high {
             let middle = (low + high) / 2
-            if compare(keys[middle], key) <= 0 { low = middle + 1 } else { high = middle }
+            if compare(node, middle, key, prefix) <= 0 { low = middle + 1 } else { high = middle }
         }
         return low
     }

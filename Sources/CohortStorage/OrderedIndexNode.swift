@@ -2,8 +2,11 @@
 /// internal node holds `children.count - 1` separators, where every key of `children[i]` is
 /// below `keys[i]` and every key of `children[i + 1]` is at or above it.
 /// Nodes are shared between snapshots and mutated only when uniquely referenced.
+///
+/// `prefixes[i]` is always `KeyPrefix(keys[i])`: change keys only through the methods below.
 final class OrderedIndexNode: @unchecked Sendable {
-    var keys: [[UInt8]]
+    private(set) var keys: [[UInt8]]
+    private(set) var prefixes: [KeyPrefix]
     var entries: [IndexEntry]
     var children: [OrderedIndexNode]
     let isLeaf: Bool
@@ -14,13 +17,38 @@ final class OrderedIndexNode: @unchecked Sendable {
     ) {
         self.isLeaf = isLeaf
         self.keys = keys
+        self.prefixes = keys.map(KeyPrefix.init)
         self.entries = entries
         self.children = children
     }
 
+    private init(copying node: OrderedIndexNode) {
+        isLeaf = node.isLeaf
+        keys = node.keys
+        prefixes = node.prefixes
+        entries = node.entries
+        children = node.children
+    }
+
     /// A shallow copy: arrays are copied on write, children stay shared.
     func copy() -> OrderedIndexNode {
-        OrderedIndexNode(isLeaf: isLeaf, keys: keys, entries: entries, children: children)
+        OrderedIndexNode(copying: self)
+    }
+
+    func insertKey(_ key: [UInt8], at position: Int) {
+        keys.insert(key, at: position)
+        prefixes.insert(KeyPrefix(key), at: position)
+    }
+
+    func removeKey(at position: Int) {
+        keys.remove(at: position)
+        prefixes.remove(at: position)
+    }
+
+    /// Drops the keys from `position` on (a split moved them to a new right node).
+    func removeKeys(from position: Int) {
+        keys.removeSubrange(position...)
+        prefixes.removeSubrange(position...)
     }
 
     /// True when the node holds nothing and can be unlinked from its parent.
