@@ -205,8 +205,11 @@ struct ServerRunner {
                 logger.info("admin API listening", metadata: ["port": "\(bound)"])
                 admin = server
             } catch {
-                logger.critical("cannot start the admin API", metadata: ["error": "\(error)"])
-                throw ExitCode(2)
+                // The admin API is an operator's window, not the node's job: serve without it.
+                logger.error(
+                    "cannot start the admin API; running without it",
+                    metadata: ["port": "\(adminPort)", "error": "\(error)"])
+                server.shutdown()
             }
         }
         if let pidFile = configuration.pidFile {
