@@ -52,40 +52,42 @@ extension ReplicationDriver {
             maybeCompactLog(force: true)
             let entry = MemberEntry(
                 name: name, host: String(words[4][..<colon]), port: port, role: role)
-            switch node.propose(entry.encoded()) {
-            case .appended(let index, let term):
-                pendingWrites[index] = PendingWrite(
-                    term: term, ackMode: .majority,
-                    reply: .simpleString("OK adding \(name) as \(roleName.lowercased())"),
-                    deadlineMillis: deadlineMillis, completion: completion)
-                schedulePump()
-            case .notLeader:
-                completion(.error("TRYAGAIN leadership moved; nothing changed"), 0)
-            case .rejected(let rejection):
-                completion(.error("TRYAGAIN the leader refused (\(rejection))"), 0)
-            }
+            answerOnCommit(
+                node.propose(entry.encoded()),
+                reply: .simpleString("OK adding \(name) as \(roleName.lowercased())"),
+                deadlineMillis: deadlineMillis, completion: completion)
         case "REMOVE" where words.count == 4:
             let id = Self.nodeID(named: words[3])
             guard node.membership.contains(id) else {
                 return completion(.error("ERR \(words[3]) is not a member"), 0)
             }
-            switch node.proposeMembershipChange(.remove(id)) {
-            case .appended(let index, let term):
-                pendingWrites[index] = PendingWrite(
-                    term: term, ackMode: .majority, reply: .simpleString("OK"),
-                    deadlineMillis: deadlineMillis, completion: completion)
-                schedulePump()
-            case .notLeader:
-                completion(.error("TRYAGAIN leadership moved; nothing changed"), 0)
-            case .rejected(let rejection):
-                completion(.error("TRYAGAIN the leader refused (\(rejection))"), 0)
-            }
+            answerOnCommit(
+                node.proposeMembershipChange(.remove(id)), reply: .simpleString("OK"),
+                deadlineMillis: deadlineMillis, completion: completion)
         default:
             completion(
                 .error(
                     "ERR usage: COHORT NODE ADD <name> <host:port> [VOTER|LEARNER|WITNESS] | COHORT NODE REMOVE <name>"
                 ),
                 0)
+        }
+    }
+
+    /// Answers `reply` once the proposed entry commits in its term, or the refusal now.
+    func answerOnCommit(
+        _ result: RaftProposeResult, reply: RESPValue, deadlineMillis: UInt64,
+        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        switch result {
+        case .appended(let index, let term):
+            pendingWrites[index] = PendingWrite(
+                term: term, ackMode: .majority, reply: reply, deadlineMillis: deadlineMillis,
+                completion: completion)
+            schedulePump()
+        case .notLeader:
+            completion(.error("TRYAGAIN leadership moved; nothing changed"), 0)
+        case .rejected(let rejection):
+            completion(.error("TRYAGAIN the leader refused (\(rejection))"), 0)
         }
     }
 

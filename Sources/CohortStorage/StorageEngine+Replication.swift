@@ -29,10 +29,7 @@ extension StorageEngine {
     public func apply(
         _ writes: [[UInt8]: KeyWrite], sequence: UInt64, nowMillis: UInt64
     ) throws -> Commit? {
-        condition.lock()
-        let commit: Commit?
-        do {
-            try checkWritableLocked()
+        try writing {
             precondition(
                 sequence > lastSequence,
                 "replicated apply at \(sequence) not above last \(lastSequence)")
@@ -43,14 +40,8 @@ extension StorageEngine {
                 }
                 transaction.writes[key] = write
             }
-            commit = try commitLocked(transaction, nowMillis: nowMillis, sequence: sequence)
-        } catch {
-            condition.unlock()
-            throw error
+            return try commitLocked(transaction, nowMillis: nowMillis, sequence: sequence)
         }
-        condition.unlock()
-        writePendingHints()
-        return commit
     }
 
     /// Deletes every key under `sequence` (a replicated FLUSHALL).
@@ -77,43 +68,42 @@ extension StorageEngine {
                     isTombstone: false, type: type, expiresAtMillis: expiresAtMillis)
             )
         }
-        condition.lock()
-        defer { condition.unlock() }
-        try checkWritableLocked()
-        precondition(
-            sequence > lastSequence, "restore at \(sequence) not above last \(lastSequence)")
-        let groupRecords = UInt32(puts.count + 1)
-        let timestamp = clock.now(physicalMillis: nowMillis)
-        var buffer: [UInt8] = []
-        RecordCodec.encode(
-            key: [], value: [],
-            metadata: VersionMetadata(
-                sequence: sequence, timestamp: timestamp, origin: options.origin,
-                isTombstone: false, type: .string, expiresAtMillis: 0),
-            isClear: true, groupRecords: groupRecords, into: &buffer)
-        var placements: [(key: [UInt8], offset: Int, length: Int, metadata: VersionMetadata)] = []
-        placements.reserveCapacity(puts.count)
-        for put in puts {
-            try checkSizes(keyCount: put.key.count, valueCount: put.value.count)
-            var metadata = put.metadata
-            metadata.timestamp = timestamp
-            let start = buffer.count
+        try writing {
+            precondition(
+                sequence > lastSequence, "restore at \(sequence) not above last \(lastSequence)")
+            let groupRecords = UInt32(puts.count + 1)
+            let timestamp = clock.now(physicalMillis: nowMillis)
+            var buffer: [UInt8] = []
             RecordCodec.encode(
-                key: put.key, value: put.value, metadata: metadata, groupRecords: groupRecords,
-                into: &buffer)
-            placements.append((put.key, start, buffer.count - start, metadata))
+                key: [], value: [],
+                metadata: VersionMetadata(
+                    sequence: sequence, timestamp: timestamp, origin: options.origin,
+                    isTombstone: false, type: .string, expiresAtMillis: 0),
+                isClear: true, groupRecords: groupRecords, into: &buffer)
+            var placements: [(key: [UInt8], offset: Int, length: Int, metadata: VersionMetadata)] =
+                []
+            placements.reserveCapacity(puts.count)
+            for put in puts {
+                try checkSizes(keyCount: put.key.count, valueCount: put.value.count)
+                var metadata = put.metadata
+                metadata.timestamp = timestamp
+                let start = buffer.count
+                RecordCodec.encode(
+                    key: put.key, value: put.value, metadata: metadata, groupRecords: groupRecords,
+                    into: &buffer)
+                placements.append((put.key, start, buffer.count - start, metadata))
+            }
+            let location = try appendLocked(buffer, sequence: sequence)
+            clearIndexLocked()
+            for placement in placements {
+                let entry = IndexEntry(
+                    segmentID: location.segmentID,
+                    offset: UInt64(location.offset + placement.offset),
+                    recordLength: UInt32(placement.length), metadata: placement.metadata)
+                index.insert(placement.key, entry)
+                segments[location.segmentID]?.liveBytes += placement.length
+            }
+            finishCommitLocked(sequence: sequence, records: placements.count + 1)
         }
-        let location = try appendLocked(buffer, sequence: sequence)
-        index = OrderedIndex()
-        valueCache.removeAll()
-        for id in segments.keys { segments[id]?.liveBytes = 0 }
-        for placement in placements {
-            let entry = IndexEntry(
-                segmentID: location.segmentID, offset: UInt64(location.offset + placement.offset),
-                recordLength: UInt32(placement.length), metadata: placement.metadata)
-            index.insert(placement.key, entry)
-            segments[location.segmentID]?.liveBytes += placement.length
-        }
-        finishCommitLocked(sequence: sequence, records: placements.count + 1)
     }
 }

@@ -113,20 +113,28 @@ public final class StorageEngine: @unchecked Sendable {
     public func transaction<R>(
         nowMillis: UInt64, _ body: (inout StorageTransaction) throws -> R
     ) throws -> (result: R, commit: Commit?) {
-        condition.lock()
-        let outcome: (result: R, commit: Commit?)
-        do {
-            try checkWritableLocked()
+        try writing {
             var transaction = StorageTransaction(engine: self, nowMillis: nowMillis)
             let result = try body(&transaction)
-            outcome = (result, try commitLocked(transaction, nowMillis: nowMillis))
+            return (result, try commitLocked(transaction, nowMillis: nowMillis))
+        }
+    }
+
+    /// Runs a write under the lock once the engine is known writable, then writes the hint
+    /// files of any segments the write sealed (outside the lock).
+    func writing<R>(_ body: () throws -> R) throws -> R {
+        condition.lock()
+        let result: R
+        do {
+            try checkWritableLocked()
+            result = try body()
         } catch {
             condition.unlock()
             throw error
         }
         condition.unlock()
         writePendingHints()
-        return outcome
+        return result
     }
 
     /// The live value of `key`, read from disk and checksum-verified; nil when absent, deleted
@@ -199,10 +207,7 @@ public final class StorageEngine: @unchecked Sendable {
 
     /// `flushAll()` under the next sequence or, for a replicated apply, the given one.
     func flushAll(sequence explicit: UInt64?) throws -> Commit {
-        condition.lock()
-        let commit: Commit
-        do {
-            try checkWritableLocked()
+        try writing {
             let sequence = explicit ?? lastSequence + 1
             let metadata = VersionMetadata(
                 sequence: sequence, timestamp: clock.now(physicalMillis: clock.last.physicalMillis),
@@ -212,18 +217,17 @@ public final class StorageEngine: @unchecked Sendable {
                 key: [], value: [], metadata: metadata, isClear: true, groupRecords: 1,
                 into: &buffer)
             _ = try appendLocked(buffer, sequence: sequence)
-            index = OrderedIndex()
-            valueCache.removeAll()
-            for id in segments.keys { segments[id]?.liveBytes = 0 }
+            clearIndexLocked()
             finishCommitLocked(sequence: sequence, records: 1)
-            commit = Commit(sequence: sequence)
-        } catch {
-            condition.unlock()
-            throw error
+            return Commit(sequence: sequence)
         }
-        condition.unlock()
-        writePendingHints()
-        return commit
+    }
+
+    /// Forgets every key after a clear record was appended. The caller holds `condition`.
+    func clearIndexLocked() {
+        index = OrderedIndex()
+        valueCache.removeAll()
+        for id in segments.keys { segments[id]?.liveBytes = 0 }
     }
 
     /// A point-in-time view: iterate it in key order while writes continue. Values are read

@@ -223,15 +223,7 @@ struct ServerRunner {
                 "peer_port": "\(peerPort)", "node": "\(configuration.nodeName)",
             ])
 
-        let stop = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            sources.append(source)
-        }
+        let stop = StopSignal()
         stop.wait()
         logger.info("shutting down: draining clients")
         server.shutdown()
@@ -246,6 +238,5 @@ struct ServerRunner {
             try? FileManager.default.removeItem(atPath: pidFile)
         }
         logger.info("stopped")
-        _ = sources
     }
 }

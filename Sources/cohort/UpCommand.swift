@@ -54,15 +54,7 @@ struct UpCommand: ParsableCommand {
             atPath: dataDir, withIntermediateDirectories: true)
         // Ctrl-C reaches the whole foreground process group; the children ignore nothing, so
         // handle the signal here and stop them in order instead.
-        let stop = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            sources.append(source)
-        }
+        let stop = StopSignal()
         var processes: [Process] = []
         for (position, name) in names.enumerated() {
             let process = Process()
@@ -95,7 +87,7 @@ struct UpCommand: ParsableCommand {
         let deadline = Date().addingTimeInterval(30)
         var leader: String?
         while leader == nil && Date() < deadline {
-            if stop.wait(timeout: .now() + .milliseconds(200)) == .success {
+            if stop.wait(milliseconds: 200) {
                 stopAll(processes)
                 return
             }
@@ -123,7 +115,6 @@ struct UpCommand: ParsableCommand {
         stop.wait()
         print("stopping the cluster")
         stopAll(processes)
-        _ = sources
     }
 
     /// SIGTERM to every node by pid, then SIGKILL to any still running after 10 s.
