@@ -77,7 +77,10 @@ let package = Package(
             name: "CohortReplicationTests", dependencies: ["CohortReplication", "CohortCore"]),
         .testTarget(
             name: "CohortNetTests",
-            dependencies: ["CohortNet", "CohortNode", "CohortRaft", "CohortCheck"]),
+            dependencies: [
+                "CohortNet", "CohortNode", "CohortRaft", "CohortCheck", "CohortStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "TidyTests"),
     ]
 )

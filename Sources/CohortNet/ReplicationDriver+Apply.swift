@@ -103,12 +103,9 @@ extension ReplicationDriver {
             return
         }
         switch pending.ackMode {
-        case .majority:
-            pendingWrites[index] = nil
-            pending.completion(pending.reply, index.rawValue)
-        case .leader:
-            // Normally answered once durable on the leader; answered here if leadership moved
-            // in between.
+        case .majority, .leader:
+            // A `leader`-mode write is normally answered once durable on the leader; it is
+            // answered here when leadership moved in between.
             pendingWrites[index] = nil
             pending.completion(pending.reply, index.rawValue)
         case .all:
@@ -123,9 +120,7 @@ extension ReplicationDriver {
         guard index > appliedIndex || LogIndex(engine.sequences.committed) < index else { return }
         guard !snapshot.data.isEmpty else { return }
         guard let puts = StateSnapshotCodec.decode(snapshot.data) else {
-            logger.critical("damaged snapshot from the leader; stopping")
-            isStopped = true
-            failEverything(.error("ERR the node stopped on a damaged snapshot"))
+            stop(because: "the leader's snapshot is damaged", error: "")
             return
         }
         do {
@@ -135,17 +130,12 @@ extension ReplicationDriver {
                     nowMillis: WallClock.nowMillis())
             }
         } catch {
-            logger.critical(
-                "restoring a snapshot failed; stopping", metadata: ["error": "\(error)"])
-            isStopped = true
-            failEverything(.error("ERR the node's storage failed: \(error)"))
+            stop(because: "restoring a snapshot failed", error: "\(error)")
             return
         }
         logger.info(
             "installed snapshot", metadata: ["index": "\(index)", "keys": "\(puts.count)"])
-        overlay.removeAll()
-        overlayIndex.removeAll()
-        overlayFlushIndex = nil
+        clearOverlay()
         appliedIndex = max(appliedIndex, index)
         releaseAppliedWaiters()
     }
@@ -159,9 +149,7 @@ extension ReplicationDriver {
                 "term \(softState.term.rawValue) leader \(softState.leader.map(name(of:)) ?? "none")"
             lastElectionMillis = now
         }
-        overlay.removeAll()
-        overlayIndex.removeAll()
-        overlayFlushIndex = nil
+        clearOverlay()
         if softState.leader != knownLeader {
             // Requests forwarded to the old leader may or may not have reached it; waiting for
             // its answer would hold clients for the whole timeout after a crash.
@@ -184,16 +172,7 @@ extension ReplicationDriver {
                 if let entry = node.entry(at: index), case .normal(let data) = entry.kind,
                     let logical = LogicalEntryCodec.decode(data)
                 {
-                    if logical.flushesAll {
-                        overlay.removeAll()
-                        overlayIndex.removeAll()
-                        overlayFlushIndex = index
-                    }
-                    for effect in logical.effects {
-                        let (key, write) = Self.keyWrite(effect)
-                        overlay[key] = write
-                        overlayIndex[key] = index
-                    }
+                    addToOverlay(logical, at: index)
                 }
                 index = index.next
             }
@@ -206,9 +185,32 @@ extension ReplicationDriver {
         }
     }
 
+    /// Records a proposed entry's writes as in flight (read by later writes' evaluation).
+    func addToOverlay(_ entry: LogicalEntry, at index: LogIndex) {
+        if entry.flushesAll {
+            clearOverlay()
+            overlayFlushIndex = index
+        }
+        for effect in entry.effects {
+            let (key, write) = Self.keyWrite(effect)
+            overlay[key] = write
+            overlayIndex[key] = index
+        }
+    }
+
+    func clearOverlay() {
+        overlay.removeAll()
+        overlayIndex.removeAll()
+        overlayFlushIndex = nil
+    }
+
     /// Takes a snapshot of the state machine and compacts the log once it is long enough.
+    /// Only while the engine holds exactly the applied index's state: right after a restart it
+    /// may be ahead of the persisted commit index, and a snapshot labelled with the lower
+    /// index would then carry later writes.
     func maybeCompactLog(force: Bool = false) {
         let applied = node.appliedIndex
+        guard applied == appliedIndex else { return }
         guard
             force && applied > node.snapshotIndex
                 || applied.rawValue >= node.snapshotIndex.rawValue

@@ -15,8 +15,8 @@ import Foundation
 /// seeded from a snapshot tied to a log index and then catches up from the log after it.
 extension ReplicationDriver {
     static func isNodeCommand(_ arguments: [[UInt8]]) -> Bool {
-        arguments.count >= 2 && CommandExecutorNames.upper(arguments[0]) == Array("COHORT".utf8)
-            && CommandExecutorNames.upper(arguments[1]) == Array("NODE".utf8)
+        arguments.count >= 2 && CommandExecutor.upperCased(arguments[0]) == Array("COHORT".utf8)
+            && CommandExecutor.upperCased(arguments[1]) == Array("NODE".utf8)
     }
 
     /// Runs COHORT NODE on the leader.
@@ -95,7 +95,7 @@ extension ReplicationDriver {
     func applyMember(_ entry: MemberEntry) {
         let id = Self.nodeID(named: entry.name)
         names[id] = entry.name
-        knownPeers[entry.name] = (entry.host, entry.port)
+        knownPeers[entry.name] = PeerAddress(host: entry.host, port: entry.port)
         savePeers()
         if id != nodeID {
             transport.addPeer(id, address: PeerAddress(host: entry.host, port: entry.port))
@@ -117,13 +117,13 @@ extension ReplicationDriver {
 
     /// The addresses of members added online, one `name host port` line each, so a restart
     /// can dial them even after the entries that carried them were compacted away.
-    static func loadPeers(path: String) -> [String: (host: String, port: Int)] {
+    static func loadPeers(path: String) -> [String: PeerAddress] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
-        var peers: [String: (host: String, port: Int)] = [:]
+        var peers: [String: PeerAddress] = [:]
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             guard fields.count == 3, let port = Int(fields[2]) else { continue }
-            peers[String(fields[0])] = (String(fields[1]), port)
+            peers[String(fields[0])] = PeerAddress(host: String(fields[1]), port: port)
         }
         return peers
     }

@@ -65,7 +65,7 @@ extension ReplicationDriver {
     }
 
     static func isWait(_ arguments: [[UInt8]]) -> Bool {
-        arguments.first.map { CommandExecutorNames.upper($0) == Array("WAIT".utf8) } ?? false
+        arguments.first.map { CommandExecutor.upperCased($0) == Array("WAIT".utf8) } ?? false
     }
 
     /// Evaluates the command against applied state plus the overlay, and proposes its effects.
@@ -73,24 +73,16 @@ extension ReplicationDriver {
         _ arguments: [[UInt8]], ackMode: AckMode, deadlineMillis: UInt64,
         _ completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
+        // Every reply, an error or a write that changed nothing included, is computed from the
+        // overlay of uncommitted writes and on a node that may already be deposed, so each one
+        // waits for an entry of its own (possibly empty) to commit behind what it observed.
         let (reply, writes, flushesAll) = evaluate(arguments)
-        if case .error = reply, writes.isEmpty, !flushesAll {
-            return completion(reply, 0)
-        }
         let keys = writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
         let entry = LogicalEntry(
             flushesAll: flushesAll, effects: keys.map { Self.effect(key: $0, write: writes[$0]!) })
         switch node.propose(LogicalEntryCodec.encode(entry)) {
         case .appended(let index, let term):
-            if flushesAll {
-                overlay.removeAll()
-                overlayIndex.removeAll()
-                overlayFlushIndex = index
-            }
-            for key in keys {
-                overlay[key] = writes[key]
-                overlayIndex[key] = index
-            }
+            addToOverlay(entry, at: index)
             pendingWrites[index] = PendingWrite(
                 term: term, ackMode: ackMode, reply: reply,
                 deadlineMillis: deadlineMillis, completion: completion)
@@ -179,18 +171,18 @@ extension ReplicationDriver {
         _ arguments: [[UInt8]], token: LogIndex,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
-        guard arguments.count == 3,
-            let replicas = Int(String(decoding: arguments[1], as: UTF8.self)),
-            let timeout = Int64(String(decoding: arguments[2], as: UTF8.self)), replicas >= 0,
-            timeout >= 0
+        guard arguments.count == 3, let replicas = Int64(redisBytes: arguments[1]),
+            let timeout = Int64(redisBytes: arguments[2])
         else {
             return completion(.error("ERR value is not an integer or out of range"), 0)
         }
+        guard timeout >= 0 else { return completion(.error("ERR timeout is negative"), 0) }
         // Redis: a timeout of 0 blocks forever; bounded here by the write timeout.
         let millis = timeout == 0 ? UInt64(configuration.writeTimeoutMillis) : UInt64(timeout)
         replicaWaits.append(
             ReplicaWait(
-                index: token, replicas: replicas, deadlineMillis: WallClock.nowMillis() + millis,
+                index: token, replicas: Int(clamping: replicas),
+                deadlineMillis: WallClock.nowMillis() + millis,
                 completion: completion))
         answerReplicaWaits(nowMillis: WallClock.nowMillis())
     }
@@ -209,12 +201,5 @@ extension ReplicationDriver {
             wait.completion(.integer(Int64(count)), 0)
             return true
         }
-    }
-}
-
-/// Upper-casing of command names for the driver's own checks.
-enum CommandExecutorNames {
-    static func upper(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
     }
 }

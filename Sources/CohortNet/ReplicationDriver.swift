@@ -10,8 +10,9 @@ import NIOPosix
 
 /// Runs one node of a single-leader (Raft) group in the real world: it owns the sans-I/O
 /// ``RaftNode`` and feeds it ticks, peer messages and client requests on one event loop (the
-/// "raft loop"), persists each ready to the ``RaftLogStore`` before sending its messages, and
-/// applies committed entries to the ``StorageEngine``.
+/// "raft loop"), persists each ready to the ``RaftLogStore`` (a steady leader sends its
+/// appends while it persists; everything else is sent after), and applies committed entries
+/// to the ``StorageEngine``.
 ///
 /// Writes: the leader evaluates a write command against the applied state plus the writes it
 /// has proposed but not yet applied (the overlay), replicates the resulting key-level effects
@@ -77,12 +78,12 @@ public final class ReplicationDriver: @unchecked Sendable {
     let engine: StorageEngine
     let store: RaftLogStore
     let logger: Logger
-    /// This node and every member's name.
+    /// This node.
     public let nodeID: NodeID
     /// Member names by id (loop-confined after `start()`).
     var names: [NodeID: String]
     /// Addresses of members added online, by name (loop-confined after `start()`).
-    var knownPeers: [String: (host: String, port: Int)]
+    var knownPeers: [String: PeerAddress]
     let raftGroup: MultiThreadedEventLoopGroup
     let peerGroup: MultiThreadedEventLoopGroup
     /// The raft loop.
@@ -144,7 +145,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.store = try RaftLogStore.open(
             directory: configuration.dataDirectory + "/raft", options: RaftLogStoreOptions())
         self.rollbackLog = try RollbackLog(path: configuration.dataDirectory + "/rollback.log")
-        var durable = store.durableState
+        let durable = store.durableState
         // The engine may be behind the log's snapshot (its writes since were never synced):
         // restore the snapshot's state first.
         var engineApplied = LogIndex(engine.sequences.committed)
@@ -175,7 +176,6 @@ public final class ReplicationDriver: @unchecked Sendable {
             configuration.joins
             ? RaftMembership.empty
             : RaftMembership(voters: configuration.peers.map { Self.nodeID(named: $0.name) })
-        if durable.entries.isEmpty && durable.snapshot == nil { durable = .empty }
         self.node = RaftNode(
             id: me, config: raftConfig, membership: membership, durableState: durable,
             appliedIndex: applied, randomSeed: me.rawValue ^ WallClock.monotonicNanos())
@@ -206,7 +206,7 @@ public final class ReplicationDriver: @unchecked Sendable {
     public func start() throws -> Int {
         var peers: [NodeID: PeerAddress] = [:]
         for (name, address) in knownPeers where name != configuration.nodeName {
-            peers[Self.nodeID(named: name)] = PeerAddress(host: address.host, port: address.port)
+            peers[Self.nodeID(named: name)] = address
         }
         // The command line wins over what was learned.
         for peer in configuration.peers where peer.name != configuration.nodeName {
@@ -316,9 +316,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             } catch {
                 // A log that cannot be made durable cannot vote or acknowledge: stop the node
                 // rather than risk acknowledging what a crash would lose (fsyncgate).
-                logger.critical("raft log write failed; stopping", metadata: ["error": "\(error)"])
-                isStopped = true
-                failEverything(.error("ERR the node's log failed: \(error)"))
+                stop(because: "the Raft log write failed", error: "\(error)")
                 return
             }
             if !sendsEarly {

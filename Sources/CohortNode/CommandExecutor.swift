@@ -105,7 +105,7 @@ public final class CommandExecutor: Sendable {
     /// Upper-cases ASCII letters without Unicode case mapping. Returns the argument itself,
     /// without copying, when it has no lower-case letter: clients usually send names in upper
     /// case, and command lookup is on every request's path.
-    static func upperCased(_ bytes: [UInt8]) -> [UInt8] {
+    public static func upperCased(_ bytes: [UInt8]) -> [UInt8] {
         guard bytes.contains(where: { $0 >= 97 && $0 <= 122 }) else { return bytes }
         return bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
     }

@@ -46,7 +46,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var peerBindAddress = "127.0.0.1"
     /// Every founding member, this node included: name and the exact host:port to dial
     /// (`--peers n1=127.0.0.1:17379,n2=...`).
-    public var peers: [(name: String, host: String, port: Int)] = []
+    public var peers: [ClusterPeer] = []
     /// Start as a new, empty member and wait to be added (`--join`).
     public var joins = false
     /// The shared secret peers prove to each other (against misconfiguration, not attackers).
@@ -69,21 +69,6 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var isClustered: Bool { !peers.isEmpty || joins }
 
     public init() {}
-
-    public static func == (lhs: ServerConfiguration, rhs: ServerConfiguration) -> Bool {
-        lhs.description == rhs.description
-    }
-
-    /// Every setting, for equality and logs.
-    var description: String {
-        "\(bindAddress) \(port) \(dataDirectory) \(fsync) \(password ?? "-") \(clientsMax) "
-            + "\(clientOutputBytesMax) \(bulkBytesMax) \(arrayCountMax) \(inlineBytesMax) "
-            + "\(keyBytesMax) \(logLevel) \(pidFile ?? "-") \(threads) \(valueCacheBytesMax) "
-            + "\(nodeName) \(peerPort) \(peerBindAddress) "
-            + peers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ",")
-            + " \(joins) \(clusterSecret) \(tickMillis) \(ackMode) \(snapshotEntries) "
-            + "\(writeTimeoutMillis) \(readTimeoutMillis) \(adminPort ?? -1)"
-    }
 
     /// Every option's name as used in config files (`key = value`) and, upper-cased with a
     /// `COHORT_` prefix and dashes as underscores, in the environment.
@@ -163,10 +148,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// Parses `name=host:port,name=host:port,...`.
-    static func parsePeers(_ value: String) throws(ConfigurationError) -> [(
-        name: String, host: String, port: Int
-    )] {
-        var result: [(name: String, host: String, port: Int)] = []
+    static func parsePeers(_ value: String) throws(ConfigurationError) -> [ClusterPeer] {
+        var result: [ClusterPeer] = []
         for item in value.split(separator: ",", omittingEmptySubsequences: true) {
             let parts = item.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, let colon = parts[1].lastIndex(of: ":"),
@@ -181,7 +164,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             guard !result.contains(where: { $0.name == name }) else {
                 throw .invalidValue(option: "peers", value: value, expected: "each name once")
             }
-            result.append((name, String(parts[1][..<colon]), port))
+            result.append(ClusterPeer(name: name, host: String(parts[1][..<colon]), port: port))
         }
         return result
     }
