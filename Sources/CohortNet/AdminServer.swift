@@ -105,28 +105,24 @@ public final class AdminServer: Sendable {
                 metric(name, "gauge", help, [("", "\(value)")])
             }
         }
-        // On the leader, one sample per follower, parsed from the slaveN lines.
-        var lagEntries: [(String, String)] = []
-        var lagMillis: [(String, String)] = []
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) where key.hasPrefix("slave") {
-            var parts: [String: String] = [:]
-            for pair in value.split(separator: ",") {
-                let kv = pair.split(separator: "=", maxSplits: 1)
-                if kv.count == 2 { parts[String(kv[0])] = String(kv[1]) }
+        // On the leader, one sample per follower.
+        let followers =
+            executor.replication.current.flatMap { $0 as? ReplicationDriver }?
+            .followerStatuses ?? []
+        if !followers.isEmpty {
+            func label(_ follower: FollowerStatus) -> String {
+                "{follower=\"\(escape(follower.name))\"}"
             }
-            let label = "{follower=\"\(escape(parts["name"] ?? key))\"}"
-            if let lag = parts["lag_entries"] { lagEntries.append((label, lag)) }
-            if let lag = parts["lag_ms"], Double(lag) != nil { lagMillis.append((label, lag)) }
-        }
-        if !lagEntries.isEmpty {
             metric(
                 "cohort_replication_lag_entries", "gauge",
-                "Entries the leader has that a follower does not.", lagEntries)
-        }
-        if !lagMillis.isEmpty {
+                "Entries the leader has that a follower does not.",
+                followers.map { (label($0), "\($0.lagEntries)") })
             metric(
                 "cohort_replication_lag_milliseconds", "gauge",
-                "Time since a follower last held everything committed.", lagMillis)
+                "Time since a follower last held everything committed.",
+                followers.compactMap { follower in
+                    follower.lagMillis.map { (label(follower), "\($0)") }
+                })
         }
         return text
     }

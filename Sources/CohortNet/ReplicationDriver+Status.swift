@@ -6,7 +6,12 @@ import CohortReplication
 extension ReplicationDriver: ReplicationStatusSource {
     /// INFO replication fields (refreshed on the raft loop every tick).
     public func replicationFields(nowMillis: UInt64) -> [(String, String)] {
-        statusBox.withLockedValue { $0 }
+        statusBox.withLockedValue { $0.fields }
+    }
+
+    /// The leader's view of each follower (empty on a follower), as of the last tick.
+    var followerStatuses: [FollowerStatus] {
+        statusBox.withLockedValue { $0.followers }
     }
 
     public func rollbackLines(limit: Int) -> [String] {
@@ -47,34 +52,32 @@ extension ReplicationDriver: ReplicationStatusSource {
             ("cohort_rollback_entries", "\(rollbackLog.count)"),
             ("cohort_default_ack", configuration.ackMode.rawValue),
         ]
+        var followers: [FollowerStatus] = []
         if node.isLeader {
-            let followers = node.membership.allMembers.filter { $0 != nodeID }
+            for follower in node.membership.allMembers where follower != nodeID {
+                let progress = node.leaderProgress(of: follower)
+                let match = progress?.matchIndex ?? .zero
+                if match >= node.commitIndex { followerCaughtUpMillis[follower] = now }
+                var status = FollowerStatus(
+                    name: name(of: follower),
+                    kind: node.membership.learners.contains(follower)
+                        ? "learner"
+                        : node.membership.witnesses.contains(follower) ? "witness" : "voter",
+                    isOnline: progress?.recentlyActive ?? false, matchIndex: match.rawValue,
+                    lagEntries: node.lastIndex.rawValue
+                        &- min(match.rawValue, node.lastIndex.rawValue),
+                    lagMillis: followerCaughtUpMillis[follower].map { now - $0 })
+                if case .snapshot(let sending) = progress?.state {
+                    status.snapshotTransfer = (
+                        sending.metadata.index.rawValue, sending.offsetAcknowledged,
+                        node.snapshot?.data.count ?? 0
+                    )
+                }
+                followers.append(status)
+            }
             fields.append(("connected_slaves", "\(followers.count)"))
             for (position, follower) in followers.enumerated() {
-                let match = node.leaderProgress(of: follower)?.matchIndex ?? .zero
-                let lagEntries =
-                    node.lastIndex.rawValue &- min(match.rawValue, node.lastIndex.rawValue)
-                if match >= node.commitIndex { followerCaughtUpMillis[follower] = now }
-                let lagMillis = followerCaughtUpMillis[follower].map { now - $0 }
-                let progress = node.leaderProgress(of: follower)
-                let active = progress?.recentlyActive ?? false
-                var transfer = ""
-                if case .snapshot(let sending) = progress?.state {
-                    transfer =
-                        ",snapshot_index=\(sending.metadata.index.rawValue)"
-                        + ",snapshot_bytes_acknowledged=\(sending.offsetAcknowledged)"
-                        + ",snapshot_bytes=\(node.snapshot?.data.count ?? 0)"
-                }
-                let kind =
-                    node.membership.learners.contains(follower)
-                    ? "learner" : node.membership.witnesses.contains(follower) ? "witness" : "voter"
-                fields.append(
-                    (
-                        "slave\(position)",
-                        "name=\(name(of: follower)),kind=\(kind),state=\(active ? "online" : "unreachable"),"
-                            + "match_index=\(match.rawValue),lag_entries=\(lagEntries),"
-                            + "lag_ms=\(lagMillis.map(String.init) ?? "unknown")\(transfer)"
-                    ))
+                fields.append(("slave\(position)", follower.infoValue))
             }
         } else {
             fields.append(("connected_slaves", "0"))
@@ -87,7 +90,7 @@ extension ReplicationDriver: ReplicationStatusSource {
                     lastCaughtUpMillis == 0 ? "unknown" : "\(now - lastCaughtUpMillis)"
                 ))
         }
-        statusBox.withLockedValue { $0 = fields }
+        statusBox.withLockedValue { $0 = (fields, followers) }
     }
 
     /// Before the log store overwrites entries a new leader replaced, records the ones that

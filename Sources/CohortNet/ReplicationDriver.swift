@@ -122,7 +122,8 @@ public final class ReplicationDriver: @unchecked Sendable {
     let rollbackLog: RollbackLog
 
     // Shared with other threads.
-    let statusBox = NIOLockedValueBox<[(String, String)]>([])
+    let statusBox = NIOLockedValueBox<(fields: [(String, String)], followers: [FollowerStatus])>(
+        ([], []))
 
     /// Opens the Raft log in `<data-dir>/raft`, restores the state machine if the engine is
     /// behind the log's snapshot, and creates the node. Call ``start()`` next.
