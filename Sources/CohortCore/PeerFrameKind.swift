@@ -19,6 +19,12 @@ public enum PeerFrameKind: UInt8, Hashable, Sendable, CaseIterable, CustomString
     /// An application payload that is not a Raft message: a follower forwarding a client
     /// command to the leader, and the leader's answer. Opaque to the transport.
     case forward = 8
+    /// A Raft message of a replication group other than the default one (a keyspace):
+    /// the group's id (u64, big-endian), then the encoded message.
+    case groupRaft = 9
+    /// A ``forward`` payload for a group other than the default one: the group's id (u64,
+    /// big-endian), then the payload.
+    case groupForward = 10
 
     /// The kind's name, for logs.
     public var description: String {
@@ -31,6 +37,8 @@ public enum PeerFrameKind: UInt8, Hashable, Sendable, CaseIterable, CustomString
         case .ping: "ping"
         case .pong: "pong"
         case .forward: "forward"
+        case .groupRaft: "groupRaft"
+        case .groupForward: "groupForward"
         }
     }
 }

@@ -6,15 +6,18 @@ import NIOPosix
 
 /// The HTTP admin API (DESIGN.md §1): `GET /status` (JSON: role, term, indexes, lag, last
 /// election), `GET /rollback` (JSON: the rollback log), `GET /metrics` (Prometheus text).
-/// Read-only; binds the same address as the client port.
+/// Read-only; binds the same address as the client port. `/status` also carries, under
+/// `keyspaces`, the same fields for every other keyspace group on this node.
 public final class AdminServer: Sendable {
     private let executor: CommandExecutor
+    private let cluster: ClusterNode?
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
 
     /// Creates the server; nothing listens until ``start(host:port:)``.
-    public init(executor: CommandExecutor, logger: Logger) {
+    public init(executor: CommandExecutor, cluster: ClusterNode? = nil, logger: Logger) {
         self.executor = executor
+        self.cluster = cluster
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.logger = logger
     }
@@ -22,12 +25,14 @@ public final class AdminServer: Sendable {
     /// Binds and returns the port bound. Blocks until bound.
     public func start(host: String, port: Int) throws -> Int {
         let executor = self.executor
+        let cluster = self.cluster
         let channel = try ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(AdminHandler(executor: executor))
+                    try channel.pipeline.syncOperations.addHandler(
+                        AdminHandler(executor: executor, cluster: cluster))
                 }
             }
             .bind(host: host, port: port).wait()
@@ -40,10 +45,27 @@ public final class AdminServer: Sendable {
     }
 
     /// `GET /status` as JSON.
-    static func statusJSON(_ executor: CommandExecutor, nowMillis: UInt64) -> String {
-        let fields = executor.replicationFields(nowMillis: nowMillis)
-        let body = fields.map { "\"\(escape($0.0))\":\"\(escape($0.1))\"" }.joined(separator: ",")
-        return "{\(body)}\n"
+    static func statusJSON(
+        _ executor: CommandExecutor, cluster: ClusterNode? = nil, nowMillis: UInt64
+    ) -> String {
+        func object(_ fields: [(String, String)]) -> String {
+            "{" + fields.map { "\"\(escape($0.0))\":\"\(escape($0.1))\"" }.joined(separator: ",")
+                + "}"
+        }
+        var body = object(executor.replicationFields(nowMillis: nowMillis))
+        if let cluster {
+            let keyspaces = cluster.keyspaceGroups.compactMap { group in
+                group.definition.map { definition in
+                    "\"\(escape(definition.name))\":"
+                        + object(group.executor.replicationFields(nowMillis: nowMillis))
+                }
+            }
+            body.removeLast()
+            body +=
+                (body.count > 1 ? "," : "") + "\"keyspaces\":{"
+                + keyspaces.joined(separator: ",") + "}}"
+        }
+        return body + "\n"
     }
 
     /// `GET /rollback` as JSON.
@@ -158,10 +180,14 @@ final class AdminHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let executor: CommandExecutor
+    private let cluster: ClusterNode?
     private var path = ""
     private var method = HTTPMethod.GET
 
-    init(executor: CommandExecutor) { self.executor = executor }
+    init(executor: CommandExecutor, cluster: ClusterNode?) {
+        self.executor = executor
+        self.cluster = cluster
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -181,7 +207,8 @@ final class AdminHandler: ChannelInboundHandler {
         switch (method, path) {
         case (.GET, "/status"):
             (status, type, body) = (
-                .ok, "application/json", AdminServer.statusJSON(executor, nowMillis: now)
+                .ok, "application/json",
+                AdminServer.statusJSON(executor, cluster: cluster, nowMillis: now)
             )
         case (.GET, "/rollback"):
             (status, type, body) = (.ok, "application/json", AdminServer.rollbackJSON(executor))

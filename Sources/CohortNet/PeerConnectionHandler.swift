@@ -186,10 +186,23 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     ) {
         switch (kind, state) {
         case (.raft, .established(let peer)):
-            deliver(payload, from: peer, context: channelContext)
+            deliver(payload, group: 0, from: peer, context: channelContext)
         case (.forward, .established(let peer)):
             context.count(\.messagesReceived)
-            context.onForward(peer, Array(payload))
+            context.onForward(peer, 0, Array(payload))
+        case (.groupRaft, .established(let peer)):
+            guard let (group, rest) = PeerOutbound.splitGroup(payload) else {
+                fail("a group frame without its group id", context: channelContext)
+                return
+            }
+            deliver(rest, group: group, from: peer, context: channelContext)
+        case (.groupForward, .established(let peer)):
+            guard let (group, rest) = PeerOutbound.splitGroup(payload) else {
+                fail("a group frame without its group id", context: channelContext)
+                return
+            }
+            context.count(\.messagesReceived)
+            context.onForward(peer, group, Array(rest))
         case (.ping, .established):
             sendFrame(kind: .pong, payload: Array(payload), context: channelContext)
         case (.pong, .established):
@@ -207,7 +220,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     }
 
     private func deliver(
-        _ payload: UnsafeRawBufferPointer, from peer: NodeID,
+        _ payload: UnsafeRawBufferPointer, group: UInt64, from peer: NodeID,
         context channelContext: ChannelHandlerContext
     ) {
         let message: RaftMessage
@@ -228,7 +241,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             return
         }
         context.count(\.messagesReceived)
-        context.onMessage(message)
+        context.onMessage(group, message)
     }
 
     private func handshake(

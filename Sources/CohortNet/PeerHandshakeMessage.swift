@@ -96,7 +96,7 @@ enum PeerHandshakeMessage: Hashable, Sendable {
         case .helloRejected:
             guard let reason = text() else { return nil }
             message = .rejected(reason: reason)
-        case .raft, .ping, .pong, .forward:
+        case .raft, .ping, .pong, .forward, .groupRaft, .groupForward:
             return nil
         }
         return offset == payload.count ? message : nil

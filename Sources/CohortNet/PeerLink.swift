@@ -64,10 +64,7 @@ final class PeerLink: @unchecked Sendable {
     /// thread.
     func enqueue(_ message: PeerOutbound) {
         let size: Int
-        switch message {
-        case .raft(let raft): size = PeerFrame.headerBytes + RaftMessageCodec.encodedByteCount(raft)
-        case .forward(let payload): size = PeerFrame.headerBytes + payload.count
-        }
+        size = message.encodedByteCount
         let (dropped, mustSchedule) = shared.withLockedValue { state -> (Int, Bool) in
             guard !state.isShutDown else { return (0, false) }
             let dropped = state.queue.append(message, size: size)
@@ -210,18 +207,7 @@ final class PeerLink: @unchecked Sendable {
         }
         guard !batch.isEmpty, let channel, isAuthenticated else { return }
         scratch.removeAll(keepingCapacity: true)
-        for message in batch {
-            switch message {
-            case .raft(let raft):
-                let start = PeerFrame.beginFrame(kind: .raft, into: &scratch)
-                RaftMessageCodec.encode(raft, into: &scratch)
-                PeerFrame.finishFrame(startingAt: start, in: &scratch)
-            case .forward(let payload):
-                let start = PeerFrame.beginFrame(kind: .forward, into: &scratch)
-                scratch.append(contentsOf: payload)
-                PeerFrame.finishFrame(startingAt: start, in: &scratch)
-            }
-        }
+        for message in batch { message.encode(into: &scratch) }
         var buffer = channel.allocator.buffer(capacity: scratch.count)
         buffer.writeBytes(scratch)
         channel.writeAndFlush(buffer, promise: nil)

@@ -40,8 +40,8 @@ public final class PeerTransport: Sendable {
     /// shuts it down after ``shutdown()``. Traps on an invalid configuration.
     public init(
         configuration: PeerTransportConfiguration, group: any EventLoopGroup, logger: Logger,
-        onMessage: @escaping @Sendable (RaftMessage) -> Void,
-        onForward: @escaping @Sendable (NodeID, [UInt8]) -> Void = { _, _ in }
+        onMessage: @escaping @Sendable (UInt64, RaftMessage) -> Void,
+        onForward: @escaping @Sendable (NodeID, UInt64, [UInt8]) -> Void = { _, _, _ in }
     ) {
         configuration.validate()
         self.configuration = configuration
@@ -96,25 +96,26 @@ public final class PeerTransport: Sendable {
         return port
     }
 
-    /// Queues `message` for `message.to`. Never blocks; any thread. A message to an unknown
-    /// node or to this node is dropped and counted.
-    public func send(_ message: RaftMessage) {
+    /// Queues `message` of replication group `group` (0: the default keyspace) for
+    /// `message.to`. Never blocks; any thread. A message to an unknown node or to this node is
+    /// dropped and counted.
+    public func send(_ message: RaftMessage, group: UInt64 = 0) {
         guard let link = links.withLockedValue({ $0.byPeer[message.to] }) else {
             context.count(\.messagesDroppedUnknownPeer)
             return
         }
-        link.enqueue(.raft(message))
+        link.enqueue(.raft(message, group: group))
     }
 
     /// Queues an application payload for `peer`, delivered to its `onForward` in order with
     /// the other payloads this node sends it. Dropped (and counted) like a Raft message when
     /// the peer is unknown or its queue overflows: the sender must time out.
-    public func sendForward(_ payload: [UInt8], to peer: NodeID) {
+    public func sendForward(_ payload: [UInt8], to peer: NodeID, group: UInt64 = 0) {
         guard let link = links.withLockedValue({ $0.byPeer[peer] }) else {
             context.count(\.messagesDroppedUnknownPeer)
             return
         }
-        link.enqueue(.forward(payload))
+        link.enqueue(.forward(payload, group: group))
     }
 
     /// Messages waiting for `peer` (zero for an unknown peer).

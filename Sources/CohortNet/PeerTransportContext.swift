@@ -11,16 +11,18 @@ final class PeerTransportContext: Sendable {
     let configuration: PeerTransportConfiguration
     let authenticator: PeerAuthenticator
     let logger: Logger
-    let onMessage: @Sendable (RaftMessage) -> Void
-    let onForward: @Sendable (NodeID, [UInt8]) -> Void
+    /// A Raft message for the replication group with the given id (0: the default keyspace).
+    let onMessage: @Sendable (UInt64, RaftMessage) -> Void
+    /// A forward payload from a peer for the replication group with the given id.
+    let onForward: @Sendable (NodeID, UInt64, [UInt8]) -> Void
     private let counters = NIOLockedValueBox(PeerTransportStatistics())
     private let inbound = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     private let shutDown = NIOLockedValueBox(false)
 
     init(
         configuration: PeerTransportConfiguration, logger: Logger,
-        onMessage: @escaping @Sendable (RaftMessage) -> Void,
-        onForward: @escaping @Sendable (NodeID, [UInt8]) -> Void
+        onMessage: @escaping @Sendable (UInt64, RaftMessage) -> Void,
+        onForward: @escaping @Sendable (NodeID, UInt64, [UInt8]) -> Void
     ) {
         self.configuration = configuration
         self.authenticator = PeerAuthenticator(secret: configuration.clusterSecret)

@@ -18,10 +18,14 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         var bytes: ByteBuffer
     }
 
-    private let executor: CommandExecutor
+    /// Runs commands against the engine of the session's keyspace.
+    private var executor: CommandExecutor
     private let server: RESPServer
-    /// Set on a clustered node: writes and reads go through it (see `ClusterCommandKind`).
-    private let driver: ReplicationDriver?
+    /// Set on a clustered node: its keyspaces' groups.
+    private let cluster: ClusterNode?
+    /// Set on a clustered node: the session's keyspace's group, through which writes and reads
+    /// go (see `ClusterCommandKind`).
+    private var driver: ReplicationDriver?
     /// Cluster mode: replies in request order, filled as their commands complete.
     private var slots: [ByteBuffer?] = []
     /// The number of the reply in `slots[0]` (replies are numbered from 0 per connection).
@@ -52,7 +56,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     ) {
         self.executor = executor
         self.server = server
-        self.driver = server.driver
+        self.cluster = server.cluster
+        self.driver = server.cluster?.defaultGroup.driver
         self.session = session
         self.logger = logger
         let configuration = executor.configuration
@@ -162,7 +167,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 buffer.moveReaderIndex(forwardBy: consumed)
                 cumulation = buffer.readableBytes == 0 ? nil : buffer
                 if arguments.isEmpty { continue }
-                if driver != nil {
+                if cluster != nil {
                     if !startClusterCommand(arguments, context: context) {
                         stalled = arguments
                         return
@@ -278,7 +283,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private func startClusterCommand(
         _ arguments: [[UInt8]], context: ChannelHandlerContext
     ) -> Bool {
-        guard let driver else { return true }
+        guard let driver, let cluster else { return true }
+        if session.authenticated, let verb = KeyspaceCommand(arguments) {
+            guard inFlight == 0 else { return false }
+            startKeyspaceCommand(verb, arguments, cluster: cluster, context: context)
+            return true
+        }
         let kind = ClusterCommandKind(arguments, executor: executor, session: session)
         if inFlight > 0 && (kind != inFlightKind || kind == .local || kind == .wait) {
             return false
@@ -315,6 +325,69 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             break
         }
         return true
+    }
+
+    /// COHORT USE and COHORT KEYSPACE, which need the node's groups rather than one engine.
+    private func startKeyspaceCommand(
+        _ verb: KeyspaceCommand, _ arguments: [[UInt8]], cluster: ClusterNode,
+        context: ChannelHandlerContext
+    ) {
+        func reply(_ value: RESPValue) {
+            var bytes = context.channel.allocator.buffer(capacity: 64)
+            value.encode(into: &bytes, version: session.protocolVersion)
+            appendSlot(bytes, context: context)
+        }
+        switch verb {
+        case .use(let name):
+            guard let group = cluster.group(named: name) else {
+                if let definition = cluster.catalog.definition(named: name) {
+                    return reply(
+                        .error(
+                            "ERR this node does not hold keyspace \(name); connect to one of its members: "
+                                + definition.members.joined(separator: ", ")))
+                }
+                return reply(
+                    .error("ERR no such keyspace \(name) (create it with COHORT KEYSPACE CREATE)"))
+            }
+            if name != session.keyspace {
+                session.tokensByKeyspace[session.keyspace] = session.token
+                session.token = session.tokensByKeyspace.removeValue(forKey: name) ?? 0
+                session.keyspace = name
+                executor = group.executor
+                driver = group.driver
+            }
+            reply(.ok)
+        case .list:
+            let local = Set(cluster.keyspaceGroups.compactMap { $0.definition?.name })
+            let lines = cluster.catalog.sorted.map { definition in
+                var line = "\(definition.name) ack=\(definition.ackMode.rawValue)"
+                line += " voters=" + definition.voters.joined(separator: ",")
+                if !definition.learners.isEmpty {
+                    line += " learners=" + definition.learners.joined(separator: ",")
+                }
+                if !definition.witnesses.isEmpty {
+                    line += " witnesses=" + definition.witnesses.joined(separator: ",")
+                }
+                return line + (local.contains(definition.name) ? " here=yes" : " here=no")
+            }
+            reply(.array(lines.map { .bulkString(Array($0.utf8)) }))
+        case .create:
+            // Decided by the default keyspace's leader, whatever keyspace the session uses; the
+            // default log's index is not a token of the session's keyspace.
+            inFlight += 1
+            inFlightKind = .write
+            let slot = slotBase + slots.count
+            slots.append(nil)
+            let loop = context.eventLoop
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            cluster.defaultGroup.driver.submitWrite(
+                arguments, token: 0, ackMode: .majority
+            ) { reply, _ in
+                loop.execute { handler.value.clusterCommandDone(slot, reply, token: 0) }
+            }
+        case .usage(let message):
+            reply(.error(message))
+        }
     }
 
     private func readGateOpened(_ slot: Int, _ arguments: [[UInt8]], _ gate: ReadGate) {

@@ -10,8 +10,8 @@ import NIOPosix
 /// owes, and then closes it.
 public final class RESPServer: @unchecked Sendable {
     private let executor: CommandExecutor
-    /// The replication driver of a clustered node; nil for a standalone one.
-    let driver: ReplicationDriver?
+    /// A clustered node's replication groups; nil for a standalone node.
+    let cluster: ClusterNode?
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private var serverChannel: Channel?
@@ -24,9 +24,9 @@ public final class RESPServer: @unchecked Sendable {
     static let writeBufferHighBytes = 1 << 20
     static let writeBufferLowBytes = 256 << 10
 
-    public init(executor: CommandExecutor, driver: ReplicationDriver? = nil, logger: Logger) {
+    public init(executor: CommandExecutor, cluster: ClusterNode? = nil, logger: Logger) {
         self.executor = executor
-        self.driver = driver
+        self.cluster = cluster
         self.logger = logger
         let threads = executor.configuration.threads
         self.group = MultiThreadedEventLoopGroup(

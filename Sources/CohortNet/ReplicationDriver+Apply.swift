@@ -52,6 +52,17 @@ extension ReplicationDriver {
                 processed.append((entry.index, entry.term))
                 continue
             }
+            if data.first == KeyspaceDefinition.tag {
+                guard flush() else { return }
+                if let definition = KeyspaceDefinition.decode(data) {
+                    applyKeyspace(definition)
+                } else {
+                    stop(because: "undecodable keyspace entry at \(entry.index)", error: "")
+                    return
+                }
+                processed.append((entry.index, entry.term))
+                continue
+            }
             if entry.index > engineAppliedAtStart {
                 guard let logical = LogicalEntryCodec.decode(data) else {
                     // Entries are checksummed on disk and on the wire: this is a bug or a
@@ -119,10 +130,13 @@ extension ReplicationDriver {
         let index = snapshot.metadata.index
         guard index > appliedIndex || LogIndex(engine.sequences.committed) < index else { return }
         guard !snapshot.data.isEmpty else { return }
-        guard let puts = StateSnapshotCodec.decode(snapshot.data) else {
+        guard let state = KeyspaceCatalog.unwrapSnapshot(snapshot.data),
+            let puts = StateSnapshotCodec.decode(state.state)
+        else {
             stop(because: "the leader's snapshot is damaged", error: "")
             return
         }
+        for definition in state.catalog.sorted { applyKeyspace(definition) }
         do {
             if LogIndex(engine.sequences.committed) < index {
                 try engine.restore(
@@ -218,12 +232,15 @@ extension ReplicationDriver {
         else { return }
         let started = WallClock.monotonicNanos()
         let view = engine.snapshot(nowMillis: 0)
-        let data = StateSnapshotCodec.encode(
+        let state = StateSnapshotCodec.encode(
             view.lazy.map { key, value in
                 KeyEffect.put(
                     key: key, value: value.bytes, valueType: value.metadata.type.rawValue,
                     expiresAtMillis: value.metadata.expiresAtMillis)
             })
+        // The default group's state machine also holds the keyspace catalog.
+        let data =
+            groupID == 0 && !catalog.definitions.isEmpty ? catalog.wrapSnapshot(state) : state
         node.compact(upTo: applied, snapshotData: data)
         guard let snapshot = node.snapshot else { return }
         do {

@@ -30,6 +30,7 @@ extension ReplicationDriver: ReplicationStatusSource {
         var fields: [(String, String)] = [
             ("role", role),
             ("cohort_node", configuration.nodeName),
+            ("cohort_keyspace", keyspace),
             ("cohort_leader", node.leader.map(name(of:)) ?? ""),
             ("cohort_term", "\(node.term.rawValue)"),
             ("cohort_commit_index", "\(node.commitIndex.rawValue)"),
@@ -44,6 +45,10 @@ extension ReplicationDriver: ReplicationStatusSource {
                 "cohort_learners",
                 node.membership.learners.map(name(of:)).sorted().joined(separator: ",")
             ),
+            (
+                "cohort_witnesses",
+                node.membership.witnesses.map(name(of:)).sorted().joined(separator: ",")
+            ),
             ("cohort_last_election", lastLeaderChange),
             (
                 "cohort_last_election_ms_ago",
@@ -51,6 +56,7 @@ extension ReplicationDriver: ReplicationStatusSource {
             ),
             ("cohort_rollback_entries", "\(rollbackLog.count)"),
             ("cohort_default_ack", configuration.ackMode.rawValue),
+            ("cohort_keyspaces", catalog.sorted.map(\.name).joined(separator: ",")),
         ]
         var followers: [FollowerStatus] = []
         if node.isLeader {

@@ -26,8 +26,20 @@ extension ReplicationDriver {
         mayForward: Bool, completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
         if node.isLeader {
-            if Self.isNodeCommand(arguments) {
-                handleNodeCommand(arguments, deadlineMillis: deadlineMillis, completion: completion)
+            if Self.isNodeCommand(arguments) || Self.isKeyspaceCommand(arguments) {
+                guard groupID == 0 else {
+                    return completion(
+                        .error(
+                            "ERR cluster membership and keyspaces belong to the default keyspace"),
+                        0)
+                }
+                if Self.isNodeCommand(arguments) {
+                    handleNodeCommand(
+                        arguments, deadlineMillis: deadlineMillis, completion: completion)
+                } else {
+                    handleKeyspaceCommand(
+                        arguments, deadlineMillis: deadlineMillis, completion: completion)
+                }
             } else if Self.isWait(arguments) {
                 startReplicaWait(arguments, token: token, completion: completion)
             } else {
@@ -48,7 +60,7 @@ extension ReplicationDriver {
             transport.sendForward(
                 ForwardMessage.request(
                     id: id, arguments: arguments, token: token.rawValue, ackMode: ackMode
-                ).encoded(), to: leader)
+                ).encoded(), to: leader, group: groupID)
             return
         }
         leaderless.append(
@@ -113,6 +125,7 @@ extension ReplicationDriver {
         switch ForwardMessage.decode(payload) {
         case .request(let id, let arguments, let token, let ackMode):
             let transport = self.transport!
+            let groupID = self.groupID
             let deadline = WallClock.nowMillis() + UInt64(configuration.writeTimeoutMillis)
             handleWrite(
                 arguments, token: LogIndex(token), ackMode: ackMode, deadlineMillis: deadline,
@@ -122,7 +135,7 @@ extension ReplicationDriver {
                 reply.encode(into: &bytes, version: .resp3)
                 transport.sendForward(
                     ForwardMessage.response(id: id, reply: bytes, index: index).encoded(),
-                    to: peer)
+                    to: peer, group: groupID)
             }
         case .response(let id, let bytes, let index):
             guard let request = forwardedRequests.removeValue(forKey: id) else { return }

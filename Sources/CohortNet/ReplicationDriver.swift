@@ -8,7 +8,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Runs one node of a single-leader (Raft) group in the real world: it owns the sans-I/O
+/// Runs one node of a single-leader (Raft) replication group, one per keyspace, in the real world: it owns the sans-I/O
 /// ``RaftNode`` and feeds it ticks, peer messages and client requests on one event loop (the
 /// "raft loop"), persists each ready to the ``RaftLogStore`` (a steady leader sends its
 /// appends while it persists; everything else is sent after), and applies committed entries
@@ -24,6 +24,11 @@ import NIOPosix
 ///
 /// Applied state: the engine's sequence is the last applied entry that wrote something, so a
 /// restart resumes applying after it; entries up to it are skipped.
+///
+/// Groups: the default keyspace's group (id 0) also carries the cluster's membership
+/// (``MemberEntry``) and its keyspace catalog (``KeyspaceDefinition``); a keyspace's group
+/// carries only its own data. Every group has its own log, engine and raft loop; they share
+/// the node's ``PeerTransport`` (see ``ClusterNode``).
 ///
 /// Everything named "loop-confined" is touched only on `loop`.
 public final class ReplicationDriver: @unchecked Sendable {
@@ -80,12 +85,18 @@ public final class ReplicationDriver: @unchecked Sendable {
     let logger: Logger
     /// This node.
     public let nodeID: NodeID
+    /// The replication group's id on the wire (0: the default keyspace).
+    public let groupID: UInt64
+    /// The keyspace this group replicates.
+    public let keyspace: String
+    /// Default group only: called on the raft loop with each keyspace the log defines (again
+    /// after a restart for the ones already known). Set before ``start(transport:)``.
+    var onKeyspaceDefined: (@Sendable (KeyspaceDefinition) -> Void)?
     /// Member names by id (loop-confined after `start()`).
     var names: [NodeID: String]
     /// Addresses of members added online, by name (loop-confined after `start()`).
     var knownPeers: [String: PeerAddress]
     let raftGroup: MultiThreadedEventLoopGroup
-    let peerGroup: MultiThreadedEventLoopGroup
     /// The raft loop.
     let loop: any EventLoop
     private(set) var transport: PeerTransport!
@@ -120,29 +131,44 @@ public final class ReplicationDriver: @unchecked Sendable {
     var tickTask: RepeatedTask?
     var isStopped = false
     let rollbackLog: RollbackLog
+    /// Default group only: the keyspaces created so far (loop-confined; a copy is published
+    /// in `catalogBox`).
+    var catalog: KeyspaceCatalog
 
     // Shared with other threads.
     let statusBox = NIOLockedValueBox<(fields: [(String, String)], followers: [FollowerStatus])>(
         ([], []))
+    let catalogBox = NIOLockedValueBox(KeyspaceCatalog())
 
     /// Opens the Raft log in `<data-dir>/raft`, restores the state machine if the engine is
-    /// behind the log's snapshot, and creates the node. Call ``start()`` next.
+    /// behind the log's snapshot, and creates the node. `keyspace` is nil for the default
+    /// keyspace's group; otherwise `configuration.dataDirectory` is the keyspace's own
+    /// directory and the group starts with the members the definition names. Call
+    /// ``start(transport:)`` next.
     public init(
-        configuration: ServerConfiguration, executor: CommandExecutor, logger: Logger
+        configuration: ServerConfiguration, executor: CommandExecutor, logger: Logger,
+        keyspace definition: KeyspaceDefinition? = nil
     ) throws {
         self.configuration = configuration
         self.executor = executor
         self.engine = executor.engine
         self.logger = logger
+        self.groupID = definition?.groupID ?? 0
+        self.keyspace = definition?.name ?? KeyspaceDefinition.defaultName
         var names: [NodeID: String] = [:]
         for peer in configuration.peers { names[Self.nodeID(named: peer.name)] = peer.name }
-        let knownPeers = Self.loadPeers(path: configuration.dataDirectory + "/peers")
+        for member in definition?.members ?? [] { names[Self.nodeID(named: member)] = member }
+        let knownPeers =
+            definition == nil ? Self.loadPeers(path: configuration.dataDirectory + "/peers") : [:]
         for name in knownPeers.keys { names[Self.nodeID(named: name)] = name }
         self.knownPeers = knownPeers
         let me = Self.nodeID(named: configuration.nodeName)
         names[me] = configuration.nodeName
         self.names = names
         self.nodeID = me
+        self.catalog =
+            definition == nil
+            ? try Self.loadCatalog(directory: configuration.dataDirectory) : KeyspaceCatalog()
         self.store = try RaftLogStore.open(
             directory: configuration.dataDirectory + "/raft", options: RaftLogStoreOptions())
         self.rollbackLog = try RollbackLog(path: configuration.dataDirectory + "/rollback.log")
@@ -151,7 +177,9 @@ public final class ReplicationDriver: @unchecked Sendable {
         // restore the snapshot's state first.
         var engineApplied = LogIndex(engine.sequences.committed)
         if let snapshot = durable.snapshot, engineApplied < snapshot.metadata.index {
-            guard let puts = StateSnapshotCodec.decode(snapshot.data) else {
+            guard let state = KeyspaceCatalog.unwrapSnapshot(snapshot.data),
+                let puts = StateSnapshotCodec.decode(state.state)
+            else {
                 throw StorageError.failed("the Raft snapshot in \(store.directory) is damaged")
             }
             try engine.restore(
@@ -173,21 +201,30 @@ public final class ReplicationDriver: @unchecked Sendable {
         raftConfig.uncommittedEntriesMax = 65_536
         raftConfig.readRequestsPendingMax = 65_536
         raftConfig.snapshotChunkBytesMax = 1 << 20
-        let membership =
-            configuration.joins
-            ? RaftMembership.empty
-            : RaftMembership(voters: configuration.peers.map { Self.nodeID(named: $0.name) })
+        let membership: RaftMembership
+        if let definition {
+            membership = RaftMembership(
+                voters: definition.voters.map(Self.nodeID(named:)),
+                witnesses: definition.witnesses.map(Self.nodeID(named:)),
+                learners: definition.learners.map(Self.nodeID(named:)))
+        } else if configuration.joins {
+            membership = .empty
+        } else {
+            membership = RaftMembership(
+                voters: configuration.peers.map { Self.nodeID(named: $0.name) })
+        }
         self.node = RaftNode(
             id: me, config: raftConfig, membership: membership, durableState: durable,
             appliedIndex: applied, randomSeed: me.rawValue ^ WallClock.monotonicNanos())
         self.appliedIndex = max(applied, engineApplied)
         self.raftGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.peerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = raftGroup.next()
+        catalogBox.withLockedValue { $0 = catalog }
         logger.info(
             "raft log recovered",
             metadata: [
-                "node": "\(configuration.nodeName)", "term": "\(node.term)",
+                "node": "\(configuration.nodeName)", "keyspace": "\(keyspace)",
+                "term": "\(node.term)",
                 "lastIndex": "\(node.lastIndex)", "commit": "\(node.commitIndex)",
                 "snapshot": "\(snapshotIndex)", "engineApplied": "\(engineApplied)",
             ])
@@ -203,55 +240,44 @@ public final class ReplicationDriver: @unchecked Sendable {
         return NodeID(hash == 0 ? 1 : hash)
     }
 
-    /// Starts the peer transport and the tick timer; returns the peer port bound.
-    public func start() throws -> Int {
+    /// The peers to dial: members added online, then the command line's (which wins).
+    var peerAddresses: [NodeID: PeerAddress] {
         var peers: [NodeID: PeerAddress] = [:]
         for (name, address) in knownPeers where name != configuration.nodeName {
             peers[Self.nodeID(named: name)] = address
         }
-        // The command line wins over what was learned.
         for peer in configuration.peers where peer.name != configuration.nodeName {
             peers[Self.nodeID(named: peer.name)] = PeerAddress(host: peer.host, port: peer.port)
         }
-        var transportConfiguration = PeerTransportConfiguration(
-            nodeID: nodeID, clusterName: "cohort", clusterSecret: configuration.clusterSecret,
-            peers: peers)
-        transportConfiguration.bindHost = configuration.peerBindAddress
-        transportConfiguration.port = configuration.peerPort
-        transportConfiguration.reconnectDelayMillisMax = 500
-        transportConfiguration.reconnectJitterSeed = nodeID.rawValue
-        transportConfiguration.outboundQueueMessagesMax = 65_536
-        let loop = self.loop
-        let transport = PeerTransport(
-            configuration: transportConfiguration, group: peerGroup, logger: logger,
-            onMessage: { [self] message in loop.execute { self.receive(message) } },
-            onForward: { [self] peer, payload in
-                loop.execute { self.receiveForward(payload, from: peer) }
-            })
+        return peers
+    }
+
+    /// Starts the tick timer; the group's messages go out on `transport` (shared by the
+    /// node's groups, owned by the caller).
+    public func start(transport: PeerTransport) {
         self.transport = transport
-        let port = try transport.start()
         executor.replication.install(self)
         tickTask = loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(Int64(configuration.tickMillis)),
             delay: .milliseconds(Int64(configuration.tickMillis))
         ) { [self] _ in tick() }
         loop.execute { [self] in
+            if let onKeyspaceDefined {
+                for definition in catalog.sorted { onKeyspaceDefined(definition) }
+            }
             refreshStatus()
             schedulePump()
         }
-        return port
     }
 
-    /// Stops ticking and the transport; fails what is still waiting. Blocks; call it off the
-    /// event loops.
+    /// Stops ticking; fails what is still waiting. Blocks; call it off the event loops, and
+    /// shut the transport down after.
     public func shutdown() {
         try? loop.submit { [self] in
             isStopped = true
             tickTask?.cancel()
             failEverything(Self.shuttingDown)
         }.wait()
-        transport?.shutdown()
-        try? peerGroup.syncShutdownGracefully()
         try? raftGroup.syncShutdownGracefully()
     }
 
@@ -302,7 +328,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             // entries are durable. Anything else (votes, acknowledgements, a new term) waits.
             let sendsEarly = node.isLeader && !termOrVoteChanged
             if sendsEarly {
-                for message in ready.messages { transport.send(message) }
+                for message in ready.messages { transport.send(message, group: groupID) }
             }
             do {
                 try store.write(ready)
@@ -321,7 +347,7 @@ public final class ReplicationDriver: @unchecked Sendable {
                 return
             }
             if !sendsEarly {
-                for message in ready.messages { transport.send(message) }
+                for message in ready.messages { transport.send(message, group: groupID) }
             }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
             apply(ready.committedEntries)

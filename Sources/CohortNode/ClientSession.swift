@@ -21,8 +21,14 @@ public struct ClientSession: Sendable {
     public var token: UInt64 = 0
     /// What the session's reads ask for (COHORT CONSISTENCY).
     public var readConsistency: ReadConsistency = .linearizable
-    /// When the session's writes are acknowledged (COHORT ACK); nil means the server default.
+    /// When the session's writes are acknowledged (COHORT ACK); nil means the keyspace's
+    /// default.
     public var ackMode: AckMode?
+    /// The keyspace the session's commands address (COHORT USE).
+    public var keyspace = KeyspaceDefinition.defaultName
+    /// The session's tokens in the keyspaces it is not using now: a token is a position in
+    /// one keyspace's log, so each keyspace keeps its own.
+    public var tokensByKeyspace: [String: UInt64] = [:]
 
     public init(id: UInt64, address: String, authenticated: Bool) {
         self.id = id

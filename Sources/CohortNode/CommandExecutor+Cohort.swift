@@ -9,6 +9,8 @@ import CohortReplication
 ///     COHORT ACK [all | majority | leader]
 ///     COHORT ROLLBACK [count]            writes a failover discarded on this node
 ///     COHORT STATUS                      the INFO replication fields
+///     COHORT USE <keyspace>              (clustered nodes; see CohortNet's KeyspaceCommand)
+///     COHORT KEYSPACE LIST | CREATE ...  (clustered nodes)
 extension CommandExecutor {
     static let cohortCommands: [CommandSpec] = [
         CommandSpec("cohort", arity: -2, flags: ["fast"]) { e, c in try e.cohort(&c) }
@@ -66,15 +68,21 @@ extension CommandExecutor {
             }
             let lines = replication.current?.rollbackLines(limit: limit) ?? []
             return CommandOutcome(.array(lines.map { .bulkString(Array($0.utf8)) }))
-        case "NODE":
+        case "NODE", "KEYSPACE":
             throw CommandError("ERR this node is not part of a cluster")
+        case "USE":
+            // A clustered connection handles USE itself; a standalone node has one keyspace.
+            guard arguments.count == 3 else { throw CommandError.wrongArity("cohort|use") }
+            guard String(decoding: arguments[2], as: UTF8.self) == KeyspaceDefinition.defaultName
+            else { throw CommandError("ERR this node is not part of a cluster") }
+            return .ok
         case "STATUS":
             let fields = replicationFields(nowMillis: c.nowMillis)
             let text = fields.map { "\($0.0):\($0.1)" }.joined(separator: "\r\n")
             return CommandOutcome(.bulkString(Array(text.utf8)))
         default:
             throw CommandError(
-                "ERR unknown COHORT subcommand; try TOKEN, SESSION, CONSISTENCY, ACK, ROLLBACK, NODE or STATUS"
+                "ERR unknown COHORT subcommand; try TOKEN, SESSION, CONSISTENCY, ACK, ROLLBACK, NODE, KEYSPACE, USE or STATUS"
             )
         }
     }

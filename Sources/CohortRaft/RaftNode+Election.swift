@@ -13,7 +13,16 @@ extension RaftNode {
             electionElapsedTicks += 1
             if electionElapsedTicks >= randomizedElectionTimeoutTicks {
                 electionElapsedTicks = 0
-                if isPromotable { startElection(isLeadershipTransfer: false) }
+                if isPromotable {
+                    startElection(isLeadershipTransfer: false)
+                } else if case .follower(let known) = role, known != nil {
+                    // A node that cannot lead (a witness, a learner) must still stop vouching
+                    // for a leader it no longer hears from: while it names one, check-quorum's
+                    // lease makes it refuse every vote, and a witness whose vote is needed
+                    // would block the election for good.
+                    role = .follower(leader: nil)
+                    resetElectionTimer()
+                }
             }
         }
     }

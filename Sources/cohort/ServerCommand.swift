@@ -112,12 +112,16 @@ struct ServerCommand: ParsableCommand {
 }
 
 /// Opens the engine, serves until SIGTERM or SIGINT, then shuts down in order: stop accepting,
-/// drain connections, fsync and close the engine.
+/// drain connections, fsync and close the engines.
 struct ServerRunner {
     let configuration: ServerConfiguration
     let logger: Logger
 
-    func run() throws {
+    /// Opens the engine in `configuration.dataDirectory` (reporting what recovery found) and
+    /// an executor over it. Clustered nodes call it again for each keyspace they hold.
+    static func openExecutor(
+        configuration: ServerConfiguration, statistics: ServerStatistics, logger: Logger
+    ) throws -> CommandExecutor {
         let started = WallClock.monotonicNanos()
         var options = StorageOptions()
         // Clustered, the Raft log is what makes a write durable (it is fsynced before any
@@ -135,7 +139,7 @@ struct ServerRunner {
             logger.critical(
                 "cannot open data directory",
                 metadata: ["dir": "\(configuration.dataDirectory)", "error": "\(error)"])
-            throw ExitCode(2)
+            throw error
         }
         let recovery = engine.recovery
         let openedMillis = (WallClock.monotonicNanos() - started) / 1_000_000
@@ -159,30 +163,46 @@ struct ServerRunner {
             logger.error("corrupt record skipped, never served", metadata: ["at": "\(corruption)"])
         }
         engine.startBackgroundWork()
-
-        let statistics = ServerStatistics()
-        let executor = CommandExecutor(
+        return CommandExecutor(
             engine: engine, configuration: configuration, statistics: statistics,
             startedAtMillis: WallClock.nowMillis(),
             processFacts: [
                 ("process_id", "\(ProcessInfo.processInfo.processIdentifier)"),
                 ("executable", CommandLine.arguments.first ?? "cohort"),
             ])
-        var driver: ReplicationDriver?
+    }
+
+    func run() throws {
+        let statistics = ServerStatistics()
+        let logger = self.logger
+        let executor: CommandExecutor
+        do {
+            executor = try Self.openExecutor(
+                configuration: configuration, statistics: statistics, logger: logger)
+        } catch {
+            throw ExitCode(2)
+        }
+        let engine = executor.engine
+        var cluster: ClusterNode?
         var peerPort = 0
         if configuration.isClustered {
             do {
-                let started = try ReplicationDriver(
-                    configuration: configuration, executor: executor, logger: logger)
-                peerPort = try started.start()
-                driver = started
+                let node = try ClusterNode(
+                    configuration: configuration, executor: executor, logger: logger,
+                    makeExecutor: { keyspaceConfiguration in
+                        try Self.openExecutor(
+                            configuration: keyspaceConfiguration, statistics: statistics,
+                            logger: logger)
+                    })
+                peerPort = try node.start()
+                cluster = node
             } catch {
                 logger.critical("cannot start replication", metadata: ["error": "\(error)"])
                 try? engine.close()
                 throw ExitCode(2)
             }
         }
-        let server = RESPServer(executor: executor, driver: driver, logger: logger)
+        let server = RESPServer(executor: executor, cluster: cluster, logger: logger)
         let port: Int
         do {
             port = try server.start()
@@ -193,13 +213,13 @@ struct ServerRunner {
                     "address": "\(configuration.bindAddress):\(configuration.port)",
                     "error": "\(error)",
                 ])
-            driver?.shutdown()
+            cluster?.shutdown()
             try? engine.close()
             throw ExitCode(2)
         }
         var admin: AdminServer?
         if let adminPort = configuration.adminPort {
-            let server = AdminServer(executor: executor, logger: logger)
+            let server = AdminServer(executor: executor, cluster: cluster, logger: logger)
             do {
                 let bound = try server.start(host: configuration.bindAddress, port: adminPort)
                 logger.info("admin API listening", metadata: ["port": "\(bound)"])
@@ -228,7 +248,7 @@ struct ServerRunner {
         logger.info("shutting down: draining clients")
         server.shutdown()
         admin?.shutdown()
-        driver?.shutdown()
+        cluster?.shutdown()
         do {
             try engine.close()
         } catch {

@@ -105,24 +105,26 @@ import Testing
         var queue = PeerOutboundQueue(messagesMax: 3, bytesMax: 100)
         var dropped = 0
         for round in 0..<5 {
-            dropped += queue.append(.raft(Self.heartbeat(UInt64(round))), size: 10)
+            dropped += queue.append(.raft(Self.heartbeat(UInt64(round)), group: 0), size: 10)
         }
         #expect(dropped == 2)
         #expect(queue.count == 3)
         #expect(queue.bytes == 30)
         // A large message pushes out old ones by bytes.
-        #expect(queue.append(.raft(Self.heartbeat(5)), size: 95) == 3)
+        #expect(queue.append(.raft(Self.heartbeat(5), group: 0), size: 95) == 3)
         #expect(queue.count == 1)
         // A message larger than the whole bound is itself dropped.
-        #expect(queue.append(.raft(Self.heartbeat(6)), size: 101) == 1)
-        #expect(queue.removeBatch(messagesMax: 10, bytesMax: 10) == [.raft(Self.heartbeat(5))])
+        #expect(queue.append(.raft(Self.heartbeat(6), group: 0), size: 101) == 1)
+        #expect(
+            queue.removeBatch(messagesMax: 10, bytesMax: 10) == [.raft(Self.heartbeat(5), group: 0)]
+        )
         #expect(queue.isEmpty && queue.bytes == 0)
     }
 
     @Test func outboundQueueBatchesRespectBoundsAndKeepOrder() {
         var queue = PeerOutboundQueue(messagesMax: 1_000, bytesMax: 1 << 20)
         for round in 0..<500 {
-            _ = queue.append(.raft(Self.heartbeat(UInt64(round))), size: 10)
+            _ = queue.append(.raft(Self.heartbeat(UInt64(round)), group: 0), size: 10)
         }
         var drained: [PeerOutbound] = []
         while !queue.isEmpty {
@@ -131,11 +133,12 @@ import Testing
             drained += batch
             // Interleave appends with removals to exercise compaction.
             if drained.count < 300 {
-                _ = queue.append(.raft(Self.heartbeat(UInt64(500 + drained.count))), size: 10)
+                _ = queue.append(
+                    .raft(Self.heartbeat(UInt64(500 + drained.count)), group: 0), size: 10)
             }
         }
         let rounds = drained.map { message -> UInt64 in
-            guard case .raft(let raft) = message, case .heartbeatResponse(let round) = raft.body
+            guard case .raft(let raft, _) = message, case .heartbeatResponse(let round) = raft.body
             else { return .max }
             return round
         }

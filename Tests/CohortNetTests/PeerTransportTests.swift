@@ -11,12 +11,22 @@ import Testing
 /// Collects what a transport delivers, from any thread.
 private final class Inbox: Sendable {
     private let messages = Mutex<[RaftMessage]>([])
+    private let groups = Mutex<[UInt64]>([])
+    private let forwards = Mutex<[(UInt64, [UInt8])]>([])
 
-    func append(_ message: RaftMessage) {
+    func append(_ message: RaftMessage, group: UInt64) {
         messages.withLock { $0.append(message) }
+        groups.withLock { $0.append(group) }
+    }
+
+    func appendForward(_ payload: [UInt8], group: UInt64) {
+        forwards.withLock { $0.append((group, payload)) }
     }
 
     var received: [RaftMessage] { messages.withLock { $0 } }
+    /// The replication group of each received message, in order.
+    var receivedGroups: [UInt64] { groups.withLock { $0 } }
+    var receivedForwards: [(UInt64, [UInt8])] { forwards.withLock { $0 } }
 }
 
 /// A transport under test with its inbox.
@@ -53,7 +63,8 @@ private struct Node {
         logger.logLevel = .critical
         let transport = PeerTransport(
             configuration: configuration, group: group, logger: logger,
-            onMessage: { inbox.append($0) })
+            onMessage: { group, message in inbox.append(message, group: group) },
+            onForward: { _, group, payload in inbox.appendForward(payload, group: group) })
         let port = try transport.start()
         return Node(transport: transport, inbox: inbox, port: port)
     }
@@ -90,6 +101,33 @@ private struct Node {
 
     private static func address(_ port: Int) -> PeerAddress {
         PeerAddress(host: "127.0.0.1", port: port)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func messagesAndForwardsKeepTheirReplicationGroup() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let a = try Self.start(Self.configuration(1), group: group)
+        let b = try Self.start(Self.configuration(2), group: group)
+        defer {
+            a.transport.shutdown()
+            b.transport.shutdown()
+        }
+        a.transport.addPeer(NodeID(2), address: Self.address(b.port))
+        let groups: [UInt64] = [0, 7, 0, UInt64.max, 1 << 40, 7]
+        let sent = groups.indices.map { Self.message(from: 1, to: 2, round: UInt64($0)) }
+        for (message, id) in zip(sent, groups) {
+            a.transport.send(message, group: id)
+            a.transport.sendForward([UInt8(truncatingIfNeeded: id), 9], to: NodeID(2), group: id)
+        }
+        let done = try await Self.eventually {
+            b.inbox.received.count == sent.count && b.inbox.receivedForwards.count == groups.count
+        }
+        #expect(done)
+        #expect(b.inbox.received == sent)
+        #expect(b.inbox.receivedGroups == groups)
+        #expect(b.inbox.receivedForwards.map(\.0) == groups)
+        #expect(
+            b.inbox.receivedForwards.map(\.1) == groups.map { [UInt8(truncatingIfNeeded: $0), 9] })
     }
 
     @Test(.timeLimit(.minutes(1)))

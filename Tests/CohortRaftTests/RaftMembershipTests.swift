@@ -76,6 +76,24 @@ struct RaftMembershipTests {
         #expect(cluster.nodes[witness]!.role.kind == .follower)
     }
 
+    @Test(
+        "a witness forgets a silent leader after one election timeout, so its vote elects the other voter",
+        arguments: 1...20)
+    func witnessVotesAfterLeaderDies(seed: UInt64) {
+        var cluster = TestCluster(voters: 2, witnesses: [3], seed: seed)
+        let witness = NodeID(3)
+        cluster.campaign(1)
+        _ = cluster.propose(1, "data")
+        cluster.crash(1)
+        let timeoutMax = RaftConfig().electionTimeoutTicksMax
+        // The witness never campaigns, but must stop protecting the dead leader's lease.
+        cluster.tick(timeoutMax + 1)
+        #expect(cluster.nodes[witness]!.leader != NodeID(1))
+        cluster.tick(3 * timeoutMax)
+        #expect(cluster.leader == NodeID(2))
+        #expect(cluster.appliedTexts(2) == ["data"])
+    }
+
     @Test("thesis §4.2.2: a leader that removes itself steps down once the removal commits")
     func leaderRemovesItself() {
         var cluster = TestCluster(voters: 3)

@@ -1,0 +1,173 @@
+import CohortCore
+import CohortNode
+import CohortRaft
+import CohortReplication
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// One clustered node: the peer transport it shares between its replication groups, the
+/// default keyspace's group, and a group for every other keyspace this node is a member of.
+///
+/// Keyspaces are defined in the default group's log (``KeyspaceDefinition``). When this node
+/// applies a definition that names it, it opens the keyspace's own engine and Raft log under
+/// `<data-dir>/keyspaces/<name>` and starts its group; after a restart the saved catalog
+/// starts them again. Peer messages are routed to groups by the group id on each frame;
+/// messages for a group this node has not started yet are dropped (Raft retransmits).
+public final class ClusterNode: Sendable {
+    /// A keyspace's group on this node: its executor (over its own engine) and its driver.
+    public struct Group: Sendable {
+        /// The keyspace's definition (nil for the default keyspace).
+        public let definition: KeyspaceDefinition?
+        /// Runs the keyspace's commands against its engine.
+        public let executor: CommandExecutor
+        /// Replicates the keyspace.
+        public let driver: ReplicationDriver
+    }
+
+    /// The default keyspace's group.
+    public let defaultGroup: Group
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private let makeExecutor: @Sendable (ServerConfiguration) throws -> CommandExecutor
+    private let peerGroup: MultiThreadedEventLoopGroup
+    private let transportBox = NIOLockedValueBox<PeerTransport?>(nil)
+    /// Keyspace groups by name and by group id.
+    private let groups = NIOLockedValueBox<(byName: [String: Group], byID: [UInt64: Group])>(
+        ([:], [:]))
+
+    /// Opens the default group over `executor`. `makeExecutor` opens the engine of a keyspace
+    /// whose configuration it is given (its data directory and default acknowledgement mode).
+    public init(
+        configuration: ServerConfiguration, executor: CommandExecutor, logger: Logger,
+        makeExecutor: @escaping @Sendable (ServerConfiguration) throws -> CommandExecutor
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.makeExecutor = makeExecutor
+        let driver = try ReplicationDriver(
+            configuration: configuration, executor: executor, logger: logger)
+        self.defaultGroup = Group(definition: nil, executor: executor, driver: driver)
+        self.peerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Starts the peer transport and the default group (which starts the keyspace groups it
+    /// knows); returns the peer port bound. Blocks until bound.
+    public func start() throws -> Int {
+        let driver = defaultGroup.driver
+        var transportConfiguration = PeerTransportConfiguration(
+            nodeID: driver.nodeID, clusterName: "cohort",
+            clusterSecret: configuration.clusterSecret, peers: driver.peerAddresses)
+        transportConfiguration.bindHost = configuration.peerBindAddress
+        transportConfiguration.port = configuration.peerPort
+        transportConfiguration.reconnectDelayMillisMax = 500
+        transportConfiguration.reconnectJitterSeed = driver.nodeID.rawValue
+        transportConfiguration.outboundQueueMessagesMax = 65_536
+        let transport = PeerTransport(
+            configuration: transportConfiguration, group: peerGroup, logger: logger,
+            onMessage: { [self] group, message in
+                guard let target = self.driver(for: group) else { return }
+                target.loop.execute { target.receive(message) }
+            },
+            onForward: { [self] peer, group, payload in
+                guard let target = self.driver(for: group) else { return }
+                target.loop.execute { target.receiveForward(payload, from: peer) }
+            })
+        transportBox.withLockedValue { $0 = transport }
+        let port = try transport.start()
+        driver.onKeyspaceDefined = { [self] definition in openGroup(definition) }
+        driver.start(transport: transport)
+        return port
+    }
+
+    /// Stops every group, then the transport; closes the keyspaces' engines (the caller closes
+    /// the default one). Blocks.
+    public func shutdown() {
+        let keyspaces = groups.withLockedValue { groups in
+            let all = groups.byName.values
+            groups = ([:], [:])
+            return Array(all)
+        }
+        defaultGroup.driver.shutdown()
+        for group in keyspaces { group.driver.shutdown() }
+        transportBox.withLockedValue { $0 }?.shutdown()
+        try? peerGroup.syncShutdownGracefully()
+        for group in keyspaces {
+            do {
+                try group.executor.engine.close()
+            } catch {
+                logger.error(
+                    "closing a keyspace's storage failed",
+                    metadata: [
+                        "keyspace": "\(group.definition?.name ?? "")", "error": "\(error)",
+                    ])
+            }
+        }
+    }
+
+    /// The group of keyspace `name` on this node; nil when this node is not a member (or the
+    /// keyspace does not exist).
+    public func group(named name: String) -> Group? {
+        if name == KeyspaceDefinition.defaultName { return defaultGroup }
+        return groups.withLockedValue { $0.byName[name] }
+    }
+
+    /// Every keyspace group running on this node, by name.
+    public var keyspaceGroups: [Group] {
+        groups.withLockedValue { groups in
+            groups.byName.keys.sorted().map { groups.byName[$0]! }
+        }
+    }
+
+    /// The keyspaces the cluster has defined, as this node has applied them.
+    public var catalog: KeyspaceCatalog {
+        defaultGroup.driver.catalogBox.withLockedValue { $0 }
+    }
+
+    private func driver(for group: UInt64) -> ReplicationDriver? {
+        if group == 0 { return defaultGroup.driver }
+        return groups.withLockedValue { $0.byID[group]?.driver }
+    }
+
+    /// The directory of keyspace `name`'s engine and Raft log.
+    func directory(of name: String) -> String {
+        configuration.dataDirectory + "/keyspaces/" + name
+    }
+
+    /// Starts the group of `definition` when this node is a member and it is not running yet.
+    /// Runs on the default group's raft loop, in log order.
+    private func openGroup(_ definition: KeyspaceDefinition) {
+        guard definition.members.contains(configuration.nodeName),
+            group(named: definition.name) == nil,
+            let transport = transportBox.withLockedValue({ $0 })
+        else { return }
+        var keyspaceConfiguration = configuration
+        keyspaceConfiguration.dataDirectory = directory(of: definition.name)
+        keyspaceConfiguration.ackMode = definition.ackMode
+        let group: Group
+        do {
+            let executor = try makeExecutor(keyspaceConfiguration)
+            let driver = try ReplicationDriver(
+                configuration: keyspaceConfiguration, executor: executor,
+                logger: logger, keyspace: definition)
+            group = Group(definition: definition, executor: executor, driver: driver)
+        } catch {
+            // The other members go on without this node; an operator sees why here and in
+            // the keyspace's status (absent on this node).
+            logger.critical(
+                "cannot start keyspace group",
+                metadata: ["keyspace": "\(definition.name)", "error": "\(error)"])
+            return
+        }
+        groups.withLockedValue { groups in
+            groups.byName[definition.name] = group
+            groups.byID[definition.groupID] = group
+        }
+        group.driver.start(transport: transport)
+        logger.info(
+            "keyspace group started",
+            metadata: [
+                "keyspace": "\(definition.name)", "dir": "\(directory(of: definition.name))",
+            ])
+    }
+}

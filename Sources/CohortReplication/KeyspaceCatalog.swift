@@ -1,0 +1,88 @@
+import CohortCore
+
+/// Every keyspace the cluster has created, as the default keyspace's log defined them.
+///
+/// It is state of the default group's state machine: it is saved beside the node's data after
+/// each change, and it travels inside the default group's snapshots (``wrapSnapshot(_:)``), so a
+/// node seeded from a snapshot learns the keyspaces created before it.
+public struct KeyspaceCatalog: Hashable, Sendable {
+    /// Definitions by name.
+    public private(set) var definitions: [String: KeyspaceDefinition] = [:]
+
+    /// An empty catalog.
+    public init() {}
+
+    /// The definitions in name order.
+    public var sorted: [KeyspaceDefinition] {
+        definitions.keys.sorted().map { definitions[$0]! }
+    }
+
+    /// The keyspace called `name`, if created.
+    public func definition(named name: String) -> KeyspaceDefinition? { definitions[name] }
+
+    /// Records `definition`; returns false (and changes nothing) when the name is taken, so
+    /// replaying an entry is harmless and a second CREATE of a name never replaces the first.
+    @discardableResult
+    public mutating func add(_ definition: KeyspaceDefinition) -> Bool {
+        guard definitions[definition.name] == nil else { return false }
+        definitions[definition.name] = definition
+        return true
+    }
+
+    static let magic: [UInt8] = Array("CKSC".utf8)
+
+    /// The byte form: magic "CKSC" · count u32 · definitions (u32 length, bytes) in name order ·
+    /// CRC-32C u32 of everything before it.
+    public func encoded() -> [UInt8] {
+        var out = Self.magic
+        let all = sorted
+        ByteCoding.append(UInt32(all.count), to: &out)
+        for definition in all { ByteCoding.appendBytes(definition.encoded(), to: &out) }
+        ByteCoding.append(CRC32C.checksum(out), to: &out)
+        return out
+    }
+
+    /// Decodes a catalog; nil when damaged.
+    public static func decode(_ bytes: [UInt8]) -> KeyspaceCatalog? {
+        guard bytes.count >= 12, Array(bytes[0..<4]) == magic else { return nil }
+        var trailer = ByteCoding.Reader(Array(bytes[(bytes.count - 4)...]))
+        guard trailer.uint32() == CRC32C.checksum(bytes[0..<(bytes.count - 4)]) else {
+            return nil
+        }
+        var reader = ByteCoding.Reader(Array(bytes[4..<(bytes.count - 4)]))
+        guard let count = reader.uint32() else { return nil }
+        var catalog = KeyspaceCatalog()
+        for _ in 0..<count {
+            guard let encoded = reader.lengthPrefixed(),
+                let definition = KeyspaceDefinition.decode(encoded), catalog.add(definition)
+            else { return nil }
+        }
+        return reader.remaining == 0 ? catalog : nil
+    }
+
+    /// The first byte of a default-group snapshot that carries a catalog. A bare state
+    /// snapshot starts with "CSNP", so the two forms never collide.
+    public static let snapshotTag: UInt8 = 0xC3
+
+    /// A default-group snapshot: tag · catalog (u32 length, bytes) · the state snapshot.
+    public func wrapSnapshot(_ state: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [Self.snapshotTag]
+        ByteCoding.appendBytes(encoded(), to: &out)
+        out.append(contentsOf: state)
+        return out
+    }
+
+    /// Splits a default-group snapshot into its catalog and state snapshot; a bare state
+    /// snapshot (older nodes, other groups) has an empty catalog. Nil when damaged.
+    public static func unwrapSnapshot(
+        _ bytes: [UInt8]
+    ) -> (catalog: KeyspaceCatalog, state: [UInt8])? {
+        guard bytes.first == snapshotTag else { return (KeyspaceCatalog(), bytes) }
+        var reader = ByteCoding.Reader(bytes)
+        _ = reader.byte()
+        guard let encoded = reader.lengthPrefixed(), let catalog = decode(encoded) else {
+            return nil
+        }
+        return (catalog, Array(bytes[reader.position...]))
+    }
+}

@@ -1,0 +1,126 @@
+/// A keyspace other than `default`: its own single-leader replication group on a subset of the
+/// cluster's nodes, with its own acknowledgement mode (DESIGN.md §1, §3).
+///
+/// A definition is created online with `COHORT KEYSPACE CREATE` and travels as an entry in the
+/// default keyspace's log, so every node learns the same catalog in the same order; the nodes it
+/// names then start the group with exactly these members. It never changes after creation.
+public struct KeyspaceDefinition: Hashable, Sendable {
+    /// The keyspace's name: 1 to ``nameBytesMax`` letters, digits, `_` or `-`.
+    public var name: String
+    /// Node names that vote and hold data.
+    public var voters: [String]
+    /// Node names that hold data but do not vote (read replicas).
+    public var learners: [String]
+    /// Node names that vote but keep no data (tie-breakers).
+    public var witnesses: [String]
+    /// The acknowledgement mode of writes that do not choose one.
+    public var ackMode: AckMode
+
+    /// Creates a definition; see ``validationError`` before trusting user input.
+    public init(
+        name: String, voters: [String], learners: [String] = [], witnesses: [String] = [],
+        ackMode: AckMode = .majority
+    ) {
+        self.name = name
+        self.voters = voters
+        self.learners = learners
+        self.witnesses = witnesses
+        self.ackMode = ackMode
+    }
+
+    /// The name of the keyspace every node has, replicated by the cluster's own group.
+    public static let defaultName = "default"
+    /// The longest name accepted.
+    public static let nameBytesMax = 64
+    /// The most members a keyspace may name.
+    public static let membersMax = 64
+    /// The first byte of an encoded definition entry; see ``MemberEntry/tag``.
+    public static let tag: UInt8 = 0xC2
+
+    /// The replication group's id on the wire: FNV-1a of the name, never 0 (the default
+    /// keyspace's group). Names never change, so every node computes the same id.
+    public var groupID: UInt64 { Self.groupID(named: name) }
+
+    /// The group id of the keyspace called `name`.
+    public static func groupID(named name: String) -> UInt64 {
+        if name == defaultName { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash == 0 ? 1 : hash
+    }
+
+    /// Every member, voters first.
+    public var members: [String] { voters + witnesses + learners }
+
+    /// Whether `name` is a valid keyspace name (not checking that it is free).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= nameBytesMax
+            && name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+                    || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
+            }
+    }
+
+    /// Why this definition cannot be created, or nil when it can (members are not checked
+    /// against the cluster here).
+    public var validationError: String? {
+        if name == Self.defaultName { return "the default keyspace already exists" }
+        if !Self.isValidName(name) {
+            return "a keyspace name is 1 to \(Self.nameBytesMax) letters, digits, '_' or '-'"
+        }
+        if voters.isEmpty { return "a keyspace needs at least one voter" }
+        if members.count > Self.membersMax {
+            return "a keyspace has at most \(Self.membersMax) members"
+        }
+        if Set(members).count != members.count { return "a node is named twice" }
+        if !witnesses.isEmpty && voters.count < 2 {
+            // A witness breaks ties between data-holding voters; with one voter it could
+            // only elect itself, and it holds no data to serve.
+            return "a witness needs at least two data-holding voters"
+        }
+        if members.contains(where: { $0.isEmpty || $0.utf8.count > Self.nameBytesMax }) {
+            return "a node name is empty or too long"
+        }
+        return nil
+    }
+
+    /// The byte form: tag u8 · ack mode (u32 length, bytes) · name (same) · voters, learners,
+    /// witnesses (each a u32 count, then names as u32 length and bytes).
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = [Self.tag]
+        ByteCoding.appendBytes(Array(ackMode.rawValue.utf8), to: &out)
+        ByteCoding.appendBytes(Array(name.utf8), to: &out)
+        for list in [voters, learners, witnesses] {
+            ByteCoding.append(UInt32(list.count), to: &out)
+            for member in list { ByteCoding.appendBytes(Array(member.utf8), to: &out) }
+        }
+        return out
+    }
+
+    /// Decodes a definition; nil for anything malformed or invalid.
+    public static func decode(_ bytes: [UInt8]) -> KeyspaceDefinition? {
+        var reader = ByteCoding.Reader(bytes)
+        guard reader.byte() == tag, let ack = reader.lengthPrefixed(),
+            let ackMode = AckMode(rawValue: String(decoding: ack, as: UTF8.self)),
+            let name = reader.lengthPrefixed()
+        else { return nil }
+        var lists: [[String]] = []
+        for _ in 0..<3 {
+            guard let count = reader.uint32(), count <= UInt32(membersMax) else { return nil }
+            var list: [String] = []
+            for _ in 0..<count {
+                guard let member = reader.lengthPrefixed() else { return nil }
+                list.append(String(decoding: member, as: UTF8.self))
+            }
+            lists.append(list)
+        }
+        guard reader.remaining == 0 else { return nil }
+        let definition = KeyspaceDefinition(
+            name: String(decoding: name, as: UTF8.self), voters: lists[0], learners: lists[1],
+            witnesses: lists[2], ackMode: ackMode)
+        return definition.validationError == nil ? definition : nil
+    }
+}
