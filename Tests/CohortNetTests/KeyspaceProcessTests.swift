@@ -1,0 +1,160 @@
+import CohortCore
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Keyspaces with their own replication groups, with real processes: created online, isolated
+/// from the default keyspace, failing over on their own members (with a witness breaking the
+/// tie), and restarted from the saved catalog.
+@Suite(.serialized, .tags(.process, .cluster))
+struct KeyspaceProcessTests {
+    /// A connection whose commands address `keyspace`; nil while this node cannot serve it.
+    static func client(port: Int, keyspace: String) -> TestRESPClient? {
+        guard let client = try? TestRESPClient(port: port, timeoutSeconds: 3),
+            (try? client.call("COHORT", "USE", keyspace))?.text == "OK"
+        else { return nil }
+        return client
+    }
+
+    /// Polls until `COHORT USE keyspace` succeeds on `port`.
+    static func waitForKeyspace(port: Int, keyspace: String, seconds: Double = 15) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if client(port: port, keyspace: keyspace) != nil { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    /// `INFO replication` of `keyspace`'s group on `port`.
+    static func info(port: Int, keyspace: String) -> [String: String] {
+        guard let client = client(port: port, keyspace: keyspace),
+            let text = (try? client.call("INFO", "replication"))?.text
+        else { return [:] }
+        var fields: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        return fields
+    }
+
+    /// Retries a SET in `keyspace` through `port` until OK or `seconds` pass.
+    static func set(
+        port: Int, keyspace: String, _ key: String, _ value: String, seconds: Double = 15
+    ) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let client = client(port: port, keyspace: keyspace),
+                (try? client.call("SET", key, value))?.text == "OK"
+            {
+                return true
+            }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func keyspaceWithWitnessIsIsolatedFailsOverAndSurvivesRestart() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        _ = try #require(cluster.waitForLeader())
+        let admin = try TestRESPClient(port: cluster.clientPorts[2])
+        // Created through a follower or the leader alike; bad definitions are refused.
+        #expect(
+            try admin.call(
+                "COHORT", "KEYSPACE", "CREATE", "orders", "VOTERS", "n1,n2", "WITNESS", "n3",
+                "ACK", "majority"
+            ).text == "OK")
+        // `all` would wait for the dead voter below: give it to another keyspace.
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "CREATE", "audit", "ACK", "ALL").text == "OK")
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "CREATE", "orders").text?.contains(
+                "already exists") == true)
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "CREATE", "x", "VOTERS", "n1,n9").text?
+                .contains("n9") == true)
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "CREATE", "default").text?.hasPrefix("ERR")
+                == true)
+        #expect(
+            try admin.call("COHORT", "USE", "nope").text?.contains("no such keyspace") == true)
+        for port in cluster.clientPorts {
+            #expect(Self.waitForKeyspace(port: port, keyspace: "orders"), "port \(port)")
+        }
+
+        // Writes through every member, the witness included (it forwards).
+        var acknowledged: [String: String] = [:]
+        for round in 0..<30 {
+            let port = cluster.clientPorts[round % 3]
+            let key = "order-\(round)"
+            if Self.set(port: port, keyspace: "orders", key, "v\(round)") {
+                acknowledged[key] = "v\(round)"
+            }
+        }
+        #expect(acknowledged.count == 30)
+        // The default keyspace does not see them; the keyspace's own status says ack=all.
+        let plain = try TestRESPClient(port: cluster.clientPorts[0])
+        #expect(try plain.call("GET", "order-0") == .null)
+        #expect(try plain.call("EXISTS", "order-0") == .integer(0))
+        let ordersInfo = Self.info(port: cluster.clientPorts[0], keyspace: "orders")
+        #expect(ordersInfo["cohort_keyspace"] == "orders")
+        #expect(ordersInfo["cohort_default_ack"] == "majority")
+        #expect(
+            Self.info(port: cluster.clientPorts[1], keyspace: "audit")["cohort_default_ack"]
+                == "all")
+        #expect(
+            Self.info(port: cluster.clientPorts[1], keyspace: "audit")["cohort_voters"]
+                == "n1,n2,n3")
+        #expect(ordersInfo["cohort_witnesses"] == "n3")
+        #expect(ordersInfo["cohort_voters"] == "n1,n2")
+
+        // Kill the keyspace's leader: the other voter wins with the witness's vote.
+        let leaderName = try #require(
+            Self.info(port: cluster.clientPorts[0], keyspace: "orders")["cohort_leader"])
+        let leader = try #require(cluster.names.firstIndex(of: leaderName))
+        #expect(leader != 2, "a witness never leads")
+        let survivor = leader == 0 ? 1 : 0
+        cluster.kill(leader)
+        #expect(
+            Self.set(port: cluster.clientPorts[survivor], keyspace: "orders", "after", "kill"),
+            "no write succeeded in orders after its leader was killed")
+        acknowledged["after"] = "kill"
+        let reader = try #require(
+            Self.client(port: cluster.clientPorts[survivor], keyspace: "orders"))
+        for (key, value) in acknowledged {
+            #expect(try reader.call("GET", key).text == value, "lost \(key)")
+        }
+
+        // The killed node restarts its keyspace group from the saved catalog and catches up.
+        try cluster.start(leader)
+        #expect(Self.waitForKeyspace(port: cluster.clientPorts[leader], keyspace: "orders"))
+        let deadline = Date().addingTimeInterval(20)
+        var caughtUp = false
+        while Date() < deadline && !caughtUp {
+            if let client = Self.client(port: cluster.clientPorts[leader], keyspace: "orders"),
+                (try? client.call("COHORT", "CONSISTENCY", "any"))?.text == "OK",
+                (try? client.call("GET", "after"))?.text == "kill"
+            {
+                caughtUp = true
+            }
+            usleep(100_000)
+        }
+        #expect(caughtUp, "the restarted member never caught up in orders")
+        let list = try admin.call("COHORT", "KEYSPACE", "LIST")
+        guard case .array(let lines) = list else {
+            Issue.record("KEYSPACE LIST answered \(list)")
+            return
+        }
+        #expect(
+            lines.compactMap(\.text) == [
+                "audit ack=all voters=n1,n2,n3 here=yes",
+                "orders ack=majority voters=n1,n2 witnesses=n3 here=yes",
+            ])
+    }
+}
