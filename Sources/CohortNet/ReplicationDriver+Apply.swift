@@ -222,9 +222,14 @@ extension ReplicationDriver {
     /// Only while the engine holds exactly the applied index's state: right after a restart it
     /// may be ahead of the persisted commit index, and a snapshot labelled with the lower
     /// index would then carry later writes.
+    ///
+    /// The engine's point-in-time view is taken here, on the raft loop, where nothing applies
+    /// in between; encoding it (reading every value) runs on `snapshotQueue`, so a large state
+    /// machine does not stall heartbeats and trigger elections. `force` (a node is being
+    /// added) encodes at once, so the new node is seeded from it.
     func maybeCompactLog(force: Bool = false) {
         let applied = node.appliedIndex
-        guard applied == appliedIndex else { return }
+        guard applied == appliedIndex, !isSnapshotInProgress else { return }
         guard
             force && applied > node.snapshotIndex
                 || applied.rawValue >= node.snapshotIndex.rawValue
@@ -232,15 +237,37 @@ extension ReplicationDriver {
         else { return }
         let started = WallClock.monotonicNanos()
         let view = engine.snapshot(nowMillis: 0)
+        // The default group's state machine also holds the keyspace catalog.
+        let catalog = groupID == 0 ? self.catalog : KeyspaceCatalog()
+        if force {
+            finishSnapshot(Self.encodeSnapshot(view, catalog: catalog), at: applied, started)
+            return
+        }
+        isSnapshotInProgress = true
+        let loop = self.loop
+        snapshotQueue.async { [self] in
+            let data = Self.encodeSnapshot(view, catalog: catalog)
+            loop.execute { [self] in
+                isSnapshotInProgress = false
+                finishSnapshot(data, at: applied, started)
+            }
+        }
+    }
+
+    static func encodeSnapshot(_ view: StorageSnapshot, catalog: KeyspaceCatalog) -> [UInt8] {
         let state = StateSnapshotCodec.encode(
             view.lazy.map { key, value in
                 KeyEffect.put(
                     key: key, value: value.bytes, valueType: value.metadata.type.rawValue,
                     expiresAtMillis: value.metadata.expiresAtMillis)
             })
-        // The default group's state machine also holds the keyspace catalog.
-        let data =
-            groupID == 0 && !catalog.definitions.isEmpty ? catalog.wrapSnapshot(state) : state
+        return catalog.definitions.isEmpty ? state : catalog.wrapSnapshot(state)
+    }
+
+    /// Installs an encoded snapshot of the state at `applied` and compacts the log up to it,
+    /// unless a newer snapshot (from the leader) arrived meanwhile.
+    func finishSnapshot(_ data: [UInt8], at applied: LogIndex, _ startedNanos: UInt64) {
+        guard !isStopped, applied > node.snapshotIndex else { return }
         node.compact(upTo: applied, snapshotData: data)
         guard let snapshot = node.snapshot else { return }
         do {
@@ -253,8 +280,8 @@ extension ReplicationDriver {
         logger.info(
             "snapshot taken, log compacted",
             metadata: [
-                "index": "\(applied)", "bytes": "\(data.count)",
-                "millis": "\((WallClock.monotonicNanos() - started) / 1_000_000)",
+                "keyspace": "\(keyspace)", "index": "\(applied)", "bytes": "\(data.count)",
+                "millis": "\((WallClock.monotonicNanos() - startedNanos) / 1_000_000)",
             ])
     }
 

@@ -3,6 +3,7 @@ import CohortNode
 import CohortRaft
 import CohortReplication
 import CohortStorage
+import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -130,6 +131,10 @@ public final class ReplicationDriver: @unchecked Sendable {
     var followerCaughtUpMillis: [NodeID: UInt64] = [:]
     var tickTask: RepeatedTask?
     var isStopped = false
+    /// A snapshot is being encoded on `snapshotQueue`.
+    var isSnapshotInProgress = false
+    /// Encodes snapshots off the raft loop.
+    let snapshotQueue = DispatchQueue(label: "cohort.snapshot")
     let rollbackLog: RollbackLog
     /// Default group only: the keyspaces created so far (loop-confined; a copy is published
     /// in `catalogBox`).

@@ -214,6 +214,51 @@ struct ClusterProcessTests {
         #expect(!log.contains("installed snapshot"), "caught up by snapshot, not from the log")
     }
 
+    /// With snapshots every 500 entries, a follower that was down while the leader compacted
+    /// its log past the follower's position catches up from a snapshot (encoded off the raft
+    /// loop while writes go on), then from the log after it.
+    @Test(.timeLimit(.minutes(2)))
+    func followerBehindACompactedLogCatchesUpFromASnapshot() throws {
+        let cluster = try TestCluster(extraArguments: ["--snapshot-entries", "500"])
+        defer { cluster.shutdown() }
+        let leader = try #require(cluster.waitForLeader())
+        let follower = (leader + 1) % 3
+        cluster.stop(follower)
+        let writer = try TestRESPClient(port: cluster.clientPorts[leader], timeoutSeconds: 30)
+        let writes = 3_000
+        for start in stride(from: 0, to: writes, by: 100) {
+            var bytes: [UInt8] = []
+            for index in start..<(start + 100) {
+                bytes += TestRESPClient.encode(["SET", "snap:\(index)", "v\(index)"])
+            }
+            try writer.send(raw: bytes)
+            for _ in 0..<100 { #expect(try writer.readReply().text == "OK") }
+        }
+        let leaderInfo = try #require(cluster.replicationInfo(leader))
+        let commit = try #require(leaderInfo["cohort_commit_index"].flatMap(UInt64.init))
+        // Encoding runs in the background: wait until the leader has compacted.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline,
+            (cluster.replicationInfo(leader)?["cohort_snapshot_index"].flatMap(UInt64.init) ?? 0)
+                < 500
+        {
+            usleep(50_000)
+        }
+        try cluster.start(follower)
+        #expect(cluster.waitForApplied(follower, atLeast: commit, seconds: 60))
+        let reader = try TestRESPClient(port: cluster.clientPorts[follower])
+        #expect(try reader.call("COHORT", "CONSISTENCY", "any").text == "OK")
+        #expect(try reader.call("DBSIZE") == .integer(Int64(writes)))
+        #expect(try reader.call("GET", "snap:0").text == "v0")
+        #expect(try reader.call("GET", "snap:2999").text == "v2999")
+        let log =
+            (try? String(contentsOfFile: cluster.nodes[follower]!.logPath, encoding: .utf8)) ?? ""
+        #expect(log.contains("installed snapshot"), "caught up without a snapshot")
+        let leaderLog =
+            (try? String(contentsOfFile: cluster.nodes[leader]!.logPath, encoding: .utf8)) ?? ""
+        #expect(leaderLog.contains("snapshot taken, log compacted"))
+    }
+
     /// Session reads on followers: after a write through one node, a session carrying its
     /// token reads it on any follower, and a session's reads never go back in time while it
     /// moves between followers.
