@@ -275,14 +275,22 @@ public final class ReplicationDriver: @unchecked Sendable {
         }
     }
 
-    /// Stops ticking; fails what is still waiting. Blocks; call it off the event loops, and
-    /// shut the transport down after.
-    public func shutdown() {
+    /// Stops ticking and fails what is still waiting; the loop keeps running (the transport
+    /// may live on it). Idempotent. Blocks; call it off the event loops.
+    public func stop() {
         try? loop.submit { [self] in
+            guard !isStopped || tickTask != nil else { return }
             isStopped = true
             tickTask?.cancel()
+            tickTask = nil
             failEverything(Self.shuttingDown)
         }.wait()
+    }
+
+    /// ``stop()``, then shuts the raft loop down. Blocks; call it off the event loops, after
+    /// shutting down a transport that runs on this loop.
+    public func shutdown() {
+        stop()
         try? raftGroup.syncShutdownGracefully()
     }
 
