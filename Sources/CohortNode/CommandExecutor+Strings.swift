@@ -203,9 +203,11 @@ extension CommandExecutor {
         let value = c.arguments[2]
         let (result, commit) = try write(c) {
             txn -> (applied: Bool, old: StoredValue?) in
-            // A plain SET never reads the old value from disk: existence and expiry are in
-            // the index. Only SET ... GET needs the bytes.
-            let oldMetadata = txn.metadata(key)
+            // A plain SET replaces whatever is there without looking: only NX, XX, KEEPTTL
+            // and GET need the old version's metadata (from the index), and only GET its
+            // bytes (from disk).
+            let needsOld = onlyIfAbsent || onlyIfPresent || keepTTL || returnOld
+            let oldMetadata = needsOld ? txn.metadata(key) : nil
             let old = returnOld ? try txn.get(key) : nil
             if returnOld { try CommandExecutor.requireString(oldMetadata) }
             if onlyIfAbsent && oldMetadata != nil { return (false, old) }
