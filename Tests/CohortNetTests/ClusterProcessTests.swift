@@ -181,7 +181,7 @@ struct ClusterProcessTests {
         #expect(try majorityClient.call("GET", "never").text == nil)
     }
 
-    /// A follower stopped while the others take thousands of writes catches up from its own
+    /// A follower stopped while the others take 100,000 writes catches up from its own
     /// log (no snapshot: the leader has not compacted) and serves every key.
     @Test(.timeLimit(.minutes(3)))
     func restartedFollowerCatchesUpFromItsLog() throws {
@@ -191,8 +191,9 @@ struct ClusterProcessTests {
         let follower = (leader + 1) % 3
         cluster.stop(follower)
         let writer = try TestRESPClient(port: cluster.clientPorts[leader], timeoutSeconds: 30)
-        let writes = 5_000
-        let batch = 100
+        // The figure: 100,000 writes while the follower is down.
+        let writes = 100_000
+        let batch = 1_000
         for start in stride(from: 0, to: writes, by: batch) {
             var bytes: [UInt8] = []
             for index in start..<(start + batch) {
@@ -208,7 +209,7 @@ struct ClusterProcessTests {
         let reader = try TestRESPClient(port: cluster.clientPorts[follower])
         #expect(try reader.call("COHORT", "CONSISTENCY", "any").text == "OK")
         #expect(try reader.call("DBSIZE") == .integer(Int64(writes)))
-        #expect(try reader.call("GET", "bulk:4999").text == "v4999")
+        #expect(try reader.call("GET", "bulk:99999").text == "v99999")
         let log =
             (try? String(contentsOfFile: cluster.nodes[follower]!.logPath, encoding: .utf8)) ?? ""
         #expect(!log.contains("installed snapshot"), "caught up by snapshot, not from the log")
