@@ -78,6 +78,13 @@ final class PeerLink: @unchecked Sendable {
         }
     }
 
+    /// Writes a batch of what is queued now instead of after the current event-loop task, when
+    /// called on the link's own loop (elsewhere it does nothing; the scheduled flush runs).
+    func flushIfOnLoop() {
+        guard eventLoop.inEventLoop else { return }
+        flush()
+    }
+
     /// Starts dialling. Any thread.
     func start() {
         eventLoop.execute { self.connect() }

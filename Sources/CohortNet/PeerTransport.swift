@@ -118,6 +118,16 @@ public final class PeerTransport: Sendable {
         link.enqueue(.forward(payload, group: group))
     }
 
+    /// Writes what is queued for the peers whose links run on the calling event loop now,
+    /// rather than after the caller's task. The raft loop calls it right after handing its
+    /// messages over, so they leave before it blocks in fsync or applies entries.
+    public func flushQueuedOnCurrentLoop() {
+        let onLoop = links.withLockedValue { links in
+            links.byPeer.values.filter { $0.eventLoop.inEventLoop }
+        }
+        for link in onLoop { link.flushIfOnLoop() }
+    }
+
     /// Messages waiting for `peer` (zero for an unknown peer).
     public func queuedMessages(to peer: NodeID) -> Int {
         links.withLockedValue { $0.byPeer[peer] }?.queuedMessages ?? 0

@@ -342,6 +342,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             let sendsEarly = node.isLeader && !termOrVoteChanged
             if sendsEarly {
                 for message in ready.messages { transport.send(message, group: groupID) }
+                transport.flushQueuedOnCurrentLoop()
             }
             do {
                 try store.write(ready)
@@ -361,6 +362,8 @@ public final class ReplicationDriver: @unchecked Sendable {
             }
             if !sendsEarly {
                 for message in ready.messages { transport.send(message, group: groupID) }
+                // Acknowledgements and votes leave before this node applies entries.
+                transport.flushQueuedOnCurrentLoop()
             }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
             apply(ready.committedEntries)
