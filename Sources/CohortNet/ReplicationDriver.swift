@@ -344,6 +344,15 @@ public final class ReplicationDriver: @unchecked Sendable {
                 for message in ready.messages { transport.send(message, group: groupID) }
                 transport.flushQueuedOnCurrentLoop()
             }
+            // A steady leader's committed entries are already durable here (it counts itself
+            // toward a commit only once `advance` says so), and a read confirmation does not
+            // depend on the new entries: answer them before this ready's fsync, so the replies
+            // of one batch do not wait for the next batch's disk write.
+            let appliesEarly = sendsEarly && ready.snapshot == nil
+            if appliesEarly {
+                apply(ready.committedEntries)
+                for readState in ready.readStates { readIndexAnswered(readState) }
+            }
             do {
                 try store.write(ready)
                 // Entries, snapshots, terms and votes must be durable before any message that
@@ -365,9 +374,11 @@ public final class ReplicationDriver: @unchecked Sendable {
                 // Acknowledgements and votes leave before this node applies entries.
                 transport.flushQueuedOnCurrentLoop()
             }
-            if let snapshot = ready.snapshot { installSnapshot(snapshot) }
-            apply(ready.committedEntries)
-            for readState in ready.readStates { readIndexAnswered(readState) }
+            if !appliesEarly {
+                if let snapshot = ready.snapshot { installSnapshot(snapshot) }
+                apply(ready.committedEntries)
+                for readState in ready.readStates { readIndexAnswered(readState) }
+            }
             if let softState = ready.softState { roleChanged(softState) }
             node.advance(ready)
             acknowledgeLeaderDurable()
