@@ -61,6 +61,15 @@ extension ReplicationDriver {
             guard node.membership.contains(id) else {
                 return completion(.error("ERR \(words[3]) is not a member"), 0)
             }
+            // Keyspace groups name their members and cannot change them yet: removing one of
+            // them from the cluster would silently cost those keyspaces a replica.
+            let holding = catalog.sorted.filter { $0.members.contains(words[3]) }.map(\.name)
+            guard holding.isEmpty else {
+                return completion(
+                    .error(
+                        "ERR \(words[3]) replicates keyspaces \(holding.joined(separator: ", ")); it cannot leave the cluster while they name it"
+                    ), 0)
+            }
             answerOnCommit(
                 node.proposeMembershipChange(.remove(id)), reply: .simpleString("OK"),
                 deadlineMillis: deadlineMillis, completion: completion)

@@ -151,6 +151,42 @@ struct KeyspaceProcessTests {
             Issue.record("KEYSPACE LIST answered \(list)")
             return
         }
+        // A member of a keyspace cannot leave the cluster while the keyspace names it.
+        #expect(
+            try admin.call("COHORT", "NODE", "REMOVE", "n2").text?.contains("orders") == true)
+        // A node added later learns the catalog from the snapshot it is seeded from (the log
+        // entries that defined the keyspaces were compacted into it) and holds none of them.
+        let joinerPort = ServerProcess.freePort()
+        let joiner = try ServerProcess(
+            dataDirectory: cluster.directory.path + "/n4",
+            extraArguments: [
+                "--id", "n4", "--peer-port", "\(joinerPort)", "--peers",
+                cluster.peersArgument(for: 0) + ",n4=127.0.0.1:\(joinerPort)", "--join",
+            ])
+        defer { joiner.stop() }
+        #expect(
+            try admin.call("COHORT", "NODE", "ADD", "n4", "127.0.0.1:\(joinerPort)", "LEARNER")
+                .text?.hasPrefix("OK") == true)
+        let joinDeadline = Date().addingTimeInterval(20)
+        var joinerLines: [String] = []
+        while Date() < joinDeadline && joinerLines.count < 2 {
+            if let client = try? TestRESPClient(port: joiner.port, timeoutSeconds: 3),
+                case .array(let values) = try client.call("COHORT", "KEYSPACE", "LIST")
+            {
+                joinerLines = values.compactMap(\.text)
+            }
+            usleep(100_000)
+        }
+        #expect(
+            joinerLines == [
+                "audit ack=all voters=n1,n2,n3 here=no",
+                "orders ack=majority voters=n1,n2 witnesses=n3 here=no",
+            ])
+        if let client = try? TestRESPClient(port: joiner.port) {
+            #expect(try client.call("COHORT", "USE", "orders").text?.contains("n1, n2, n3") == true)
+        }
+        let joinerLog = (try? String(contentsOfFile: joiner.logPath, encoding: .utf8)) ?? ""
+        #expect(joinerLog.contains("installed snapshot"))
         #expect(
             lines.compactMap(\.text) == [
                 "audit ack=all voters=n1,n2,n3 here=yes",

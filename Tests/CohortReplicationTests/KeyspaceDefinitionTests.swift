@@ -1,0 +1,114 @@
+import CohortCore
+import Testing
+
+@testable import CohortReplication
+
+struct KeyspaceDefinitionTests {
+    static let orders = KeyspaceDefinition(
+        name: "orders", voters: ["n1", "n2"], learners: ["n4"], witnesses: ["n3"],
+        ackMode: .all)
+
+    @Test(arguments: AckMode.allCases)
+    func roundTrips(ackMode: AckMode) {
+        var definition = Self.orders
+        definition.ackMode = ackMode
+        let bytes = definition.encoded()
+        #expect(bytes.first == KeyspaceDefinition.tag)
+        #expect(KeyspaceDefinition.decode(bytes) == definition)
+        // Never mistaken for the other entry kinds, nor they for it.
+        #expect(LogicalEntryCodec.decode(bytes) == nil)
+        #expect(MemberEntry.decode(bytes) == nil)
+        #expect(KeyspaceDefinition.decode(LogicalEntryCodec.encode(LogicalEntry())) == nil)
+        #expect(
+            KeyspaceDefinition.decode(
+                MemberEntry(name: "n4", host: "h", port: 1, role: .voter).encoded()) == nil)
+    }
+
+    @Test func validationNamesTheProblem() {
+        func problem(_ definition: KeyspaceDefinition) -> String? { definition.validationError }
+        #expect(problem(Self.orders) == nil)
+        #expect(problem(KeyspaceDefinition(name: "default", voters: ["n1"])) != nil)
+        #expect(problem(KeyspaceDefinition(name: "", voters: ["n1"])) != nil)
+        #expect(problem(KeyspaceDefinition(name: "a b", voters: ["n1"])) != nil)
+        #expect(
+            problem(KeyspaceDefinition(name: String(repeating: "x", count: 65), voters: ["n1"]))
+                != nil)
+        #expect(problem(KeyspaceDefinition(name: "ok_name-2", voters: ["n1"])) == nil)
+        #expect(problem(KeyspaceDefinition(name: "k", voters: [])) != nil)
+        #expect(problem(KeyspaceDefinition(name: "k", voters: ["n1", "n1"])) != nil)
+        #expect(problem(KeyspaceDefinition(name: "k", voters: ["n1"], learners: ["n1"])) != nil)
+        // A witness with a single data voter could only ever elect that voter.
+        #expect(problem(KeyspaceDefinition(name: "k", voters: ["n1"], witnesses: ["n2"])) != nil)
+        // An invalid definition never decodes, even when well formed.
+        #expect(
+            KeyspaceDefinition.decode(KeyspaceDefinition(name: "k", voters: []).encoded()) == nil)
+    }
+
+    @Test func groupIDsAreStableAndNeverTheDefaultGroup() {
+        #expect(KeyspaceDefinition.groupID(named: "default") == 0)
+        #expect(Self.orders.groupID == KeyspaceDefinition.groupID(named: "orders"))
+        #expect(Self.orders.groupID != 0)
+        // FNV-1a of "orders", so every node computes the same id.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "orders".utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        #expect(Self.orders.groupID == hash)
+    }
+
+    @Test func malformedInputIsRefused() {
+        let bytes = Self.orders.encoded()
+        for length in 0..<bytes.count {
+            #expect(KeyspaceDefinition.decode(Array(bytes.prefix(length))) == nil)
+        }
+        #expect(KeyspaceDefinition.decode(bytes + [0]) == nil)
+        var random = SplitMix64(seed: 11)
+        for _ in 0..<5_000 {
+            var noise = [KeyspaceDefinition.tag]
+            for _ in 0..<random.below(60) { noise.append(UInt8(truncatingIfNeeded: random.next())) }
+            _ = KeyspaceDefinition.decode(noise)
+        }
+    }
+
+    @Test func catalogKeepsTheFirstDefinitionOfAName() {
+        var catalog = KeyspaceCatalog()
+        let added = catalog.add(Self.orders)
+        #expect(added)
+        let addedAgain = catalog.add(KeyspaceDefinition(name: "orders", voters: ["n9"]))
+        #expect(!addedAgain)
+        #expect(catalog.definition(named: "orders") == Self.orders)
+        let addedAudit = catalog.add(KeyspaceDefinition(name: "audit", voters: ["n1"]))
+        #expect(addedAudit)
+        #expect(catalog.sorted.map(\.name) == ["audit", "orders"])
+        #expect(KeyspaceCatalog.decode(catalog.encoded()) == catalog)
+        #expect(KeyspaceCatalog.decode(KeyspaceCatalog().encoded()) == KeyspaceCatalog())
+    }
+
+    @Test func aDamagedCatalogIsRefused() {
+        var catalog = KeyspaceCatalog()
+        catalog.add(Self.orders)
+        let bytes = catalog.encoded()
+        for position in bytes.indices {
+            var damaged = bytes
+            damaged[position] ^= 0x40
+            #expect(KeyspaceCatalog.decode(damaged) == nil, "flip at \(position)")
+        }
+        #expect(KeyspaceCatalog.decode(Array(bytes.dropLast())) == nil)
+    }
+
+    @Test func snapshotsCarryTheCatalogAndStayReadableWithout() throws {
+        var catalog = KeyspaceCatalog()
+        catalog.add(Self.orders)
+        let state = StateSnapshotCodec.encode([
+            .put(key: Array("k".utf8), value: Array("v".utf8), valueType: 0, expiresAtMillis: 0)
+        ])
+        let wrapped = try #require(KeyspaceCatalog.unwrapSnapshot(catalog.wrapSnapshot(state)))
+        #expect(wrapped.catalog == catalog)
+        #expect(wrapped.state == state)
+        // A bare state snapshot (a keyspace's group, or no keyspaces yet) has no catalog.
+        let bare = try #require(KeyspaceCatalog.unwrapSnapshot(state))
+        #expect(bare.catalog == KeyspaceCatalog())
+        #expect(bare.state == state)
+        var damaged = catalog.wrapSnapshot(state)
+        damaged[8] ^= 1
+        #expect(KeyspaceCatalog.unwrapSnapshot(damaged) == nil)
+    }
+}
