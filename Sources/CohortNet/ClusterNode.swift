@@ -4,6 +4,7 @@ import CohortRaft
 import CohortReplication
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 
 /// One clustered node: the peer transport it shares between its replication groups, the
@@ -31,6 +32,9 @@ public final class ClusterNode: Sendable {
     private let logger: Logger
     private let makeExecutor: @Sendable (ServerConfiguration) throws -> CommandExecutor
     private let transportBox = NIOLockedValueBox<PeerTransport?>(nil)
+    /// Proxies commands for keyspaces this node does not replicate (set by ``start()``), and
+    /// the timer that expires them.
+    private let proxyBox = NIOLockedValueBox<(proxy: KeyspaceProxy, timer: RepeatedTask)?>(nil)
     /// Keyspace groups by name and by group id.
     private let groups = NIOLockedValueBox<(byName: [String: Group], byID: [UInt64: Group])>(
         ([:], [:]))
@@ -75,6 +79,12 @@ public final class ClusterNode: Sendable {
                 }
             },
             onForward: { [self] peer, group, payload in
+                if ForwardMessage.isProxy(payload) {
+                    // Delivered on the default group's loop, where the proxy lives.
+                    proxyBox.withLockedValue { $0?.proxy }?.receive(
+                        payload, group: group, from: peer)
+                    return
+                }
                 guard let target = self.driver(for: group) else { return }
                 if target.loop.inEventLoop {
                     target.receiveForward(payload, from: peer)
@@ -83,6 +93,14 @@ public final class ClusterNode: Sendable {
                 }
             })
         transportBox.withLockedValue { $0 = transport }
+        let proxy = KeyspaceProxy(
+            loop: driver.loop, transport: transport, logger: logger,
+            timeoutMillis: UInt64(configuration.writeTimeoutMillis) + 2_000,
+            localGroup: { [self] id in id == 0 ? nil : groups.withLockedValue { $0.byID[id] } })
+        let timer = driver.loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(100), delay: .milliseconds(100)
+        ) { _ in proxy.expire(nowMillis: WallClock.nowMillis()) }
+        proxyBox.withLockedValue { $0 = (proxy, timer) }
         let port = try transport.start()
         driver.onKeyspaceDefined = { [self] definition in openGroup(definition) }
         driver.start(transport: transport)
@@ -97,6 +115,7 @@ public final class ClusterNode: Sendable {
             groups = ([:], [:])
             return Array(all)
         }
+        proxyBox.withLockedValue { $0 }?.timer.cancel()
         defaultGroup.driver.stop()
         for group in keyspaces { group.driver.shutdown() }
         // The transport runs on the default group's loop: stop it before that loop.
@@ -132,6 +151,21 @@ public final class ClusterNode: Sendable {
     /// The keyspaces the cluster has defined, as this node has applied them.
     public var catalog: KeyspaceCatalog {
         defaultGroup.driver.catalogBox.withLockedValue { $0 }
+    }
+
+    /// Runs a client's command in `keyspace`, which this node does not replicate, on one of its
+    /// members. `completion` gets the reply and the session's new token. Any thread.
+    public func proxy(
+        _ arguments: [[UInt8]], to keyspace: KeyspaceDefinition, isWrite: Bool, token: UInt64,
+        ackMode: AckMode, consistency: ReadConsistency,
+        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        guard let proxy = proxyBox.withLockedValue({ $0?.proxy }) else {
+            return completion(.error("TRYAGAIN the node is starting"), 0)
+        }
+        proxy.send(
+            arguments, to: keyspace, isWrite: isWrite, token: token, ackMode: ackMode,
+            consistency: consistency, completion: completion)
     }
 
     private func driver(for group: UInt64) -> ReplicationDriver? {

@@ -1,5 +1,6 @@
 import CohortCore
 import CohortNode
+import CohortReplication
 import CohortStorage
 import Logging
 import NIOCore
@@ -26,6 +27,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// Set on a clustered node: the session's keyspace's group, through which writes and reads
     /// go (see `ClusterCommandKind`).
     private var driver: ReplicationDriver?
+    /// Set while the session uses a keyspace this node does not replicate: its reads, writes
+    /// and WAITs are proxied to a member (see `KeyspaceProxy`).
+    private var remoteKeyspace: KeyspaceDefinition?
     /// Cluster mode: replies in request order, filled as their commands complete.
     private var slots: [ByteBuffer?] = []
     /// The number of the reply in `slots[0]` (replies are numbered from 0 per connection).
@@ -293,6 +297,21 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         if inFlight > 0 && (kind != inFlightKind || kind == .local || kind == .wait) {
             return false
         }
+        if let remote = remoteKeyspace, kind != .local {
+            inFlight += 1
+            inFlightKind = kind
+            let slot = slotBase + slots.count
+            slots.append(nil)
+            let loop = context.eventLoop
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            cluster.proxy(
+                arguments, to: remote, isWrite: kind != .read, token: session.token,
+                ackMode: session.ackMode ?? remote.ackMode, consistency: session.readConsistency
+            ) { reply, index in
+                loop.execute { handler.value.clusterCommandDone(slot, reply, token: index) }
+            }
+            return true
+        }
         if kind == .local {
             let outcome = executor.execute(
                 arguments, session: &session, nowMillis: WallClock.nowMillis())
@@ -339,13 +358,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
         switch verb {
         case .use(let name):
-            guard let group = cluster.group(named: name) else {
-                if let definition = cluster.catalog.definition(named: name) {
-                    return reply(
-                        .error(
-                            "ERR this node does not hold keyspace \(name); connect to one of its members: "
-                                + definition.members.joined(separator: ", ")))
-                }
+            let group = cluster.group(named: name)
+            // Not replicated here: commands are proxied to a member; local ones (PING, INFO,
+            // COHORT ...) run against the default keyspace's executor.
+            let remote = group == nil ? cluster.catalog.definition(named: name) : nil
+            guard group != nil || remote != nil else {
                 return reply(
                     .error("ERR no such keyspace \(name) (create it with COHORT KEYSPACE CREATE)"))
             }
@@ -353,9 +370,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 session.tokensByKeyspace[session.keyspace] = session.token
                 session.token = session.tokensByKeyspace.removeValue(forKey: name) ?? 0
                 session.keyspace = name
-                executor = group.executor
-                driver = group.driver
             }
+            let serving = group ?? cluster.defaultGroup
+            executor = serving.executor
+            driver = serving.driver
+            remoteKeyspace = remote
             reply(.ok)
         case .list:
             let local = Set(cluster.keyspaceGroups.compactMap { $0.definition?.name })

@@ -139,17 +139,22 @@ extension ReplicationDriver {
             }
         case .response(let id, let bytes, let index):
             guard let request = forwardedRequests.removeValue(forKey: id) else { return }
-            var parser = RESPValueParser()
-            let reply: RESPValue
-            if case .value(let value, _) = bytes.withUnsafeBytes({ parser.parse($0) }) {
-                reply = value
-            } else {
-                reply = .error("ERR malformed reply from the leader")
-            }
-            request.completion(reply, index)
+            request.completion(Self.decodeReply(bytes), index)
+        case .proxied, .proxyResponse:
+            // The node handles these (see KeyspaceProxy); they never reach a group.
+            break
         case nil:
             logger.warning("dropping a malformed forward frame", metadata: ["peer": "\(peer)"])
         }
+    }
+
+    /// A reply another node encoded as RESP3.
+    static func decodeReply(_ bytes: [UInt8]) -> RESPValue {
+        var parser = RESPValueParser()
+        if case .value(let value, _) = bytes.withUnsafeBytes({ parser.parse($0) }) {
+            return value
+        }
+        return .error("ERR malformed reply from another node")
     }
 
     /// Answers `leader`-mode writes whose entries are now durable here.

@@ -182,9 +182,24 @@ struct KeyspaceProcessTests {
                 "audit ack=all voters=n1,n2,n3 here=no",
                 "orders ack=majority voters=n1,n2 witnesses=n3 here=no",
             ])
-        if let client = try? TestRESPClient(port: joiner.port) {
-            #expect(try client.call("COHORT", "USE", "orders").text?.contains("n1, n2, n3") == true)
+        // n4 does not replicate orders but serves it: its clients' commands are proxied to
+        // a member, with the session's token carried both ways.
+        let outsider = try TestRESPClient(port: joiner.port)
+        #expect(try outsider.call("COHORT", "USE", "orders").text == "OK")
+        #expect(try outsider.call("GET", "after").text == "kill")
+        #expect(try outsider.call("SET", "from-n4", "proxied").text == "OK")
+        let proxiedToken = try outsider.call("COHORT", "TOKEN")
+        guard case .integer(let token) = proxiedToken, token > 0 else {
+            Issue.record("no session token after a proxied write: \(proxiedToken)")
+            return
         }
+        #expect(try outsider.call("INCR", "counter-n4") == .integer(1))
+        #expect(try outsider.call("COHORT", "CONSISTENCY", "session").text == "OK")
+        #expect(try outsider.call("GET", "from-n4").text == "proxied")
+        #expect(try outsider.call("COHORT", "USE", "default").text == "OK")
+        #expect(try outsider.call("GET", "from-n4") == .null)
+        let member = try #require(Self.client(port: cluster.clientPorts[0], keyspace: "orders"))
+        #expect(try member.call("GET", "from-n4").text == "proxied")
         let joinerLog = (try? String(contentsOfFile: joiner.logPath, encoding: .utf8)) ?? ""
         #expect(joinerLog.contains("installed snapshot"))
         #expect(

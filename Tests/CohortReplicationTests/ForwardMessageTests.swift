@@ -18,6 +18,34 @@ import Testing
         #expect(try #require(ForwardMessage.decode(encoded)) == message)
     }
 
+    @Test(arguments: [
+        ReadConsistency.linearizable, .session, .any, .boundedStaleness(millis: 250),
+    ])
+    func proxiedRequestsAndAnswersRoundTrip(consistency: ReadConsistency) throws {
+        let request = ForwardMessage.proxied(
+            id: 42, arguments: Self.setCommand, token: 7, ackMode: .leader,
+            consistency: consistency)
+        let encoded = request.encoded()
+        #expect(try #require(ForwardMessage.decode(encoded)) == request)
+        #expect(ForwardMessage.isProxy(encoded))
+        let answer = ForwardMessage.proxyResponse(id: 42, reply: Array("+OK\r\n".utf8), index: 9)
+        #expect(try #require(ForwardMessage.decode(answer.encoded())) == answer)
+        #expect(ForwardMessage.isProxy(answer.encoded()))
+        // Follower-to-leader forwards are not proxy traffic.
+        #expect(
+            !ForwardMessage.isProxy(
+                ForwardMessage.request(id: 1, arguments: [], token: 0, ackMode: .all).encoded()))
+        #expect(
+            !ForwardMessage.isProxy(
+                ForwardMessage.response(id: 1, reply: [], index: 0).encoded()))
+        for length in 0..<encoded.count {
+            #expect(ForwardMessage.decode(Array(encoded.prefix(length))) == nil)
+        }
+        var badConsistency = encoded
+        badConsistency[18] = 9
+        #expect(ForwardMessage.decode(badConsistency) == nil)
+    }
+
     @Test func ackModesEncodeAsDistinctBytes() {
         // The ack byte follows kind (1), id (8) and token (8).
         let bytes = AckMode.allCases.map {
