@@ -75,7 +75,11 @@ public final class AdminServer: Sendable {
     }
 
     /// `GET /metrics` in Prometheus's text exposition format.
-    static func metricsText(_ executor: CommandExecutor, nowMillis: UInt64) -> String {
+    /// Every replication metric carries a `keyspace` label: the default keyspace's group and
+    /// each keyspace group on this node (`cluster`) are one sample each.
+    static func metricsText(
+        _ executor: CommandExecutor, cluster: ClusterNode? = nil, nowMillis: UInt64
+    ) -> String {
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -88,16 +92,33 @@ public final class AdminServer: Sendable {
         metric(
             "cohort_connected_clients", "gauge", "Client connections open.",
             [("", "\(statistics.connectedClients.value)")])
+        var groups: [(keyspace: String, executor: CommandExecutor)] = [("default", executor)]
+        for group in cluster?.keyspaceGroups ?? [] {
+            if let name = group.definition?.name { groups.append((name, group.executor)) }
+        }
         metric(
-            "cohort_keys", "gauge", "Live keys in the storage engine.",
-            [("", "\(executor.engine.keyCount)")])
-        let fields = Dictionary(
-            executor.replicationFields(nowMillis: nowMillis), uniquingKeysWith: { $1 })
-        guard fields["cohort_node"] != nil else { return text }
+            "cohort_keys", "gauge", "Live keys in the storage engine, per keyspace.",
+            groups.map {
+                ("{keyspace=\"\(escape($0.keyspace))\"}", "\($0.executor.engine.keyCount)")
+            })
+        let fields = groups.map { group in
+            (
+                label: "keyspace=\"\(escape(group.keyspace))\"",
+                values: Dictionary(
+                    group.executor.replicationFields(nowMillis: nowMillis),
+                    uniquingKeysWith: { $1 }),
+                driver: group.executor.replication.current.flatMap { $0 as? ReplicationDriver }
+            )
+        }.filter { $0.values["cohort_node"] != nil }
+        guard !fields.isEmpty else { return text }
         let roles = ["leader", "follower", "candidate"]
         metric(
             "cohort_raft_role", "gauge", "1 for this node's Raft role.",
-            roles.map { ("{role=\"\($0)\"}", fields["role"] == $0 ? "1" : "0") })
+            fields.flatMap { group in
+                roles.map {
+                    ("{\(group.label),role=\"\($0)\"}", group.values["role"] == $0 ? "1" : "0")
+                }
+            })
         for (field, name, help) in [
             ("cohort_term", "cohort_raft_term", "The current Raft term."),
             (
@@ -123,27 +144,28 @@ public final class AdminServer: Sendable {
                 "Time since this node last caught up."
             ),
         ] {
-            if let value = fields[field].flatMap(Double.init) {
-                metric(name, "gauge", help, [("", "\(value)")])
+            let samples = fields.compactMap { group in
+                group.values[field].flatMap(Double.init).map { ("{\(group.label)}", "\($0)") }
             }
+            if !samples.isEmpty { metric(name, "gauge", help, samples) }
         }
-        // On the leader, one sample per follower.
-        let followers =
-            executor.replication.current.flatMap { $0 as? ReplicationDriver }?
-            .followerStatuses ?? []
+        // On a group's leader, one sample per follower.
+        let followers = fields.flatMap { group in
+            (group.driver?.followerStatuses ?? []).map { (group.label, $0) }
+        }
         if !followers.isEmpty {
-            func label(_ follower: FollowerStatus) -> String {
-                "{follower=\"\(escape(follower.name))\"}"
+            func label(_ group: String, _ follower: FollowerStatus) -> String {
+                "{\(group),follower=\"\(escape(follower.name))\"}"
             }
             metric(
                 "cohort_replication_lag_entries", "gauge",
                 "Entries the leader has that a follower does not.",
-                followers.map { (label($0), "\($0.lagEntries)") })
+                followers.map { (label($0.0, $0.1), "\($0.1.lagEntries)") })
             metric(
                 "cohort_replication_lag_milliseconds", "gauge",
                 "Time since a follower last held everything committed.",
-                followers.compactMap { follower in
-                    follower.lagMillis.map { (label(follower), "\($0)") }
+                followers.compactMap { group, follower in
+                    follower.lagMillis.map { (label(group, follower), "\($0)") }
                 })
         }
         return text
@@ -214,7 +236,8 @@ final class AdminHandler: ChannelInboundHandler {
             (status, type, body) = (.ok, "application/json", AdminServer.rollbackJSON(executor))
         case (.GET, "/metrics"):
             (status, type, body) = (
-                .ok, "text/plain; version=0.0.4", AdminServer.metricsText(executor, nowMillis: now)
+                .ok, "text/plain; version=0.0.4",
+                AdminServer.metricsText(executor, cluster: cluster, nowMillis: now)
             )
         case (.GET, _):
             (status, type, body) = (.notFound, "text/plain", "try /status, /metrics or /rollback\n")

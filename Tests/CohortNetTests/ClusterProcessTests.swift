@@ -58,12 +58,17 @@ struct ClusterProcessTests {
         #expect(status.status == 200 && status.body.contains("\"role\":\"leader\""), "\(status)")
         let metrics = try #require(
             HTTPTestClient.get(port: cluster.adminPorts[leader], path: "/metrics"))
-        #expect(metrics.body.contains("cohort_raft_role{role=\"leader\"} 1"), "\(metrics.body)")
+        #expect(
+            metrics.body.contains("cohort_raft_role{keyspace=\"default\",role=\"leader\"} 1"),
+            "\(metrics.body)")
         #expect(metrics.body.contains("# TYPE cohort_raft_commit_index gauge"))
-        #expect(metrics.body.contains("cohort_replication_lag_entries{follower="))
+        #expect(
+            metrics.body.contains("cohort_replication_lag_entries{keyspace=\"default\",follower="))
         let followerMetrics = try #require(
             HTTPTestClient.get(port: cluster.adminPorts[followers[0]], path: "/metrics"))
-        #expect(followerMetrics.body.contains("cohort_raft_role{role=\"follower\"} 1"))
+        #expect(
+            followerMetrics.body.contains(
+                "cohort_raft_role{keyspace=\"default\",role=\"follower\"} 1"))
         #expect(HTTPTestClient.get(port: cluster.adminPorts[leader], path: "/nope")?.status == 404)
 
         cluster.kill(leader)

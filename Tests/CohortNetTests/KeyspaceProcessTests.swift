@@ -114,6 +114,16 @@ struct KeyspaceProcessTests {
         #expect(ordersInfo["cohort_witnesses"] == "n3")
         #expect(ordersInfo["cohort_voters"] == "n1,n2")
 
+        // The admin API shows every keyspace group on the node.
+        let metrics = try #require(
+            HTTPTestClient.get(port: cluster.adminPorts[0], path: "/metrics"))
+        #expect(metrics.body.contains("cohort_raft_role{keyspace=\"orders\",role="))
+        #expect(metrics.body.contains("cohort_raft_commit_index{keyspace=\"audit\"}"))
+        #expect(metrics.body.contains("cohort_keys{keyspace=\"orders\"} 30"))
+        let status = try #require(HTTPTestClient.get(port: cluster.adminPorts[0], path: "/status"))
+        #expect(status.body.contains("\"keyspaces\":{\"audit\":{"))
+        #expect(status.body.contains("\"cohort_keyspace\":\"orders\""))
+
         // Kill the keyspace's leader: the other voter wins with the witness's vote.
         let leaderName = try #require(
             Self.info(port: cluster.clientPorts[0], keyspace: "orders")["cohort_leader"])
