@@ -2,6 +2,7 @@ import CohortCore
 import CohortNode
 import CohortRaft
 import CohortReplication
+import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -173,18 +174,49 @@ public final class ClusterNode: Sendable {
         return groups.withLockedValue { $0.byID[group]?.driver }
     }
 
+    /// Stops a keyspace group this node no longer replicates, off the raft loop (stopping
+    /// blocks until the group's own loop has finished).
+    private func closeGroup(_ group: Group, name: String) {
+        groups.withLockedValue { groups in
+            groups.byName[name] = nil
+            groups.byID[group.driver.groupID] = nil
+        }
+        let logger = logger
+        DispatchQueue.global().async {
+            group.driver.shutdown()
+            do {
+                try group.executor.engine.close()
+            } catch {
+                logger.error(
+                    "closing a keyspace's storage failed",
+                    metadata: ["keyspace": "\(name)", "error": "\(error)"])
+            }
+            logger.info(
+                "keyspace group stopped: this node no longer replicates it",
+                metadata: ["keyspace": "\(name)"])
+        }
+    }
+
     /// The directory of keyspace `name`'s engine and Raft log.
     func directory(of name: String) -> String {
         configuration.dataDirectory + "/keyspaces/" + name
     }
 
-    /// Starts the group of `definition` when this node is a member and it is not running yet.
-    /// Runs on the default group's raft loop, in log order.
+    /// Follows a keyspace's (new) definition on this node: starts its group when this node is
+    /// a member and it is not running yet, hands a running group its new members, and stops
+    /// the group on a node the definition no longer names (its data stays on disk). Runs on
+    /// the default group's raft loop, in log order.
     private func openGroup(_ definition: KeyspaceDefinition) {
-        guard definition.members.contains(configuration.nodeName),
-            group(named: definition.name) == nil,
-            let transport = transportBox.withLockedValue({ $0 })
-        else { return }
+        let isMember = definition.members.contains(configuration.nodeName)
+        if let running = group(named: definition.name) {
+            if isMember {
+                running.driver.updateKeyspace(definition)
+            } else {
+                closeGroup(running, name: definition.name)
+            }
+            return
+        }
+        guard isMember, let transport = transportBox.withLockedValue({ $0 }) else { return }
         var keyspaceConfiguration = configuration
         keyspaceConfiguration.dataDirectory = directory(of: definition.name)
         keyspaceConfiguration.ackMode = definition.ackMode

@@ -5,10 +5,11 @@ import CohortNode
 ///
 ///     COHORT USE <keyspace>            later commands address this keyspace
 ///     COHORT KEYSPACE LIST             every keyspace the cluster has, and whether it is here
-///     COHORT KEYSPACE CREATE <name> …  see `ReplicationDriver+Keyspaces`
+///     COHORT KEYSPACE CREATE | ADD | REMOVE …  see `ReplicationDriver+Keyspaces`
 enum KeyspaceCommand: Equatable {
     case use(String)
     case list
+    /// CREATE, ADD or REMOVE: decided by the default keyspace's leader.
     case create
     /// A COHORT USE or KEYSPACE with the wrong shape: the reply.
     case usage(String)
@@ -31,9 +32,11 @@ enum KeyspaceCommand: Equatable {
                 ? String(decoding: CommandExecutor.upperCased(arguments[2]), as: UTF8.self) : ""
             switch (verb, arguments.count) {
             case ("LIST", 3): self = .list
-            case ("CREATE", 4...): self = .create
+            case ("CREATE", 4...), ("ADD", 5...), ("REMOVE", 5...): self = .create
             default:
-                self = .usage("ERR usage: COHORT KEYSPACE LIST | COHORT KEYSPACE CREATE <name> ...")
+                self = .usage(
+                    "ERR usage: COHORT KEYSPACE LIST | CREATE <name> ... | ADD <name> <node> [role] | REMOVE <name> <node>"
+                )
             }
         default:
             return nil

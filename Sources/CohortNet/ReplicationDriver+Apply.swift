@@ -136,7 +136,7 @@ extension ReplicationDriver {
             stop(because: "the leader's snapshot is damaged", error: "")
             return
         }
-        for definition in state.catalog.sorted { applyKeyspace(definition) }
+        for definition in state.catalog.sorted { applyKeyspace(definition, fromSnapshot: true) }
         do {
             if LogIndex(engine.sequences.committed) < index {
                 try engine.restore(

@@ -4,22 +4,80 @@ import CohortRaft
 import CohortReplication
 import CohortStorage
 
-/// Creating keyspaces online (default group only):
+/// Creating keyspaces and changing their members online (default group only):
 ///
 ///     COHORT KEYSPACE CREATE <name> [VOTERS n1,n2,...] [LEARNERS n4,...] [WITNESS n3]
 ///                                   [ACK all | majority | leader]
+///     COHORT KEYSPACE ADD <name> <node> [VOTER | LEARNER | WITNESS]
+///     COHORT KEYSPACE REMOVE <name> <node>
 ///
 /// The leader checks the definition against the cluster's members and proposes it as an entry
 /// of the default log. Every node records it in its catalog when it applies the entry; the
 /// nodes it names start the keyspace's group (see ``ClusterNode``). Without VOTERS, every
-/// voter of the cluster is a voter of the keyspace.
+/// voter of the cluster is a voter of the keyspace. ADD and REMOVE replicate the definition's
+/// next version; the keyspace group's leader then moves the group's Raft membership to it
+/// (``reconcileKeyspaceMembership()``), and a removed node stops its copy of the group.
 extension ReplicationDriver {
     static let catalogFileName = "keyspaces.catalog"
 
     static func isKeyspaceCommand(_ arguments: [[UInt8]]) -> Bool {
-        arguments.count >= 3 && CommandExecutor.upperCased(arguments[0]) == Array("COHORT".utf8)
-            && CommandExecutor.upperCased(arguments[1]) == Array("KEYSPACE".utf8)
-            && CommandExecutor.upperCased(arguments[2]) == Array("CREATE".utf8)
+        guard arguments.count >= 3,
+            CommandExecutor.upperCased(arguments[0]) == Array("COHORT".utf8),
+            CommandExecutor.upperCased(arguments[1]) == Array("KEYSPACE".utf8)
+        else { return false }
+        let verb = CommandExecutor.upperCased(arguments[2])
+        return verb == Array("CREATE".utf8) || verb == Array("ADD".utf8)
+            || verb == Array("REMOVE".utf8)
+    }
+
+    /// The next version of a keyspace's definition for ADD or REMOVE.
+    func changedKeyspaceDefinition(
+        _ arguments: [[UInt8]]
+    ) -> Result<KeyspaceDefinition, CommandError> {
+        let words = arguments.map { String(decoding: $0, as: UTF8.self) }
+        let verb = words[2].uppercased()
+        guard
+            (verb == "ADD" && (words.count == 5 || words.count == 6))
+                || (verb == "REMOVE" && words.count == 5)
+        else {
+            return .failure(
+                CommandError(
+                    "ERR usage: COHORT KEYSPACE ADD <name> <node> [VOTER|LEARNER|WITNESS] | COHORT KEYSPACE REMOVE <name> <node>"
+                ))
+        }
+        let (name, member) = (words[3], words[4])
+        guard var definition = catalog.definition(named: name) else {
+            return .failure(CommandError("ERR no such keyspace \(name)"))
+        }
+        if verb == "ADD" {
+            guard !definition.members.contains(member) else {
+                return .failure(CommandError("ERR \(member) already replicates \(name)"))
+            }
+            guard node.membership.allMembers.contains(Self.nodeID(named: member)) else {
+                return .failure(
+                    CommandError(
+                        "ERR \(member) is not a member of the cluster (add it with COHORT NODE ADD first)"
+                    ))
+            }
+            switch words.count == 6 ? words[5].uppercased() : "VOTER" {
+            case "VOTER": definition.voters.append(member)
+            case "LEARNER": definition.learners.append(member)
+            case "WITNESS": definition.witnesses.append(member)
+            default: return .failure(CommandError("ERR role must be VOTER, LEARNER or WITNESS"))
+            }
+        } else {
+            guard definition.members.contains(member) else {
+                return .failure(CommandError("ERR \(member) does not replicate \(name)"))
+            }
+            definition.voters.removeAll { $0 == member }
+            definition.learners.removeAll { $0 == member }
+            definition.witnesses.removeAll { $0 == member }
+        }
+        definition.version += 1
+        if let problem = definition.validationError {
+            return .failure(CommandError("ERR \(problem)"))
+        }
+        return .success(definition)
     }
 
     static let keyspaceUsage =
@@ -72,17 +130,21 @@ extension ReplicationDriver {
         _ arguments: [[UInt8]], deadlineMillis: UInt64,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
+        let creates = CommandExecutor.upperCased(arguments[2]) == Array("CREATE".utf8)
         let definition: KeyspaceDefinition
-        switch parseKeyspaceDefinition(arguments) {
+        switch creates ? parseKeyspaceDefinition(arguments) : changedKeyspaceDefinition(arguments)
+        {
         case .success(let parsed): definition = parsed
         case .failure(let error): return completion(.error(error.message), 0)
         }
-        guard catalog.definition(named: definition.name) == nil,
-            !isKeyspaceProposed(named: definition.name)
-        else {
+        guard !isKeyspaceProposed(named: definition.name) else {
+            return completion(
+                .error("TRYAGAIN a change to keyspace \(definition.name) is in progress"), 0)
+        }
+        guard !creates || catalog.definition(named: definition.name) == nil else {
             return completion(.error("ERR keyspace \(definition.name) already exists"), 0)
         }
-        if let clash = catalog.sorted.first(where: { $0.groupID == definition.groupID }) {
+        if creates, let clash = catalog.sorted.first(where: { $0.groupID == definition.groupID }) {
             // Group ids are hashes of names; two names that collide cannot share the wire.
             return completion(
                 .error("ERR the name \(definition.name) collides with keyspace \(clash.name)"), 0)
@@ -108,11 +170,11 @@ extension ReplicationDriver {
         return false
     }
 
-    /// Every node: record a keyspace the log (or a snapshot) defined, durably, before the
-    /// group is started, and tell the node about it.
-    func applyKeyspace(_ definition: KeyspaceDefinition) {
+    /// Every node: record a keyspace the log (or, `fromSnapshot`, a snapshot) defined,
+    /// durably, before the group is started or changed, and tell the node about it.
+    func applyKeyspace(_ definition: KeyspaceDefinition, fromSnapshot: Bool = false) {
         var updated = catalog
-        guard updated.add(definition) else { return }
+        guard fromSnapshot ? updated.adopt(definition) : updated.add(definition) else { return }
         do {
             try DurableFile.write(
                 updated.encoded(), name: Self.catalogFileName,
@@ -129,7 +191,7 @@ extension ReplicationDriver {
             metadata: [
                 "keyspace": "\(definition.name)", "voters": "\(definition.voters)",
                 "learners": "\(definition.learners)", "witnesses": "\(definition.witnesses)",
-                "ack": "\(definition.ackMode.rawValue)",
+                "ack": "\(definition.ackMode.rawValue)", "version": "\(definition.version)",
             ])
         onKeyspaceDefined?(definition)
     }
@@ -144,5 +206,49 @@ extension ReplicationDriver {
             throw StorageError.failed("the keyspace catalog in \(directory) is damaged")
         }
         return catalog
+    }
+
+    /// Keyspace groups only, on the leader: moves the group's Raft membership one step
+    /// toward the keyspace's definition (additions first, so the group never shrinks below
+    /// what the definition asks for). The Raft core refuses a change while another is
+    /// pending, so this just tries again on a later tick.
+    func reconcileKeyspaceMembership() {
+        guard groupID != 0, node.isLeader, let definition = desiredKeyspace else { return }
+        let membership = node.membership
+        var change: RaftMembershipChange?
+        for name in definition.voters {
+            let id = Self.nodeID(named: name)
+            if !membership.voters.contains(id) {
+                // A new voter joins as a learner and the core promotes it once it has caught
+                // up: wait for that before anything else changes.
+                if membership.learners.contains(id) { return }
+                change = .addVoter(id)
+                break
+            }
+        }
+        if change == nil {
+            if let id = definition.witnesses.map(Self.nodeID(named:)).first(where: {
+                !membership.witnesses.contains($0)
+            }) {
+                change = .addWitness(id)
+            } else if let id = definition.learners.map(Self.nodeID(named:)).first(where: {
+                !membership.learners.contains($0)
+            }) {
+                change = .addLearner(id)
+            } else {
+                let wanted = Set(definition.members.map(Self.nodeID(named:)))
+                if let id = membership.allMembers.first(where: { !wanted.contains($0) }) {
+                    change = .remove(id)
+                }
+            }
+        }
+        guard let change else { return }
+        let result = node.proposeMembershipChange(change)
+        if case .appended = result {
+            logger.info(
+                "keyspace membership change proposed",
+                metadata: ["keyspace": "\(keyspace)", "change": "\(change)"])
+            schedulePump()
+        }
     }
 }

@@ -61,13 +61,13 @@ extension ReplicationDriver {
             guard node.membership.contains(id) else {
                 return completion(.error("ERR \(words[3]) is not a member"), 0)
             }
-            // Keyspace groups name their members and cannot change them yet: removing one of
-            // them from the cluster would silently cost those keyspaces a replica.
+            // Removing a node that keyspaces name would silently cost them a replica: take it
+            // out of them first, which moves their groups' memberships explicitly.
             let holding = catalog.sorted.filter { $0.members.contains(words[3]) }.map(\.name)
             guard holding.isEmpty else {
                 return completion(
                     .error(
-                        "ERR \(words[3]) replicates keyspaces \(holding.joined(separator: ", ")); it cannot leave the cluster while they name it"
+                        "ERR \(words[3]) replicates keyspaces \(holding.joined(separator: ", ")); remove it from them first (COHORT KEYSPACE REMOVE)"
                     ), 0)
             }
             answerOnCommit(

@@ -139,6 +139,9 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// Default group only: the keyspaces created so far (loop-confined; a copy is published
     /// in `catalogBox`).
     var catalog: KeyspaceCatalog
+    /// Keyspace groups only: the keyspace's latest definition, which the leader moves the
+    /// group's membership toward (loop-confined).
+    var desiredKeyspace: KeyspaceDefinition?
 
     // Shared with other threads.
     let statusBox = NIOLockedValueBox<(fields: [(String, String)], followers: [FollowerStatus])>(
@@ -207,7 +210,12 @@ public final class ReplicationDriver: @unchecked Sendable {
         raftConfig.readRequestsPendingMax = 65_536
         raftConfig.snapshotChunkBytesMax = 1 << 20
         let membership: RaftMembership
-        if let definition {
+        if let definition, definition.version > 0 {
+            // The keyspace changed since it was created: this node may be joining it, so it
+            // waits for the group's leader to bring it in (a log that already holds a
+            // membership ignores this).
+            membership = .empty
+        } else if let definition {
             membership = RaftMembership(
                 voters: definition.voters.map(Self.nodeID(named:)),
                 witnesses: definition.witnesses.map(Self.nodeID(named:)),
@@ -222,6 +230,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             id: me, config: raftConfig, membership: membership, durableState: durable,
             appliedIndex: applied, randomSeed: me.rawValue ^ WallClock.monotonicNanos())
         self.appliedIndex = max(applied, engineApplied)
+        self.desiredKeyspace = definition
         self.raftGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = raftGroup.next()
         catalogBox.withLockedValue { $0 = catalog }
@@ -275,6 +284,14 @@ public final class ReplicationDriver: @unchecked Sendable {
         }
     }
 
+    /// A keyspace group learns its keyspace's new definition (members changed). Any thread.
+    func updateKeyspace(_ definition: KeyspaceDefinition) {
+        loop.execute { [self] in
+            for member in definition.members { names[Self.nodeID(named: member)] = member }
+            desiredKeyspace = definition
+        }
+    }
+
     /// Stops ticking and fails what is still waiting; the loop keeps running (the transport
     /// may live on it). Idempotent. Blocks; call it off the event loops.
     public func stop() {
@@ -304,6 +321,7 @@ public final class ReplicationDriver: @unchecked Sendable {
     func tick() {
         guard !isStopped else { return }
         node.tick()
+        reconcileKeyspaceMembership()
         expireDeadlines(nowMillis: WallClock.nowMillis())
         schedulePump()
         refreshStatus()

@@ -20,11 +20,27 @@ public struct KeyspaceCatalog: Hashable, Sendable {
     /// The keyspace called `name`, if created.
     public func definition(named name: String) -> KeyspaceDefinition? { definitions[name] }
 
-    /// Records `definition`; returns false (and changes nothing) when the name is taken, so
-    /// replaying an entry is harmless and a second CREATE of a name never replaces the first.
+    /// Records `definition`: a new keyspace at version 0, or the next version of one already
+    /// here. Returns false (and changes nothing) otherwise, so replaying an entry is harmless,
+    /// a second CREATE of a name never replaces the first, and of two changes computed from
+    /// the same version only the first applies.
     @discardableResult
     public mutating func add(_ definition: KeyspaceDefinition) -> Bool {
-        guard definitions[definition.name] == nil else { return false }
+        let current = definitions[definition.name]
+        guard current.map({ definition.version == $0.version + 1 }) ?? (definition.version == 0)
+        else { return false }
+        definitions[definition.name] = definition
+        return true
+    }
+
+    /// Records `definition` when it is newer than what is here (or the keyspace is new),
+    /// whatever the versions in between: for catalogs read from disk or from a snapshot,
+    /// which carry each keyspace's latest version only.
+    @discardableResult
+    public mutating func adopt(_ definition: KeyspaceDefinition) -> Bool {
+        if let current = definitions[definition.name], current.version >= definition.version {
+            return false
+        }
         definitions[definition.name] = definition
         return true
     }
@@ -54,7 +70,7 @@ public struct KeyspaceCatalog: Hashable, Sendable {
         var catalog = KeyspaceCatalog()
         for _ in 0..<count {
             guard let encoded = reader.lengthPrefixed(),
-                let definition = KeyspaceDefinition.decode(encoded), catalog.add(definition)
+                let definition = KeyspaceDefinition.decode(encoded), catalog.adopt(definition)
             else { return nil }
         }
         return reader.remaining == 0 ? catalog : nil

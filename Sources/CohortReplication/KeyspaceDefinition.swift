@@ -3,7 +3,9 @@
 ///
 /// A definition is created online with `COHORT KEYSPACE CREATE` and travels as an entry in the
 /// default keyspace's log, so every node learns the same catalog in the same order; the nodes it
-/// names then start the group with exactly these members. It never changes after creation.
+/// names then start the group with exactly these members. `COHORT KEYSPACE ADD | REMOVE`
+/// replicate a new version of it (``version`` one higher); the keyspace group's leader then
+/// changes the group's Raft membership to match, one node at a time.
 public struct KeyspaceDefinition: Hashable, Sendable {
     /// The keyspace's name: 1 to ``nameBytesMax`` letters, digits, `_` or `-`.
     public var name: String
@@ -15,6 +17,9 @@ public struct KeyspaceDefinition: Hashable, Sendable {
     public var witnesses: [String]
     /// The acknowledgement mode of writes that do not choose one.
     public var ackMode: AckMode
+    /// 0 as created; each change of members adds one. A node that starts the group of a
+    /// changed keyspace joins it empty and is brought in by the group's leader.
+    public var version: UInt32 = 0
 
     /// Creates a definition; see ``validationError`` before trusting user input.
     public init(
@@ -87,10 +92,11 @@ public struct KeyspaceDefinition: Hashable, Sendable {
         return nil
     }
 
-    /// The byte form: tag u8 · ack mode (u32 length, bytes) · name (same) · voters, learners,
-    /// witnesses (each a u32 count, then names as u32 length and bytes).
+    /// The byte form: tag u8 · version u32 · ack mode (u32 length, bytes) · name (same) ·
+    /// voters, learners, witnesses (each a u32 count, then names as u32 length and bytes).
     public func encoded() -> [UInt8] {
         var out: [UInt8] = [Self.tag]
+        ByteCoding.append(version, to: &out)
         ByteCoding.appendBytes(Array(ackMode.rawValue.utf8), to: &out)
         ByteCoding.appendBytes(Array(name.utf8), to: &out)
         for list in [voters, learners, witnesses] {
@@ -103,7 +109,8 @@ public struct KeyspaceDefinition: Hashable, Sendable {
     /// Decodes a definition; nil for anything malformed or invalid.
     public static func decode(_ bytes: [UInt8]) -> KeyspaceDefinition? {
         var reader = ByteCoding.Reader(bytes)
-        guard reader.byte() == tag, let ack = reader.lengthPrefixed(),
+        guard reader.byte() == tag, let version = reader.uint32(),
+            let ack = reader.lengthPrefixed(),
             let ackMode = AckMode(rawValue: String(decoding: ack, as: UTF8.self)),
             let name = reader.lengthPrefixed()
         else { return nil }
@@ -118,9 +125,10 @@ public struct KeyspaceDefinition: Hashable, Sendable {
             lists.append(list)
         }
         guard reader.remaining == 0 else { return nil }
-        let definition = KeyspaceDefinition(
+        var definition = KeyspaceDefinition(
             name: String(decoding: name, as: UTF8.self), voters: lists[0], learners: lists[1],
             witnesses: lists[2], ackMode: ackMode)
+        definition.version = version
         return definition.validationError == nil ? definition : nil
     }
 }

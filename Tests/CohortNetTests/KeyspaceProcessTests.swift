@@ -218,4 +218,73 @@ struct KeyspaceProcessTests {
                 "orders ack=majority voters=n1,n2 witnesses=n3 here=yes",
             ])
     }
+
+    /// Members change online: a node added to a keyspace is brought in by the group's leader
+    /// and catches up; a removed node stops its copy and serves the keyspace by proxy.
+    @Test(.timeLimit(.minutes(2)))
+    func keyspaceMembersChangeOnline() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        _ = try #require(cluster.waitForLeader())
+        let admin = try TestRESPClient(port: cluster.clientPorts[0])
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "CREATE", "carts", "VOTERS", "n1,n2").text
+                == "OK")
+        #expect(Self.waitForKeyspace(port: cluster.clientPorts[0], keyspace: "carts"))
+        for index in 0..<50 {
+            #expect(
+                Self.set(
+                    port: cluster.clientPorts[index % 2], keyspace: "carts", "c\(index)",
+                    "v\(index)"))
+        }
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "ADD", "carts", "n3").text == "OK")
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "ADD", "carts", "n3").text?.contains(
+                "already") == true)
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "ADD", "carts", "n9").text?.contains(
+                "not a member") == true)
+        // n3 starts its copy, is added as a learner, catches up and is promoted.
+        func voters(_ index: Int) -> String? {
+            Self.info(port: cluster.clientPorts[index], keyspace: "carts")["cohort_voters"]
+        }
+        var deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && voters(0) != "n1,n2,n3" { usleep(100_000) }
+        #expect(voters(0) == "n1,n2,n3")
+        deadline = Date().addingTimeInterval(20)
+        var caughtUp = false
+        while Date() < deadline && !caughtUp {
+            if let client = Self.client(port: cluster.clientPorts[2], keyspace: "carts"),
+                (try? client.call("COHORT", "CONSISTENCY", "any"))?.text == "OK",
+                (try? client.call("GET", "c49"))?.text == "v49",
+                (try? client.call("DBSIZE")) == .integer(50)
+            {
+                caughtUp = true
+            }
+            usleep(100_000)
+        }
+        #expect(caughtUp, "n3 never caught up in carts")
+        let listed = try TestRESPClient(port: cluster.clientPorts[2]).call(
+            "COHORT", "KEYSPACE", "LIST")
+        #expect(
+            listed
+                == .array([.bulkString(Array("carts ack=majority voters=n1,n2,n3 here=yes".utf8))]))
+
+        // Remove n1: the group shrinks to n2,n3, n1 stops its copy and proxies instead.
+        #expect(try admin.call("COHORT", "KEYSPACE", "REMOVE", "carts", "n1").text == "OK")
+        deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && voters(1) != "n2,n3" { usleep(100_000) }
+        #expect(voters(1) == "n2,n3")
+        #expect(Self.set(port: cluster.clientPorts[0], keyspace: "carts", "after", "remove"))
+        let reader = try #require(Self.client(port: cluster.clientPorts[0], keyspace: "carts"))
+        #expect(try reader.call("GET", "after").text == "remove")
+        #expect(try reader.call("GET", "c0").text == "v0")
+        let n1List = try admin.call("COHORT", "KEYSPACE", "LIST")
+        #expect(
+            n1List == .array([.bulkString(Array("carts ack=majority voters=n2,n3 here=no".utf8))]))
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "REMOVE", "carts", "n2").text?.hasPrefix("ERR")
+                == false, "n3 alone is still a valid keyspace")
+    }
 }

@@ -82,6 +82,35 @@ struct KeyspaceDefinitionTests {
         #expect(KeyspaceCatalog.decode(KeyspaceCatalog().encoded()) == KeyspaceCatalog())
     }
 
+    @Test func changesApplyInVersionOrderAndSnapshotsAdoptTheNewest() {
+        var catalog = KeyspaceCatalog()
+        catalog.add(Self.orders)
+        var next = Self.orders
+        next.version = 1
+        next.voters.append("n5")
+        var skipped = next
+        skipped.version = 3
+        let skippedAdded = catalog.add(skipped)
+        #expect(!skippedAdded, "a change must follow the version it was computed from")
+        let nextAdded = catalog.add(next)
+        #expect(nextAdded)
+        let replayed = catalog.add(next)
+        #expect(!replayed)
+        #expect(catalog.definition(named: "orders")?.voters == ["n1", "n2", "n5"])
+        // A snapshot carries the latest version only: adopt it over anything older.
+        var fresh = KeyspaceCatalog()
+        let adopted = fresh.adopt(skipped)
+        #expect(adopted)
+        let older = fresh.adopt(next)
+        #expect(!older)
+        #expect(fresh.definition(named: "orders")?.version == 3)
+        #expect(KeyspaceCatalog.decode(fresh.encoded()) == fresh)
+        // A new name must start at version 0 when it comes from the log.
+        var empty = KeyspaceCatalog()
+        let late = empty.add(next)
+        #expect(!late)
+    }
+
     @Test func aDamagedCatalogIsRefused() {
         var catalog = KeyspaceCatalog()
         catalog.add(Self.orders)
