@@ -214,34 +214,10 @@ extension ReplicationDriver {
     /// pending, so this just tries again on a later tick.
     func reconcileKeyspaceMembership() {
         guard groupID != 0, node.isLeader, let definition = desiredKeyspace else { return }
-        let membership = node.membership
-        var change: RaftMembershipChange?
-        for name in definition.voters {
-            let id = Self.nodeID(named: name)
-            if !membership.voters.contains(id) {
-                // A new voter joins as a learner and the core promotes it once it has caught
-                // up: wait for that before anything else changes.
-                if membership.learners.contains(id) { return }
-                change = .addVoter(id)
-                break
-            }
-        }
-        if change == nil {
-            if let id = definition.witnesses.map(Self.nodeID(named:)).first(where: {
-                !membership.witnesses.contains($0)
-            }) {
-                change = .addWitness(id)
-            } else if let id = definition.learners.map(Self.nodeID(named:)).first(where: {
-                !membership.learners.contains($0)
-            }) {
-                change = .addLearner(id)
-            } else {
-                let wanted = Set(definition.members.map(Self.nodeID(named:)))
-                if let id = membership.allMembers.first(where: { !wanted.contains($0) }) {
-                    change = .remove(id)
-                }
-            }
-        }
+        let change = node.membership.nextChange(
+            towardVoters: definition.voters.map(Self.nodeID(named:)),
+            learners: definition.learners.map(Self.nodeID(named:)),
+            witnesses: definition.witnesses.map(Self.nodeID(named:)))
         guard let change else { return }
         let result = node.proposeMembershipChange(change)
         if case .appended = result {
