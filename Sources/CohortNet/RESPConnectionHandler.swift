@@ -298,18 +298,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             return false
         }
         if let remote = remoteKeyspace, kind != .local {
-            inFlight += 1
-            inFlightKind = kind
-            let slot = slotBase + slots.count
-            slots.append(nil)
-            let loop = context.eventLoop
-            let handler = NIOLoopBound(self, eventLoop: loop)
+            let pending = beginAsync(kind, context: context)
             cluster.proxy(
                 arguments, to: remote, isWrite: kind != .read, token: session.token,
-                ackMode: session.ackMode ?? remote.ackMode, consistency: session.readConsistency
-            ) { reply, index in
-                loop.execute { handler.value.clusterCommandDone(slot, reply, token: index) }
-            }
+                ackMode: session.ackMode ?? remote.ackMode, consistency: session.readConsistency,
+                completion: pending.finish)
             return true
         }
         if kind == .local {
@@ -321,24 +314,19 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             appendSlot(bytes, context: context)
             return true
         }
-        inFlight += 1
-        inFlightKind = kind
-        let slot = slotBase + slots.count
-        slots.append(nil)
-        let loop = context.eventLoop
-        let handler = NIOLoopBound(self, eventLoop: loop)
+        let pending = beginAsync(kind, context: context)
         switch kind {
         case .write, .wait:
             driver.submitWrite(
                 arguments, token: session.token,
-                ackMode: session.ackMode ?? executor.configuration.ackMode
-            ) { reply, index in
-                loop.execute { handler.value.clusterCommandDone(slot, reply, token: index) }
-            }
+                ackMode: session.ackMode ?? executor.configuration.ackMode,
+                completion: pending.finish)
         case .read:
             driver.submitRead(consistency: session.readConsistency, token: session.token) {
                 gate in
-                loop.execute { handler.value.readGateOpened(slot, arguments, gate) }
+                pending.loop.execute {
+                    pending.handler.value.readGateOpened(pending.slot, arguments, gate)
+                }
             }
         case .local:
             break
@@ -393,20 +381,40 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         case .create:
             // Decided by the default keyspace's leader, whatever keyspace the session uses; the
             // default log's index is not a token of the session's keyspace.
-            inFlight += 1
-            inFlightKind = .write
-            let slot = slotBase + slots.count
-            slots.append(nil)
-            let loop = context.eventLoop
-            let handler = NIOLoopBound(self, eventLoop: loop)
-            cluster.defaultGroup.driver.submitWrite(
-                arguments, token: 0, ackMode: .majority
-            ) { reply, _ in
-                loop.execute { handler.value.clusterCommandDone(slot, reply, token: 0) }
+            let pending = beginAsync(.write, context: context)
+            cluster.defaultGroup.driver.submitWrite(arguments, token: 0, ackMode: .majority) {
+                reply, _ in pending.finish(reply, 0)
             }
         case .usage(let message):
             reply(.error(message))
         }
+    }
+
+    /// A command running asynchronously: its reply's place in `slots`, and how to deliver
+    /// the reply from any thread.
+    private struct AsyncCommand {
+        let slot: Int
+        let loop: any EventLoop
+        let handler: NIOLoopBound<RESPConnectionHandler>
+
+        /// Delivers the reply and the session's new token (any thread).
+        var finish: @Sendable (RESPValue, UInt64) -> Void {
+            { [slot, loop, handler] reply, token in
+                loop.execute { handler.value.clusterCommandDone(slot, reply, token: token) }
+            }
+        }
+    }
+
+    /// Counts a command of `kind` in flight and reserves the slot of its reply.
+    private func beginAsync(
+        _ kind: ClusterCommandKind, context: ChannelHandlerContext
+    ) -> AsyncCommand {
+        inFlight += 1
+        inFlightKind = kind
+        slots.append(nil)
+        return AsyncCommand(
+            slot: slotBase + slots.count - 1, loop: context.eventLoop,
+            handler: NIOLoopBound(self, eventLoop: context.eventLoop))
     }
 
     private func readGateOpened(_ slot: Int, _ arguments: [[UInt8]], _ gate: ReadGate) {
