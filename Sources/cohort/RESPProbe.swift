@@ -67,10 +67,18 @@ final class RESPProbe {
     }
 
     /// `INFO replication` as a dictionary; nil when the node does not answer.
-    static func replicationInfo(host: String, port: Int) -> [String: String]? {
-        guard let probe = RESPProbe(host: host, port: port),
-            case .bulkString(let bytes) = probe.call(["INFO", "replication"])
-        else { return nil }
+    static func replicationInfo(
+        host: String, port: Int, keyspace: String = "default"
+    ) -> [String: String]? {
+        guard let probe = RESPProbe(host: host, port: port) else { return nil }
+        if keyspace != "default" {
+            guard case .simpleString = probe.call(["COHORT", "USE", keyspace]) else {
+                return nil
+            }
+        }
+        guard case .bulkString(let bytes) = probe.call(["INFO", "replication"]) else {
+            return nil
+        }
         var fields: [String: String] = [:]
         for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }
