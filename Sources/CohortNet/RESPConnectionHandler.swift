@@ -49,11 +49,19 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var held: [HeldReplies] = []
     private var heldStart = 0
     private var heldBytes = 0
+    /// Whether the next held reply may join the last held group: true within one read's
+    /// worth of pipelined requests, so that a batch of writes is held as one buffer that the
+    /// same fsync releases, not one buffer per reply. A new read starts a new group, so a
+    /// client that streams writes without pause still sees its earlier replies released.
+    private var heldJoinsLast = false
     /// Whether a durability callback is outstanding for this connection.
     private var awaitingDurability = false
     /// No more requests are run: QUIT, a protocol error, or server shutdown.
     private var closing = false
     private var context: ChannelHandlerContext?
+    /// The largest output buffer kept for the next replies; a larger one (a big value was
+    /// sent) is dropped after its flush.
+    static let outputKeptBytesMax = 64 << 10
 
     init(
         executor: CommandExecutor, server: RESPServer, session: ClientSession, logger: Logger
@@ -103,7 +111,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        executor.statistics.add(\.bytesRead, buffer.readableBytes)
+        executor.statistics.bytesRead.add(buffer.readableBytes)
         if closing { return }
         if cumulation == nil {
             cumulation = buffer
@@ -139,6 +147,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     /// Runs every complete request in the buffer, in order.
     private func processRequests(context: ChannelHandlerContext) {
+        heldJoinsLast = false
         if let command = stalled {
             guard startClusterCommand(command, context: context) else { return }
             stalled = nil
@@ -197,7 +206,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             || (required > 0 && required > executor.engine.sequences.durable)
         if mustHold {
             let sequence = max(required, held.last?.requiredSequence ?? 0)
-            if heldStart < held.count && held[held.count - 1].requiredSequence == sequence {
+            if heldStart < held.count
+                && (heldJoinsLast || held[held.count - 1].requiredSequence == sequence)
+            {
+                // Waiting for the later sequence also covers the earlier replies of the group.
+                held[held.count - 1].requiredSequence = sequence
                 let before = held[held.count - 1].bytes.readableBytes
                 outcome.reply.encode(
                     into: &held[held.count - 1].bytes, version: session.protocolVersion)
@@ -208,6 +221,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 heldBytes += bytes.readableBytes
                 held.append(HeldReplies(requiredSequence: sequence, bytes: bytes))
             }
+            heldJoinsLast = true
             // One outstanding durability callback per connection: when it fires, everything the
             // same fsync covered is released at once, so a pipelined batch costs one event-loop
             // hop and one socket write rather than one per command.
@@ -476,17 +490,23 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// Writes what is ready; closes once everything owed has been written when closing.
     private func flush(context: ChannelHandlerContext) {
         if output.readableBytes > 0 {
-            executor.statistics.add(\.bytesWritten, output.readableBytes)
-            let bytes = output
-            output = context.channel.allocator.buffer(capacity: 1_024)
+            executor.statistics.bytesWritten.add(output.readableBytes)
             if closing && heldStart == held.count && slots.isEmpty {
                 let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in
+                context.writeAndFlush(wrapOutboundOut(output)).whenComplete { _ in
                     channel.close(promise: nil)
                 }
+                output = context.channel.allocator.buffer(capacity: 0)
                 return
             }
-            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            // When the socket took all of it, NIO has let the buffer go and clearing it reuses
+            // its memory; otherwise `clear` gives this handler fresh storage.
+            if output.capacity <= Self.outputKeptBytesMax {
+                output.clear()
+            } else {
+                output = context.channel.allocator.buffer(capacity: 1_024)
+            }
         } else if closing && heldStart == held.count && slots.isEmpty {
             context.close(promise: nil)
         }

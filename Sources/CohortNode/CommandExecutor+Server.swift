@@ -123,8 +123,8 @@ extension CommandExecutor {
         case "LIST":
             return CommandOutcome(.array(allSpecs.map { .bulkString(Array($0.name.utf8)) }))
         case "INFO":
-            let names = c.arguments.dropFirst(2).map { CommandExecutor.upperCased($0) }
-            let specs = names.isEmpty ? allSpecs.map(Optional.some) : names.map { commands[$0] }
+            let names = c.arguments.dropFirst(2)
+            let specs = names.isEmpty ? allSpecs.map(Optional.some) : names.map { spec(named: $0) }
             return CommandOutcome(.array(specs.map { $0.map(describe) ?? .nullArray }))
         case "DOCS":
             // Cohort ships no command documentation yet; an empty map is what redis-cli expects

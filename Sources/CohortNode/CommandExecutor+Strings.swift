@@ -52,10 +52,10 @@ extension CommandExecutor {
                 let value = try e.engine.get(key, nowMillis: c.nowMillis)
                 // MGET answers nil for a key of another type rather than failing.
                 if let value, value.metadata.type == .string {
-                    e.statistics.add(\.keyspaceHits)
+                    e.statistics.keyspaceHits.add()
                     replies.append(.bulkString(value.bytes))
                 } else {
-                    e.statistics.add(\.keyspaceMisses)
+                    e.statistics.keyspaceMisses.add()
                     replies.append(.null)
                 }
             }
@@ -145,10 +145,10 @@ extension CommandExecutor {
     func stringReply(_ value: StoredValue?) throws -> RESPValue {
         try CommandExecutor.requireString(value)
         guard let value else {
-            statistics.add(\.keyspaceMisses)
+            statistics.keyspaceMisses.add()
             return .null
         }
-        statistics.add(\.keyspaceHits)
+        statistics.keyspaceHits.add()
         return .bulkString(value.bytes)
     }
 

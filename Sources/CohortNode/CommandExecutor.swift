@@ -16,8 +16,8 @@ public final class CommandExecutor: Sendable {
     /// The replication driver, when this node is clustered.
     public let replication = ReplicationStatusSlot()
 
-    /// Every command by the bytes of its upper-case name.
-    let commands: [[UInt8]: CommandSpec]
+    /// Every command by its name.
+    let commands: [CommandName: CommandSpec]
     /// All command specifications, sorted by name, for COMMAND.
     let allSpecs: [CommandSpec]
 
@@ -30,12 +30,14 @@ public final class CommandExecutor: Sendable {
         self.statistics = statistics
         self.startedAtMillis = startedAtMillis
         self.processFacts = processFacts
-        var commands: [[UInt8]: CommandSpec] = [:]
+        var commands: [CommandName: CommandSpec] = [:]
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
             + CommandExecutor.connectionCommands
             + CommandExecutor.serverCommands + CommandExecutor.cohortCommands
         {
-            let name = Array(spec.name.uppercased().utf8)
+            guard let name = CommandName(Array(spec.name.utf8)) else {
+                preconditionFailure("command name \(spec.name) is too long to pack")
+            }
             precondition(commands[name] == nil, "command \(spec.name) defined twice")
             commands[name] = spec
         }
@@ -52,11 +54,11 @@ public final class CommandExecutor: Sendable {
         _ arguments: [[UInt8]], session: inout ClientSession, nowMillis: UInt64,
         speculation: Speculation? = nil
     ) -> CommandOutcome {
-        statistics.add(\.commandsProcessed)
+        statistics.commandsProcessed.add()
         guard let first = arguments.first else {
             return CommandOutcome(.error("ERR empty command"))
         }
-        guard let spec = commands[CommandExecutor.upperCased(first)] else {
+        guard let spec = CommandName(first).flatMap({ commands[$0] }) else {
             return CommandOutcome(.error(CommandExecutor.unknownCommandMessage(arguments)))
         }
         if !session.authenticated && !spec.allowedWithoutAuth {
@@ -112,7 +114,7 @@ public final class CommandExecutor: Sendable {
 
     /// The command's specification, if `name` is a known command.
     public func spec(named name: [UInt8]) -> CommandSpec? {
-        commands[CommandExecutor.upperCased(name)]
+        CommandName(name).flatMap { commands[$0] }
     }
 
     /// Runs a write transaction: committed to the engine, or under a replication leader

@@ -63,7 +63,7 @@ extension StorageEngine {
             condition.unlock()
             return report
         }
-        let indexSnapshot = index
+        let indexSnapshot = index.tree
         let outputID = nextSegmentID
         nextSegmentID += 1
         var allSequenceMins: [UInt32: UInt64] = [:]

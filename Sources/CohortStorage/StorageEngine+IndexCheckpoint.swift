@@ -91,7 +91,7 @@ extension StorageEngine {
                 end.partialValue <= UInt64(state.bytes)
             else { return false }
         }
-        var loaded = OrderedIndex(sortedKeys: checkpoint.keys, entries: checkpoint.entries)
+        var loaded = KeyIndex(sortedKeys: checkpoint.keys, entries: checkpoint.entries)
         // Keys that expired while the node was down leave now, as in a full recovery.
         for (key, entry) in zip(checkpoint.keys, checkpoint.entries)
         where entry.metadata.isExpired(nowMillis: nowMillis) {

@@ -1,12 +1,12 @@
 // Reads that the index alone answers, without touching segment files or the value cache.
 extension StorageEngine {
-    /// The highest committed sequence and the highest durable one, read together under the
-    /// engine's lock. The network shell uses them on every reply, so this is one lock and no
-    /// allocation (cheaper than `statistics`).
+    /// The highest committed sequence and the highest durable one, read without the engine's
+    /// lock: the network shell asks on every reply. The committed one is read first, so a
+    /// caller that has just observed a commit sees `committed` at or above it; `durable` may
+    /// then be ahead of `committed` (an fsync finished in between), never behind what it was.
     public var sequences: (committed: UInt64, durable: UInt64) {
-        condition.lock()
-        defer { condition.unlock() }
-        return (lastSequence, durableSequence)
+        let committed = lastSequence
+        return (committed, durableSequence)
     }
 }
 

@@ -38,7 +38,7 @@ extension StorageEngine {
                 if case .put(let value, _, _) = write {
                     try checkSizes(keyCount: key.count, valueCount: value.count)
                 }
-                transaction.writes[key] = write
+                transaction.record(key, write)
             }
             return try commitLocked(transaction, nowMillis: nowMillis, sequence: sequence)
         }

@@ -44,67 +44,91 @@ extension StorageEngine {
     func commitLocked(
         _ transaction: StorageTransaction, nowMillis: UInt64, sequence explicit: UInt64? = nil
     ) throws(StorageError) -> Commit? {
-        guard !transaction.writes.isEmpty else { return nil }
-        // Key order makes the file contents independent of dictionary order.
-        let keys = transaction.writes.keys.sorted { OrderedIndex.compare($0, $1) < 0 }
-        var planned: [([UInt8], KeyWrite)] = []
-        planned.reserveCapacity(keys.count)
-        for key in keys {
-            guard let write = transaction.writes[key] else { continue }
-            if case .delete = write, index.get(key) == nil { continue }
-            planned.append((key, write))
+        guard !transaction.isEmpty else { return nil }
+        var planned = transaction.writesInKeyOrder()
+        planned.removeAll { planned in
+            if case .delete = planned.write { return index.get(planned.key) == nil }
+            return false
         }
         guard !planned.isEmpty else { return nil }
         precondition(planned.count <= Int(UInt32.max), "\(planned.count) records in one group")
         let sequence = explicit ?? lastSequence + 1
         let timestamp = clock.now(physicalMillis: nowMillis)
-        var buffer: [UInt8] = []
-        var placements: [(key: [UInt8], offset: Int, length: Int, metadata: VersionMetadata)] = []
-        placements.reserveCapacity(planned.count)
-        var values: [[UInt8]] = []
-        values.reserveCapacity(planned.count)
+        let groupRecords = UInt32(planned.count)
+        var buffer = takeAppendBuffer()
         for (key, write) in planned {
-            let start = buffer.count
-            let metadata: VersionMetadata
-            switch write {
-            case .put(let value, let type, let expiresAtMillis):
-                metadata = VersionMetadata(
-                    sequence: sequence, timestamp: timestamp, origin: options.origin,
-                    isTombstone: false, type: type, expiresAtMillis: expiresAtMillis)
-                RecordCodec.encode(
-                    key: key, value: value, metadata: metadata,
-                    groupRecords: UInt32(planned.count), into: &buffer)
-                values.append(value)
-            case .delete:
-                metadata = VersionMetadata(
-                    sequence: sequence, timestamp: timestamp, origin: options.origin,
-                    isTombstone: true, type: .string, expiresAtMillis: 0)
-                RecordCodec.encode(
-                    key: key, value: [], metadata: metadata,
-                    groupRecords: UInt32(planned.count), into: &buffer)
-                values.append([])
-            }
-            placements.append((key, start, buffer.count - start, metadata))
+            RecordCodec.encode(
+                key: key, value: write.value, metadata: metadata(of: write, sequence, timestamp),
+                groupRecords: groupRecords, into: &buffer)
         }
-        let location = try appendLocked(buffer, sequence: sequence)
-        for (position, placement) in placements.enumerated() {
-            if placement.metadata.isTombstone {
-                if let previous = index.remove(placement.key) { forgetLocked(previous) }
+        let location: (segmentID: UInt32, offset: Int)
+        do throws(StorageError) {
+            location = try appendLocked(buffer, sequence: sequence)
+        } catch {
+            returnAppendBuffer(&buffer)
+            throw error
+        }
+        returnAppendBuffer(&buffer)
+        // The records lie back to back in key order, so their offsets follow from their lengths.
+        var offset = location.offset
+        for (key, write) in planned {
+            let value = write.value
+            let length = RecordCodec.recordLength(keyCount: key.count, valueCount: value.count)
+            defer { offset += length }
+            guard case .put = write else {
+                if let previous = index.remove(key) { forgetLocked(previous) }
                 continue
             }
             let entry = IndexEntry(
-                segmentID: location.segmentID, offset: UInt64(location.offset + placement.offset),
-                recordLength: UInt32(placement.length), metadata: placement.metadata)
-            if let previous = index.insert(placement.key, entry).previous {
+                segmentID: location.segmentID, offset: UInt64(offset),
+                recordLength: UInt32(length), metadata: metadata(of: write, sequence, timestamp))
+            if let previous = index.insert(key, entry).previous {
                 forgetLocked(previous)
             }
             // A value just written is the likeliest to be read next.
             valueCache.insert(
-                values[position],
-                at: ValueCache.location(segmentID: entry.segmentID, offset: entry.offset))
-            segments[location.segmentID]?.liveBytes += placement.length
+                value, at: ValueCache.location(segmentID: entry.segmentID, offset: entry.offset))
+            segments[location.segmentID]?.liveBytes += length
         }
-        finishCommitLocked(sequence: sequence, records: placements.count)
+        finishCommitLocked(sequence: sequence, records: planned.count)
         return Commit(sequence: sequence)
+    }
+
+    /// The metadata of the version `write` creates.
+    private func metadata(
+        of write: KeyWrite, _ sequence: UInt64, _ timestamp: HLCTimestamp
+    ) -> VersionMetadata {
+        switch write {
+        case .put(_, let type, let expiresAtMillis):
+            return VersionMetadata(
+                sequence: sequence, timestamp: timestamp, origin: options.origin,
+                isTombstone: false, type: type, expiresAtMillis: expiresAtMillis)
+        case .delete:
+            return VersionMetadata(
+                sequence: sequence, timestamp: timestamp, origin: options.origin,
+                isTombstone: true, type: .string, expiresAtMillis: 0)
+        }
+    }
+
+    /// An empty buffer to encode a commit into: the engine keeps one between commits, so that a
+    /// commit does not allocate one. The caller holds `condition`.
+    func takeAppendBuffer() -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &appendBuffer)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
+    }
+
+    /// Gives the buffer back for the next commit, unless a large commit made it large.
+    func returnAppendBuffer(_ buffer: inout [UInt8]) {
+        if buffer.capacity <= Self.appendBufferKeptBytesMax { swap(&buffer, &appendBuffer) }
+    }
+}
+
+extension KeyWrite {
+    /// The value a put writes; empty for a deletion.
+    var value: [UInt8] {
+        if case .put(let value, _, _) = self { return value }
+        return []
     }
 }

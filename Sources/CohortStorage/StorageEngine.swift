@@ -1,6 +1,7 @@
 import CohortCore
 import Foundation
 import Glibc
+import Synchronization
 
 /// The durable log-structured storage engine (DESIGN.md §5): append-only segment files of
 /// checksummed records, an in-memory copy-on-write ordered index from key to the newest
@@ -25,15 +26,27 @@ public final class StorageEngine: @unchecked Sendable {
     /// Serializes compaction runs.
     let compactionLock = NSLock()
 
-    var index = OrderedIndex()
+    /// Every key's newest version: an ordered tree plus a hash table for point lookups.
+    var index = KeyIndex()
     var segments: [UInt32: SegmentState] = [:]
     /// The segment receiving appends.
     var activeID: UInt32 = 0
     var nextSegmentID: UInt32 = 1
     /// Highest committed sequence. Invariant: strictly increases with every commit.
-    var lastSequence: UInt64 = 0
+    /// Written under `condition`; stored in an atomic so that `sequences` can be read without
+    /// the lock, which the network shell does for every reply.
+    var lastSequence: UInt64 {
+        get { lastSequenceAtomic.load(ordering: .acquiring) }
+        set { lastSequenceAtomic.store(newValue, ordering: .releasing) }
+    }
     /// Highest sequence covered by an fsync. Invariant: durableSequence <= lastSequence.
-    var durableSequence: UInt64 = 0
+    /// Written under `condition`, readable without it like `lastSequence`.
+    var durableSequence: UInt64 {
+        get { durableSequenceAtomic.load(ordering: .acquiring) }
+        set { durableSequenceAtomic.store(newValue, ordering: .releasing) }
+    }
+    private let lastSequenceAtomic = Atomic<UInt64>(0)
+    private let durableSequenceAtomic = Atomic<UInt64>(0)
     var clock = HybridLogicalClock()
     var durabilityWaiters: [DurabilityWaiter] = []
     /// Set after an fsync or rollback failure; every later write is refused with it.
@@ -52,6 +65,11 @@ public final class StorageEngine: @unchecked Sendable {
     var fsyncFailureForTesting = false
     /// Tests make the next append write only this many bytes, then fail with this error.
     var appendFailureForTesting: (bytesWritten: Int, error: StorageError)?
+    /// The buffer commits encode their records into, kept between commits (see
+    /// `takeAppendBuffer`); guarded by `condition`.
+    var appendBuffer: [UInt8] = []
+    /// The largest append buffer kept for the next commit.
+    static let appendBufferKeptBytesMax = 1 << 20
     /// Counters reported by `statistics` (the gauges are filled in on demand).
     var counters = StorageStatistics()
     /// Hot values in memory; guarded by `condition` like the index.
@@ -120,8 +138,10 @@ public final class StorageEngine: @unchecked Sendable {
         }
     }
 
-    /// Runs a write under the lock once the engine is known writable, then writes the hint
-    /// files of any segments the write sealed (outside the lock).
+    /// Runs a write under the lock once the engine is known writable. Without the background
+    /// thread, then writes the hint files of any segments the write sealed (outside the lock);
+    /// with it, leaves them to it: scanning a sealed 64 MiB segment takes a second, which
+    /// must not stall the caller (a server's event loop).
     func writing<R>(_ body: () throws -> R) throws -> R {
         condition.lock()
         let result: R
@@ -132,8 +152,9 @@ public final class StorageEngine: @unchecked Sendable {
             condition.unlock()
             throw error
         }
+        let writesHints = !backgroundStarted && !pendingHintSegments.isEmpty
         condition.unlock()
-        writePendingHints()
+        if writesHints { writePendingHints() }
         return result
     }
 
@@ -172,7 +193,7 @@ public final class StorageEngine: @unchecked Sendable {
         matching: (([UInt8]) -> Bool)? = nil
     ) -> (keys: [[UInt8]], next: [UInt8]?) {
         condition.lock()
-        let tree = index
+        let tree = index.tree
         condition.unlock()
         let examinedMax = max(count, 1)
         var iterator = tree.makeIterator(after: cursor)
@@ -225,7 +246,7 @@ public final class StorageEngine: @unchecked Sendable {
 
     /// Forgets every key after a clear record was appended. The caller holds `condition`.
     func clearIndexLocked() {
-        index = OrderedIndex()
+        index = KeyIndex()
         valueCache.removeAll()
         for id in segments.keys { segments[id]?.liveBytes = 0 }
     }
@@ -237,7 +258,7 @@ public final class StorageEngine: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return StorageSnapshot(
-            index: index, files: segments.mapValues(\.file), nowMillis: nowMillis,
+            index: index.tree, files: segments.mapValues(\.file), nowMillis: nowMillis,
             sequence: lastSequence, options: options)
     }
 
@@ -289,13 +310,13 @@ public final class StorageEngine: @unchecked Sendable {
         // record (see IndexCheckpoint). Only when everything is durable and nothing failed.
         let checkpoint =
             syncError == nil && failure == nil
-            ? (index, segments, activeID, nextSegmentID, lastSequence, clock.last) : nil
+            ? (index.tree, segments, activeID, nextSegmentID, lastSequence, clock.last) : nil
         let waiters = durabilityWaiters
         durabilityWaiters.removeAll()
         let covered = durableSequence
         let closeFailure = failure
         segments.removeAll()
-        index = OrderedIndex()
+        index = KeyIndex()
         condition.broadcast()
         condition.unlock()
         if let checkpoint {

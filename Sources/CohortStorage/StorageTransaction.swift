@@ -6,8 +6,11 @@ public struct StorageTransaction {
     /// The time the transaction judges expiry by.
     public let nowMillis: UInt64
     let engine: StorageEngine
-    /// The transaction's writes by key; the last write to a key wins. Committed in key order.
-    var writes: [[UInt8]: KeyWrite] = [:]
+    /// The transaction's only write while it has written one key (most write one): a
+    /// dictionary costs an allocation and a hash of the key on every SET.
+    private var onlyWrite: (key: [UInt8], write: KeyWrite)?
+    /// The transaction's writes once it has written two keys or more; then `onlyWrite` is nil.
+    private var manyWrites: [[UInt8]: KeyWrite] = [:]
     /// Writes accepted but not yet in the engine (a replication leader's proposals in flight),
     /// read before the engine's state: see `StorageEngine.speculate`.
     let overlay: [[UInt8]: KeyWrite]
@@ -24,9 +27,44 @@ public struct StorageTransaction {
         self.overlayHidesEngine = overlayHidesEngine
     }
 
+    /// The transaction's writes by key; the last write to a key wins. Committed in key order.
+    var writes: [[UInt8]: KeyWrite] {
+        if let onlyWrite { return [onlyWrite.key: onlyWrite.write] }
+        return manyWrites
+    }
+
+    /// Whether the transaction has written nothing.
+    var isEmpty: Bool { onlyWrite == nil && manyWrites.isEmpty }
+
+    /// The writes in key order, which makes the file contents independent of dictionary order.
+    func writesInKeyOrder() -> [(key: [UInt8], write: KeyWrite)] {
+        if let onlyWrite { return [onlyWrite] }
+        return manyWrites.sorted { OrderedIndex.compare($0.key, $1.key) < 0 }
+            .map { (key: $0.key, write: $0.value) }
+    }
+
+    /// This transaction's own write of `key`.
+    func ownWrite(_ key: [UInt8]) -> KeyWrite? {
+        if let onlyWrite { return onlyWrite.key == key ? onlyWrite.write : nil }
+        return manyWrites.isEmpty ? nil : manyWrites[key]
+    }
+
+    /// Records `write` as the new state of `key`; nil forgets an earlier write of it.
+    mutating func record(_ key: [UInt8], _ write: KeyWrite?) {
+        if manyWrites.isEmpty && (onlyWrite == nil || onlyWrite?.key == key) {
+            onlyWrite = write.map { (key, $0) }
+            return
+        }
+        if let onlyWrite {
+            manyWrites[onlyWrite.key] = onlyWrite.write
+            self.onlyWrite = nil
+        }
+        manyWrites[key] = write
+    }
+
     /// This transaction's own write of `key`, else the overlay's.
     func pendingWrite(_ key: [UInt8]) -> KeyWrite? {
-        writes[key] ?? (overlay.isEmpty ? nil : overlay[key])
+        ownWrite(key) ?? (overlay.isEmpty ? nil : overlay[key])
     }
 
     /// The live value of `key` as this transaction sees it: its own writes first, then every
@@ -85,7 +123,7 @@ public struct StorageTransaction {
         _ key: [UInt8], value: [UInt8], type: ValueType = .string, expiresAtMillis: UInt64 = 0
     ) throws {
         try engine.checkSizes(keyCount: key.count, valueCount: value.count)
-        writes[key] = .put(value: value, type: type, expiresAtMillis: expiresAtMillis)
+        record(key, .put(value: value, type: type, expiresAtMillis: expiresAtMillis))
     }
 
     /// Deletes `key`. Returns true when a live value existed.
@@ -94,8 +132,7 @@ public struct StorageTransaction {
         let existed = contains(key)
         // A deletion marker is needed only if the index holds some version (even an expired
         // one); otherwise every older version on disk is already superseded.
-        writes[key] =
-            engine.indexContainsLocked(key) || overlay[key] != nil ? .delete : nil
+        record(key, engine.indexContainsLocked(key) || overlay[key] != nil ? .delete : nil)
         return existed
     }
 
@@ -104,8 +141,11 @@ public struct StorageTransaction {
     @discardableResult
     public mutating func setExpiry(_ key: [UInt8], expiresAtMillis: UInt64) throws -> Bool {
         guard let current = try get(key) else { return false }
-        writes[key] = .put(
-            value: current.bytes, type: current.metadata.type, expiresAtMillis: expiresAtMillis)
+        record(
+            key,
+            .put(
+                value: current.bytes, type: current.metadata.type,
+                expiresAtMillis: expiresAtMillis))
         return true
     }
 }
