@@ -102,6 +102,10 @@ public final class ClusterNode: Sendable {
             initialDelay: .milliseconds(100), delay: .milliseconds(100)
         ) { _ in proxy.expire(nowMillis: WallClock.nowMillis()) }
         proxyBox.withLockedValue { $0 = (proxy, timer) }
+        // Keyspaces known from the saved catalog start here, before any message arrives or
+        // the default group ticks: recovering a large keyspace's engine must not stall the
+        // default group's loop.
+        for definition in catalog.sorted { openGroup(definition) }
         let port = try transport.start()
         driver.onKeyspaceDefined = { [self] definition in openGroup(definition) }
         driver.start(transport: transport)
@@ -205,7 +209,7 @@ public final class ClusterNode: Sendable {
     /// Follows a keyspace's (new) definition on this node: starts its group when this node is
     /// a member and it is not running yet, hands a running group its new members, and stops
     /// the group on a node the definition no longer names (its data stays on disk). Runs on
-    /// the default group's raft loop, in log order.
+    /// the default group's raft loop, in log order (and at start for the saved catalog).
     private func openGroup(_ definition: KeyspaceDefinition) {
         let isMember = definition.members.contains(configuration.nodeName)
         if let running = group(named: definition.name) {
