@@ -29,8 +29,12 @@ final class KeyspaceProxy: @unchecked Sendable {
     private let timeoutMillis: UInt64
     private var pending: [UInt64: Pending] = [:]
     private var nextID: UInt64 = 1
-    /// Per keyspace, which of its data members to try first; moves on after a timeout.
+    /// Per keyspace, the data member writes go to; moves on after a timeout. One member at a
+    /// time keeps a session's pipelined writes in order (one ordered link to it, and one
+    /// from it to the leader).
     private var preferredMember: [String: Int] = [:]
+    /// Reads are independent of each other: they go round the data members, spreading load.
+    private var readCursor = 0
 
     init(
         loop: any EventLoop, transport: PeerTransport, logger: Logger, timeoutMillis: UInt64,
@@ -53,7 +57,13 @@ final class KeyspaceProxy: @unchecked Sendable {
         loop.execute { [self] in
             // Witnesses hold no data: only voters and learners serve proxied commands.
             let members = keyspace.voters + keyspace.learners
-            let choice = preferredMember[keyspace.name, default: 0] % members.count
+            let choice: Int
+            if isWrite {
+                choice = preferredMember[keyspace.name, default: 0] % members.count
+            } else {
+                readCursor &+= 1
+                choice = readCursor % members.count
+            }
             let member = ReplicationDriver.nodeID(named: members[choice])
             let id = nextID
             nextID += 1

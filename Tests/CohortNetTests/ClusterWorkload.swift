@@ -11,12 +11,16 @@ import Testing
 /// A Jepsen-style workload for the cluster tests: concurrent clients SET and GET three keys
 /// through every node while a nemesis acts on the leader; the history is checked for
 /// linearizability and every acknowledged write of a unique key must be present at the end.
+/// With a `keyspace`, every connection first switches to it (so a node that does not
+/// replicate it proxies, and a witness forwards), and the nemesis acts on that keyspace's
+/// leader.
 enum ClusterWorkload {
     /// Runs clients for about 2 s, then `nemesis(leader)`, then 3 s more, and checks.
     static func runChecked(
-        on cluster: TestCluster, ackMode: String, nemesis: (Int) throws -> Void
+        on cluster: TestCluster, ackMode: String, keyspace: String = "default",
+        nemesis: (Int) throws -> Void
     ) throws {
-        let firstLeader = try #require(cluster.waitForLeader())
+        let firstLeader = try #require(cluster.waitForLeader(keyspace: keyspace))
         let history = Mutex(History())
         let acknowledged = Mutex<[String]>([])
         let stop = Atomic<Bool>(false)
@@ -32,7 +36,9 @@ enum ClusterWorkload {
                     if client == nil {
                         let port = ports[Int(random.below(UInt64(ports.count)))]
                         client = try? TestRESPClient(port: port, timeoutSeconds: 4)
-                        if (try? client?.call("COHORT", "ACK", ackMode))??.text != "OK" {
+                        if (try? client?.call("COHORT", "ACK", ackMode))??.text != "OK"
+                            || (try? client?.call("COHORT", "USE", keyspace))??.text != "OK"
+                        {
                             client = nil
                         }
                     }
@@ -85,8 +91,9 @@ enum ClusterWorkload {
         let result = LinearizabilityChecker().check(recorded)
         #expect(result.isLinearizable, "\(result)")
 
-        let leader = try #require(cluster.waitForLeader())
+        let leader = try #require(cluster.waitForLeader(keyspace: keyspace, seconds: 20))
         let reader = try TestRESPClient(port: cluster.clientPorts[leader])
+        #expect(try reader.call("COHORT", "USE", keyspace).text == "OK")
         let keys = acknowledged.withLock { $0 }
         var missing = 0
         for key in keys where try reader.call("GET", key).text != "1" { missing += 1 }

@@ -287,4 +287,28 @@ struct KeyspaceProcessTests {
             try admin.call("COHORT", "KEYSPACE", "REMOVE", "carts", "n2").text?.hasPrefix("ERR")
                 == false, "n3 alone is still a valid keyspace")
     }
+
+    /// Checked histories inside keyspaces: clients on every node (the witness forwards, a
+    /// non-member proxies) while the keyspace's leader is killed and restarted.
+    @Test(.timeLimit(.minutes(3)), arguments: ["witness", "proxy"])
+    func historyInKeyspaceUnderLeaderKillIsLinearizable(layout: String) throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        _ = try #require(cluster.waitForLeader())
+        let admin = try TestRESPClient(port: cluster.clientPorts[0])
+        // witness: n1, n2 and witness n3 fail over on their own. proxy: n1 and n2 only, so
+        // the keyspace stalls until the killed node returns, and n3 proxies throughout.
+        let members =
+            layout == "witness" ? ["VOTERS", "n1,n2", "WITNESS", "n3"] : ["VOTERS", "n1,n2"]
+        let create = try admin.call(
+            "COHORT", "KEYSPACE", "CREATE", "ks", members[0], members[1],
+            layout == "witness" ? members[2] : "ACK", layout == "witness" ? members[3] : "majority")
+        #expect(create.text == "OK")
+        try ClusterWorkload.runChecked(on: cluster, ackMode: "majority", keyspace: "ks") {
+            leader in
+            cluster.kill(leader)
+            usleep(3_000_000)
+            try cluster.start(leader)
+        }
+    }
 }

@@ -93,9 +93,10 @@ final class TestCluster {
     }
 
     /// INFO replication of node `index`, or nil when it does not answer.
-    func replicationInfo(_ index: Int) -> [String: String]? {
+    func replicationInfo(_ index: Int, keyspace: String = "default") -> [String: String]? {
         guard nodes[index] != nil,
             let client = try? TestRESPClient(port: clientPorts[index], timeoutSeconds: 2),
+            keyspace == "default" || (try? client.call("COHORT", "USE", keyspace))?.text == "OK",
             let text = (try? client.call("INFO", "replication"))?.text
         else { return nil }
         var fields: [String: String] = [:]
@@ -108,11 +109,18 @@ final class TestCluster {
 
     /// The node that says it leads, among `candidates` (default all running), waiting up to
     /// `seconds`.
-    func waitForLeader(among candidates: [Int]? = nil, seconds: Double = 15) -> Int? {
+    /// In `keyspace`'s group, when given (a node serving it by proxy reports the default
+    /// group's fields, so it never counts).
+    func waitForLeader(
+        among candidates: [Int]? = nil, keyspace: String = "default", seconds: Double = 15
+    ) -> Int? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            for index in candidates ?? Array(0..<size)
-            where replicationInfo(index)?["role"] == "leader" {
+            for index in candidates ?? Array(0..<size) {
+                guard let info = replicationInfo(index, keyspace: keyspace),
+                    info["role"] == "leader",
+                    keyspace == "default" || info["cohort_keyspace"] == keyspace
+                else { continue }
                 return index
             }
             usleep(100_000)
