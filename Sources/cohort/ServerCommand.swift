@@ -57,6 +57,16 @@ struct ServerCommand: ParsableCommand {
     var ack: String?
     @Option(name: .customLong("snapshot-entries"), help: "Log entries between snapshots.")
     var snapshotEntries: Int?
+
+    @Option(
+        name: .customLong("write-timeout-ms"),
+        help: "How long a write waits for its acknowledgement before answering UNCERTAIN.")
+    var writeTimeoutMillis: Int?
+
+    @Option(
+        name: .customLong("read-timeout-ms"),
+        help: "How long a read waits for its consistency (a read index, a token) before failing.")
+    var readTimeoutMillis: Int?
     @Option(
         name: .customLong("admin-port"),
         help: "HTTP admin API port (/status, /metrics, /rollback); off unless given.")
@@ -85,6 +95,8 @@ struct ServerCommand: ParsableCommand {
             ("join", join ? "true" : nil), ("cluster-secret", clusterSecret),
             ("tick-ms", tickMillis.map(String.init)), ("ack", ack),
             ("snapshot-entries", snapshotEntries.map(String.init)),
+            ("write-timeout-ms", writeTimeoutMillis.map(String.init)),
+            ("read-timeout-ms", readTimeoutMillis.map(String.init)),
             ("admin-port", adminPort.map(String.init)),
         ]
         for case let (name, value?) in flags {

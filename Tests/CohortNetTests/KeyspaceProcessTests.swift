@@ -311,4 +311,51 @@ struct KeyspaceProcessTests {
             try cluster.start(leader)
         }
     }
+
+    /// A proxied linearizable read never returns what a cut-off member still holds: n4
+    /// proxies reads round the members n1, n2, n3; one follower is cut off from the other
+    /// two (n4 still reaches it) when a new value is written; every read through n4 returns
+    /// the new value or an error, never the old one. (A member that answered proxied reads
+    /// without asking its leader fails this at once.)
+    @Test(.timeLimit(.minutes(2)))
+    func proxiedReadsStayLinearizableWhenAMemberIsCutOff() throws {
+        let cluster = try TestCluster(
+            size: 4, proxied: true, extraArguments: ["--read-timeout-ms", "1500"])
+        defer { cluster.shutdown() }
+        _ = try #require(cluster.waitForLeader())
+        let admin = try TestRESPClient(port: cluster.clientPorts[0])
+        #expect(
+            try admin.call("COHORT", "KEYSPACE", "CREATE", "ks", "VOTERS", "n1,n2,n3").text
+                == "OK")
+        #expect(Self.set(port: cluster.clientPorts[0], keyspace: "ks", "k", "old"))
+        // Every member has the old value before the cut.
+        for index in 0..<3 {
+            let deadline = Date().addingTimeInterval(10)
+            var seen = false
+            while !seen && Date() < deadline {
+                if let client = Self.client(port: cluster.clientPorts[index], keyspace: "ks"),
+                    (try? client.call("COHORT", "CONSISTENCY", "any"))?.text == "OK",
+                    (try? client.call("GET", "k"))?.text == "old"
+                {
+                    seen = true
+                }
+                usleep(50_000)
+            }
+            #expect(seen, "n\(index + 1) never applied the old value")
+        }
+        // Cut one follower of ks off from the other two members.
+        let leader = try #require(cluster.waitForLeader(among: [0, 1, 2], keyspace: "ks"))
+        let cutOff = [0, 1, 2].first { $0 != leader }!
+        for other in [0, 1, 2] where other != cutOff { cluster.cut(cutOff, other) }
+        #expect(Self.set(port: cluster.clientPorts[leader], keyspace: "ks", "k", "new"))
+        let outsider = try TestRESPClient(port: cluster.clientPorts[3], timeoutSeconds: 10)
+        #expect(try outsider.call("COHORT", "USE", "ks").text == "OK")
+        var answered = 0
+        for _ in 0..<6 {
+            let reply = try outsider.call("GET", "k")
+            #expect(reply.text != "old", "a proxied linearizable read returned a stale value")
+            if reply.text == "new" { answered += 1 }
+        }
+        #expect(answered >= 4, "the reachable members should answer")
+    }
 }

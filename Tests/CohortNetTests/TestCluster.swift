@@ -87,6 +87,12 @@ final class TestCluster {
         }
     }
 
+    /// Cuts the link between nodes `a` and `b`, both directions; other links stay.
+    func cut(_ a: Int, _ b: Int) {
+        proxies[a][b]?.block()
+        proxies[b][a]?.block()
+    }
+
     /// Restores every link.
     func healAll() {
         for row in proxies { for proxy in row { proxy?.heal() } }
