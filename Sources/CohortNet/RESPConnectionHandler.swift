@@ -361,9 +361,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         switch verb {
         case .use(let name):
             let group = cluster.group(named: name)
-            // Not replicated here: commands are proxied to a member; local ones (PING, INFO,
-            // COHORT ...) run against the default keyspace's executor.
-            let remote = group == nil ? cluster.catalog.definition(named: name) : nil
+            let definition = cluster.catalog.definition(named: name)
+            // Not replicated here, or only as a witness (no data): commands are proxied to a
+            // data member; local ones (PING, INFO, COHORT ...) run here.
+            let isWitnessHere =
+                definition?.witnesses.contains(executor.configuration.nodeName) ?? false
+            let remote = group == nil || isWitnessHere ? definition : nil
             guard group != nil || remote != nil else {
                 return reply(
                     .error("ERR no such keyspace \(name) (create it with COHORT KEYSPACE CREATE)"))

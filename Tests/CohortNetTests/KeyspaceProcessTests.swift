@@ -98,6 +98,10 @@ struct KeyspaceProcessTests {
             }
         }
         #expect(acknowledged.count == 30)
+        // The witness holds no data: its clients' reads are proxied to a data member.
+        let viaWitness = try #require(Self.client(port: cluster.clientPorts[2], keyspace: "orders"))
+        #expect(try viaWitness.call("GET", "order-0").text == "v0")
+        #expect(Self.info(port: cluster.clientPorts[2], keyspace: "orders")["role"] == "follower")
         // The default keyspace does not see them; the keyspace's own status says ack=all.
         let plain = try TestRESPClient(port: cluster.clientPorts[0])
         #expect(try plain.call("GET", "order-0") == .null)
