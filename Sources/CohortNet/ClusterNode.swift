@@ -76,7 +76,7 @@ public final class ClusterNode: Sendable {
                 if target.loop.inEventLoop {
                     target.receive(message)
                 } else {
-                    target.loop.execute { target.receive(message) }
+                    target.execute { target.receive(message) }
                 }
             },
             onForward: { [self] peer, group, payload in
@@ -90,7 +90,7 @@ public final class ClusterNode: Sendable {
                 if target.loop.inEventLoop {
                     target.receiveForward(payload, from: peer)
                 } else {
-                    target.loop.execute { target.receiveForward(payload, from: peer) }
+                    target.execute { target.receiveForward(payload, from: peer) }
                 }
             })
         transportBox.withLockedValue { $0 = transport }

@@ -11,13 +11,14 @@ extension ReplicationDriver {
         consistency: ReadConsistency, token: UInt64,
         completion: @escaping @Sendable (ReadGate) -> Void
     ) {
-        loop.execute { [self] in
+        let accepted = execute { [self] in
             guard !isStopped else { return completion(.refused(Self.shuttingDown)) }
             let deadline = WallClock.nowMillis() + UInt64(configuration.readTimeoutMillis)
             handleRead(
                 consistency: consistency, token: LogIndex(token), deadlineMillis: deadline,
                 completion: completion)
         }
+        if !accepted { completion(.refused(Self.groupClosed)) }
     }
 
     func handleRead(

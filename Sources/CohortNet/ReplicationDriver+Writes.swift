@@ -11,13 +11,14 @@ extension ReplicationDriver {
         _ arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
-        loop.execute { [self] in
+        let accepted = execute { [self] in
             guard !isStopped else { return completion(Self.shuttingDown, 0) }
             let deadline = WallClock.nowMillis() + UInt64(configuration.writeTimeoutMillis)
             handleWrite(
                 arguments, token: LogIndex(token), ackMode: ackMode, deadlineMillis: deadline,
                 mayForward: true, completion: completion)
         }
+        if !accepted { completion(Self.groupClosed, 0) }
     }
 
     /// Leader: evaluate and propose. Follower: forward to the leader. No leader: park.

@@ -147,6 +147,9 @@ public final class ReplicationDriver: @unchecked Sendable {
     let statusBox = NIOLockedValueBox<(fields: [(String, String)], followers: [FollowerStatus])>(
         ([], []))
     let catalogBox = NIOLockedValueBox(KeyspaceCatalog())
+    /// Set (under its lock) just before the raft loop shuts down: tasks from other threads
+    /// are then refused instead of handed to a dead loop, where they would never run.
+    private let loopClosed = NIOLockedValueBox(false)
 
     /// Opens the Raft log in `<data-dir>/raft`, restores the state machine if the engine is
     /// behind the log's snapshot, and creates the node. `keyspace` is nil for the default
@@ -308,8 +311,23 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// shutting down a transport that runs on this loop.
     public func shutdown() {
         stop()
+        loopClosed.withLockedValue { $0 = true }
         try? raftGroup.syncShutdownGracefully()
     }
+
+    /// Runs `task` on the raft loop; returns false (and drops it) once the loop is shut down.
+    /// Any thread.
+    @discardableResult
+    func execute(_ task: @escaping @Sendable () -> Void) -> Bool {
+        loopClosed.withLockedValue { closed in
+            guard !closed else { return false }
+            loop.execute(task)
+            return true
+        }
+    }
+
+    static let groupClosed = RESPValue.error(
+        "TRYAGAIN this node no longer replicates the keyspace; COHORT USE it again")
 
     static let shuttingDown = RESPValue.error("TRYAGAIN the node is shutting down")
     static let uncertain = RESPValue.error(

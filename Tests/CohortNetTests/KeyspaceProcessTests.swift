@@ -276,10 +276,26 @@ struct KeyspaceProcessTests {
                 == .array([.bulkString(Array("carts ack=majority voters=n1,n2,n3 here=yes".utf8))]))
 
         // Remove n1: the group shrinks to n2,n3, n1 stops its copy and proxies instead.
+        let stale = try #require(Self.client(port: cluster.clientPorts[0], keyspace: "carts"))
         #expect(try admin.call("COHORT", "KEYSPACE", "REMOVE", "carts", "n1").text == "OK")
         deadline = Date().addingTimeInterval(30)
         while Date() < deadline && voters(1) != "n2,n3" { usleep(100_000) }
         #expect(voters(1) == "n2,n3")
+        // A connection that used n1's own copy is told so (never left hanging), and works
+        // again by proxy once it switches anew.
+        let staleDeadline = Date().addingTimeInterval(10)
+        var told = false
+        while !told && Date() < staleDeadline {
+            if case .error(let message) = try stale.call("GET", "c1"),
+                message.contains("COHORT USE")
+            {
+                told = true
+            }
+            usleep(100_000)
+        }
+        #expect(told)
+        #expect(try stale.call("COHORT", "USE", "carts").text == "OK")
+        #expect(try stale.call("GET", "c1").text == "v1")
         #expect(Self.set(port: cluster.clientPorts[0], keyspace: "carts", "after", "remove"))
         let reader = try #require(Self.client(port: cluster.clientPorts[0], keyspace: "carts"))
         #expect(try reader.call("GET", "after").text == "remove")
