@@ -193,7 +193,7 @@ public final class StorageEngine: @unchecked Sendable {
         matching: (([UInt8]) -> Bool)? = nil
     ) -> (keys: [[UInt8]], next: [UInt8]?) {
         condition.lock()
-        let tree = index.tree
+        let tree = index.snapshotTree()
         condition.unlock()
         let examinedMax = max(count, 1)
         var iterator = tree.makeIterator(after: cursor)
@@ -258,7 +258,7 @@ public final class StorageEngine: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return StorageSnapshot(
-            index: index.tree, files: segments.mapValues(\.file), nowMillis: nowMillis,
+            index: index.snapshotTree(), files: segments.mapValues(\.file), nowMillis: nowMillis,
             sequence: lastSequence, options: options)
     }
 
@@ -310,7 +310,8 @@ public final class StorageEngine: @unchecked Sendable {
         // record (see IndexCheckpoint). Only when everything is durable and nothing failed.
         let checkpoint =
             syncError == nil && failure == nil
-            ? (index.tree, segments, activeID, nextSegmentID, lastSequence, clock.last) : nil
+            ? (index.snapshotTree(), segments, activeID, nextSegmentID, lastSequence, clock.last)
+            : nil
         let waiters = durabilityWaiters
         durabilityWaiters.removeAll()
         let covered = durableSequence
