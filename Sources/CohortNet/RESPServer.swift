@@ -30,7 +30,17 @@ public final class RESPServer: @unchecked Sendable {
         self.logger = logger
         let threads = executor.configuration.threads
         self.group = MultiThreadedEventLoopGroup(
-            numberOfThreads: threads > 0 ? threads : System.coreCount)
+            numberOfThreads: threads > 0
+                ? threads
+                : Self.defaultThreads(coreCount: System.coreCount, clustered: cluster != nil))
+    }
+
+    /// Event loops when the configuration leaves it open. A standalone node runs every command
+    /// under the storage engine's one lock, so event loops beyond a few only contend for it and
+    /// for the cores that the group-commit thread and local clients need: half the cores, at
+    /// least one. A clustered node keeps one per core for its peer traffic.
+    static func defaultThreads(coreCount: Int, clustered: Bool) -> Int {
+        clustered ? coreCount : max(1, coreCount / 2)
     }
 
     /// Binds the configured address and port; returns the port actually bound (useful with 0).

@@ -31,7 +31,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// Where to write the process id once listening, if anywhere.
     public var pidFile: String?
-    /// Event-loop threads; 0 means one per core.
+    /// Event-loop threads; 0 means half the cores (at least one), or one per core clustered.
     public var threads = 0
     /// Memory for hot values; 0 reads every value from disk.
     public var valueCacheBytesMax = 256 << 20

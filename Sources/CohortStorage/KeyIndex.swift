@@ -1,25 +1,33 @@
 /// The engine's index: the ordered B+tree (`OrderedIndex`) that scans, snapshots, compaction
-/// and checkpoints iterate, and a hash table over the same entries for point lookups, which
-/// every GET and SET makes. A lookup in the tree at a hundred thousand keys costs about ten
-/// cache misses (three levels of binary search over separate arrays); one in the table, two or
-/// three. The table shares the key bytes with the tree; it costs about a hundred bytes a key.
+/// and checkpoints iterate, and a hash table over the same keys for point lookups, which every
+/// GET and SET makes. Both hold each key's entry through one shared `IndexSlot`.
 ///
-/// Invariant: `points` holds exactly the tree's keys, each with the tree's entry.
-/// Copies that outlive the engine's lock (snapshots, scans) take `tree` alone: a copy of the
-/// table would make the next write copy all of it.
+/// Why: a lookup in the tree at a hundred thousand keys costs about ten cache misses (three
+/// levels of binary search over separate arrays); one in the table, two or three. Overwriting
+/// a key, the commonest write, changes its slot in place and does not walk the tree at all.
+/// The table shares the key bytes with the tree.
+///
+/// Copies of the tree that outlive the engine's lock come from `snapshotTree()`, which starts
+/// a new generation: slots of an older generation may be reachable from such a copy, so they
+/// are never changed again but replaced (through the tree, copy-on-write). Only slots created
+/// since the last copy change in place.
+///
+/// Invariant: `points` holds exactly the tree's keys, each with the same slot as the tree.
 struct KeyIndex: Sendable {
-    /// The ordered index, for iteration and snapshots.
-    private(set) var tree = OrderedIndex()
-    private var points: [HashedKey: IndexEntry] = [:]
+    private var tree = OrderedIndex()
+    private var points: [HashedKey: IndexSlot] = [:]
+    /// Incremented by every `snapshotTree()`.
+    private var generation: UInt64 = 0
 
     init() {}
 
     /// An index over keys already in strictly increasing order (an index checkpoint).
     init(sortedKeys keys: [[UInt8]], entries: [IndexEntry]) {
-        tree = OrderedIndex(sortedKeys: keys, entries: entries)
+        let slots = entries.map { IndexSlot($0, generation: 0) }
+        tree = OrderedIndex(sortedKeys: keys, slots: slots)
         points.reserveCapacity(keys.count)
-        for (key, entry) in zip(keys, entries) {
-            points[HashedKey(key)] = entry
+        for (key, slot) in zip(keys, slots) {
+            points[HashedKey(key)] = slot
         }
     }
 
@@ -29,7 +37,14 @@ struct KeyIndex: Sendable {
     /// The entry for `key`, if any.
     @inline(__always)
     func get(_ key: [UInt8]) -> IndexEntry? {
-        points[HashedKey(key)]
+        points[HashedKey(key)]?.entry
+    }
+
+    /// The tree as it is now, for use outside the engine's lock: iterating it never sees later
+    /// writes.
+    mutating func snapshotTree() -> OrderedIndex {
+        generation += 1
+        return tree
     }
 
     /// Inserts or replaces the entry for `key` when `shouldReplace` accepts the existing one (or
@@ -40,13 +55,24 @@ struct KeyIndex: Sendable {
         replacingIf shouldReplace: (IndexEntry) -> Bool = { _ in true }
     ) -> (previous: IndexEntry?, changed: Bool) {
         let hashed = HashedKey(key)
-        if let existing = points[hashed], !shouldReplace(existing) { return (existing, false) }
-        let previous = points.updateValue(entry, forKey: hashed)
-        let inTree = tree.insert(key, entry)
-        precondition(
-            inTree.previous == previous,
-            "index tree and table disagree on a key: \(String(describing: inTree.previous)) "
-                + "vs \(String(describing: previous))")
+        guard let slot = points[hashed] else {
+            let fresh = IndexSlot(entry, generation: generation)
+            points[hashed] = fresh
+            let inTree = tree.insert(key, fresh)
+            precondition(
+                inTree.previous == nil, "a key in the index tree is missing from its table")
+            return (nil, true)
+        }
+        let previous = slot.entry
+        guard shouldReplace(previous) else { return (previous, false) }
+        if slot.generation == generation {
+            slot.entry = entry
+        } else {
+            let fresh = IndexSlot(entry, generation: generation)
+            points[hashed] = fresh
+            let inTree = tree.insert(key, fresh)
+            precondition(inTree.previous == previous, "index tree and table disagree on a key")
+        }
         return (previous, true)
     }
 
@@ -55,11 +81,12 @@ struct KeyIndex: Sendable {
     mutating func remove(_ key: [UInt8]) -> IndexEntry? {
         guard let removed = points.removeValue(forKey: HashedKey(key)) else { return nil }
         let inTree = tree.remove(key)
-        precondition(inTree == removed, "index tree and table disagree on a removed key")
-        return removed
+        precondition(inTree == removed.entry, "index tree and table disagree on a removed key")
+        return removed.entry
     }
 
-    /// Walks the keys in order from the first above `cursor` (from the start when nil).
+    /// Walks the keys in order from the first above `cursor` (from the start when nil). Use it
+    /// under the engine's lock only; outside it, iterate `snapshotTree()`.
     func makeIterator(after cursor: [UInt8]? = nil) -> OrderedIndex.Iterator {
         tree.makeIterator(after: cursor)
     }

@@ -22,7 +22,7 @@ extension OrderedIndex {
                 if node.isLeaf {
                     if position < node.keys.count {
                         stack[stack.count - 1].position += 1
-                        return (node.keys[position], node.entries[position])
+                        return (node.keys[position], node.slots[position].entry)
                     }
                     stack.removeLast()
                 } else if position < node.children.count {

@@ -20,7 +20,12 @@ struct OrderedIndex: Sendable {
     /// comparisons: used to load an index checkpoint. Nodes are filled to three quarters so
     /// that the first writes after a restart do not split every node they touch.
     init(sortedKeys keys: [[UInt8]], entries: [IndexEntry]) {
-        precondition(keys.count == entries.count, "\(keys.count) keys for \(entries.count) entries")
+        self.init(sortedKeys: keys, slots: entries.map { IndexSlot($0, generation: 0) })
+    }
+
+    /// A tree built bottom-up from keys already in strictly increasing order and their slots.
+    init(sortedKeys keys: [[UInt8]], slots: [IndexSlot]) {
+        precondition(keys.count == slots.count, "\(keys.count) keys for \(slots.count) slots")
         count = keys.count
         guard !keys.isEmpty else { return }
         let fill = Self.nodeFanoutMax * 3 / 4
@@ -30,7 +35,7 @@ struct OrderedIndex: Sendable {
         while start < keys.count {
             let end = min(start + fill, keys.count)
             let leaf = OrderedIndexNode(
-                isLeaf: true, keys: Array(keys[start..<end]), entries: Array(entries[start..<end]))
+                isLeaf: true, keys: Array(keys[start..<end]), slots: Array(slots[start..<end]))
             level.append((leaf, keys[start]))
             start = end
         }
@@ -62,7 +67,7 @@ struct OrderedIndex: Sendable {
         guard position < node.keys.count, Self.compare(node.keys[position], key) == 0 else {
             return nil
         }
-        return node.entries[position]
+        return node.slots[position].entry
     }
 
     /// Inserts or replaces the entry for `key` when `shouldReplace` accepts the existing one (or
@@ -72,8 +77,18 @@ struct OrderedIndex: Sendable {
         _ key: [UInt8], _ entry: IndexEntry,
         replacingIf shouldReplace: (IndexEntry) -> Bool = { _ in true }
     ) -> (previous: IndexEntry?, changed: Bool) {
+        insert(key, IndexSlot(entry, generation: 0), replacingIf: shouldReplace)
+    }
+
+    /// Inserts `slot` for `key`, or puts it in place of the existing slot when `shouldReplace`
+    /// accepts that slot's entry. Returns the previous entry and whether the index changed.
+    @discardableResult
+    mutating func insert(
+        _ key: [UInt8], _ slot: IndexSlot,
+        replacingIf shouldReplace: (IndexEntry) -> Bool = { _ in true }
+    ) -> (previous: IndexEntry?, changed: Bool) {
         let (previous, changed, split) = Self.insert(
-            into: &root, key: key, entry: entry, shouldReplace: shouldReplace)
+            into: &root, key: key, entry: slot, shouldReplace: shouldReplace)
         if let split {
             root = OrderedIndexNode(
                 isLeaf: false, keys: [split.separator], children: [root, split.right])
@@ -100,28 +115,28 @@ struct OrderedIndex: Sendable {
     }
 
     private static func insert(
-        into node: inout OrderedIndexNode, key: [UInt8], entry: IndexEntry,
+        into node: inout OrderedIndexNode, key: [UInt8], entry: IndexSlot,
         shouldReplace: (IndexEntry) -> Bool
     ) -> (IndexEntry?, Bool, (separator: [UInt8], right: OrderedIndexNode)?) {
         if node.isLeaf {
             let position = lowerBound(node, key)
             if position < node.keys.count && compare(node.keys[position], key) == 0 {
-                let previous = node.entries[position]
+                let previous = node.slots[position].entry
                 guard shouldReplace(previous) else { return (previous, false, nil) }
                 if !isKnownUniquelyReferenced(&node) { node = node.copy() }
-                node.entries[position] = entry
+                node.slots[position] = entry
                 return (previous, true, nil)
             }
             if !isKnownUniquelyReferenced(&node) { node = node.copy() }
             node.insertKey(key, at: position)
-            node.entries.insert(entry, at: position)
+            node.slots.insert(entry, at: position)
             guard node.keys.count > nodeFanoutMax else { return (nil, true, nil) }
             let middle = node.keys.count / 2
             let right = OrderedIndexNode(
                 isLeaf: true, keys: Array(node.keys[middle...]),
-                entries: Array(node.entries[middle...]))
+                slots: Array(node.slots[middle...]))
             node.removeKeys(from: middle)
-            node.entries.removeSubrange(middle...)
+            node.slots.removeSubrange(middle...)
             return (nil, true, (right.keys[0], right))
         }
         if !isKnownUniquelyReferenced(&node) { node = node.copy() }
@@ -150,7 +165,7 @@ struct OrderedIndex: Sendable {
                 return nil
             }
             node.removeKey(at: position)
-            return node.entries.remove(at: position)
+            return node.slots.remove(at: position).entry
         }
         let position = upperBound(node, key)
         let removed = remove(from: &node.children[position], key: key)

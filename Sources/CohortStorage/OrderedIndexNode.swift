@@ -1,4 +1,4 @@
-/// A node of the copy-on-write B+tree behind `OrderedIndex`. A leaf holds keys and entries; an
+/// A node of the copy-on-write B+tree behind `OrderedIndex`. A leaf holds keys and slots; an
 /// internal node holds `children.count - 1` separators, where every key of `children[i]` is
 /// below `keys[i]` and every key of `children[i + 1]` is at or above it.
 /// Nodes are shared between snapshots and mutated only when uniquely referenced.
@@ -7,18 +7,19 @@
 final class OrderedIndexNode: @unchecked Sendable {
     private(set) var keys: [[UInt8]]
     private(set) var prefixes: [KeyPrefix]
-    var entries: [IndexEntry]
+    /// A leaf's entries, by reference (see `IndexSlot`): copies of a node share them.
+    var slots: [IndexSlot]
     var children: [OrderedIndexNode]
     let isLeaf: Bool
 
     init(
-        isLeaf: Bool, keys: [[UInt8]] = [], entries: [IndexEntry] = [],
+        isLeaf: Bool, keys: [[UInt8]] = [], slots: [IndexSlot] = [],
         children: [OrderedIndexNode] = []
     ) {
         self.isLeaf = isLeaf
         self.keys = keys
         self.prefixes = keys.map(KeyPrefix.init)
-        self.entries = entries
+        self.slots = slots
         self.children = children
     }
 
@@ -26,7 +27,7 @@ final class OrderedIndexNode: @unchecked Sendable {
         isLeaf = node.isLeaf
         keys = node.keys
         prefixes = node.prefixes
-        entries = node.entries
+        slots = node.slots
         children = node.children
     }
 

@@ -63,7 +63,7 @@ extension StorageEngine {
             condition.unlock()
             return report
         }
-        let indexSnapshot = index.tree
+        let indexSnapshot = index.snapshotTree()
         let outputID = nextSegmentID
         nextSegmentID += 1
         var allSequenceMins: [UInt32: UInt64] = [:]

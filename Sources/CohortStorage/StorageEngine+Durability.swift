@@ -170,6 +170,17 @@ extension StorageEngine {
     func syncActiveLocked() -> [(DurabilityWaiter, Result<Void, StorageError>)] {
         let target = lastSequence
         guard let file = segments[activeID]?.file else { return [] }
+        do throws(StorageError) {
+            // Under the lock: commits wait for this one write of the whole tail, which saves
+            // each of them a write of its own.
+            try writeAppendTailLocked()
+        } catch {
+            let failed = failure ?? error
+            let ready = durabilityWaiters.map { ($0, Result<Void, StorageError>.failure(failed)) }
+            durabilityWaiters.removeAll()
+            condition.broadcast()
+            return ready
+        }
         let delay = fsyncDelayMicrosForTesting
         let injectFailure = fsyncFailureForTesting
         fsyncFailureForTesting = false

@@ -21,7 +21,7 @@ extension StorageEngine {
             return StoredValue(bytes: cached, metadata: entry.metadata)
         }
         let value = try Self.readValue(
-            key: key, entry: entry, file: fileLocked(for: entry), options: options)
+            key: key, entry: entry, file: try fileLocked(for: entry), options: options)
         valueCache.insert(value.bytes, at: location)
         return value
     }

@@ -70,6 +70,10 @@ public final class StorageEngine: @unchecked Sendable {
     var appendBuffer: [UInt8] = []
     /// The largest append buffer kept for the next commit.
     static let appendBufferKeptBytesMax = 1 << 20
+    /// Under `.batch`, records appended to the active segment but not yet written to its file
+    /// (see `StorageEngine+AppendTail`); they belong at offset `appendTailOffset`.
+    var appendTail: [UInt8] = []
+    var appendTailOffset = 0
     /// Counters reported by `statistics` (the gauges are filled in on demand).
     var counters = StorageStatistics()
     /// Hot values in memory; guarded by `condition` like the index.
@@ -175,7 +179,13 @@ public final class StorageEngine: @unchecked Sendable {
             condition.unlock()
             return StoredValue(bytes: cached, metadata: entry.metadata)
         }
-        let file = fileLocked(for: entry)
+        let file: SegmentFile
+        do {
+            file = try fileLocked(for: entry)
+        } catch {
+            condition.unlock()
+            throw error
+        }
         condition.unlock()
         let value = try Self.readValue(key: key, entry: entry, file: file, options: options)
         condition.lock()
@@ -193,7 +203,7 @@ public final class StorageEngine: @unchecked Sendable {
         matching: (([UInt8]) -> Bool)? = nil
     ) -> (keys: [[UInt8]], next: [UInt8]?) {
         condition.lock()
-        let tree = index.tree
+        let tree = index.snapshotTree()
         condition.unlock()
         let examinedMax = max(count, 1)
         var iterator = tree.makeIterator(after: cursor)
@@ -257,8 +267,11 @@ public final class StorageEngine: @unchecked Sendable {
     public func snapshot(nowMillis: UInt64) -> StorageSnapshot {
         condition.lock()
         defer { condition.unlock() }
+        // The snapshot reads values from the files, outside the lock. A failure to write the
+        // tail fails the engine, and reads of those values then report it.
+        try? writeAppendTailLocked()
         return StorageSnapshot(
-            index: index.tree, files: segments.mapValues(\.file), nowMillis: nowMillis,
+            index: index.snapshotTree(), files: segments.mapValues(\.file), nowMillis: nowMillis,
             sequence: lastSequence, options: options)
     }
 
@@ -297,10 +310,15 @@ public final class StorageEngine: @unchecked Sendable {
         sleepCondition.unlock()
         while runningThreads > 0 { condition.wait() }
         let active = segments[activeID]?.file
-        condition.unlock()
         var syncError: StorageError?
         do throws(StorageError) {
-            try active?.sync()
+            try writeAppendTailLocked()
+        } catch {
+            syncError = error
+        }
+        condition.unlock()
+        do throws(StorageError) {
+            if syncError == nil { try active?.sync() }
         } catch {
             syncError = error
         }
@@ -310,7 +328,8 @@ public final class StorageEngine: @unchecked Sendable {
         // record (see IndexCheckpoint). Only when everything is durable and nothing failed.
         let checkpoint =
             syncError == nil && failure == nil
-            ? (index.tree, segments, activeID, nextSegmentID, lastSequence, clock.last) : nil
+            ? (index.snapshotTree(), segments, activeID, nextSegmentID, lastSequence, clock.last)
+            : nil
         let waiters = durabilityWaiters
         durabilityWaiters.removeAll()
         let covered = durableSequence
@@ -341,16 +360,21 @@ public final class StorageEngine: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// The file of a segment the index points into. Invariant: index entries point into
-    /// segments in use, inside their written bytes.
-    func fileLocked(for entry: IndexEntry) -> SegmentFile {
+    /// The file of a segment the index points into, with the entry's record written to it
+    /// (an append tail holding it is written first). Invariant: index entries point into
+    /// segments in use, inside their appended bytes.
+    func fileLocked(for entry: IndexEntry) throws(StorageError) -> SegmentFile {
         guard let state = segments[entry.segmentID] else {
             preconditionFailure("index entry points to missing segment \(entry.segmentID)")
         }
+        let end = Int(entry.offset) + Int(entry.recordLength)
         precondition(
-            Int(entry.offset) + Int(entry.recordLength) <= state.bytes,
+            end <= state.bytes,
             "index entry \(entry.offset)+\(entry.recordLength) beyond \(state.bytes) bytes of "
                 + state.file.name)
+        if entry.segmentID == activeID && end > appendTailOffset && !appendTail.isEmpty {
+            try writeAppendTailLocked()
+        }
         return state.file
     }
 
@@ -392,6 +416,13 @@ public final class StorageEngine: @unchecked Sendable {
         guard let active = segments[activeID] else {
             preconditionFailure("no active segment \(activeID)")
         }
+        if options.fsync == .batch && appendFailureForTesting == nil {
+            try appendToTailLocked(buffer, at: active.bytes)
+            segments[activeID]?.bytes += buffer.count
+            segments[activeID]?.include(sequence: sequence)
+            return (activeID, active.bytes)
+        }
+        try writeAppendTailLocked()
         do throws(StorageError) {
             if let injected = appendFailureForTesting {
                 appendFailureForTesting = nil
@@ -416,6 +447,7 @@ public final class StorageEngine: @unchecked Sendable {
     /// starts a new one. Its hint file is written later, outside the lock.
     func rotateLocked() throws(StorageError) {
         guard let old = segments[activeID] else { preconditionFailure("no active segment") }
+        try writeAppendTailLocked()
         do throws(StorageError) {
             try old.file.sync()
         } catch {

@@ -34,7 +34,9 @@ struct ServerCommand: ParsableCommand {
     var logLevel: String?
     @Option(name: .customLong("pid-file"), help: "Write the process id here once listening.")
     var pidFile: String?
-    @Option(name: .long, help: "Event-loop threads (default: one per core).") var threads: Int?
+    @Option(
+        name: .long, help: "Event-loop threads (default: half the cores; one per core clustered).")
+    var threads: Int?
     @Option(
         name: .customLong("value-cache-bytes-max"),
         help: "Memory for hot values (default 256 MiB; 0 reads every value from disk).")

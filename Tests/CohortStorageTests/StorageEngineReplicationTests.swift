@@ -373,6 +373,11 @@ import Testing
         try crashed.apply([bytes("b"): put("2")], sequence: 7, nowMillis: 1_000)
         try crashed.apply([bytes("a"): .delete], sequence: 20, nowMillis: 1_000)
         #expect(crashed.sequences.committed == 20)
+        // Under `.batch` commits reach the file with the fsync that makes them durable (the
+        // append tail); what a crash must keep is what was durable.
+        let durable = DispatchSemaphore(value: 0)
+        crashed.whenDurable(Commit(sequence: 20)) { _ in durable.signal() }
+        durable.wait()
 
         let engine = try reopenAfterCrash(of: crashed, directory: directory, options: batch)
         defer { try? engine.close() }
