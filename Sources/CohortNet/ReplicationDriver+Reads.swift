@@ -110,7 +110,14 @@ extension ReplicationDriver {
         let unknown = Self.uncertain
         for (index, pending) in pendingWrites where pending.deadlineMillis <= nowMillis {
             pendingWrites[index] = nil
-            pending.completion(unknown, 0)
+            if pending.committed {
+                // An `all`-mode write that committed in its own term is applied and survives
+                // any failover; only the promise that every voter holds it was not kept. Say
+                // so, and hand back its index so the session can read it.
+                pending.completion(Self.notReplicated, index.rawValue)
+            } else {
+                pending.completion(unknown, 0)
+            }
         }
         for (id, request) in forwardedRequests where request.deadlineMillis <= nowMillis {
             forwardedRequests[id] = nil

@@ -330,6 +330,9 @@ public final class ReplicationDriver: @unchecked Sendable {
         "TRYAGAIN this node no longer replicates the keyspace; COHORT USE it again")
 
     static let shuttingDown = RESPValue.error("TRYAGAIN the node is shutting down")
+    static let notReplicated = RESPValue.error(
+        "NOTREPLICATED the write is committed on a majority and applied, but not every voter"
+            + " acknowledged it within the write timeout")
     static let uncertain = RESPValue.error(
         "UNCERTAIN the write's outcome is unknown (leader change or timeout); it may or may not"
             + " have been applied")

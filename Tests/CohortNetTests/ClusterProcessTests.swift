@@ -265,6 +265,30 @@ struct ClusterProcessTests {
         #expect(leaderLog.contains("snapshot taken, log compacted"))
     }
 
+    /// Under `all` with a voter down, a write commits on the majority but cannot be
+    /// acknowledged by every voter: at the write timeout it answers NOTREPLICATED (applied,
+    /// weaker than asked), never OK, and it is readable.
+    @Test(.timeLimit(.minutes(2)))
+    func allModeWithAVoterDownAnswersNotReplicated() throws {
+        let cluster = try TestCluster(extraArguments: [
+            "--ack", "all", "--write-timeout-ms", "1500",
+        ])
+        defer { cluster.shutdown() }
+        let leader = try #require(cluster.waitForLeader())
+        let client = try TestRESPClient(port: cluster.clientPorts[leader], timeoutSeconds: 10)
+        #expect(try client.call("SET", "before", "1").text == "OK")
+        cluster.stop((leader + 1) % 3)
+        let reply = try client.call("SET", "during", "2")
+        guard case .error(let message) = reply else {
+            Issue.record("an all-mode write with a voter down answered \(reply)")
+            return
+        }
+        #expect(message.hasPrefix("NOTREPLICATED"), "\(message)")
+        #expect(try client.call("GET", "during").text == "2")
+        #expect(try client.call("COHORT", "ACK", "majority").text == "OK")
+        #expect(try client.call("SET", "majority", "3").text == "OK")
+    }
+
     /// Session reads on followers: after a write through one node, a session carrying its
     /// token reads it on any follower, and a session's reads never go back in time while it
     /// moves between followers.

@@ -27,9 +27,18 @@ final class ServerProcess {
     }
 
     /// A port that was free a moment ago on 127.0.0.1.
-    static func freePort() -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
+    static func freePort() -> Int { freePorts(1)[0] }
+
+    /// `count` distinct ports that were free a moment ago on 127.0.0.1: all are bound at once,
+    /// so the kernel cannot hand out one of them twice (separate calls can repeat a port).
+    static func freePorts(_ count: Int) -> [Int] {
+        let descriptors = (0..<count).map { _ in socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+        defer { for descriptor in descriptors { close(descriptor) } }
+        return descriptors.map(boundPort)
+    }
+
+    /// Binds `descriptor` to an ephemeral loopback port and returns the port.
+    private static func boundPort(_ descriptor: Int32) -> Int {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0

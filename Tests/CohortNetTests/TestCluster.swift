@@ -25,9 +25,11 @@ final class TestCluster {
         self.size = size
         self.extraArguments = extraArguments
         names = (1...size).map { "n\($0)" }
-        clientPorts = (0..<size).map { _ in ServerProcess.freePort() }
-        peerPorts = (0..<size).map { _ in ServerProcess.freePort() }
-        adminPorts = (0..<size).map { _ in ServerProcess.freePort() }
+        // Distinct by construction: bound all at once.
+        let ports = ServerProcess.freePorts(3 * size)
+        clientPorts = Array(ports[0..<size])
+        peerPorts = Array(ports[size..<(2 * size)])
+        adminPorts = Array(ports[(2 * size)...])
         let peerPorts = self.peerPorts
         // The ports above were free a moment ago but are not held: a proxy's own ephemeral
         // port must not land on one of them.
