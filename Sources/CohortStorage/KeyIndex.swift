@@ -34,6 +34,13 @@ struct KeyIndex: Sendable {
     /// Number of keys held.
     var count: Int { tree.count }
 
+    /// An index over `tree` (recovery builds the tree alone, then this).
+    init(tree: OrderedIndex) {
+        self.tree = tree
+        points.reserveCapacity(tree.count)
+        tree.forEachSlot { key, slot in points[HashedKey(key)] = slot }
+    }
+
     /// The entry for `key`, if any.
     @inline(__always)
     func get(_ key: [UInt8]) -> IndexEntry? {

@@ -15,6 +15,7 @@ extension StorageEngine {
         } catch {
             throw .io(errno: errno, operation: "list \(directory)")
         }
+        var tree = OrderedIndex()
         var found: [(id: UInt32, kind: SegmentFile.Kind)] = []
         var hints = Set<String>()
         for name in names {
@@ -94,7 +95,7 @@ extension StorageEngine {
                 let indexEntry = IndexEntry(
                     segmentID: id, offset: entry.offset, recordLength: entry.recordLength,
                     metadata: entry.metadata)
-                index.insert(entry.key, indexEntry) { $0.metadata.sequence < sequence }
+                tree.insert(entry.key, indexEntry) { $0.metadata.sequence < sequence }
             }
             segments[id] = state
             if isActive { active = id }
@@ -104,7 +105,7 @@ extension StorageEngine {
         // versions while loading; now they leave the index.
         var doomed: [[UInt8]] = []
         do {
-            var iterator = index.makeIterator()
+            var iterator = tree.makeIterator()
             while let (key, entry) = iterator.next() {
                 if entry.metadata.isTombstone || entry.metadata.isExpired(nowMillis: nowMillis)
                     || entry.metadata.sequence < clearSequence
@@ -115,7 +116,10 @@ extension StorageEngine {
                 }
             }
         }
-        for key in doomed { index.remove(key) }
+        for key in doomed { tree.remove(key) }
+        // The hash table is built once from the final tree: cheaper than keeping it along
+        // through every record (restart time).
+        index = KeyIndex(tree: tree)
         if let active {
             activeID = active
             // What was read back may still sit only in the page cache (policy `none`).
