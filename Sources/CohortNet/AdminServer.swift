@@ -52,20 +52,17 @@ public final class AdminServer: Sendable {
             "{" + fields.map { "\"\(escape($0.0))\":\"\(escape($0.1))\"" }.joined(separator: ",")
                 + "}"
         }
-        var body = object(executor.replicationFields(nowMillis: nowMillis))
-        if let cluster {
-            let keyspaces = cluster.keyspaceGroups.compactMap { group in
-                group.definition.map { definition in
-                    "\"\(escape(definition.name))\":"
-                        + object(group.executor.replicationFields(nowMillis: nowMillis))
-                }
-            }
-            body.removeLast()
-            body +=
-                (body.count > 1 ? "," : "") + "\"keyspaces\":{"
-                + keyspaces.joined(separator: ",") + "}}"
+        var members = executor.replicationFields(nowMillis: nowMillis).map {
+            "\"\(escape($0.0))\":\"\(escape($0.1))\""
         }
-        return body + "\n"
+        if let cluster {
+            let keyspaces = cluster.keyspaceGroups.map { group in
+                "\"\(escape(group.keyspace))\":"
+                    + object(group.executor.replicationFields(nowMillis: nowMillis))
+            }
+            members.append("\"keyspaces\":{" + keyspaces.joined(separator: ",") + "}")
+        }
+        return "{" + members.joined(separator: ",") + "}\n"
     }
 
     /// `GET /rollback` as JSON.
@@ -94,7 +91,7 @@ public final class AdminServer: Sendable {
             [("", "\(statistics.connectedClients.value)")])
         var groups: [(keyspace: String, executor: CommandExecutor)] = [("default", executor)]
         for group in cluster?.keyspaceGroups ?? [] {
-            if let name = group.definition?.name { groups.append((name, group.executor)) }
+            groups.append((group.keyspace, group.executor))
         }
         metric(
             "cohort_keys", "gauge", "Live keys in the storage engine, per keyspace.",

@@ -20,7 +20,7 @@ enum ClusterCommandKind: Equatable {
             return
         }
         if spec.name == "cohort" && arguments.count >= 2
-            && CommandExecutor.upperCased(arguments[1]) == Array("NODE".utf8)
+            && CommandExecutor.isNamed(arguments[1], "NODE")
         {
             // Membership changes are decided by the leader, like writes.
             self = .write

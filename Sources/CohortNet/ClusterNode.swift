@@ -19,12 +19,13 @@ import NIOPosix
 public final class ClusterNode: Sendable {
     /// A keyspace's group on this node: its executor (over its own engine) and its driver.
     public struct Group: Sendable {
-        /// The keyspace's definition (nil for the default keyspace).
-        public let definition: KeyspaceDefinition?
         /// Runs the keyspace's commands against its engine.
         public let executor: CommandExecutor
         /// Replicates the keyspace.
         public let driver: ReplicationDriver
+
+        /// The keyspace's name.
+        public var keyspace: String { driver.keyspace }
     }
 
     /// The default keyspace's group.
@@ -36,9 +37,8 @@ public final class ClusterNode: Sendable {
     /// Proxies commands for keyspaces this node does not replicate (set by ``start()``), and
     /// the timer that expires them.
     private let proxyBox = NIOLockedValueBox<(proxy: KeyspaceProxy, timer: RepeatedTask)?>(nil)
-    /// Keyspace groups by name and by group id.
-    private let groups = NIOLockedValueBox<(byName: [String: Group], byID: [UInt64: Group])>(
-        ([:], [:]))
+    /// Keyspace groups by group id (a name's id is ``KeyspaceDefinition/groupID(named:)``).
+    private let groups = NIOLockedValueBox<[UInt64: Group]>([:])
 
     /// Opens the default group over `executor`. `makeExecutor` opens the engine of a keyspace
     /// whose configuration it is given (its data directory and default acknowledgement mode).
@@ -51,7 +51,7 @@ public final class ClusterNode: Sendable {
         self.makeExecutor = makeExecutor
         let driver = try ReplicationDriver(
             configuration: configuration, executor: executor, logger: logger)
-        self.defaultGroup = Group(definition: nil, executor: executor, driver: driver)
+        self.defaultGroup = Group(executor: executor, driver: driver)
     }
 
     /// Starts the peer transport and the default group (which starts the keyspace groups it
@@ -72,12 +72,7 @@ public final class ClusterNode: Sendable {
             // latency on a busy machine. Other keyspaces' groups hop to their own loops.
             configuration: transportConfiguration, group: driver.raftGroup, logger: logger,
             onMessage: { [self] group, message in
-                guard let target = self.driver(for: group) else { return }
-                if target.loop.inEventLoop {
-                    target.receive(message)
-                } else {
-                    target.execute { target.receive(message) }
-                }
+                self.driver(for: group)?.run { $0.receive(message) }
             },
             onForward: { [self] peer, group, payload in
                 if ForwardMessage.isProxy(payload) {
@@ -86,18 +81,14 @@ public final class ClusterNode: Sendable {
                         payload, group: group, from: peer)
                     return
                 }
-                guard let target = self.driver(for: group) else { return }
-                if target.loop.inEventLoop {
-                    target.receiveForward(payload, from: peer)
-                } else {
-                    target.execute { target.receiveForward(payload, from: peer) }
-                }
+                self.driver(for: group)?.run { $0.receiveForward(payload, from: peer) }
             })
         transportBox.withLockedValue { $0 = transport }
         let proxy = KeyspaceProxy(
             loop: driver.loop, transport: transport, logger: logger,
             timeoutMillis: UInt64(configuration.writeTimeoutMillis) + 2_000,
-            localGroup: { [self] id in id == 0 ? nil : groups.withLockedValue { $0.byID[id] } })
+            localGroup: { [self] id in id == 0 ? nil : groups.withLockedValue { $0[id] } },
+            catalog: { [self] in catalog })
         let timer = driver.loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(100), delay: .milliseconds(100)
         ) { _ in proxy.expire(nowMillis: WallClock.nowMillis()) }
@@ -105,9 +96,9 @@ public final class ClusterNode: Sendable {
         // Keyspaces known from the saved catalog start here, before any message arrives or
         // the default group ticks: recovering a large keyspace's engine must not stall the
         // default group's loop.
-        for definition in catalog.sorted { openGroup(definition) }
+        for definition in catalog.sorted { follow(definition) }
         let port = try transport.start()
-        driver.onKeyspaceDefined = { [self] definition in openGroup(definition) }
+        driver.onKeyspaceDefined = { [self] definition in follow(definition) }
         driver.start(transport: transport)
         return port
     }
@@ -116,9 +107,8 @@ public final class ClusterNode: Sendable {
     /// the default one). Blocks.
     public func shutdown() {
         let keyspaces = groups.withLockedValue { groups in
-            let all = groups.byName.values
-            groups = ([:], [:])
-            return Array(all)
+            defer { groups = [:] }
+            return Array(groups.values)
         }
         proxyBox.withLockedValue { $0 }?.timer.cancel()
         defaultGroup.driver.stop()
@@ -133,7 +123,7 @@ public final class ClusterNode: Sendable {
                 logger.error(
                     "closing a keyspace's storage failed",
                     metadata: [
-                        "keyspace": "\(group.definition?.name ?? "")", "error": "\(error)",
+                        "keyspace": "\(group.keyspace)", "error": "\(error)",
                     ])
             }
         }
@@ -143,14 +133,12 @@ public final class ClusterNode: Sendable {
     /// keyspace does not exist).
     public func group(named name: String) -> Group? {
         if name == KeyspaceDefinition.defaultName { return defaultGroup }
-        return groups.withLockedValue { $0.byName[name] }
+        return groups.withLockedValue { $0[KeyspaceDefinition.groupID(named: name)] }
     }
 
     /// Every keyspace group running on this node, by name.
     public var keyspaceGroups: [Group] {
-        groups.withLockedValue { groups in
-            groups.byName.keys.sorted().map { groups.byName[$0]! }
-        }
+        groups.withLockedValue { $0.values.sorted { $0.keyspace < $1.keyspace } }
     }
 
     /// The keyspaces the cluster has defined, as this node has applied them.
@@ -159,9 +147,10 @@ public final class ClusterNode: Sendable {
     }
 
     /// Runs a client's command in `keyspace`, which this node does not replicate, on one of its
-    /// members. `completion` gets the reply and the session's new token. Any thread.
+    /// members (as the catalog names them when it is sent). `completion` gets the reply and
+    /// the session's new token. Any thread.
     public func proxy(
-        _ arguments: [[UInt8]], to keyspace: KeyspaceDefinition, isWrite: Bool, token: UInt64,
+        _ arguments: [[UInt8]], to keyspace: String, isWrite: Bool, token: UInt64,
         ackMode: AckMode, consistency: ReadConsistency,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
@@ -175,16 +164,13 @@ public final class ClusterNode: Sendable {
 
     private func driver(for group: UInt64) -> ReplicationDriver? {
         if group == 0 { return defaultGroup.driver }
-        return groups.withLockedValue { $0.byID[group]?.driver }
+        return groups.withLockedValue { $0[group]?.driver }
     }
 
     /// Stops a keyspace group this node no longer replicates, off the raft loop (stopping
     /// blocks until the group's own loop has finished).
     private func closeGroup(_ group: Group, name: String) {
-        groups.withLockedValue { groups in
-            groups.byName[name] = nil
-            groups.byID[group.driver.groupID] = nil
-        }
+        _ = groups.withLockedValue { $0.removeValue(forKey: group.driver.groupID) }
         let logger = logger
         DispatchQueue.global().async {
             group.driver.shutdown()
@@ -207,17 +193,14 @@ public final class ClusterNode: Sendable {
     }
 
     /// Follows a keyspace's (new) definition on this node: starts its group when this node is
-    /// a member and it is not running yet, hands a running group its new members, and stops
-    /// the group on a node the definition no longer names (its data stays on disk). Runs on
-    /// the default group's raft loop, in log order (and at start for the saved catalog).
-    private func openGroup(_ definition: KeyspaceDefinition) {
+    /// a member and it is not running yet, and hands a running group its new members. A node
+    /// the definition no longer names keeps its group until it has left it (see
+    /// `checkLeftKeyspace`), then stops it (its data stays on disk). Runs on the default
+    /// group's raft loop, in log order (and at start for the saved catalog).
+    private func follow(_ definition: KeyspaceDefinition) {
         let isMember = definition.members.contains(configuration.nodeName)
         if let running = group(named: definition.name) {
-            if isMember {
-                running.driver.updateKeyspace(definition)
-            } else {
-                closeGroup(running, name: definition.name)
-            }
+            running.driver.updateKeyspace(definition)
             return
         }
         guard isMember, let transport = transportBox.withLockedValue({ $0 }) else { return }
@@ -230,7 +213,7 @@ public final class ClusterNode: Sendable {
             let driver = try ReplicationDriver(
                 configuration: keyspaceConfiguration, executor: executor,
                 logger: logger, keyspace: definition)
-            group = Group(definition: definition, executor: executor, driver: driver)
+            group = Group(executor: executor, driver: driver)
         } catch {
             // The other members go on without this node; an operator sees why here and in
             // the keyspace's status (absent on this node).
@@ -239,10 +222,8 @@ public final class ClusterNode: Sendable {
                 metadata: ["keyspace": "\(definition.name)", "error": "\(error)"])
             return
         }
-        groups.withLockedValue { groups in
-            groups.byName[definition.name] = group
-            groups.byID[definition.groupID] = group
-        }
+        groups.withLockedValue { $0[definition.groupID] = group }
+        group.driver.onLeftKeyspace = { [self] in closeGroup(group, name: definition.name) }
         group.driver.start(transport: transport)
         logger.info(
             "keyspace group started",

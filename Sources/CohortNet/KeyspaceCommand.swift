@@ -16,9 +16,10 @@ enum KeyspaceCommand: Equatable {
 
     /// Nil when `arguments` is not one of these commands.
     init?(_ arguments: [[UInt8]]) {
-        guard arguments.count >= 2,
-            CommandExecutor.upperCased(arguments[0]) == Array("COHORT".utf8)
-        else { return nil }
+        // Asked of every command on a clustered connection: decide without allocating.
+        guard arguments.count >= 2, CommandExecutor.isNamed(arguments[0], "COHORT") else {
+            return nil
+        }
         switch String(decoding: CommandExecutor.upperCased(arguments[1]), as: UTF8.self) {
         case "USE":
             guard arguments.count == 3 else {

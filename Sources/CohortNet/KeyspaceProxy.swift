@@ -25,6 +25,9 @@ final class KeyspaceProxy: @unchecked Sendable {
     private let transport: PeerTransport
     private let logger: Logger
     private let localGroup: @Sendable (UInt64) -> ClusterNode.Group?
+    /// The catalog as this node has applied it: members are looked up when a command is
+    /// sent, so a session keeps working while the keyspace's members change.
+    private let catalog: @Sendable () -> KeyspaceCatalog
     /// How long to wait for a member beyond the member's own write timeout.
     private let timeoutMillis: UInt64
     private var pending: [UInt64: Pending] = [:]
@@ -38,25 +41,38 @@ final class KeyspaceProxy: @unchecked Sendable {
 
     init(
         loop: any EventLoop, transport: PeerTransport, logger: Logger, timeoutMillis: UInt64,
-        localGroup: @escaping @Sendable (UInt64) -> ClusterNode.Group?
+        localGroup: @escaping @Sendable (UInt64) -> ClusterNode.Group?,
+        catalog: @escaping @Sendable () -> KeyspaceCatalog
     ) {
         self.loop = loop
         self.transport = transport
         self.logger = logger
         self.timeoutMillis = timeoutMillis
         self.localGroup = localGroup
+        self.catalog = catalog
     }
 
     /// Sends a client's command for `keyspace` to one of its data members. `completion` gets
     /// the reply and the session's new token, on the raft loop. Any thread.
     func send(
-        _ arguments: [[UInt8]], to keyspace: KeyspaceDefinition, isWrite: Bool, token: UInt64,
+        _ arguments: [[UInt8]], to name: String, isWrite: Bool, token: UInt64,
         ackMode: AckMode, consistency: ReadConsistency,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
         loop.execute { [self] in
-            // Witnesses hold no data: only voters and learners serve proxied commands.
-            let members = keyspace.voters + keyspace.learners
+            // Witnesses hold no data: only voters and learners serve proxied commands (never
+            // this node, which has no copy of its own to serve from).
+            let me = transport.configuration.nodeID
+            guard let keyspace = catalog().definition(named: name) else {
+                return completion(.error("ERR no such keyspace \(name)"), 0)
+            }
+            let members = (keyspace.voters + keyspace.learners).filter {
+                ReplicationDriver.nodeID(named: $0) != me
+            }
+            guard !members.isEmpty else {
+                return completion(
+                    .error("TRYAGAIN no other node holds keyspace \(name)'s data"), 0)
+            }
             let choice: Int
             if isWrite {
                 choice = preferredMember[keyspace.name, default: 0] % members.count

@@ -27,9 +27,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// Set on a clustered node: the session's keyspace's group, through which writes and reads
     /// go (see `ClusterCommandKind`).
     private var driver: ReplicationDriver?
-    /// Set while the session uses a keyspace this node does not replicate: its reads, writes
-    /// and WAITs are proxied to a member (see `KeyspaceProxy`).
-    private var remoteKeyspace: KeyspaceDefinition?
+    /// Set while the session uses a keyspace this node does not replicate (or only witnesses):
+    /// its reads, writes and WAITs are proxied to a member (see `KeyspaceProxy`).
+    private var remoteKeyspace: String?
     /// Cluster mode: replies in request order, filled as their commands complete.
     private var slots: [ByteBuffer?] = []
     /// The number of the reply in `slots[0]` (replies are numbered from 0 per connection).
@@ -315,7 +315,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             let pending = beginAsync(kind, context: context)
             cluster.proxy(
                 arguments, to: remote, isWrite: kind != .read, token: session.token,
-                ackMode: session.ackMode ?? remote.ackMode, consistency: session.readConsistency,
+                ackMode: session.ackMode ?? cluster.catalog.definition(named: remote)?.ackMode
+                    ?? executor.configuration.ackMode,
+                consistency: session.readConsistency,
                 completion: pending.finish)
             return true
         }
@@ -366,8 +368,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             // data member; local ones (PING, INFO, COHORT ...) run here.
             let isWitnessHere =
                 definition?.witnesses.contains(executor.configuration.nodeName) ?? false
-            let remote = group == nil || isWitnessHere ? definition : nil
-            guard group != nil || remote != nil else {
+            guard group != nil || definition != nil else {
                 return reply(
                     .error("ERR no such keyspace \(name) (create it with COHORT KEYSPACE CREATE)"))
             }
@@ -379,20 +380,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             let serving = group ?? cluster.defaultGroup
             executor = serving.executor
             driver = serving.driver
-            remoteKeyspace = remote
+            remoteKeyspace = group == nil || isWitnessHere ? name : nil
             reply(.ok)
         case .list:
-            let local = Set(cluster.keyspaceGroups.compactMap { $0.definition?.name })
+            let local = Set(cluster.keyspaceGroups.map(\.keyspace))
             let lines = cluster.catalog.sorted.map { definition in
-                var line = "\(definition.name) ack=\(definition.ackMode.rawValue)"
-                line += " voters=" + definition.voters.joined(separator: ",")
-                if !definition.learners.isEmpty {
-                    line += " learners=" + definition.learners.joined(separator: ",")
-                }
-                if !definition.witnesses.isEmpty {
-                    line += " witnesses=" + definition.witnesses.joined(separator: ",")
-                }
-                return line + (local.contains(definition.name) ? " here=yes" : " here=no")
+                definition.summary + (local.contains(definition.name) ? " here=yes" : " here=no")
             }
             reply(.array(lines.map { .bulkString(Array($0.utf8)) }))
         case .create:

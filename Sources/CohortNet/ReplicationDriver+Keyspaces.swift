@@ -22,12 +22,12 @@ extension ReplicationDriver {
 
     static func isKeyspaceCommand(_ arguments: [[UInt8]]) -> Bool {
         guard arguments.count >= 3,
-            CommandExecutor.upperCased(arguments[0]) == Array("COHORT".utf8),
-            CommandExecutor.upperCased(arguments[1]) == Array("KEYSPACE".utf8)
+            CommandExecutor.isNamed(arguments[0], "COHORT"),
+            CommandExecutor.isNamed(arguments[1], "KEYSPACE")
         else { return false }
-        let verb = CommandExecutor.upperCased(arguments[2])
-        return verb == Array("CREATE".utf8) || verb == Array("ADD".utf8)
-            || verb == Array("REMOVE".utf8)
+        let verb = arguments[2]
+        return CommandExecutor.isNamed(verb, "CREATE") || CommandExecutor.isNamed(verb, "ADD")
+            || CommandExecutor.isNamed(verb, "REMOVE")
     }
 
     /// The next version of a keyspace's definition for ADD or REMOVE.
@@ -130,7 +130,7 @@ extension ReplicationDriver {
         _ arguments: [[UInt8]], deadlineMillis: UInt64,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
-        let creates = CommandExecutor.upperCased(arguments[2]) == Array("CREATE".utf8)
+        let creates = CommandExecutor.isNamed(arguments[2], "CREATE")
         let definition: KeyspaceDefinition
         switch creates ? parseKeyspaceDefinition(arguments) : changedKeyspaceDefinition(arguments)
         {
@@ -207,6 +207,26 @@ extension ReplicationDriver {
         }
         return catalog
     }
+
+    /// Keyspace groups only: a node the keyspace no longer names keeps serving its group (its
+    /// vote may be needed to commit its own removal, as when two voters become one) until it
+    /// has left: the group's membership no longer holds it (the change reached it, or it led
+    /// and removed itself), or no leader has spoken to it for two election timeouts (the
+    /// group stopped replicating to it). Then the node stops its copy.
+    func checkLeftKeyspace() {
+        guard groupID != 0, !hasLeftKeyspace, let definition = desiredKeyspace,
+            !definition.members.contains(configuration.nodeName)
+        else { return }
+        ticksWithoutLeader = node.leader == nil ? ticksWithoutLeader + 1 : 0
+        guard !node.membership.contains(nodeID) || ticksWithoutLeader >= Self.leftAfterTicks
+        else { return }
+        hasLeftKeyspace = true
+        logger.info("left the keyspace's group", metadata: ["keyspace": "\(keyspace)"])
+        onLeftKeyspace?()
+    }
+
+    /// Two maximum election timeouts (see the RaftConfig in `init`).
+    static let leftAfterTicks = 40
 
     /// Keyspace groups only, on the leader: moves the group's Raft membership one step
     /// toward the keyspace's definition (additions first, so the group never shrinks below

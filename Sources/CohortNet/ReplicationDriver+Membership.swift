@@ -15,8 +15,8 @@ import Foundation
 /// seeded from a snapshot tied to a log index and then catches up from the log after it.
 extension ReplicationDriver {
     static func isNodeCommand(_ arguments: [[UInt8]]) -> Bool {
-        arguments.count >= 2 && CommandExecutor.upperCased(arguments[0]) == Array("COHORT".utf8)
-            && CommandExecutor.upperCased(arguments[1]) == Array("NODE".utf8)
+        arguments.count >= 2 && CommandExecutor.isNamed(arguments[0], "COHORT")
+            && CommandExecutor.isNamed(arguments[1], "NODE")
     }
 
     /// Runs COHORT NODE on the leader.

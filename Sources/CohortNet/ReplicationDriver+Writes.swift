@@ -78,7 +78,7 @@ extension ReplicationDriver {
     }
 
     static func isWait(_ arguments: [[UInt8]]) -> Bool {
-        arguments.first.map { CommandExecutor.upperCased($0) == Array("WAIT".utf8) } ?? false
+        arguments.first.map { CommandExecutor.isNamed($0, "WAIT") } ?? false
     }
 
     /// Evaluates the command against applied state plus the overlay, and proposes its effects.

@@ -93,6 +93,9 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// Default group only: called on the raft loop with each keyspace the log defines (again
     /// after a restart for the ones already known). Set before ``start(transport:)``.
     var onKeyspaceDefined: (@Sendable (KeyspaceDefinition) -> Void)?
+    /// Keyspace groups only: called once, on the raft loop, when this node has left the
+    /// group after the keyspace stopped naming it. Set before ``start(transport:)``.
+    var onLeftKeyspace: (@Sendable () -> Void)?
     /// Member names by id (loop-confined after `start()`).
     var names: [NodeID: String]
     /// Addresses of members added online, by name (loop-confined after `start()`).
@@ -142,6 +145,10 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// Keyspace groups only: the keyspace's latest definition, which the leader moves the
     /// group's membership toward (loop-confined).
     var desiredKeyspace: KeyspaceDefinition?
+    /// Keyspace groups only: ticks in a row without a leader while the keyspace no longer
+    /// names this node, and whether it has left (loop-confined).
+    var ticksWithoutLeader = 0
+    var hasLeftKeyspace = false
 
     // Shared with other threads.
     let statusBox = NIOLockedValueBox<(fields: [(String, String)], followers: [FollowerStatus])>(
@@ -249,11 +256,7 @@ public final class ReplicationDriver: @unchecked Sendable {
 
     /// A stable numeric id for a node name (FNV-1a, never zero).
     public static func nodeID(named name: String) -> NodeID {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
+        let hash = FNV1a.hash(name.utf8)
         return NodeID(hash == 0 ? 1 : hash)
     }
 
@@ -326,6 +329,16 @@ public final class ReplicationDriver: @unchecked Sendable {
         }
     }
 
+    /// Runs `task` on the raft loop: at once when called there (the transport delivers on the
+    /// default group's loop), otherwise as ``execute(_:)`` does.
+    func run(_ task: @escaping @Sendable (ReplicationDriver) -> Void) {
+        if loop.inEventLoop {
+            task(self)
+        } else {
+            execute { [self] in task(self) }
+        }
+    }
+
     static let groupClosed = RESPValue.error(
         "TRYAGAIN this node no longer replicates the keyspace; COHORT USE it again")
 
@@ -343,6 +356,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         guard !isStopped else { return }
         node.tick()
         reconcileKeyspaceMembership()
+        checkLeftKeyspace()
         expireDeadlines(nowMillis: WallClock.nowMillis())
         schedulePump()
         refreshStatus()

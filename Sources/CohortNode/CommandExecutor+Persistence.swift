@@ -8,7 +8,7 @@ extension CommandExecutor {
         return [
             ("loading", "0"),
             ("aof_enabled", "1"),
-            ("cohort_fsync", configuration.fsync.rawValue),
+            ("cohort_fsync", configuration.engineFsync.rawValue),
             ("appendfsync", appendfsyncName),
             ("storage_disk_bytes", "\(stats.diskBytes)"),
             ("storage_live_bytes", "\(stats.liveBytes)"),

@@ -100,7 +100,7 @@ extension CommandExecutor {
 
     /// Redis's name for an fsync policy, as `CONFIG GET appendfsync` reports it.
     var appendfsyncName: String {
-        switch configuration.fsync {
+        switch configuration.engineFsync {
         case .batch: return "always"
         case .everysec: return "everysec"
         case .none: return "no"

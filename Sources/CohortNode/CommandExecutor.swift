@@ -112,6 +112,20 @@ public final class CommandExecutor: Sendable {
         return bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
     }
 
+    /// Whether `argument` is `name` (ASCII, compared case-insensitively) without copying or
+    /// allocating: the cluster path asks this of commands on every request.
+    public static func isNamed(_ argument: [UInt8], _ name: StaticString) -> Bool {
+        guard argument.count == name.utf8CodeUnitCount else { return false }
+        return name.withUTF8Buffer { expected in
+            for index in 0..<expected.count {
+                var byte = argument[index]
+                if byte >= 97 && byte <= 122 { byte -= 32 }
+                if byte != expected[index] { return false }
+            }
+            return true
+        }
+    }
+
     /// The command's specification, if `name` is a known command.
     public func spec(named name: [UInt8]) -> CommandSpec? {
         CommandName(name).flatMap { commands[$0] }
@@ -145,12 +159,12 @@ public final class CommandExecutor: Sendable {
     /// that no client ever sees a value that a crash could take back. Under other policies
     /// nothing waits: they promise less, and say so.
     func durability(after commit: Commit?) -> UInt64 {
-        guard configuration.fsync == .batch, let commit else { return 0 }
+        guard configuration.engineFsync == .batch, let commit else { return 0 }
         return commit.sequence
     }
 
     func readDurability() -> UInt64 {
-        guard configuration.fsync == .batch else { return 0 }
+        guard configuration.engineFsync == .batch else { return 0 }
         let sequences = engine.sequences
         return sequences.committed > sequences.durable ? sequences.committed : 0
     }

@@ -68,6 +68,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Whether this node runs as a member of a replicated cluster.
     public var isClustered: Bool { !peers.isEmpty || joins }
 
+    /// The storage engine's fsync policy, which every durability decision follows. Clustered,
+    /// the Raft log is what makes a write durable (it is fsynced before any acknowledgement)
+    /// and the engine is a cache of the applied log that syncs once a second, whatever
+    /// `fsync` says; standalone, it is `fsync`.
+    public var engineFsync: FsyncPolicy { isClustered ? .everysec : fsync }
+
     public init() {}
 
     /// Every option's name as used in config files (`key = value`) and, upper-cased with a

@@ -1,3 +1,5 @@
+import CohortCore
+
 /// A keyspace other than `default`: its own single-leader replication group on a subset of the
 /// cluster's nodes, with its own acknowledgement mode (DESIGN.md §1, §3).
 ///
@@ -49,12 +51,16 @@ public struct KeyspaceDefinition: Hashable, Sendable {
     /// The group id of the keyspace called `name`.
     public static func groupID(named name: String) -> UInt64 {
         if name == defaultName { return 0 }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
+        let hash = FNV1a.hash(name.utf8)
         return hash == 0 ? 1 : hash
+    }
+
+    /// One line for operators: `name ack=MODE voters=a,b [learners=..] [witnesses=..]`.
+    public var summary: String {
+        var line = "\(name) ack=\(ackMode.rawValue) voters=" + voters.joined(separator: ",")
+        if !learners.isEmpty { line += " learners=" + learners.joined(separator: ",") }
+        if !witnesses.isEmpty { line += " witnesses=" + witnesses.joined(separator: ",") }
+        return line
     }
 
     /// Every member, voters first.

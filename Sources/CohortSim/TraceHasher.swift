@@ -1,19 +1,18 @@
+import CohortCore
+
 /// A 64-bit FNV-1a hash folded over every event a run processes. Two runs of one seed must end
 /// with the same value; a difference pinpoints nondeterminism (a clock, an unseeded random
 /// number, a Dictionary's iteration order) leaking into the simulation.
 public struct TraceHasher: Sendable {
-    private static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
-    private static let prime: UInt64 = 0x0000_0100_0000_01B3
-
     /// The hash of everything folded so far.
-    public private(set) var value: UInt64 = TraceHasher.offsetBasis
+    public private(set) var value: UInt64 = FNV1a.offsetBasis
 
     /// A hasher in its initial state.
     public init() {}
 
     /// Folds one byte.
     public mutating func combine(byte: UInt8) {
-        value = (value ^ UInt64(byte)) &* Self.prime
+        value = FNV1a.combine(value, byte)
     }
 
     /// Folds the eight little-endian bytes of `word`.

@@ -23,12 +23,9 @@ struct KeyIndex: Sendable {
 
     /// An index over keys already in strictly increasing order (an index checkpoint).
     init(sortedKeys keys: [[UInt8]], entries: [IndexEntry]) {
-        let slots = entries.map { IndexSlot($0, generation: 0) }
-        tree = OrderedIndex(sortedKeys: keys, slots: slots)
-        points.reserveCapacity(keys.count)
-        for (key, slot) in zip(keys, slots) {
-            points[HashedKey(key)] = slot
-        }
+        self.init(
+            tree: OrderedIndex(
+                sortedKeys: keys, slots: entries.map { IndexSlot($0, generation: 0) }))
     }
 
     /// Number of keys held.

@@ -38,6 +38,10 @@ extension StorageEngine {
             preconditionFailure("append tail without an active segment \(activeID)")
         }
         do throws(StorageError) {
+            if let injected = appendFailureForTesting {
+                appendFailureForTesting = nil
+                throw injected.error
+            }
             try file.write(appendTail, at: appendTailOffset)
         } catch {
             let failed = StorageError.failed("write of \(file.name) failed: \(error)")

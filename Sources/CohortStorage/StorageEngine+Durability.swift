@@ -170,40 +170,39 @@ extension StorageEngine {
     func syncActiveLocked() -> [(DurabilityWaiter, Result<Void, StorageError>)] {
         let target = lastSequence
         guard let file = segments[activeID]?.file else { return [] }
-        do throws(StorageError) {
-            // Under the lock: commits wait for this one write of the whole tail, which saves
-            // each of them a write of its own.
-            try writeAppendTailLocked()
-        } catch {
-            let failed = failure ?? error
-            let ready = durabilityWaiters.map { ($0, Result<Void, StorageError>.failure(failed)) }
-            durabilityWaiters.removeAll()
-            condition.broadcast()
-            return ready
-        }
-        let delay = fsyncDelayMicrosForTesting
-        let injectFailure = fsyncFailureForTesting
-        fsyncFailureForTesting = false
-        condition.unlock()
-        if delay > 0 { usleep(delay) }
-        let started = monotonicMicros()
         var syncError: StorageError?
         do throws(StorageError) {
-            if injectFailure { throw .io(errno: EIO, operation: "fdatasync \(file.name)") }
-            try file.sync()
+            // Under the lock: commits wait for this one write of the whole tail, which saves
+            // each of them a write of its own. If it fails, the engine has failed already.
+            try writeAppendTailLocked()
         } catch {
             syncError = error
         }
-        let latency = monotonicMicros() - started
-        condition.lock()
-        counters.fsyncCount += 1
-        counters.lastFsyncLatencyMicros = latency
-        counters.fsyncLatencyMicrosMax = max(counters.fsyncLatencyMicrosMax, latency)
+        if syncError == nil {
+            let delay = fsyncDelayMicrosForTesting
+            let injectFailure = fsyncFailureForTesting
+            fsyncFailureForTesting = false
+            condition.unlock()
+            if delay > 0 { usleep(delay) }
+            let started = monotonicMicros()
+            do throws(StorageError) {
+                if injectFailure { throw .io(errno: EIO, operation: "fdatasync \(file.name)") }
+                try file.sync()
+            } catch {
+                syncError = error
+            }
+            let latency = monotonicMicros() - started
+            condition.lock()
+            counters.fsyncCount += 1
+            counters.lastFsyncLatencyMicros = latency
+            counters.fsyncLatencyMicrosMax = max(counters.fsyncLatencyMicrosMax, latency)
+        }
         var ready: [(DurabilityWaiter, Result<Void, StorageError>)] = []
         if let syncError {
             // fsyncgate: the kernel may have dropped the dirty pages; never retry and report
-            // success. Refuse writes until a restart recovers from what is on disk.
-            let failed = StorageError.failed("fdatasync failed: \(syncError)")
+            // success. Refuse writes until a restart recovers from what is on disk. (A failed
+            // tail write has set `failure` already.)
+            let failed = failure ?? StorageError.failed("fdatasync failed: \(syncError)")
             failure = failed
             ready = durabilityWaiters.map { ($0, .failure(failed)) }
             durabilityWaiters.removeAll()

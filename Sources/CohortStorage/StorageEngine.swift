@@ -416,7 +416,7 @@ public final class StorageEngine: @unchecked Sendable {
         guard let active = segments[activeID] else {
             preconditionFailure("no active segment \(activeID)")
         }
-        if options.fsync == .batch && appendFailureForTesting == nil {
+        if options.fsync == .batch {
             try appendToTailLocked(buffer, at: active.bytes)
             segments[activeID]?.bytes += buffer.count
             segments[activeID]?.include(sequence: sequence)

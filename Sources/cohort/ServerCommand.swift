@@ -138,9 +138,7 @@ struct ServerRunner {
     ) throws -> CommandExecutor {
         let started = WallClock.monotonicNanos()
         var options = StorageOptions()
-        // Clustered, the Raft log is what makes a write durable (it is fsynced before any
-        // acknowledgement); the engine is a cache of the applied log and syncs once a second.
-        options.fsync = configuration.isClustered ? .everysec : configuration.fsync
+        options.fsync = configuration.engineFsync
         options.keyBytesMax = configuration.keyBytesMax
         options.valueBytesMax = configuration.bulkBytesMax
         options.valueCacheBytesMax = configuration.valueCacheBytesMax
@@ -163,7 +161,7 @@ struct ServerRunner {
                 "dir": "\(configuration.dataDirectory)", "keys": "\(engine.keyCount)",
                 "records": "\(recovery.recordsLoaded)", "hints": "\(recovery.hintFilesUsed)",
                 "millis": "\(openedMillis)",
-                "fsync": "\(configuration.fsync.rawValue)",
+                "fsync": "\(configuration.engineFsync.rawValue)",
             ])
         if let torn = recovery.tornTail {
             logger.warning(

@@ -29,6 +29,7 @@ struct StatusCommand: ParsableCommand {
                 "last_election",
             ].joined(separator: "\t"))
         var unreachable = 0
+        var keyspaces = ""
         for address in nodes.split(separator: ",") {
             guard let colon = address.lastIndex(of: ":"),
                 let port = Int(address[address.index(after: colon)...])
@@ -45,17 +46,13 @@ struct StatusCommand: ParsableCommand {
                 print("\(address)\tdoes not replicate \(keyspace)")
                 continue
             }
+            if keyspaces.isEmpty { keyspaces = info["cohort_keyspaces"] ?? "" }
             print(([String(address)] + columns.map { info[$0] ?? "-" }).joined(separator: "\t"))
             for (key, value) in info.sorted(by: { $0.key < $1.key }) where key.hasPrefix("slave") {
                 print("\t\(key): \(value)")
             }
         }
-        if keyspace == "default", let address = nodes.split(separator: ",").first,
-            let colon = address.lastIndex(of: ":"),
-            let port = Int(address[address.index(after: colon)...]),
-            let info = RESPProbe.replicationInfo(host: String(address[..<colon]), port: port),
-            let keyspaces = info["cohort_keyspaces"], !keyspaces.isEmpty
-        {
+        if keyspace == "default" && !keyspaces.isEmpty {
             print("keyspaces: \(keyspaces) (cohort status --keyspace NAME shows one)")
         }
         if unreachable > 0 { throw ExitCode(1) }

@@ -51,9 +51,15 @@ final class FaultProxy: Sendable {
         state.withLock { $0.blocked = false }
     }
 
-    /// Stops accepting and closes everything.
+    /// Stops accepting and closes everything. Idempotent (a cluster is shut down by its test
+    /// and again by its deinit): closing the listener twice would close whatever descriptor
+    /// the number had been reused for meanwhile.
     func stop() {
-        state.withLock { $0.stopped = true }
+        let first = state.withLock { state -> Bool in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        guard first else { return }
         block()
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)

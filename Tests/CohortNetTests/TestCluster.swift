@@ -102,8 +102,14 @@ final class TestCluster {
 
     /// INFO replication of node `index`, or nil when it does not answer.
     func replicationInfo(_ index: Int, keyspace: String = "default") -> [String: String]? {
-        guard nodes[index] != nil,
-            let client = try? TestRESPClient(port: clientPorts[index], timeoutSeconds: 2),
+        guard nodes[index] != nil else { return nil }
+        return Self.replicationInfo(port: clientPorts[index], keyspace: keyspace)
+    }
+
+    /// INFO replication of `keyspace` through the node serving clients on `port` (any node,
+    /// a joiner included), or nil when it does not answer.
+    static func replicationInfo(port: Int, keyspace: String = "default") -> [String: String]? {
+        guard let client = try? TestRESPClient(port: port, timeoutSeconds: 2),
             keyspace == "default" || (try? client.call("COHORT", "USE", keyspace))?.text == "OK",
             let text = (try? client.call("INFO", "replication"))?.text
         else { return nil }

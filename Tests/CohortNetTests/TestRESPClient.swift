@@ -26,9 +26,10 @@ final class TestRESPClient {
             }
         }
         guard result == 0 else {
-            let code = errno
-            close(socketDescriptor)
-            throw ClientError.connectFailed(code)
+            // No close here: the instance is fully initialised, so `deinit` runs and closes
+            // the socket. Closing it twice closed whatever descriptor the number had been
+            // reused for meanwhile (a SwiftNIO socket in a parallel test crashed on it).
+            throw ClientError.connectFailed(errno)
         }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(

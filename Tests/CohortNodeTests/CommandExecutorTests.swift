@@ -43,6 +43,18 @@ final class ExecutorHarness {
 private func bulk(_ text: String) -> RESPValue { .bulkString(Array(text.utf8)) }
 
 @Suite struct CommandExecutorTests {
+    @Test func isNamedComparesWithoutRegardToCase() {
+        #expect(CommandExecutor.isNamed(Array("cohort".utf8), "COHORT"))
+        #expect(CommandExecutor.isNamed(Array("CoHoRt".utf8), "COHORT"))
+        #expect(CommandExecutor.isNamed(Array("WAIT".utf8), "WAIT"))
+        #expect(!CommandExecutor.isNamed(Array("cohorts".utf8), "COHORT"))
+        #expect(!CommandExecutor.isNamed(Array("cohor".utf8), "COHORT"))
+        #expect(!CommandExecutor.isNamed(Array("wail".utf8), "WAIT"))
+        #expect(!CommandExecutor.isNamed([], "WAIT"))
+        // Only ASCII letters fold: '{' is 'a' - 32 + ... never equal to '['.
+        #expect(!CommandExecutor.isNamed(Array("{".utf8), "["))
+    }
+
     @Test func setOptionsBehaveLikeRedis() throws {
         let h = try ExecutorHarness()
         #expect(h.run("SET", "k", "v1") == .simpleString("OK"))

@@ -3,6 +3,17 @@ import CohortStorage
 import Testing
 
 @Suite struct ConfigurationTests {
+    @Test func aClusteredEngineSyncsEverySecondWhateverFsyncSays() throws {
+        var configuration = ServerConfiguration()
+        configuration.fsync = .batch
+        #expect(configuration.engineFsync == .batch)
+        configuration.peers = [ClusterPeer(name: "n1", host: "127.0.0.1", port: 1)]
+        #expect(configuration.engineFsync == .everysec)
+        configuration.peers = []
+        configuration.joins = true
+        #expect(configuration.engineFsync == .everysec)
+    }
+
     @Test func fileEnvironmentAndFlagsLayerInOrder() throws {
         var configuration = ServerConfiguration()
         let file = try ConfigurationFile(

@@ -70,6 +70,45 @@ import Testing
         #expect(try engine.get(bytes("a"), nowMillis: 2)?.bytes == bytes("1"))
     }
 
+    /// Under `.batch` the commits wait in the append tail; when writing the tail fails, the
+    /// engine fails as after a failed fsync: the waiters get the error, later writes are
+    /// refused, and the unacknowledged write is not there after a restart.
+    @Test func failedTailWriteFailsWaitersAndRefusesWrites() throws {
+        let directory = TemporaryDirectory()
+        var options = StorageOptions()
+        options.fsync = .batch
+        do {
+            let engine = try StorageEngine.open(
+                directory: directory.path, options: options, nowMillis: 0)
+            engine.condition.lock()
+            engine.appendFailureForTesting = (bytesWritten: 0, error: .diskFull)
+            engine.condition.unlock()
+            let commit = try #require(
+                try engine.transaction(nowMillis: 1) { try $0.set(bytes("a"), value: bytes("1")) }
+                    .commit)
+            let done = DispatchSemaphore(value: 0)
+            let outcome = OutcomeBox()
+            engine.whenDurable(commit) { result in
+                outcome.set(result)
+                done.signal()
+            }
+            #expect(done.wait(timeout: .now() + 10) == .success)
+            #expect(!outcome.isSuccess)
+            #expect {
+                try engine.transaction(nowMillis: 2) { try $0.set(bytes("b"), value: bytes("2")) }
+            } throws: { error in
+                if case .failed = error as? StorageError { return true }
+                return false
+            }
+            try? engine.close()
+        }
+        let engine = try StorageEngine.open(
+            directory: directory.path, options: options, nowMillis: 3)
+        defer { try? engine.close() }
+        #expect(try engine.get(bytes("a"), nowMillis: 3) == nil)
+        #expect(try engine.get(bytes("b"), nowMillis: 3) == nil)
+    }
+
     @Test func compactionDropsExpiredLiveEntriesWithoutResurrection() throws {
         let directory = TemporaryDirectory()
         var options = StorageOptions()
