@@ -3,7 +3,7 @@
 /// GET and SET makes. Both hold each key's entry through one shared `IndexSlot`.
 ///
 /// Why: a lookup in the tree at a hundred thousand keys costs about ten cache misses (three
-/// levels of binary search over separate arrays); one in the table, two or three. Overwriting
+/// levels of binary search over separate arrays); one in the table (`PointTable`), about three. Overwriting
 /// a key, the commonest write, changes its slot in place and does not walk the tree at all.
 /// The table shares the key bytes with the tree.
 ///
@@ -15,7 +15,7 @@
 /// Invariant: `points` holds exactly the tree's keys, each with the same slot as the tree.
 struct KeyIndex: Sendable {
     private var tree = OrderedIndex()
-    private var points: [HashedKey: IndexSlot] = [:]
+    private var points = PointTable()
     /// Incremented by every `snapshotTree()`.
     private var generation: UInt64 = 0
 
@@ -34,14 +34,20 @@ struct KeyIndex: Sendable {
     /// An index over `tree` (recovery builds the tree alone, then this).
     init(tree: OrderedIndex) {
         self.tree = tree
-        points.reserveCapacity(tree.count)
-        tree.forEachSlot { key, slot in points[HashedKey(key)] = slot }
+        points = PointTable(capacity: tree.count)
+        tree.forEachSlot { key, slot in points.set(key, slot) }
     }
 
     /// The entry for `key`, if any.
     @inline(__always)
     func get(_ key: [UInt8]) -> IndexEntry? {
-        points[HashedKey(key)]?.entry
+        points.slot(key)?.entry
+    }
+
+    /// The slot holding `key`'s entry, if any (for the value cache, which lives in slots).
+    @inline(__always)
+    func slot(_ key: [UInt8]) -> IndexSlot? {
+        points.slot(key)
     }
 
     /// The tree as it is now, for use outside the engine's lock: iterating it never sees later
@@ -52,38 +58,39 @@ struct KeyIndex: Sendable {
     }
 
     /// Inserts or replaces the entry for `key` when `shouldReplace` accepts the existing one (or
-    /// there is none). Returns the previous entry and whether the index changed.
+    /// there is none). Returns the previous entry, whether the index changed, and the slot that
+    /// now holds the key's entry.
     @discardableResult
     mutating func insert(
         _ key: [UInt8], _ entry: IndexEntry,
         replacingIf shouldReplace: (IndexEntry) -> Bool = { _ in true }
-    ) -> (previous: IndexEntry?, changed: Bool) {
-        let hashed = HashedKey(key)
-        guard let slot = points[hashed] else {
+    ) -> (previous: IndexEntry?, changed: Bool, slot: IndexSlot) {
+        let probe = points.probe(key)
+        guard let slot = points.slot(at: probe) else {
             let fresh = IndexSlot(entry, generation: generation)
-            points[hashed] = fresh
+            points.insert(key, fresh, absentAt: probe)
             let inTree = tree.insert(key, fresh)
             precondition(
                 inTree.previous == nil, "a key in the index tree is missing from its table")
-            return (nil, true)
+            return (nil, true, fresh)
         }
         let previous = slot.entry
-        guard shouldReplace(previous) else { return (previous, false) }
+        guard shouldReplace(previous) else { return (previous, false, slot) }
         if slot.generation == generation {
             slot.entry = entry
-        } else {
-            let fresh = IndexSlot(entry, generation: generation)
-            points[hashed] = fresh
-            let inTree = tree.insert(key, fresh)
-            precondition(inTree.previous == previous, "index tree and table disagree on a key")
+            return (previous, true, slot)
         }
-        return (previous, true)
+        let fresh = IndexSlot(entry, generation: generation)
+        points.replace(at: probe, with: fresh)
+        let inTree = tree.insert(key, fresh)
+        precondition(inTree.previous == previous, "index tree and table disagree on a key")
+        return (previous, true, fresh)
     }
 
     /// Removes the entry for `key` and returns it.
     @discardableResult
     mutating func remove(_ key: [UInt8]) -> IndexEntry? {
-        guard let removed = points.removeValue(forKey: HashedKey(key)) else { return nil }
+        guard let removed = points.remove(key) else { return nil }
         let inTree = tree.remove(key)
         precondition(inTree == removed.entry, "index tree and table disagree on a removed key")
         return removed.entry

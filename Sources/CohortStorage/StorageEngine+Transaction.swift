@@ -13,16 +13,17 @@ extension StorageEngine {
 
     /// A transaction's read of the committed state. The caller holds `condition`.
     func readLocked(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> StoredValue? {
-        guard let entry = index.get(key), !entry.metadata.isExpired(nowMillis: nowMillis) else {
+        guard let slot = index.slot(key), !slot.entry.metadata.isExpired(nowMillis: nowMillis)
+        else {
             return nil
         }
-        let location = ValueCache.location(segmentID: entry.segmentID, offset: entry.offset)
-        if let cached = valueCache.value(at: location) {
+        let entry = slot.entry
+        if let cached = valueCache.value(of: slot) {
             return StoredValue(bytes: cached, metadata: entry.metadata)
         }
         let value = try Self.readValue(
             key: key, entry: entry, file: try fileLocked(for: entry), options: options)
-        valueCache.insert(value.bytes, at: location)
+        valueCache.insert(value.bytes, of: slot, readFrom: entry)
         return value
     }
 
@@ -82,12 +83,12 @@ extension StorageEngine {
             let entry = IndexEntry(
                 segmentID: location.segmentID, offset: UInt64(offset),
                 recordLength: UInt32(length), metadata: metadata(of: write, sequence, timestamp))
-            if let previous = index.insert(key, entry).previous {
+            let placed = index.insert(key, entry)
+            if let previous = placed.previous {
                 forgetLocked(previous)
             }
             // A value just written is the likeliest to be read next.
-            valueCache.insert(
-                value, at: ValueCache.location(segmentID: entry.segmentID, offset: entry.offset))
+            valueCache.insert(value, of: placed.slot, readFrom: entry)
             segments[location.segmentID]?.liveBytes += length
         }
         finishCommitLocked(sequence: sequence, records: planned.count)

@@ -170,12 +170,13 @@ public final class StorageEngine: @unchecked Sendable {
             condition.unlock()
             throw StorageError.closed
         }
-        guard let entry = index.get(key), !entry.metadata.isExpired(nowMillis: nowMillis) else {
+        guard let slot = index.slot(key), !slot.entry.metadata.isExpired(nowMillis: nowMillis)
+        else {
             condition.unlock()
             return nil
         }
-        let location = ValueCache.location(segmentID: entry.segmentID, offset: entry.offset)
-        if let cached = valueCache.value(at: location) {
+        let entry = slot.entry
+        if let cached = valueCache.value(of: slot) {
             condition.unlock()
             return StoredValue(bytes: cached, metadata: entry.metadata)
         }
@@ -189,7 +190,7 @@ public final class StorageEngine: @unchecked Sendable {
         condition.unlock()
         let value = try Self.readValue(key: key, entry: entry, file: file, options: options)
         condition.lock()
-        valueCache.insert(value.bytes, at: location)
+        valueCache.insert(value.bytes, of: slot, readFrom: entry)
         condition.unlock()
         return value
     }

@@ -1,21 +1,25 @@
 /// Recently written or read values, kept in memory so that hot keys are served without a disk
-/// read. Bounded by bytes; eviction is CLOCK (second chance), which approximates LRU with one
-/// bit per slot. Keyed by record location (segment id and offset), which names one immutable
-/// record forever, so a cached value can never be stale: an overwrite or a compaction moves
-/// the key to a new location and the old slot simply ages out. The engine's lock guards it.
+/// read. The values live in the keys' `IndexSlot`s, so a hit costs no lookup beyond the index's;
+/// this type keeps the ring of slots holding one and the byte bound. Eviction is CLOCK (second
+/// chance), which approximates LRU with one bit per slot. A cached value names the record it
+/// came from (segment id and offset), which names one immutable record forever, so it can never
+/// be stale: an overwrite or a compaction moves the key to a new location and the old value
+/// simply ages out. The engine's lock guards the cache and the slots' cache fields.
 struct ValueCache {
-    private struct Slot {
-        var location: UInt64
-        var bytes: [UInt8]
-        var referenced: Bool
+    private struct Held {
+        var slot: IndexSlot
+        var cost: Int
     }
 
-    /// The most bytes of values held; 0 disables the cache.
+    /// The most bytes held, counting each value's length plus `overheadBytes`; 0 disables the
+    /// cache.
     let bytesMax: Int
     /// Values larger than this are never cached: one big value must not flush the cache.
     let valueBytesMax: Int
-    private var slots: [Slot] = []
-    private var slotByLocation: [UInt64: Int] = [:]
+    /// What one cached value costs beyond its bytes (its allocation, the ring's entry), so
+    /// that a cache of tiny values is bounded too.
+    static let overheadBytes = 48
+    private var ring: [Held] = []
     private var hand = 0
     private(set) var bytes = 0
     private(set) var hits = 0
@@ -33,52 +37,78 @@ struct ValueCache {
         return UInt64(segmentID) << 40 | offset
     }
 
-    /// The cached value at `location`, marking it recently used.
-    mutating func value(at location: UInt64) -> [UInt8]? {
-        guard let slot = slotByLocation[location] else {
+    /// The location key of the record an entry points at.
+    static func location(of entry: IndexEntry) -> UInt64 {
+        location(segmentID: entry.segmentID, offset: entry.offset)
+    }
+
+    /// The cached value of `slot`'s current record, marking it recently used.
+    @inline(__always)
+    mutating func value(of slot: IndexSlot) -> [UInt8]? {
+        guard let value = slot.cachedValue,
+            slot.cachedLocation == Self.location(of: slot.entry)
+        else {
             misses += 1
             return nil
         }
         hits += 1
-        slots[slot].referenced = true
-        return slots[slot].bytes
+        slot.cacheReferenced = true
+        return value
     }
 
-    /// Caches `value` for `location`, evicting what has not been used since the hand last
-    /// passed.
-    mutating func insert(_ value: [UInt8], at location: UInt64) {
-        guard value.count <= valueBytesMax, slotByLocation[location] == nil else { return }
-        while bytes + value.count > bytesMax && !slots.isEmpty {
+    /// Caches `value`, read from (or written as) the record `entry` points at, in `slot`,
+    /// evicting what has not been used since the hand last passed. If the slot has moved on to
+    /// another record meanwhile, the value is never served: it names the record it came from.
+    mutating func insert(_ value: [UInt8], of slot: IndexSlot, readFrom entry: IndexEntry) {
+        // A value too large to cache leaves any older one in place: it names another record,
+        // so it is never served, and the hand evicts it in time.
+        guard value.count <= valueBytesMax else { return }
+        let cost = value.count + Self.overheadBytes
+        slot.cachedValue = value
+        slot.cachedLocation = Self.location(of: entry)
+        if slot.cachePosition >= 0 {
+            bytes += cost - ring[slot.cachePosition].cost
+            ring[slot.cachePosition].cost = cost
+        } else {
+            slot.cachePosition = ring.count
+            slot.cacheReferenced = false
+            ring.append(Held(slot: slot, cost: cost))
+            bytes += cost
+        }
+        while bytes > bytesMax && !ring.isEmpty {
             evictOne()
         }
-        slotByLocation[location] = slots.count
-        slots.append(Slot(location: location, bytes: value, referenced: false))
-        bytes += value.count
     }
 
     /// Forgets everything (after FLUSHALL).
     mutating func removeAll() {
-        slots.removeAll()
-        slotByLocation.removeAll()
+        for held in ring { Self.release(held.slot) }
+        ring.removeAll()
         hand = 0
         bytes = 0
     }
 
+    private static func release(_ slot: IndexSlot) {
+        slot.cachedValue = nil
+        slot.cachePosition = -1
+        slot.cacheReferenced = false
+    }
+
     private mutating func evictOne() {
-        if hand >= slots.count { hand = 0 }
-        while slots[hand].referenced {
-            slots[hand].referenced = false
-            hand = (hand + 1) % slots.count
+        if hand >= ring.count { hand = 0 }
+        while ring[hand].slot.cacheReferenced {
+            ring[hand].slot.cacheReferenced = false
+            hand = (hand + 1) % ring.count
         }
-        let victim = slots[hand]
-        slotByLocation[victim.location] = nil
-        bytes -= victim.bytes.count
-        // Fill the hole with the last slot so the array stays dense.
-        let last = slots.count - 1
+        let victim = ring[hand]
+        Self.release(victim.slot)
+        bytes -= victim.cost
+        // Fill the hole with the last entry so the ring stays dense.
+        let last = ring.count - 1
         if hand != last {
-            slots[hand] = slots[last]
-            slotByLocation[slots[hand].location] = hand
+            ring[hand] = ring[last]
+            ring[hand].slot.cachePosition = hand
         }
-        slots.removeLast()
+        ring.removeLast()
     }
 }

@@ -1,30 +1,70 @@
+import CohortCore
 import Foundation
 import Testing
 
 @testable import CohortStorage
 
 @Suite struct ValueCacheTests {
+    /// A slot whose entry points at the record at `offset` of segment 1.
+    func slot(at offset: UInt64) -> IndexSlot {
+        IndexSlot(entry(at: offset), generation: 0)
+    }
+
+    func entry(at offset: UInt64) -> IndexEntry {
+        IndexEntry(
+            segmentID: 1, offset: offset, recordLength: 60,
+            metadata: VersionMetadata(
+                sequence: offset + 1, timestamp: .zero, origin: NodeID(1), isTombstone: false,
+                type: .string, expiresAtMillis: 0))
+    }
+
     @Test func staysWithinItsByteBoundAndKeepsRecentlyUsedValues() {
-        var cache = ValueCache(bytesMax: 64 * 100)
+        let costMax = 64 * (100 + ValueCache.overheadBytes)
+        var cache = ValueCache(bytesMax: costMax)
         let value = [UInt8](repeating: 7, count: 100)
-        for location in 0..<1_000 as Range<UInt64> {
-            cache.insert(value, at: location)
-            // Keep touching location 0: CLOCK gives it a second chance every round.
-            _ = cache.value(at: 0)
-            #expect(cache.bytes <= 64 * 100)
+        let slots = (0..<1_000 as Range<UInt64>).map { slot(at: $0) }
+        for slot in slots {
+            cache.insert(value, of: slot, readFrom: slot.entry)
+            // Keep touching the first slot: CLOCK gives it a second chance every round.
+            _ = cache.value(of: slots[0])
+            #expect(cache.bytes <= costMax)
         }
-        #expect(cache.value(at: 0) == value, "a value used on every round is never evicted")
-        #expect(cache.value(at: 999) == value, "the newest value is present")
-        #expect(cache.value(at: 500) == nil, "old unused values were evicted")
+        #expect(cache.value(of: slots[0]) == value, "a value used on every round is never evicted")
+        #expect(cache.value(of: slots[999]) == value, "the newest value is present")
+        #expect(cache.value(of: slots[500]) == nil, "old unused values were evicted")
+        #expect(slots[500].cachedValue == nil, "an evicted value's memory is released")
     }
 
     @Test func refusesValuesTooLargeToShare() {
         var cache = ValueCache(bytesMax: 6_400)
-        cache.insert([UInt8](repeating: 1, count: 101), at: 1)
-        #expect(cache.value(at: 1) == nil)
+        let big = slot(at: 1)
+        cache.insert([UInt8](repeating: 1, count: 101), of: big, readFrom: big.entry)
+        #expect(cache.value(of: big) == nil)
         var disabled = ValueCache(bytesMax: 0)
-        disabled.insert([1], at: 1)
-        #expect(disabled.value(at: 1) == nil)
+        let small = slot(at: 2)
+        disabled.insert([1], of: small, readFrom: small.entry)
+        #expect(disabled.value(of: small) == nil)
+    }
+
+    /// A value names the record it was read from: once the slot's entry points elsewhere (an
+    /// overwrite in place, a compaction move), the old value is not served, and a value read
+    /// from a record the slot has already left is never served either.
+    @Test func neverServesTheValueOfAnotherRecord() {
+        var cache = ValueCache(bytesMax: 1 << 20)
+        let moving = slot(at: 10)
+        cache.insert([1, 2, 3], of: moving, readFrom: moving.entry)
+        #expect(cache.value(of: moving) == [1, 2, 3])
+        let before = moving.entry
+        moving.entry = entry(at: 20)
+        #expect(cache.value(of: moving) == nil, "the entry moved to another record")
+        // A slow reader caches what it read from the old record after the move.
+        cache.insert([9], of: moving, readFrom: before)
+        #expect(cache.value(of: moving) == nil)
+        cache.insert([4, 5], of: moving, readFrom: moving.entry)
+        #expect(cache.value(of: moving) == [4, 5])
+        #expect(cache.bytes == 2 + ValueCache.overheadBytes, "one slot is counted once")
+        cache.removeAll()
+        #expect(cache.value(of: moving) == nil && cache.bytes == 0)
     }
 
     @Test func engineServesCachedValuesAndStaysCorrectAcrossOverwriteAndCompaction() throws {

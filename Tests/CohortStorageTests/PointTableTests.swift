@@ -1,0 +1,65 @@
+import CohortCore
+import Testing
+
+@testable import CohortStorage
+
+@Suite struct PointTableTests {
+    func slot(_ sequence: UInt64) -> IndexSlot {
+        IndexSlot(
+            IndexEntry(
+                segmentID: 1, offset: sequence, recordLength: 60,
+                metadata: VersionMetadata(
+                    sequence: sequence, timestamp: .zero, origin: NodeID(1), isTombstone: false,
+                    type: .string, expiresAtMillis: 0)),
+            generation: 0)
+    }
+
+    /// Property: through random inserts, replacements and removals over enough keys to grow the
+    /// table several times and to form long probe runs, every key answers what a dictionary
+    /// model says, and so does every key never inserted or already removed (backward-shift
+    /// deletion must not cut a run short).
+    @Test(arguments: [5, 6] as [UInt64])
+    func agreesWithDictionaryModel(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        var table = PointTable()
+        var model: [[UInt8]: IndexSlot] = [:]
+        for step in 1...30_000 {
+            let key = [UInt8]("k\(Int.random(in: 0..<6_000, using: &random))".utf8)
+            if Int.random(in: 0..<3, using: &random) == 0 {
+                #expect(table.remove(key) === model.removeValue(forKey: key))
+            } else {
+                let fresh = slot(UInt64(step))
+                table.set(key, fresh)
+                model[key] = fresh
+            }
+            if step % 5_000 == 0 {
+                #expect(table.count == model.count)
+                for number in 0..<6_100 {
+                    let probe = [UInt8]("k\(number)".utf8)
+                    #expect(table.slot(probe) === model[probe])
+                }
+            }
+        }
+        for key in Array(model.keys) {
+            #expect(table.remove(key) === model.removeValue(forKey: key))
+        }
+        #expect(table.count == 0)
+    }
+
+    @Test func presizedTableHoldsItsCapacityAndProbesTellWhereKeysGo() {
+        var table = PointTable(capacity: 1_000)
+        let key: [UInt8] = Array("alpha".utf8)
+        let absent = table.probe(key)
+        #expect(table.slot(at: absent) == nil)
+        let first = slot(1)
+        table.insert(key, first, absentAt: absent)
+        let present = table.probe(key)
+        #expect(table.slot(at: present) === first)
+        let second = slot(2)
+        table.replace(at: present, with: second)
+        #expect(table.slot(key) === second && table.count == 1)
+        #expect(table.slot([]) == nil, "the empty key is a key like any other")
+        table.set([], first)
+        #expect(table.slot([]) === first && table.count == 2)
+    }
+}
