@@ -58,15 +58,21 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var awaitingDurability = false
     /// No more requests are run: QUIT, a protocol error, or server shutdown.
     private var closing = false
+    /// Writes this connection's replies at the end of the loop's turn (see `ReplyFlusher`).
+    private let flusher: ReplyFlusher
+    /// Whether this connection waits in the flusher's list.
+    private var flushRequested = false
     private var context: ChannelHandlerContext?
     /// The largest output buffer kept for the next replies; a larger one (a big value was
     /// sent) is dropped after its flush.
     static let outputKeptBytesMax = 64 << 10
 
     init(
-        executor: CommandExecutor, server: RESPServer, session: ClientSession, logger: Logger
+        executor: CommandExecutor, server: RESPServer, session: ClientSession,
+        flusher: ReplyFlusher, logger: Logger
     ) {
         self.executor = executor
+        self.flusher = flusher
         self.server = server
         self.cluster = server.cluster
         self.driver = server.cluster?.defaultGroup.driver
@@ -122,7 +128,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flush(context: context)
+        flushLater()
         context.fireChannelReadComplete()
     }
 
@@ -290,7 +296,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         } else {
             awaitDurability(of: held[held.count - 1].requiredSequence, context: context)
         }
-        flush(context: context)
+        flushLater()
     }
 
     // MARK: Cluster mode
@@ -448,7 +454,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         inFlight -= 1
         releaseSlots()
         if inFlight == 0 { processRequests(context: context) }
-        flush(context: context)
+        flushLater()
     }
 
     /// Queues a finished reply behind the unfinished ones.
@@ -481,6 +487,20 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         } else if released > 0 {
             slots.removeFirst(released)
         }
+    }
+
+    /// Writes what is ready at the end of the loop's turn.
+    private func flushLater() {
+        guard !flushRequested else { return }
+        flushRequested = true
+        flusher.flushLater(self)
+    }
+
+    /// The flusher's call at the end of the turn.
+    func flushNow() {
+        flushRequested = false
+        guard let context else { return }
+        flush(context: context)
     }
 
     /// Writes what is ready; closes once everything owed has been written when closing.

@@ -13,6 +13,8 @@ public final class RESPServer: @unchecked Sendable {
     /// A clustered node's replication groups; nil for a standalone node.
     let cluster: ClusterNode?
     private let group: MultiThreadedEventLoopGroup
+    /// One reply flusher per event loop, by the loop's identity.
+    private let flushers: [ObjectIdentifier: ReplyFlusher]
     private let logger: Logger
     private var serverChannel: Channel?
     private let nextClientID = NIOLockedValueBox<UInt64>(0)
@@ -29,10 +31,16 @@ public final class RESPServer: @unchecked Sendable {
         self.cluster = cluster
         self.logger = logger
         let threads = executor.configuration.threads
-        self.group = MultiThreadedEventLoopGroup(
+        let group = MultiThreadedEventLoopGroup(
             numberOfThreads: threads > 0
                 ? threads
                 : Self.defaultThreads(coreCount: System.coreCount, clustered: cluster != nil))
+        self.group = group
+        var flushers: [ObjectIdentifier: ReplyFlusher] = [:]
+        for loop in group.makeIterator() {
+            flushers[ObjectIdentifier(loop)] = ReplyFlusher(eventLoop: loop)
+        }
+        self.flushers = flushers
     }
 
     /// Event loops when the configuration leaves it open. A standalone node runs every command
@@ -63,8 +71,12 @@ public final class RESPServer: @unchecked Sendable {
                 let address = channel.remoteAddress.map { "\($0)" } ?? "unknown"
                 let session = ClientSession(
                     id: id, address: address, authenticated: configuration.password == nil)
+                guard let flusher = flushers[ObjectIdentifier(channel.eventLoop)] else {
+                    preconditionFailure("a connection on an event loop of another group")
+                }
                 let handler = RESPConnectionHandler(
-                    executor: executor, server: self, session: session, logger: logger)
+                    executor: executor, server: self, session: session, flusher: flusher,
+                    logger: logger)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
