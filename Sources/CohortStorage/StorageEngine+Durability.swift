@@ -115,10 +115,15 @@ extension StorageEngine {
 
     /// Before an fsync, lets a burst of commits finish arriving so that one fsync covers them
     /// all: the event loops run a whole batch of requests at a time, and an fsync started on
-    /// the first commit of a batch would leave the rest waiting for a second one. Waits while
-    /// new commits keep arriving within `groupCommitQuietMicros`, never longer in total than
-    /// half the last fsync's latency (bounded by `groupCommitGatherMicrosMax`), so a lone
-    /// writer pays almost nothing. Called and returns with `condition` held.
+    /// the first commit of a batch would leave the rest waiting for a second one.
+    ///
+    /// Waits while new commits keep arriving within `groupCommitQuietMicros`, and while fewer
+    /// writers wait than waited when the last fsync ended (`waitersAtLastSync`): the writers
+    /// it released are expected back. Without that second rule, closed-loop clients split into
+    /// two cohorts, one waiting for the fsync in flight while the other's replies travel, and
+    /// every fsync covered half of them. Never waits longer in total than half the last
+    /// fsync's latency (bounded by `groupCommitGatherMicrosMax`), so a lone writer, or writers
+    /// that do not come back, pay little. Called and returns with `condition` held.
     func gatherCommitsLocked() {
         let gatherMicrosMax = min(
             Self.groupCommitGatherMicrosMax, counters.lastFsyncLatencyMicros / 2)
@@ -129,8 +134,10 @@ extension StorageEngine {
             condition.unlock()
             usleep(Self.groupCommitQuietMicros)
             condition.lock()
-            if lastSequence == seen || monotonicMicros() - started >= gatherMicrosMax { return }
+            if monotonicMicros() - started >= gatherMicrosMax { return }
+            let arriving = lastSequence != seen
             seen = lastSequence
+            if !arriving && durabilityWaiters.count >= waitersAtLastSync { return }
         }
     }
 
@@ -211,6 +218,7 @@ extension StorageEngine {
             precondition(
                 durableSequence <= lastSequence,
                 "durable \(durableSequence) above last \(lastSequence)")
+            waitersAtLastSync = durabilityWaiters.count
             ready = durabilityWaiters.filter { $0.sequence <= target }.map { ($0, .success(())) }
             durabilityWaiters.removeAll { $0.sequence <= target }
         }

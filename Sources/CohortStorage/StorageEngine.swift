@@ -82,6 +82,9 @@ public final class StorageEngine: @unchecked Sendable {
     /// Waking it (or anyone) on every commit made the event loops contend for the lock with
     /// sleeping threads.
     var groupCommitWaiting = false
+    /// How many durability waiters there were when the last fsync ended, those it released
+    /// included: the writers the next group commit expects (see `gatherCommitsLocked`).
+    var waitersAtLastSync = 0
     /// The periodic threads (everysec, background) sleep on this, not on `condition`, so that
     /// commits never wake them; `close()` does.
     let sleepCondition = NSCondition()
