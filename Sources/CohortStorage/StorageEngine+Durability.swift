@@ -190,8 +190,9 @@ extension StorageEngine {
             let injectFailure = fsyncFailureForTesting
             fsyncFailureForTesting = false
             condition.unlock()
-            if delay > 0 { usleep(delay) }
+            // The simulated slow disk's delay counts as fsync latency, as a slow disk's would.
             let started = monotonicMicros()
+            if delay > 0 { usleep(delay) }
             do throws(StorageError) {
                 if injectFailure { throw .io(errno: EIO, operation: "fdatasync \(file.name)") }
                 try file.sync()
