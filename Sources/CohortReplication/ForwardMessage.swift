@@ -70,7 +70,7 @@ public enum ForwardMessage: Hashable, Sendable {
         out.append(kind)
         ByteCoding.append(id, to: &out)
         ByteCoding.append(token, to: &out)
-        out.append(UInt8(AckMode.allCases.firstIndex(of: ackMode)!))
+        out.append(ackMode.wireByte)
         if let consistency {
             switch consistency {
             case .linearizable: out.append(0)
@@ -104,7 +104,7 @@ public enum ForwardMessage: Hashable, Sendable {
         switch kind {
         case requestKind, proxiedKind:
             guard let token = reader.uint64(), let mode = reader.byte(),
-                Int(mode) < AckMode.allCases.count
+                let ackMode = AckMode(wireByte: mode)
             else { return nil }
             var consistency = ReadConsistency.linearizable
             if kind == proxiedKind {
@@ -129,7 +129,6 @@ public enum ForwardMessage: Hashable, Sendable {
                 arguments.append(argument)
             }
             guard reader.remaining == 0 else { return nil }
-            let ackMode = AckMode.allCases[Int(mode)]
             if kind == proxiedKind {
                 return .proxied(
                     id: id, arguments: arguments, token: token, ackMode: ackMode,
