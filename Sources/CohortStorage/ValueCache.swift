@@ -18,7 +18,7 @@ struct ValueCache {
     let valueBytesMax: Int
     /// What one cached value costs beyond its bytes (its allocation, the ring's entry), so
     /// that a cache of tiny values is bounded too.
-    static let overheadBytes = 48
+    static let overheadBytes = 64
     private var ring: [Held] = []
     private var hand = 0
     private(set) var bytes = 0
