@@ -62,6 +62,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// The largest output buffer kept for the next replies; a larger one (a big value was
     /// sent) is dropped after its flush.
     static let outputKeptBytesMax = 64 << 10
+    /// A finished slot whose reply was written to the output directly.
+    private static let emptyReply = ByteBuffer()
 
     init(
         executor: CommandExecutor, server: RESPServer, session: ClientSession, logger: Logger
@@ -442,9 +444,16 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         let position = slot - slotBase
         guard let context, position >= 0, position < slots.count else { return }
         session.token = max(session.token, token)
-        var bytes = context.channel.allocator.buffer(capacity: 64)
-        reply.encode(into: &bytes, version: session.protocolVersion)
-        slots[position] = bytes
+        if position == 0 {
+            // The oldest reply owed (with one request in flight, the only one): it goes
+            // straight to the output, and its slot only records that it is done.
+            reply.encode(into: &output, version: session.protocolVersion)
+            slots[0] = Self.emptyReply
+        } else {
+            var bytes = context.channel.allocator.buffer(capacity: 64)
+            reply.encode(into: &bytes, version: session.protocolVersion)
+            slots[position] = bytes
+        }
         inFlight -= 1
         releaseSlots()
         if inFlight == 0 { processRequests(context: context) }

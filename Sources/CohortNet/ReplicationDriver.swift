@@ -112,6 +112,13 @@ public final class ReplicationDriver: @unchecked Sendable {
     var overlayIndex: [[UInt8]: LogIndex] = [:]
     var overlayFlushIndex: LogIndex?
     var pendingWrites: [LogIndex: PendingWrite] = [:]
+    /// Leader: the indexes of `leader`-mode writes proposed in this term, in log order, so a
+    /// ready answers them without scanning every pending write (entries whose write is gone
+    /// are skipped). Bounded by the uncommitted entries; emptied on every role change.
+    var leaderModeIndexes: [LogIndex] = []
+    /// Leader: the indexes of committed `all`-mode writes still waiting for every voter, in
+    /// log order (same rules as `leaderModeIndexes`).
+    var committedAllModeIndexes: [LogIndex] = []
     var appliedWaiters: [AppliedWaiter] = []
     var readIndexRequests: [UInt64: ReadIndexRequest] = [:]
     var forwardedRequests: [UInt64: ForwardedRequest] = [:]
