@@ -147,15 +147,36 @@ extension RaftLogStore {
     /// Writes `pending` at the end of the active segment.
     private func flush(_ pending: inout [UInt8]) throws(StorageError) {
         guard !pending.isEmpty else { return }
+        let end = activeBytes + pending.count
+        if options.segmentPreallocationBytes > 0, end > activeFileBytes {
+            try preallocate(through: end)
+        }
         try segments.last!.write(pending, at: activeBytes)
-        activeBytes += pending.count
+        activeBytes = end
+        activeFileBytes = max(activeFileBytes, end)
         hasUnsyncedWrites = true
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Seals the active segment (syncing it) and starts the next.
+    /// Extends the active segment with zeroes to cover `end` and up to one preallocation
+    /// step beyond (within the segment bound). The next sync makes them durable with the
+    /// records written over them.
+    private func preallocate(through end: Int) throws(StorageError) {
+        let target = max(end, min(end + options.segmentPreallocationBytes, options.segmentBytesMax))
+        let start = max(activeFileBytes, activeBytes)
+        guard target > start else { return }
+        try segments.last!.write([UInt8](repeating: 0, count: target - start), at: start)
+        activeFileBytes = target
+    }
+
+    /// Seals the active segment (cut back to its records, then synced) and starts the next.
     private func startNextSegment() throws(StorageError) {
         let active = segments.last!
+        if activeFileBytes > activeBytes {
+            try active.truncate(to: activeBytes)
+            activeFileBytes = activeBytes
+            hasUnsyncedWrites = true
+        }
         if hasUnsyncedWrites { try active.sync() }
         hasUnsyncedWrites = false
         let file = try SegmentFile.open(
@@ -186,6 +207,7 @@ extension RaftLogStore {
         try file.write(bytes, at: 0)
         try file.sync()
         activeBytes = bytes.count
+        activeFileBytes = bytes.count
         activeStartBytes = bytes.count
         hasUnsyncedWrites = false
     }

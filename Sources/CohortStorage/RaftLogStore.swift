@@ -47,8 +47,11 @@ public final class RaftLogStore {
     var latestSnapshot: RaftSnapshot?
     /// The segments, ascending by id; the last one receives appends.
     var segments: [SegmentFile] = []
-    /// The length of the active segment.
+    /// The length of the active segment's records.
     var activeBytes = 0
+    /// The active segment file's length as this store last set it: beyond `activeBytes` when
+    /// zeroes were preallocated (see ``RaftLogStoreOptions/segmentPreallocationBytes``).
+    var activeFileBytes = 0
     /// The length of the active segment's start records.
     var activeStartBytes = 0
     /// Whether the active segment holds writes not yet covered by a sync.
