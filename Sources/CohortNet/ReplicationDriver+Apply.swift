@@ -24,7 +24,8 @@ extension ReplicationDriver {
                     stop(because: "applying committed entries failed", error: "\(error)")
                     return false
                 }
-                for key in batch.keys {
+                // Followers have no overlay: nothing to look up.
+                for key in batch.keys where !overlayIndex.isEmpty {
                     if let written = overlayIndex[key], written <= last {
                         overlayIndex[key] = nil
                         overlay[key] = nil

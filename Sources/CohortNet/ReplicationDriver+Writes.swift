@@ -103,9 +103,13 @@ extension ReplicationDriver {
         // overlay of uncommitted writes and on a node that may already be deposed, so each one
         // waits for an entry of its own (possibly empty) to commit behind what it observed.
         let (reply, writes, flushesAll) = evaluate(arguments)
-        let keys = writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
-        let entry = LogicalEntry(
-            flushesAll: flushesAll, effects: keys.map { Self.effect(key: $0, write: writes[$0]!) })
+        let effects =
+            writes.count == 1
+            ? writes.map { Self.effect(key: $0.key, write: $0.value) }
+            : writes.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map {
+                Self.effect(key: $0.key, write: $0.value)
+            }
+        let entry = LogicalEntry(flushesAll: flushesAll, effects: effects)
         switch node.propose(LogicalEntryCodec.encode(entry)) {
         case .appended(let index, let term):
             addToOverlay(entry, at: index)

@@ -80,7 +80,11 @@ extension RaftLogStore {
     /// to what is already written), the log reset of a received snapshot, a truncation marker
     /// when the entries rewrite the log's end, the entries, the full hard state.
     private func writeRecords(of ready: RaftReady) throws(StorageError) {
-        var pending: [UInt8] = []
+        var pending = recordBuffer
+        recordBuffer = []  // so that `pending` is the buffer's only owner (no copy on write)
+        // Handed back (emptied, its capacity kept) for the next ready.
+        defer { recordBuffer = pending.capacity <= Self.recordBufferKeptBytesMax ? pending : [] }
+        pending.removeAll(keepingCapacity: true)
         var covered = image.lastIndex
         if let snapshot = ready.snapshot {
             precondition(
@@ -99,7 +103,9 @@ extension RaftLogStore {
         let resetIndex = ready.snapshot?.metadata.index ?? image.baseIndex
         // Entries a snapshot already covers are not rewritten (the simulator's disk does the
         // same); the node never truncates below its snapshot.
-        entries.removeAll { $0.index <= resetIndex }
+        if let first = entries.first, first.index <= resetIndex {
+            entries.removeAll { $0.index <= resetIndex }
+        }
         if let first = entries.first { covered = min(covered, first.index.previous) }
         var earlyHardState: RaftHardState?
         if let hardState = ready.hardState {
