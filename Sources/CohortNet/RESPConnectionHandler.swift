@@ -409,10 +409,19 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         let loop: any EventLoop
         let handler: NIOLoopBound<RESPConnectionHandler>
 
-        /// Delivers the reply and the session's new token (any thread).
+        /// Delivers the reply and the session's new token (any thread). On the connection's
+        /// own loop (a clustered node's clients share the raft loop) the reply is written at
+        /// once, so a batch's replies leave before the raft loop blocks in its next fsync;
+        /// the connection's further requests are still run later, so the caller (the
+        /// replication driver, mid-ready) is never re-entered.
         var finish: @Sendable (RESPValue, UInt64) -> Void {
             { [slot, loop, handler] reply, token in
-                loop.execute { handler.value.clusterCommandDone(slot, reply, token: token) }
+                if loop.inEventLoop {
+                    handler.value.clusterCommandDone(
+                        slot, reply, token: token, resumesLater: true)
+                } else {
+                    loop.execute { handler.value.clusterCommandDone(slot, reply, token: token) }
+                }
             }
         }
     }
@@ -440,7 +449,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func clusterCommandDone(_ slot: Int, _ reply: RESPValue, token: UInt64) {
+    private func clusterCommandDone(
+        _ slot: Int, _ reply: RESPValue, token: UInt64, resumesLater: Bool = false
+    ) {
         let position = slot - slotBase
         guard let context, position >= 0, position < slots.count else { return }
         session.token = max(session.token, token)
@@ -456,7 +467,22 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
         inFlight -= 1
         releaseSlots()
-        if inFlight == 0 { processRequests(context: context) }
+        if inFlight == 0 {
+            if resumesLater {
+                // Nothing parked or buffered (the usual case: one request at a time): no task.
+                guard stalled != nil || (cumulation?.readableBytes ?? 0) > 0 else {
+                    return flush(context: context)
+                }
+                let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+                context.eventLoop.execute {
+                    guard let context = handler.value.context else { return }
+                    handler.value.processRequests(context: context)
+                    handler.value.flush(context: context)
+                }
+            } else {
+                processRequests(context: context)
+            }
+        }
         flush(context: context)
     }
 
