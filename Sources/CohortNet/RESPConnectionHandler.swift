@@ -66,6 +66,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// The largest output buffer kept for the next replies; a larger one (a big value was
     /// sent) is dropped after its flush.
     static let outputKeptBytesMax = 64 << 10
+    /// A finished slot whose reply was written to the output directly.
+    private static let emptyReply = ByteBuffer()
 
     init(
         executor: CommandExecutor, server: RESPServer, session: ClientSession,
@@ -413,10 +415,19 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         let loop: any EventLoop
         let handler: NIOLoopBound<RESPConnectionHandler>
 
-        /// Delivers the reply and the session's new token (any thread).
+        /// Delivers the reply and the session's new token (any thread). On the connection's
+        /// own loop (a clustered node's clients share the raft loop) the reply is written at
+        /// once, so a batch's replies leave before the raft loop blocks in its next fsync;
+        /// the connection's further requests are still run later, so the caller (the
+        /// replication driver, mid-ready) is never re-entered.
         var finish: @Sendable (RESPValue, UInt64) -> Void {
             { [slot, loop, handler] reply, token in
-                loop.execute { handler.value.clusterCommandDone(slot, reply, token: token) }
+                if loop.inEventLoop {
+                    handler.value.clusterCommandDone(
+                        slot, reply, token: token, resumesLater: true)
+                } else {
+                    loop.execute { handler.value.clusterCommandDone(slot, reply, token: token) }
+                }
             }
         }
     }
@@ -444,17 +455,41 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func clusterCommandDone(_ slot: Int, _ reply: RESPValue, token: UInt64) {
+    private func clusterCommandDone(
+        _ slot: Int, _ reply: RESPValue, token: UInt64, resumesLater: Bool = false
+    ) {
         let position = slot - slotBase
         guard let context, position >= 0, position < slots.count else { return }
         session.token = max(session.token, token)
-        var bytes = context.channel.allocator.buffer(capacity: 64)
-        reply.encode(into: &bytes, version: session.protocolVersion)
-        slots[position] = bytes
+        if position == 0 {
+            // The oldest reply owed (with one request in flight, the only one): it goes
+            // straight to the output, and its slot only records that it is done.
+            reply.encode(into: &output, version: session.protocolVersion)
+            slots[0] = Self.emptyReply
+        } else {
+            var bytes = context.channel.allocator.buffer(capacity: 64)
+            reply.encode(into: &bytes, version: session.protocolVersion)
+            slots[position] = bytes
+        }
         inFlight -= 1
         releaseSlots()
-        if inFlight == 0 { processRequests(context: context) }
-        flushLater()
+        if inFlight == 0 {
+            if resumesLater {
+                // Nothing parked or buffered (the usual case: one request at a time): no task.
+                guard stalled != nil || (cumulation?.readableBytes ?? 0) > 0 else {
+                    return flush(context: context)
+                }
+                let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+                context.eventLoop.execute {
+                    guard let context = handler.value.context else { return }
+                    handler.value.processRequests(context: context)
+                    handler.value.flush(context: context)
+                }
+            } else {
+                processRequests(context: context)
+            }
+        }
+        flush(context: context)
     }
 
     /// Queues a finished reply behind the unfinished ones.
@@ -489,8 +524,13 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Writes what is ready at the end of the loop's turn.
+    /// Writes what is ready at the end of the loop's turn. A clustered node writes at once: its
+    /// clients share the raft loop, whose next task may be a batch's fsync (see `RESPServer`).
     private func flushLater() {
+        guard cluster == nil else {
+            if let context { flush(context: context) }
+            return
+        }
         guard !flushRequested else { return }
         flushRequested = true
         flusher.flushLater(self)

@@ -24,7 +24,8 @@ extension ReplicationDriver {
                     stop(because: "applying committed entries failed", error: "\(error)")
                     return false
                 }
-                for key in batch.keys {
+                // Followers have no overlay: nothing to look up.
+                for key in batch.keys where !overlayIndex.isEmpty {
                     if let written = overlayIndex[key], written <= last {
                         overlayIndex[key] = nil
                         overlay[key] = nil
@@ -104,7 +105,7 @@ extension ReplicationDriver {
     /// The write proposed at `index`, if any, learns its fate: committed with its own term, or
     /// replaced by another leader's entry (then it was never applied).
     func resolvePending(at index: LogIndex, term: Term) {
-        guard var pending = pendingWrites[index] else { return }
+        guard let pending = pendingWrites[index] else { return }
         guard pending.term == term else {
             pendingWrites[index] = nil
             pending.completion(
@@ -120,8 +121,8 @@ extension ReplicationDriver {
             pendingWrites[index] = nil
             pending.completion(pending.reply, index.rawValue)
         case .all:
-            pending.committed = true
-            pendingWrites[index] = pending
+            pendingWrites[index]?.committed = true
+            if node.isLeader { committedAllModeIndexes.append(index) }
         }
     }
 
@@ -164,6 +165,9 @@ extension ReplicationDriver {
             lastElectionMillis = now
         }
         clearOverlay()
+        // Writes of an earlier leadership are answered when their entries apply.
+        leaderModeIndexes.removeAll()
+        committedAllModeIndexes.removeAll()
         if softState.leader != knownLeader {
             // Requests forwarded to the old leader may or may not have reached it; waiting for
             // its answer would hold clients for the whole timeout after a crash.

@@ -11,14 +11,27 @@ extension ReplicationDriver {
         _ arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
+        // Clients of the default keyspace are served on its raft loop: no hop then. The
+        // completion never runs inline here (replies come from a later pump), so the caller
+        // is not re-entered.
+        if loop.inEventLoop {
+            return startWrite(arguments, token: token, ackMode: ackMode, completion: completion)
+        }
         let accepted = execute { [self] in
-            guard !isStopped else { return completion(Self.shuttingDown, 0) }
-            let deadline = WallClock.nowMillis() + UInt64(configuration.writeTimeoutMillis)
-            handleWrite(
-                arguments, token: LogIndex(token), ackMode: ackMode, deadlineMillis: deadline,
-                mayForward: true, completion: completion)
+            startWrite(arguments, token: token, ackMode: ackMode, completion: completion)
         }
         if !accepted { completion(Self.groupClosed, 0) }
+    }
+
+    private func startWrite(
+        _ arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
+        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        guard !isStopped else { return completion(Self.shuttingDown, 0) }
+        let deadline = WallClock.nowMillis() + UInt64(configuration.writeTimeoutMillis)
+        handleWrite(
+            arguments, token: LogIndex(token), ackMode: ackMode, deadlineMillis: deadline,
+            mayForward: true, completion: completion)
     }
 
     /// Leader: evaluate and propose. Follower: forward to the leader. No leader: park.
@@ -90,12 +103,17 @@ extension ReplicationDriver {
         // overlay of uncommitted writes and on a node that may already be deposed, so each one
         // waits for an entry of its own (possibly empty) to commit behind what it observed.
         let (reply, writes, flushesAll) = evaluate(arguments)
-        let keys = writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
-        let entry = LogicalEntry(
-            flushesAll: flushesAll, effects: keys.map { Self.effect(key: $0, write: writes[$0]!) })
+        let effects =
+            writes.count == 1
+            ? writes.map { Self.effect(key: $0.key, write: $0.value) }
+            : writes.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map {
+                Self.effect(key: $0.key, write: $0.value)
+            }
+        let entry = LogicalEntry(flushesAll: flushesAll, effects: effects)
         switch node.propose(LogicalEntryCodec.encode(entry)) {
         case .appended(let index, let term):
             addToOverlay(entry, at: index)
+            if ackMode == .leader { leaderModeIndexes.append(index) }
             pendingWrites[index] = PendingWrite(
                 term: term, ackMode: ackMode, reply: reply,
                 deadlineMillis: deadlineMillis, completion: completion)
@@ -160,28 +178,34 @@ extension ReplicationDriver {
 
     /// Answers `leader`-mode writes whose entries are now durable here.
     func acknowledgeLeaderDurable() {
-        guard node.isLeader else { return }
+        guard node.isLeader, !leaderModeIndexes.isEmpty else { return }
         let stable = node.stableIndex
-        for (index, pending) in pendingWrites
-        where pending.ackMode == .leader && index <= stable && node.term(at: index) == pending.term
-        {
+        var answered = 0
+        for index in leaderModeIndexes {
+            guard index <= stable else { break }
+            answered += 1
+            // A write whose entry was replaced is failed when its index applies.
+            guard let pending = pendingWrites[index], node.term(at: index) == pending.term
+            else { continue }
             pendingWrites[index] = nil
             pending.completion(pending.reply, index.rawValue)
         }
+        leaderModeIndexes.removeFirst(answered)
     }
 
     /// Answers `all`-mode writes that every voter has.
     func acknowledgeAllReplicated() {
-        guard node.isLeader else { return }
+        guard node.isLeader, !committedAllModeIndexes.isEmpty else { return }
         let voters = node.membership.voters.filter { $0 != nodeID }
-        for (index, pending) in pendingWrites where pending.committed {
+        committedAllModeIndexes.removeAll { index in
+            guard let pending = pendingWrites[index] else { return true }
             let everyone = voters.allSatisfy {
                 (node.leaderProgress(of: $0)?.matchIndex ?? .zero) >= index
             }
-            if everyone {
-                pendingWrites[index] = nil
-                pending.completion(pending.reply, index.rawValue)
-            }
+            guard everyone else { return false }
+            pendingWrites[index] = nil
+            pending.completion(pending.reply, index.rawValue)
+            return true
         }
     }
 

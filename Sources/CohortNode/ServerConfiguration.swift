@@ -31,7 +31,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// Where to write the process id once listening, if anywhere.
     public var pidFile: String?
-    /// Event-loop threads; 0 means half the cores (at least one), or one per core clustered.
+    /// Event-loop threads; 0 means half the cores (at least one), or, clustered, the default
+    /// keyspace's replication loop (clients share its thread).
     public var threads = 0
     /// Memory for hot values; 0 reads every value from disk.
     public var valueCacheBytesMax = 256 << 20

@@ -64,8 +64,8 @@ enum RaftLogRecordCodec {
         var kind = kindNone
         var index: UInt64 = 0
         var term: UInt64 = 0
+        // An entry's data is the payload as is (no copy); other payloads are a few bytes.
         var payload: [UInt8] = []
-        payload.reserveCapacity(payloadCount)
         switch record {
         case .segmentStart(let segmentID, let previousIndex, let previousTerm):
             type = typeSegmentStart
@@ -113,7 +113,7 @@ enum RaftLogRecordCodec {
         appendLittleEndian(UInt32(payload.count), to: &buffer)
         appendLittleEndian(index, to: &buffer)
         appendLittleEndian(term, to: &buffer)
-        appendLittleEndian(CRC32C.checksum(payload), to: &buffer)
+        appendLittleEndian(payload.withUnsafeBytes { CRC32C.checksum($0) }, to: &buffer)
         let headerChecksum = CRC32C.checksum(buffer[start..<(start + headerChecksumOffset)])
         appendLittleEndian(headerChecksum, to: &buffer)
         buffer.append(contentsOf: payload)

@@ -103,6 +103,7 @@ extension RaftLogStore {
             // What was read back may still sit only in the page cache.
             try last.sync()
             activeBytes = lastSize
+            activeFileBytes = lastSize
             activeStartBytes = 0
         } else {
             if files.last == nil {

@@ -80,7 +80,11 @@ extension RaftLogStore {
     /// to what is already written), the log reset of a received snapshot, a truncation marker
     /// when the entries rewrite the log's end, the entries, the full hard state.
     private func writeRecords(of ready: RaftReady) throws(StorageError) {
-        var pending: [UInt8] = []
+        var pending = recordBuffer
+        recordBuffer = []  // so that `pending` is the buffer's only owner (no copy on write)
+        // Handed back (emptied, its capacity kept) for the next ready.
+        defer { recordBuffer = pending.capacity <= Self.recordBufferKeptBytesMax ? pending : [] }
+        pending.removeAll(keepingCapacity: true)
         var covered = image.lastIndex
         if let snapshot = ready.snapshot {
             precondition(
@@ -99,7 +103,9 @@ extension RaftLogStore {
         let resetIndex = ready.snapshot?.metadata.index ?? image.baseIndex
         // Entries a snapshot already covers are not rewritten (the simulator's disk does the
         // same); the node never truncates below its snapshot.
-        entries.removeAll { $0.index <= resetIndex }
+        if let first = entries.first, first.index <= resetIndex {
+            entries.removeAll { $0.index <= resetIndex }
+        }
         if let first = entries.first { covered = min(covered, first.index.previous) }
         var earlyHardState: RaftHardState?
         if let hardState = ready.hardState {
@@ -147,15 +153,36 @@ extension RaftLogStore {
     /// Writes `pending` at the end of the active segment.
     private func flush(_ pending: inout [UInt8]) throws(StorageError) {
         guard !pending.isEmpty else { return }
+        let end = activeBytes + pending.count
+        if options.segmentPreallocationBytes > 0, end > activeFileBytes {
+            try preallocate(through: end)
+        }
         try segments.last!.write(pending, at: activeBytes)
-        activeBytes += pending.count
+        activeBytes = end
+        activeFileBytes = max(activeFileBytes, end)
         hasUnsyncedWrites = true
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Seals the active segment (syncing it) and starts the next.
+    /// Extends the active segment with zeroes to cover `end` and up to one preallocation
+    /// step beyond (within the segment bound). The next sync makes them durable with the
+    /// records written over them.
+    private func preallocate(through end: Int) throws(StorageError) {
+        let target = max(end, min(end + options.segmentPreallocationBytes, options.segmentBytesMax))
+        let start = max(activeFileBytes, activeBytes)
+        guard target > start else { return }
+        try segments.last!.write([UInt8](repeating: 0, count: target - start), at: start)
+        activeFileBytes = target
+    }
+
+    /// Seals the active segment (cut back to its records, then synced) and starts the next.
     private func startNextSegment() throws(StorageError) {
         let active = segments.last!
+        if activeFileBytes > activeBytes {
+            try active.truncate(to: activeBytes)
+            activeFileBytes = activeBytes
+            hasUnsyncedWrites = true
+        }
         if hasUnsyncedWrites { try active.sync() }
         hasUnsyncedWrites = false
         let file = try SegmentFile.open(
@@ -186,6 +213,7 @@ extension RaftLogStore {
         try file.write(bytes, at: 0)
         try file.sync()
         activeBytes = bytes.count
+        activeFileBytes = bytes.count
         activeStartBytes = bytes.count
         hasUnsyncedWrites = false
     }

@@ -47,10 +47,19 @@ public final class RaftLogStore {
     var latestSnapshot: RaftSnapshot?
     /// The segments, ascending by id; the last one receives appends.
     var segments: [SegmentFile] = []
-    /// The length of the active segment.
+    /// The length of the active segment's records.
     var activeBytes = 0
+    /// The active segment file's length as this store last set it: beyond `activeBytes` when
+    /// zeroes were preallocated (see ``RaftLogStoreOptions/segmentPreallocationBytes``).
+    var activeFileBytes = 0
     /// The length of the active segment's start records.
     var activeStartBytes = 0
+    /// The records of the ready being written, reused so that its capacity is (see
+    /// `recordBufferKeptBytesMax`).
+    var recordBuffer: [UInt8] = []
+    /// The largest record buffer kept for the next ready; a larger one (a rare big entry or
+    /// catch-up batch) is dropped after use.
+    static let recordBufferKeptBytesMax = 1 << 20
     /// Whether the active segment holds writes not yet covered by a sync.
     var hasUnsyncedWrites = false
     /// Set after a failed write or sync; every later call throws it.

@@ -8,6 +8,13 @@ public struct RaftLogStoreOptions: Sendable, Hashable {
     /// A new segment is started before a record would take the active one past this size (a
     /// single larger record still goes into a segment of its own).
     public var segmentBytesMax: Int = 64 << 20
+    /// Zeroes written ahead of the records at the end of the active segment, this many bytes
+    /// at a time (0: none). Records then overwrite allocated blocks without changing the
+    /// file's length, so each fdatasync writes only data, not the inode too: on ext4 that cut
+    /// the CPU of a small append-and-fdatasync by about a third and its latency by a third to
+    /// a half. A segment is cut back to its records when sealed; after a crash the zeroes are
+    /// a torn tail, cut on open. At most ``segmentBytesMax`` is preallocated.
+    public var segmentPreallocationBytes = 0
     /// Largest snapshot (its data) stored. At least ``RaftConfig/incomingSnapshotBytesMax``.
     public var snapshotBytesMax: Int = 1 << 30
     /// What opening does with damage before the end of the log.
@@ -24,6 +31,9 @@ public struct RaftLogStoreOptions: Sendable, Hashable {
             "entryBytesMax \(entryBytesMax) outside \(config.entryBytesMax)...UInt32.max")
         precondition(
             segmentBytesMax >= 4 << 10, "segmentBytesMax \(segmentBytesMax) below 4 KiB")
+        precondition(
+            segmentPreallocationBytes >= 0 && segmentPreallocationBytes <= segmentBytesMax,
+            "segmentPreallocationBytes \(segmentPreallocationBytes) outside 0...\(segmentBytesMax)")
         precondition(
             snapshotBytesMax >= config.incomingSnapshotBytesMax,
             "snapshotBytesMax \(snapshotBytesMax) below \(config.incomingSnapshotBytesMax)")

@@ -35,7 +35,8 @@ struct ServerCommand: ParsableCommand {
     @Option(name: .customLong("pid-file"), help: "Write the process id here once listening.")
     var pidFile: String?
     @Option(
-        name: .long, help: "Event-loop threads (default: half the cores; one per core clustered).")
+        name: .long,
+        help: "Event-loop threads (default: half the cores; clustered: the raft loop's one).")
     var threads: Int?
     @Option(
         name: .customLong("value-cache-bytes-max"),

@@ -240,7 +240,12 @@ struct ClusterProcessTests {
         let follower = (leader + 1) % 3
         cluster.stop(follower)
         let writer = try TestRESPClient(port: cluster.clientPorts[leader], timeoutSeconds: 30)
-        let writes = 3_000
+        // The transport keeps the AppendEntries sent to the stopped follower (Raft's window:
+        // 32 messages of at most one 100-write pipeline each) and delivers them when it comes
+        // back, so the follower can catch up from those up to index 3201 without a snapshot.
+        // Write well past that and wait until the leader has compacted past it too.
+        let writes = 5_000
+        let compactedIndexMin: UInt64 = 3_500
         for start in stride(from: 0, to: writes, by: 100) {
             var bytes: [UInt8] = []
             for index in start..<(start + 100) {
@@ -255,7 +260,7 @@ struct ClusterProcessTests {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline,
             (cluster.replicationInfo(leader)?["cohort_snapshot_index"].flatMap(UInt64.init) ?? 0)
-                < 500
+                < compactedIndexMin
         {
             usleep(50_000)
         }
@@ -265,7 +270,7 @@ struct ClusterProcessTests {
         #expect(try reader.call("COHORT", "CONSISTENCY", "any").text == "OK")
         #expect(try reader.call("DBSIZE") == .integer(Int64(writes)))
         #expect(try reader.call("GET", "snap:0").text == "v0")
-        #expect(try reader.call("GET", "snap:2999").text == "v2999")
+        #expect(try reader.call("GET", "snap:4999").text == "v4999")
         let log =
             (try? String(contentsOfFile: cluster.nodes[follower]!.logPath, encoding: .utf8)) ?? ""
         #expect(log.contains("installed snapshot"), "caught up without a snapshot")
