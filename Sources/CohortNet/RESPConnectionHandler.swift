@@ -2,6 +2,7 @@ import CohortCore
 import CohortNode
 import CohortReplication
 import CohortStorage
+import Dispatch
 import Logging
 import NIOCore
 
@@ -446,6 +447,24 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     private func readGateOpened(_ slot: Int, _ arguments: [[UInt8]], _ gate: ReadGate) {
         switch gate {
+        case .proceed(let applied) where CommandExecutor.isNamed(arguments[0], "KEYS"):
+            // KEYS walks every key. Clients share the raft loop (see `RESPServer`), whose
+            // heartbeats must not wait for that, so it runs on another thread (from a snapshot
+            // of the index, which the engine takes under its lock) and the reply comes back
+            // here. It changes no session state.
+            guard let context else { return }
+            let executor = executor
+            let session = session
+            let loop = context.eventLoop
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            DispatchQueue.global(qos: .utility).async {
+                var copy = session
+                let outcome = executor.execute(
+                    arguments, session: &copy, nowMillis: WallClock.nowMillis())
+                loop.execute {
+                    handler.value.clusterCommandDone(slot, outcome.reply, token: applied)
+                }
+            }
         case .proceed(let applied):
             let outcome = executor.execute(
                 arguments, session: &session, nowMillis: WallClock.nowMillis())

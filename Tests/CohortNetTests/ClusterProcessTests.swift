@@ -224,6 +224,18 @@ struct ClusterProcessTests {
         #expect(try reader.call("COHORT", "CONSISTENCY", "any").text == "OK")
         #expect(try reader.call("DBSIZE") == .integer(Int64(writes)))
         #expect(try reader.call("GET", "bulk:99999").text == "v99999")
+        // KEYS runs off the raft loop; its reply still keeps its place in a pipeline.
+        try reader.send(
+            raw: TestRESPClient.encode(["KEYS", "bulk:9999*"])
+                + TestRESPClient.encode(["GET", "bulk:7"]))
+        let keys = try reader.readReply()
+        guard case .array(let found) = keys else {
+            Issue.record("KEYS answered \(keys)")
+            return
+        }
+        #expect(
+            Set(found.compactMap(\.text)) == Set(["bulk:9999"] + (0...9).map { "bulk:9999\($0)" }))
+        #expect(try reader.readReply().text == "v7")
         let log = try String(contentsOfFile: cluster.nodes[follower]!.logPath, encoding: .utf8)
         #expect(log.contains("raft log recovered"), "not the follower's log")
         #expect(!log.contains("installed snapshot"), "caught up by snapshot, not from the log")
