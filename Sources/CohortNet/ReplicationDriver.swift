@@ -145,6 +145,12 @@ public final class ReplicationDriver: @unchecked Sendable {
     var isSnapshotInProgress = false
     /// Encodes snapshots off the raft loop.
     let snapshotQueue = DispatchQueue(label: "cohort.snapshot")
+    /// Runs a leader's Raft log fsyncs off the raft loop (see `startLeaderSync`).
+    let syncQueue = DispatchQueue(label: "cohort.raft-sync")
+    /// The last entry a leader wrote whose fsync has not begun yet (loop-confined).
+    var leaderUnsyncedThrough: (index: LogIndex, term: Term)?
+    /// An fsync of the Raft log runs on `syncQueue` (loop-confined).
+    var isLeaderSyncRunning = false
     let rollbackLog: RollbackLog
     /// Default group only: the keyspaces created so far (loop-confined; a copy is published
     /// in `catalogBox`).
@@ -421,13 +427,25 @@ public final class ReplicationDriver: @unchecked Sendable {
                 apply(ready.committedEntries)
                 for readState in ready.readStates { readIndexAnswered(readState) }
             }
+            // A steady leader's new entries need no fsync before anything here: its messages
+            // are out, and the node neither counts nor applies them until told they are
+            // durable. Their fsync runs on `syncQueue` (`startLeaderSync`), so this loop reads
+            // the followers' acknowledgements and new requests meanwhile instead of blocking.
+            let defersSync = appliesEarly && !ready.entriesToAppend.isEmpty
             do {
                 try store.write(ready)
                 // Entries, snapshots, terms and votes must be durable before any message that
                 // depends on them goes out. A ready that only moves the commit index needs no
                 // fsync of its own: a lost commit record only makes a restart re-learn the
-                // commit index from the leader.
-                if !ready.entriesToAppend.isEmpty || ready.snapshot != nil || termOrVoteChanged {
+                // commit index from the leader. A node that stopped leading while its entries'
+                // fsync was deferred syncs before it answers anyone.
+                if defersSync {
+                    let last = ready.entriesToAppend[ready.entriesToAppend.count - 1]
+                    leaderUnsyncedThrough = (last.index, last.term)
+                } else if !ready.entriesToAppend.isEmpty || ready.snapshot != nil
+                    || termOrVoteChanged
+                    || (!sendsEarly && (leaderUnsyncedThrough != nil || isLeaderSyncRunning))
+                {
                     try store.sync()
                     syncedHardState = store.hardState
                 }
@@ -448,9 +466,15 @@ public final class ReplicationDriver: @unchecked Sendable {
                 for readState in ready.readStates { readIndexAnswered(readState) }
             }
             if let softState = ready.softState { roleChanged(softState) }
-            node.advance(ready)
+            node.advance(ready, entriesDurable: !defersSync)
+            if !defersSync, let unsynced = leaderUnsyncedThrough {
+                // This ready's sync covered the deferred entries too.
+                leaderUnsyncedThrough = nil
+                node.entriesBecameDurable(through: unsynced.index, term: unsynced.term)
+            }
             acknowledgeLeaderDurable()
         }
+        startLeaderSync()
         acknowledgeAllReplicated()
         answerReplicaWaits(nowMillis: WallClock.nowMillis())
         if node.commitIndex > .zero && appliedIndex >= node.commitIndex {

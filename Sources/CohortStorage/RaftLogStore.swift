@@ -60,8 +60,18 @@ public final class RaftLogStore {
     /// The largest record buffer kept for the next ready; a larger one (a rare big entry or
     /// catch-up batch) is dropped after use.
     static let recordBufferKeptBytesMax = 1 << 20
-    /// Whether the active segment holds writes not yet covered by a sync.
-    var hasUnsyncedWrites = false
+    /// Writes into the active segment so far, and how many of them a finished sync covers
+    /// (a sync may run on another thread: see ``RaftLogSync``).
+    var writeGeneration: UInt64 = 0
+    var syncedGeneration: UInt64 = 0
+    /// Whether the active segment holds writes not yet covered by a finished sync. Setting it
+    /// records a write; clearing it, a sync of everything written so far.
+    var hasUnsyncedWrites: Bool {
+        get { syncedGeneration < writeGeneration }
+        set {
+            if newValue { writeGeneration += 1 } else { syncedGeneration = writeGeneration }
+        }
+    }
     /// Set after a failed write or sync; every later call throws it.
     var failure: StorageError?
 

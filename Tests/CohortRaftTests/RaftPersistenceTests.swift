@@ -71,6 +71,57 @@ struct RaftPersistenceTests {
         #expect(next.committedEntries.map(\.index) == [index])
         #expect(next.hardState?.commitIndex == index)
     }
+
+    @Test("a leader's entries whose fsync is still running commit through the followers only")
+    func leaderEntriesDurableLater() {
+        var cluster = TestCluster(voters: 3)
+        guard let leader = cluster.electLeader() else {
+            Issue.record("no leader")
+            return
+        }
+        cluster.stabilize()
+        var node = cluster.nodes[leader]!
+        guard case .appended(let index, let term) = node.propose([7]) else {
+            Issue.record("proposal refused")
+            return
+        }
+        let ready = node.ready()
+        #expect(ready.entriesToAppend.map(\.index) == [index])
+        node.advance(ready, entriesDurable: false)
+        #expect(node.stableIndex < index)
+        cluster.nodes[leader] = node
+        cluster.persist(ready, on: leader)
+        cluster.network.append(contentsOf: ready.messages)
+        cluster.stabilize()
+        // Both followers have it durably: committed, but the leader does not apply what its
+        // own disk may not hold yet.
+        #expect(cluster.nodes[leader]!.commitIndex == index)
+        #expect(!cluster.appliedEntries[leader, default: []].contains { $0.index == index })
+        // News about a rewritten entry (another term) changes nothing.
+        cluster.nodes[leader]!.entriesBecameDurable(through: index, term: Term(term.rawValue + 1))
+        #expect(cluster.nodes[leader]!.stableIndex < index)
+        #expect(!cluster.nodes[leader]!.hasReady)
+        cluster.nodes[leader]!.entriesBecameDurable(through: index, term: term)
+        #expect(cluster.nodes[leader]!.stableIndex == index)
+        cluster.stabilize()
+        #expect(cluster.appliedEntries[leader, default: []].contains { $0.index == index })
+    }
+
+    @Test("a lone leader commits nothing before its own fsync finishes")
+    func loneLeaderWaitsForItsFsync() {
+        var cluster = TestCluster(voters: 1)
+        cluster.campaign(1)
+        var node = cluster.nodes[NodeID(1)]!
+        guard case .appended(let index, let term) = node.propose([1]) else {
+            Issue.record("proposal refused")
+            return
+        }
+        node.advance(node.ready(), entriesDurable: false)
+        #expect(node.commitIndex < index)
+        node.entriesBecameDurable(through: index, term: term)
+        #expect(node.commitIndex == index)
+        #expect(node.ready().committedEntries.map(\.index) == [index])
+    }
 }
 
 extension RaftMessage {
