@@ -228,9 +228,12 @@ extension ReplicationDriver {
     /// index would then carry later writes.
     ///
     /// The engine's point-in-time view is taken here, on the raft loop, where nothing applies
-    /// in between; encoding it (reading every value) runs on `snapshotQueue`, so a large state
-    /// machine does not stall heartbeats and trigger elections. `force` (a node is being
-    /// added) encodes at once, so the new node is seeded from it.
+    /// in between. The slow parts run on background threads at low priority (see
+    /// `BackgroundPriority`), so that a large state machine neither stalls heartbeats (which
+    /// would trigger elections) nor takes the CPU from clients: encoding the view (reading
+    /// every value), then writing and syncing the snapshot file. The raft loop only compacts
+    /// the node in memory between the two and puts the file in place at the end. `force` (a
+    /// node is being added) does all of it at once, so the new node is seeded from it.
     func maybeCompactLog(force: Bool = false) {
         let applied = node.appliedIndex
         guard applied == appliedIndex, !isSnapshotInProgress else { return }
@@ -249,12 +252,9 @@ extension ReplicationDriver {
         }
         isSnapshotInProgress = true
         let loop = self.loop
-        snapshotQueue.async { [self] in
+        BackgroundPriority.run(name: "cohort-snapshot") { [self] in
             let data = Self.encodeSnapshot(view, catalog: catalog)
-            loop.execute { [self] in
-                isSnapshotInProgress = false
-                finishSnapshot(data, at: applied, started)
-            }
+            loop.execute { [self] in snapshotEncoded(data, at: applied, started) }
         }
     }
 
@@ -269,7 +269,8 @@ extension ReplicationDriver {
     }
 
     /// Installs an encoded snapshot of the state at `applied` and compacts the log up to it,
-    /// unless a newer snapshot (from the leader) arrived meanwhile.
+    /// unless a newer snapshot (from the leader) arrived meanwhile. Synchronous: the snapshot
+    /// file is written on the raft loop.
     func finishSnapshot(_ data: [UInt8], at applied: LogIndex, _ startedNanos: UInt64) {
         guard !isStopped, applied > node.snapshotIndex else { return }
         node.compact(upTo: applied, snapshotData: data)
@@ -281,10 +282,57 @@ extension ReplicationDriver {
             logger.error("saving a snapshot failed", metadata: ["error": "\(error)"])
             return
         }
+        logSnapshotTaken(bytes: data.count, at: applied, startedNanos)
+    }
+
+    /// Background snapshot, step 2 (raft loop): compacts the node in memory, then has the file
+    /// written and synced off the loop.
+    func snapshotEncoded(_ data: [UInt8], at applied: LogIndex, _ startedNanos: UInt64) {
+        guard !isStopped, applied > node.snapshotIndex else {
+            isSnapshotInProgress = false
+            return
+        }
+        node.compact(upTo: applied, snapshotData: data)
+        guard let snapshot = node.snapshot else {
+            isSnapshotInProgress = false
+            return
+        }
+        let writer = store.snapshotFileWriter
+        let loop = self.loop
+        BackgroundPriority.run(name: "cohort-snapwrite") { [self] in
+            let result = Result { () throws(StorageError) in try writer.prepare(snapshot) }
+            loop.execute { [self] in snapshotWritten(result, at: applied, startedNanos) }
+        }
+    }
+
+    /// Background snapshot, step 3 (raft loop): puts the file in place and compacts the log.
+    /// A failed write leaves the previous snapshot and the whole log on disk, which is
+    /// consistent; the next snapshot tries again.
+    func snapshotWritten(
+        _ result: Result<PreparedRaftSnapshot, StorageError>, at applied: LogIndex,
+        _ startedNanos: UInt64
+    ) {
+        isSnapshotInProgress = false
+        do {
+            let prepared = try result.get()
+            if isStopped {
+                prepared.discard()
+                return
+            }
+            try store.installSnapshot(prepared)
+            if applied <= store.snapshotIndex { _ = try store.compact(upTo: applied) }
+            logSnapshotTaken(bytes: prepared.snapshot.data.count, at: applied, startedNanos)
+        } catch {
+            guard !isStopped else { return }
+            logger.error("saving a snapshot failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func logSnapshotTaken(bytes: Int, at applied: LogIndex, _ startedNanos: UInt64) {
         logger.info(
             "snapshot taken, log compacted",
             metadata: [
-                "keyspace": "\(keyspace)", "index": "\(applied)", "bytes": "\(data.count)",
+                "keyspace": "\(keyspace)", "index": "\(applied)", "bytes": "\(bytes)",
                 "millis": "\((WallClock.monotonicNanos() - startedNanos) / 1_000_000)",
             ])
     }

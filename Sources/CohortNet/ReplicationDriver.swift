@@ -141,10 +141,8 @@ public final class ReplicationDriver: @unchecked Sendable {
     var followerCaughtUpMillis: [NodeID: UInt64] = [:]
     var tickTask: RepeatedTask?
     var isStopped = false
-    /// A snapshot is being encoded on `snapshotQueue`.
+    /// A snapshot is being encoded or written off the raft loop (see `maybeCompactLog`).
     var isSnapshotInProgress = false
-    /// Encodes snapshots off the raft loop.
-    let snapshotQueue = DispatchQueue(label: "cohort.snapshot")
     /// Runs a leader's Raft log fsyncs off the raft loop (see `startLeaderSync`).
     let syncQueue = DispatchQueue(label: "cohort.raft-sync")
     /// The last entry a leader wrote whose fsync has not begun yet (loop-confined).

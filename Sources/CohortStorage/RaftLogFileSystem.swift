@@ -52,10 +52,20 @@ enum RaftLogFileSystem {
     static func writeAtomically(
         _ bytes: [UInt8], name: String, directory: String
     ) throws(StorageError) {
+        let temporary = name + ".tmp"
+        try writeDurably(bytes, name: temporary, directory: directory)
+        try publish(temporary, as: name, directory: directory)
+    }
+
+    /// Writes `bytes` to `name` in `directory` (replacing it) and fdatasyncs it; the first
+    /// half of an atomic replacement, which ``publish(_:as:directory:)`` completes. A failed
+    /// write leaves no file behind. Touches nothing but that file, so it may run on any thread.
+    static func writeDurably(
+        _ bytes: [UInt8], name: String, directory: String
+    ) throws(StorageError) {
         let path = directory + "/" + name
-        let temporary = path + ".tmp"
-        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .io(errno: errno, operation: "open \(temporary)") }
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .io(errno: errno, operation: "open \(path)") }
         var failure: StorageError?
         bytes.withUnsafeBytes { raw in
             var done = 0
@@ -65,21 +75,30 @@ enum RaftLogFileSystem {
                     if errno == EINTR { continue }
                     failure =
                         errno == ENOSPC || errno == EDQUOT
-                        ? .diskFull : .io(errno: errno, operation: "write \(temporary)")
+                        ? .diskFull : .io(errno: errno, operation: "write \(path)")
                     return
                 }
                 done += result
             }
         }
         if failure == nil, fdatasync(descriptor) != 0 {
-            failure = .io(errno: errno, operation: "fdatasync \(temporary)")
+            failure = .io(errno: errno, operation: "fdatasync \(path)")
         }
         Glibc.close(descriptor)
-        if failure == nil, rename(temporary, path) != 0 {
-            failure = .io(errno: errno, operation: "rename \(temporary)")
-        }
         if let failure {
-            unlink(temporary)
+            unlink(path)
+            throw failure
+        }
+    }
+
+    /// Renames the durable file `temporary` over `name` and fsyncs the directory, so that a
+    /// crash leaves either the old or the new contents under `name`.
+    static func publish(
+        _ temporary: String, as name: String, directory: String
+    ) throws(StorageError) {
+        guard rename(directory + "/" + temporary, directory + "/" + name) == 0 else {
+            let failure = StorageError.io(errno: errno, operation: "rename \(temporary)")
+            unlink(directory + "/" + temporary)
             throw failure
         }
         try syncDirectory(directory)

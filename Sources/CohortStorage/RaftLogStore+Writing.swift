@@ -54,20 +54,53 @@ extension RaftLogStore {
     /// ``RaftNode/compact(upTo:snapshotData:)``): the snapshot file is replaced atomically and
     /// the entries it covers leave ``entries``; entries after it stay. Their segment files stay
     /// until ``compact(upTo:)``. A snapshot not newer than the current one is ignored.
+    ///
+    /// This writes and syncs the whole file on the calling thread; a driver that must keep its
+    /// thread responsive prepares the file elsewhere with ``snapshotFileWriter`` and then calls
+    /// ``installSnapshot(_:)``.
     public func saveSnapshot(_ snapshot: RaftSnapshot) throws(StorageError) {
         try checkWritable()
         guard snapshot.data.count <= options.snapshotBytesMax else {
             throw .valueTooLarge(bytes: snapshot.data.count, max: options.snapshotBytesMax)
         }
         guard snapshot.metadata.index > image.baseIndex else { return }
+        let prepared: PreparedRaftSnapshot
+        do {
+            prepared = try snapshotFileWriter.prepare(snapshot)
+        } catch {
+            failure = error
+            throw error
+        }
+        try installSnapshot(prepared)
+    }
+
+    /// Writes snapshot files for ``installSnapshot(_:)`` on another thread.
+    public var snapshotFileWriter: RaftSnapshotFileWriter {
+        RaftSnapshotFileWriter(directory: directory, snapshotBytesMax: options.snapshotBytesMax)
+    }
+
+    /// Puts a prepared snapshot file in place (a rename and a directory sync) and drops the
+    /// entries it covers from ``entries``, as ``saveSnapshot(_:)`` does. A snapshot not newer
+    /// than the current one (a leader's arrived meanwhile) is discarded instead.
+    public func installSnapshot(_ prepared: PreparedRaftSnapshot) throws(StorageError) {
+        let snapshot = prepared.snapshot
+        do {
+            try checkWritable()
+        } catch {
+            prepared.discard()
+            throw error
+        }
+        guard snapshot.metadata.index > image.baseIndex else {
+            prepared.discard()
+            return
+        }
         precondition(
             image.term(at: snapshot.metadata.index).map { $0 == snapshot.metadata.term } ?? true,
             "snapshot \(snapshot.metadata.index)@\(snapshot.metadata.term) contradicts the log's"
                 + " term \(image.term(at: snapshot.metadata.index).map { "\($0)" } ?? "-")")
         do {
-            try RaftLogFileSystem.writeAtomically(
-                RaftLogSnapshotCodec.encode(snapshot), name: Self.snapshotFileName,
-                directory: directory)
+            try RaftLogFileSystem.publish(
+                prepared.temporaryName, as: Self.snapshotFileName, directory: directory)
         } catch {
             failure = error
             throw error

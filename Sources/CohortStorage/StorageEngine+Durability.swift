@@ -47,9 +47,9 @@ extension StorageEngine {
     func startPolicyThread() {
         switch options.fsync {
         case .batch:
-            startThread(name: "cohort-storage-fsync") { [self] in runGroupCommitLoop() }
+            startThread(name: "cohort-fsync") { [self] in runGroupCommitLoop() }
         case .everysec:
-            startThread(name: "cohort-storage-everysec") { [self] in runEverySecondLoop() }
+            startThread(name: "cohort-everysec") { [self] in runEverySecondLoop() }
         case .none:
             break
         }
@@ -65,7 +65,11 @@ extension StorageEngine {
         }
         backgroundStarted = true
         condition.unlock()
-        startThread(name: "cohort-storage-background") { [self] in runBackgroundLoop() }
+        startThread(name: "cohort-compact") { [self] in
+            // Compaction and hint files yield the CPU to serving (see BackgroundPriority).
+            BackgroundPriority.lowerCurrentThread()
+            runBackgroundLoop()
+        }
     }
 
     func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
@@ -73,6 +77,7 @@ extension StorageEngine {
         runningThreads += 1
         condition.unlock()
         let thread = Thread { [self] in
+            BackgroundPriority.nameCurrentThread(name)
             body()
             condition.lock()
             runningThreads -= 1

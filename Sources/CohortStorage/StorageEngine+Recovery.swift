@@ -197,10 +197,25 @@ extension StorageEngine {
 
     /// Writes the hint files of segments sealed since the last call, scanning each (outside the
     /// lock; sealed segments no longer change).
+    ///
+    /// A segment that background compaction is about to rewrite waits instead: its hint would
+    /// cost a scan of the whole segment and be deleted with it moments later (the rewritten
+    /// segment gets a hint of its own). Under steady overwrites that is most sealed segments,
+    /// and the scan was a quarter of the background thread's CPU. It is dropped from the list
+    /// once compacted; if it stops being a candidate first, it gets its hint then.
     func writePendingHints() {
         condition.lock()
-        let pending = pendingHintSegments.compactMap { segments[$0] }
-        pendingHintSegments.removeAll()
+        var pending: [SegmentState] = []
+        var waiting: [UInt32] = []
+        for id in pendingHintSegments {
+            guard let state = segments[id] else { continue }
+            if backgroundStarted && options.compactsAutomatically && isCandidateLocked(state) {
+                waiting.append(id)
+            } else {
+                pending.append(state)
+            }
+        }
+        pendingHintSegments = waiting
         condition.unlock()
         for state in pending {
             guard

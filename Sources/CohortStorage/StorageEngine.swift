@@ -63,6 +63,11 @@ public final class StorageEngine: @unchecked Sendable {
     var fsyncDelayMicrosForTesting: UInt32 = 0
     /// Tests make the next durability fsync fail.
     var fsyncFailureForTesting = false
+    /// Index entries compaction moves to its output per hold of the lock (tests lower it).
+    var compactionMovesPerLock = 2_048
+    /// Tests run this (without the lock) each time compaction lets go of the lock between two
+    /// batches of index moves.
+    var compactionPauseForTesting: (@Sendable () -> Void)?
     /// Tests make the next append write only this many bytes, then fail with this error.
     var appendFailureForTesting: (bytesWritten: Int, error: StorageError)?
     /// The buffer commits encode their records into, kept between commits (see

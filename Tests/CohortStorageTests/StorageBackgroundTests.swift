@@ -50,6 +50,56 @@ import Testing
         }
     }
 
+    /// A sealed segment that compaction is about to rewrite gets no hint file (scanning it for
+    /// one was wasted work); one that compaction will not rewrite gets its hint.
+    @Test func segmentsAboutToBeCompactedGetNoHint() throws {
+        let directory = TemporaryDirectory()
+        var options = StorageOptions()
+        options.fsync = .none
+        options.segmentBytesMax = 1_024
+        // The background thread is started (so transactions leave hints to it) but sleeps;
+        // the test runs its steps itself.
+        options.backgroundIntervalMillis = 3_600_000
+        let engine = try StorageEngine.open(
+            directory: directory.path, options: options, nowMillis: 0)
+        defer { try? engine.close() }
+        engine.startBackgroundWork()
+        for number in 0..<40 {
+            _ = try engine.transaction(nowMillis: 1) {
+                try $0.set(bytes("kept-\(number)"), value: bytes("value"))
+            }
+        }
+        for round in 0..<3 {
+            for number in 0..<20 {
+                _ = try engine.transaction(nowMillis: 1) {
+                    try $0.set(bytes("hot-\(number)"), value: bytes("value-\(round)"))
+                }
+            }
+        }
+        func hintedSegments() -> Set<String> {
+            Set(directory.files.filter { $0.hasSuffix(".hint") }.map { String($0.dropLast(5)) })
+        }
+        engine.condition.lock()
+        let sealed = engine.segments.values.filter(\.isSealed)
+        let candidates = Set(
+            sealed.filter { engine.isCandidateLocked($0) }.map { $0.file.name.dropLast(4) })
+        let others = Set(
+            sealed.filter { !engine.isCandidateLocked($0) }.map { $0.file.name.dropLast(4) })
+        engine.condition.unlock()
+        #expect(!candidates.isEmpty && !others.isEmpty)
+        engine.writePendingHints()
+        #expect(hintedSegments().isDisjoint(with: candidates.map(String.init)))
+        #expect(Set(others.map(String.init)).isSubset(of: hintedSegments()))
+        while engine.hasCompactionCandidate() { _ = try engine.compact(nowMillis: 1) }
+        engine.writePendingHints()
+        engine.condition.lock()
+        #expect(engine.pendingHintSegments.isEmpty)
+        engine.condition.unlock()
+        for number in 0..<20 {
+            #expect(try engine.get(bytes("hot-\(number)"), nowMillis: 1)?.bytes == bytes("value-2"))
+        }
+    }
+
     @Test func keptDeletionMarkersDoNotMakeCompactionChurn() throws {
         let directory = TemporaryDirectory()
         var options = StorageOptions()

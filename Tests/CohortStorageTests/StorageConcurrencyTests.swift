@@ -180,6 +180,72 @@ import Testing
         try check(engine, expected, nowMillis: 100)
     }
 
+    /// Compaction moves index entries in batches and lets writers in between; a write or a
+    /// deletion that lands between two batches must win over the copy of the older version.
+    @Test func writesBetweenCompactionMoveBatchesWin() throws {
+        let directory = TemporaryDirectory()
+        var options = StorageOptions()
+        options.fsync = .none
+        options.segmentBytesMax = 64 << 10
+        options.compactsAutomatically = false
+        let keys = 512
+        var expected: [String: String] = [:]
+        do {
+            let engine = try StorageEngine.open(
+                directory: directory.path, options: options, nowMillis: 0)
+            // All keys in one segment, sealed by a value too large to share it; then the even
+            // keys are overwritten, so that one compaction run copies the 256 odd keys and
+            // moves their index entries in 16 batches.
+            for number in 0..<keys {
+                _ = try engine.transaction(nowMillis: 1) {
+                    try $0.set(bytes("key-\(number)"), value: bytes("r0-\(number)"))
+                }
+                expected["key-\(number)"] = "r0-\(number)"
+            }
+            let filler = [UInt8](repeating: 0x66, count: 70 << 10)
+            _ = try engine.transaction(nowMillis: 1) { try $0.set(bytes("filler"), value: filler) }
+            expected["filler"] = String(decoding: filler, as: UTF8.self)
+            for number in stride(from: 0, to: keys, by: 2) {
+                _ = try engine.transaction(nowMillis: 1) {
+                    try $0.set(bytes("key-\(number)"), value: bytes("r1-\(number)"))
+                }
+                expected["key-\(number)"] = "r1-\(number)"
+            }
+            // At each pause, overwrite one odd key and delete another, from the end, which
+            // the moves reach last (they follow the records' order): the first pauses change
+            // keys whose moves are still to come.
+            let pauses = OutcomeCounter()
+            let pauseWrites = UnsafeSendableBox<[(String, String?)]>([])
+            engine.condition.lock()
+            engine.compactionMovesPerLock = 16
+            engine.compactionPauseForTesting = {
+                pauses.increment()
+                let overwritten = "key-\(keys - 1 - 2 * pauses.value)"
+                let deleted = "key-\(keys - 201 - 2 * pauses.value)"  // odd, too
+                _ = try? engine.transaction(nowMillis: 1) {
+                    try $0.set(bytes(overwritten), value: bytes("new"))
+                }
+                _ = try? engine.transaction(nowMillis: 1) { $0.delete(bytes(deleted)) }
+                pauseWrites.value += [(overwritten, "new"), (deleted, nil)]
+            }
+            engine.condition.unlock()
+            var rounds = 0
+            while rounds < 100, engine.hasCompactionCandidate() {
+                _ = try engine.compact(nowMillis: 1)
+                rounds += 1
+            }
+            #expect(pauses.value > 3)
+            for (key, value) in pauseWrites.value { expected[key] = value }
+            try check(engine, expected, nowMillis: 1)
+            try engine.close()
+        }
+        let engine = try StorageEngine.open(
+            directory: directory.path, options: options, nowMillis: 1)
+        defer { try? engine.close() }
+        #expect(engine.recovery.corruptions.isEmpty)
+        try check(engine, expected, nowMillis: 1)
+    }
+
     func check(_ engine: StorageEngine, _ expected: [String: String], nowMillis: UInt64) throws {
         let keys = engine.scan(after: nil, count: 10_000, nowMillis: nowMillis).keys
         #expect(Set(keys.map { String(decoding: $0, as: UTF8.self) }) == Set(expected.keys))
@@ -187,6 +253,12 @@ import Testing
             #expect(try engine.get(bytes(key), nowMillis: nowMillis)?.bytes == bytes(value))
         }
     }
+}
+
+/// A value shared with a closure that runs on another thread while the test waits for it.
+final class UnsafeSendableBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// A thread-safe counter.
