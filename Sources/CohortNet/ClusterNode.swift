@@ -83,6 +83,7 @@ public final class ClusterNode: Sendable {
                 }
                 self.driver(for: group)?.run { $0.receiveForward(payload, from: peer) }
             })
+        driver.attach(transport: transport)
         transportBox.withLockedValue { $0 = transport }
         let proxy = KeyspaceProxy(
             loop: driver.loop, transport: transport, logger: logger,
@@ -222,6 +223,8 @@ public final class ClusterNode: Sendable {
                 metadata: ["keyspace": "\(definition.name)", "error": "\(error)"])
             return
         }
+        // Attached before it is registered: from then on the transport delivers to it.
+        group.driver.attach(transport: transport)
         groups.withLockedValue { $0[definition.groupID] = group }
         group.driver.onLeftKeyspace = { [self] in closeGroup(group, name: definition.name) }
         group.driver.start(transport: transport)

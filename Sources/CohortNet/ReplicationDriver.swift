@@ -291,10 +291,23 @@ public final class ReplicationDriver: @unchecked Sendable {
         return peers
     }
 
-    /// Starts the tick timer; the group's messages go out on `transport` (shared by the
-    /// node's groups, owned by the caller).
-    public func start(transport: PeerTransport) {
+    /// Gives the group the transport its messages go out on (shared by the node's groups,
+    /// owned by the caller). Call it before a peer's message can reach the group, that is
+    /// before the transport starts listening or the group is registered for delivery, and
+    /// before anything else runs on the raft loop: nothing else may touch the group then, so
+    /// a plain store is safe, and whatever hands the group to the loop afterwards (the
+    /// transport's start, the registry's lock) publishes it. A message triggers a pump and a
+    /// pump sends; a node restarted into a busy cluster once got a message in between and
+    /// crashed on the missing transport.
+    public func attach(transport: PeerTransport) {
         self.transport = transport
+    }
+
+    /// Starts the tick timer; the group's messages go out on `transport`, which
+    /// ``attach(transport:)`` gave it earlier (or this does, when nothing can reach the group
+    /// yet).
+    public func start(transport: PeerTransport) {
+        if self.transport == nil { attach(transport: transport) }
         executor.replication.install(self)
         tickTask = loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(Int64(configuration.tickMillis)),

@@ -57,6 +57,10 @@ enum RaftLogFileSystem {
         try publish(temporary, as: name, directory: directory)
     }
 
+    /// A large file is synced every this many bytes as it is written, so that its dirty pages
+    /// never pile up for one long flush that the Raft log's fdatasyncs would wait behind.
+    static let syncedChunkBytes = 1 << 20
+
     /// Writes `bytes` to `name` in `directory` (replacing it) and fdatasyncs it; the first
     /// half of an atomic replacement, which ``publish(_:as:directory:)`` completes. A failed
     /// write leaves no file behind. Touches nothing but that file, so it may run on any thread.
@@ -69,8 +73,10 @@ enum RaftLogFileSystem {
         var failure: StorageError?
         bytes.withUnsafeBytes { raw in
             var done = 0
+            var synced = 0
             while done < raw.count {
-                let result = Glibc.write(descriptor, raw.baseAddress! + done, raw.count - done)
+                let chunk = min(raw.count - done, syncedChunkBytes - (done - synced))
+                let result = Glibc.write(descriptor, raw.baseAddress! + done, chunk)
                 if result < 0 {
                     if errno == EINTR { continue }
                     failure =
@@ -79,6 +85,13 @@ enum RaftLogFileSystem {
                     return
                 }
                 done += result
+                if done - synced >= syncedChunkBytes && done < raw.count {
+                    guard fdatasync(descriptor) == 0 else {
+                        failure = .io(errno: errno, operation: "fdatasync \(path)")
+                        return
+                    }
+                    synced = done
+                }
             }
         }
         if failure == nil, fdatasync(descriptor) != 0 {

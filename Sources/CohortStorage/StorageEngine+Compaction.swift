@@ -2,7 +2,10 @@ import Foundation
 import Glibc
 
 extension StorageEngine {
-    /// Bytes of compaction output buffered before each write.
+    /// Bytes of compaction output buffered before each write, and synced after it. Syncing a
+    /// megabyte at a time keeps the output from piling up as dirty pages that one final
+    /// fdatasync then flushes all at once: with ext4's ordered journal, the Raft log's own
+    /// fdatasyncs waited behind such a flush for 100-300 ms (measured under a write load).
     static let compactionWriteBufferBytesMax = 1 << 20
     /// Records whose liveness compaction looks up per hold of the engine lock.
     static let compactionLookupBatch = 1_024
@@ -195,6 +198,8 @@ extension StorageEngine {
                             try output.write(buffer, at: written)
                             written += buffer.count
                             buffer.removeAll(keepingCapacity: true)
+                            // Synced as it goes (see compactionWriteBufferBytesMax).
+                            try output.sync()
                         }
                     }
                 }
