@@ -159,78 +159,6 @@ ensure_cohort() {
     build_cohort
 }
 
-# Prints `count` distinct free loopback ports (all bound at once, so none repeats).
-free_ports() { # count
-    python3 - "$1" <<'PY'
-import socket, sys
-sockets = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    sockets.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in sockets))
-for s in sockets:
-    s.close()
-PY
-}
-
-# Prints a base port B such that B..B+count-1 and B+offset..B+offset+count-1 are all free
-# (`cohort up --base-port B` serves clients on B+i and, going by its output, peers on B+10000+i).
-free_base_port() { # count offset
-    python3 - "$1" "$2" <<'PY'
-import random, socket, sys
-count, offset = int(sys.argv[1]), int(sys.argv[2])
-for _ in range(1000):
-    base = random.randrange(20000, 30000)
-    sockets = []
-    try:
-        for port in [base + i for i in range(count)] + [base + offset + i for i in range(count)]:
-            s = socket.socket()
-            sockets.append(s)
-            s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        for s in sockets:
-            s.close()
-    print(base)
-    sys.exit(0)
-sys.exit("no free base port")
-PY
-}
-
-
-
-# Sends `signal` to `pid` and waits for it to exit (SIGKILL after STOP_TIMEOUT_SECONDS).
-stop_process() { # pid signal
-    local pid=$1 signal=$2
-    local deadline=$(($(now_ms) + STOP_TIMEOUT_SECONDS * 1000))
-    kill "-$signal" "$pid" 2>/dev/null || true
-    while is_running "$pid"; do
-        if (($(now_ms) >= deadline)); then
-            log "process $pid did not exit within ${STOP_TIMEOUT_SECONDS}s of SIG$signal; killing it"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        sleep 0.01
-    done
-    wait "$pid" 2>/dev/null || true
-}
-
-# Runs `command` until it succeeds; fails after READY_TIMEOUT_SECONDS or when `pid` exits.
-wait_until() { # what pids command...
-    local what=$1 pids=$2
-    shift 2
-    local deadline=$(($(now_ms) + READY_TIMEOUT_SECONDS * 1000))
-    local pid
-    while ! "$@" >/dev/null 2>&1; do
-        for pid in $pids; do
-            is_running "$pid" || { log "$what: process $pid exited"; return 1; }
-        done
-        (($(now_ms) < deadline)) || { log "$what: not ready within ${READY_TIMEOUT_SECONDS}s"; return 1; }
-        sleep 0.05
-    done
-}
-
 join_by() { # separator words...
     local separator=$1
     shift
@@ -450,7 +378,7 @@ start_cohort() {
         return
     fi
     local base
-    base=$(free_base_port 3 10000)
+    base=$(free_base_port 3 10000 20000)
     # shellcheck disable=SC2086 # COHORT_UP_ARGS is a list of words
     COHORT_FSYNC="$COHORT_FSYNC" "$BIN" up --nodes 3 --base-port "$base" --data-dir "$work/cohort/up" \
         $COHORT_UP_ARGS >"$work/cohort-up.out" 2>"$work/cohort/up.log" &

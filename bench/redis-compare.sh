@@ -72,14 +72,6 @@ ensure_cohort() {
     build_cohort
 }
 
-free_port() {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
 
 # --- Servers -----------------------------------------------------------------------------------
 # Each start_* sets STARTED_PID to the new process's PID and records it for cleanup.
@@ -188,7 +180,7 @@ measure_throughput() { # mode
     declare -A ports=() pids=()
     local kind
     for kind in "${kinds[@]}"; do
-        ports[$kind]=$(free_port)
+        ports[$kind]=$(free_ports 1)
         start_server "$kind" "$mode" "${ports[$kind]}" "$work/$mode-$kind"
         pids[$kind]=$STARTED_PID
         if ! wait_ready "${ports[$kind]}" "${pids[$kind]}"; then
@@ -230,7 +222,7 @@ PY
 measure_restart() { # kind mode keys-file
     local kind=$1 mode=$2 file=$3
     local port dir pid
-    port=$(free_port)
+    port=$(free_ports 1)
     dir="$work/restart-$kind"
     start_server "$kind" "$mode" "$port" "$dir"
     pid=$STARTED_PID
