@@ -105,7 +105,7 @@ stop_process() { # pid signal
             log "process $pid did not exit within ${STOP_TIMEOUT_SECONDS}s of SIG$signal; killing it"
             kill -KILL "$pid" 2>/dev/null || true
         fi
-        sleep 0.01
+        sleep 0.005 # redis-compare.sh times stops with it
     done
     wait "$pid" 2>/dev/null || true
 }

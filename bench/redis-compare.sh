@@ -123,22 +123,13 @@ wait_ready() { # port pid
 }
 
 
-# Sends `signal` to `pid` and waits for it to exit; sets STOP_MS to the milliseconds it took.
+# Sends `signal` to `pid` and waits for it to exit (`stop_process`); sets STOP_MS to the
+# milliseconds it took.
 stop_server() { # pid signal
-    local pid=$1 signal=$2
     local start
     start=$(now_ms)
-    kill "-$signal" "$pid" 2>/dev/null || true
-    local deadline=$((start + STOP_TIMEOUT_SECONDS * 1000))
-    while is_running "$pid"; do
-        if (($(now_ms) >= deadline)); then
-            log "process $pid did not exit within ${STOP_TIMEOUT_SECONDS}s of SIG$signal; killing it"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        sleep 0.005
-    done
+    stop_process "$1" "$2"
     STOP_MS=$(($(now_ms) - start))
-    wait "$pid" 2>/dev/null || true
 }
 
 # --- Throughput --------------------------------------------------------------------------------

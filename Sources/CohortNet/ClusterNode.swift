@@ -100,7 +100,7 @@ public final class ClusterNode: Sendable {
         for definition in catalog.sorted { follow(definition) }
         let port = try transport.start()
         driver.onKeyspaceDefined = { [self] definition in follow(definition) }
-        driver.start(transport: transport)
+        driver.start()
         return port
     }
 
@@ -227,7 +227,7 @@ public final class ClusterNode: Sendable {
         group.driver.attach(transport: transport)
         groups.withLockedValue { $0[definition.groupID] = group }
         group.driver.onLeftKeyspace = { [self] in closeGroup(group, name: definition.name) }
-        group.driver.start(transport: transport)
+        group.driver.start()
         logger.info(
             "keyspace group started",
             metadata: [

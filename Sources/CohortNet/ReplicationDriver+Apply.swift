@@ -247,7 +247,13 @@ extension ReplicationDriver {
         // The default group's state machine also holds the keyspace catalog.
         let catalog = groupID == 0 ? self.catalog : KeyspaceCatalog()
         if force {
-            finishSnapshot(Self.encodeSnapshot(view, catalog: catalog), at: applied, started)
+            guard
+                let snapshot = compactNode(Self.encodeSnapshot(view, catalog: catalog), at: applied)
+            else { return }
+            let writer = store.snapshotFileWriter
+            installSnapshotFile(
+                Result { () throws(StorageError) in try writer.prepare(snapshot) }, at: applied,
+                started)
             return
         }
         isSnapshotInProgress = true
@@ -268,32 +274,19 @@ extension ReplicationDriver {
         return catalog.definitions.isEmpty ? state : catalog.wrapSnapshot(state)
     }
 
-    /// Installs an encoded snapshot of the state at `applied` and compacts the log up to it,
-    /// unless a newer snapshot (from the leader) arrived meanwhile. Synchronous: the snapshot
-    /// file is written on the raft loop.
-    func finishSnapshot(_ data: [UInt8], at applied: LogIndex, _ startedNanos: UInt64) {
-        guard !isStopped, applied > node.snapshotIndex else { return }
+    /// Compacts the node's log in memory through `applied`, with `data` as the snapshot that
+    /// replaces it, and returns that snapshot for the disk; nil when the driver stopped or a
+    /// newer snapshot (from the leader) arrived meanwhile.
+    func compactNode(_ data: [UInt8], at applied: LogIndex) -> RaftSnapshot? {
+        guard !isStopped, applied > node.snapshotIndex else { return nil }
         node.compact(upTo: applied, snapshotData: data)
-        guard let snapshot = node.snapshot else { return }
-        do {
-            try store.saveSnapshot(snapshot)
-            _ = try store.compact(upTo: applied)
-        } catch {
-            logger.error("saving a snapshot failed", metadata: ["error": "\(error)"])
-            return
-        }
-        logSnapshotTaken(bytes: data.count, at: applied, startedNanos)
+        return node.snapshot
     }
 
     /// Background snapshot, step 2 (raft loop): compacts the node in memory, then has the file
     /// written and synced off the loop.
     func snapshotEncoded(_ data: [UInt8], at applied: LogIndex, _ startedNanos: UInt64) {
-        guard !isStopped, applied > node.snapshotIndex else {
-            isSnapshotInProgress = false
-            return
-        }
-        node.compact(upTo: applied, snapshotData: data)
-        guard let snapshot = node.snapshot else {
+        guard let snapshot = compactNode(data, at: applied) else {
             isSnapshotInProgress = false
             return
         }
@@ -301,40 +294,39 @@ extension ReplicationDriver {
         let loop = self.loop
         BackgroundPriority.run(name: "cohort-snapwrite") { [self] in
             let result = Result { () throws(StorageError) in try writer.prepare(snapshot) }
-            loop.execute { [self] in snapshotWritten(result, at: applied, startedNanos) }
+            loop.execute { [self] in installSnapshotFile(result, at: applied, startedNanos) }
         }
     }
 
-    /// Background snapshot, step 3 (raft loop): puts the file in place and compacts the log.
-    /// A failed write leaves the previous snapshot and the whole log on disk, which is
+    /// Last step (raft loop): puts the written snapshot file in place and compacts the log up
+    /// to it. A failed write leaves the previous snapshot and the whole log on disk, which is
     /// consistent; the next snapshot tries again.
-    func snapshotWritten(
-        _ result: Result<PreparedRaftSnapshot, StorageError>, at applied: LogIndex,
+    func installSnapshotFile(
+        _ written: Result<PreparedRaftSnapshot, StorageError>, at applied: LogIndex,
         _ startedNanos: UInt64
     ) {
         isSnapshotInProgress = false
         do {
-            let prepared = try result.get()
+            let prepared = try written.get()
             if isStopped {
                 prepared.discard()
                 return
             }
+            // Installed, or discarded for a newer one: either way the store's snapshot now
+            // covers `applied`.
             try store.installSnapshot(prepared)
-            if applied <= store.snapshotIndex { _ = try store.compact(upTo: applied) }
-            logSnapshotTaken(bytes: prepared.snapshot.data.count, at: applied, startedNanos)
+            try store.compact(upTo: applied)
+            logger.info(
+                "snapshot taken, log compacted",
+                metadata: [
+                    "keyspace": "\(keyspace)", "index": "\(applied)",
+                    "bytes": "\(prepared.snapshot.data.count)",
+                    "millis": "\((WallClock.monotonicNanos() - startedNanos) / 1_000_000)",
+                ])
         } catch {
             guard !isStopped else { return }
             logger.error("saving a snapshot failed", metadata: ["error": "\(error)"])
         }
-    }
-
-    func logSnapshotTaken(bytes: Int, at applied: LogIndex, _ startedNanos: UInt64) {
-        logger.info(
-            "snapshot taken, log compacted",
-            metadata: [
-                "keyspace": "\(keyspace)", "index": "\(applied)", "bytes": "\(bytes)",
-                "millis": "\((WallClock.monotonicNanos() - startedNanos) / 1_000_000)",
-            ])
     }
 
     func name(of node: NodeID) -> String { names[node] ?? "\(node)" }

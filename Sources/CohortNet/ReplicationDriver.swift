@@ -91,10 +91,10 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// The keyspace this group replicates.
     public let keyspace: String
     /// Default group only: called on the raft loop with each keyspace the log defines (again
-    /// after a restart for the ones already known). Set before ``start(transport:)``.
+    /// after a restart for the ones already known). Set before ``start()``.
     var onKeyspaceDefined: (@Sendable (KeyspaceDefinition) -> Void)?
     /// Keyspace groups only: called once, on the raft loop, when this node has left the
-    /// group after the keyspace stopped naming it. Set before ``start(transport:)``.
+    /// group after the keyspace stopped naming it. Set before ``start()``.
     var onLeftKeyspace: (@Sendable () -> Void)?
     /// Member names by id (loop-confined after `start()`).
     var names: [NodeID: String]
@@ -173,7 +173,7 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// behind the log's snapshot, and creates the node. `keyspace` is nil for the default
     /// keyspace's group; otherwise `configuration.dataDirectory` is the keyspace's own
     /// directory and the group starts with the members the definition names. Call
-    /// ``start(transport:)`` next.
+    /// ``start()`` next.
     public init(
         configuration: ServerConfiguration, executor: CommandExecutor, logger: Logger,
         keyspace definition: KeyspaceDefinition? = nil
@@ -303,11 +303,10 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.transport = transport
     }
 
-    /// Starts the tick timer; the group's messages go out on `transport`, which
-    /// ``attach(transport:)`` gave it earlier (or this does, when nothing can reach the group
-    /// yet).
-    public func start(transport: PeerTransport) {
-        if self.transport == nil { attach(transport: transport) }
+    /// Starts the tick timer. The group's messages go out on the transport that
+    /// ``attach(transport:)`` gave it.
+    public func start() {
+        precondition(transport != nil, "a group starts after attach(transport:)")
         executor.replication.install(self)
         tickTask = loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(Int64(configuration.tickMillis)),

@@ -22,8 +22,7 @@ public enum BackgroundPriority {
 
     /// The calling thread's nice value.
     public static func currentNiceValue() -> Int32 {
-        errno = 0
-        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
     }
 
     /// Names the calling thread as the kernel sees it (`top -H`, `perf`, /proc), so that an

@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 
 /// The few file operations of ``RaftLogStore`` beyond ``SegmentFile``: whole-file atomic
-/// replacement, whole-file reads, directory listing and directory sync.
+/// replacement, whole-file reads, directory listing and directory sync. The storage engine
+/// (hints, index checkpoint) and ``DurableFile`` replace their files through it too.
 enum RaftLogFileSystem {
     /// Creates `directory` (and its parents) when missing.
     static func createDirectory(_ directory: String) throws(StorageError) {

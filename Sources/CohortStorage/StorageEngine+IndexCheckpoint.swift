@@ -37,7 +37,7 @@ extension StorageEngine {
         // A segment whose checksum could not be computed leaves the checkpoint incomplete;
         // the next open then rejects it and recovers fully.
         guard checkpoint.segments.count == segments.count else { return }
-        _ = writeFileAtomically(checkpoint.encoded(), to: indexCheckpointPath)
+        writeFileAtomically(checkpoint.encoded(), named: IndexCheckpoint.fileName)
     }
 
     /// CRC-32C of a segment's first `bytes` bytes, or nil when it cannot be read.

@@ -163,36 +163,17 @@ extension StorageEngine {
     /// Writes the hint file of a sealed segment: to a temporary name, fsynced, then renamed.
     /// Failure only costs a scan at the next restart, so it is not reported.
     func writeHint(file: SegmentFile, entries: [HintEntry]) {
-        _ = writeFileAtomically(
-            HintCodec.encode(segmentID: file.id, entries: entries), to: file.hintPath)
+        writeFileAtomically(
+            HintCodec.encode(segmentID: file.id, entries: entries),
+            named: SegmentFile.fileName(id: file.id, kind: file.kind, suffix: "hint"))
     }
 
-    /// Writes `bytes` to `path` so that a crash leaves either the old file or the whole new
-    /// one: a temporary name, fdatasync, rename, directory fsync. Returns whether it did.
-    func writeFileAtomically(_ bytes: [UInt8], to path: String) -> Bool {
-        let temporary = path + ".tmp"
-        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return false }
-        let written = bytes.withUnsafeBytes { raw -> Bool in
-            var done = 0
-            while done < raw.count {
-                let result = Glibc.write(descriptor, raw.baseAddress! + done, raw.count - done)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += result
-            }
-            return true
-        }
-        let synced = written && fdatasync(descriptor) == 0
-        Glibc.close(descriptor)
-        guard synced, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            return false
-        }
-        syncDirectory()
-        return true
+    /// Replaces `name` in the engine's directory with `bytes` as the Raft log replaces its
+    /// files (``RaftLogFileSystem/writeAtomically(_:name:directory:)``: synced a megabyte at a
+    /// time, renamed, directory synced). For files whose loss only costs a slower restart
+    /// (hints, the index checkpoint), so a failure is not reported.
+    func writeFileAtomically(_ bytes: [UInt8], named name: String) {
+        try? RaftLogFileSystem.writeAtomically(bytes, name: name, directory: directory)
     }
 
     /// Writes the hint files of segments sealed since the last call, scanning each (outside the

@@ -19,6 +19,24 @@ struct ReplicationDriverRecoveryTests {
         return configuration
     }
 
+    /// Node n1's engine and driver over `directory` (nothing started).
+    static func openDriver(directory: String) throws -> (StorageEngine, ReplicationDriver) {
+        let configuration = Self.configuration(directory: directory)
+        let engine = try StorageEngine.open(
+            directory: directory, options: StorageOptions(), nowMillis: 1_000)
+        let executor = CommandExecutor(
+            engine: engine, configuration: configuration, statistics: ServerStatistics(),
+            startedAtMillis: 1_000)
+        do {
+            let driver = try ReplicationDriver(
+                configuration: configuration, executor: executor, logger: Logger(label: "test"))
+            return (engine, driver)
+        } catch {
+            try? engine.close()
+            throw error
+        }
+    }
+
     /// A node that voted before any entry reached its log must remember the vote after a
     /// restart, or it could vote twice in one term (two leaders). An early driver replaced a
     /// log without entries by the empty state, dropping term and vote; this test failed then.
@@ -33,15 +51,8 @@ struct ReplicationDriverRecoveryTests {
                     hardState: RaftHardState(term: Term(7), votedFor: candidate, commitIndex: .zero)
                 ))
         }
-        let configuration = Self.configuration(directory: directory.path)
-        let engine = try StorageEngine.open(
-            directory: directory.path, options: StorageOptions(), nowMillis: 1_000)
+        let (engine, driver) = try Self.openDriver(directory: directory.path)
         defer { try? engine.close() }
-        let executor = CommandExecutor(
-            engine: engine, configuration: configuration, statistics: ServerStatistics(),
-            startedAtMillis: 1_000)
-        let driver = try ReplicationDriver(
-            configuration: configuration, executor: executor, logger: Logger(label: "test"))
         #expect(driver.node.term == Term(7))
         #expect(driver.node.votedFor == candidate)
         #expect(driver.syncedHardState.term == Term(7))
@@ -55,15 +66,8 @@ struct ReplicationDriverRecoveryTests {
     @Test func aMessageBeforeStartIsAnswered() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let configuration = Self.configuration(directory: directory.path)
-        let engine = try StorageEngine.open(
-            directory: directory.path, options: StorageOptions(), nowMillis: 1_000)
+        let (engine, driver) = try Self.openDriver(directory: directory.path)
         defer { try? engine.close() }
-        let executor = CommandExecutor(
-            engine: engine, configuration: configuration, statistics: ServerStatistics(),
-            startedAtMillis: 1_000)
-        let driver = try ReplicationDriver(
-            configuration: configuration, executor: executor, logger: Logger(label: "test"))
         defer { driver.shutdown() }
         let transport = PeerTransport(
             configuration: PeerTransportConfiguration(

@@ -24,13 +24,14 @@ import Testing
         // Prepared on another thread, as the replication driver does.
         let writer = store.snapshotFileWriter
         let prepared = UnsafeSendableBox<Result<PreparedRaftSnapshot, StorageError>?>(nil)
-        let thread = Thread {
+        let done = DispatchSemaphore(value: 0)
+        Thread {
             prepared.value = Result { () throws(StorageError) in
                 try writer.prepare(raftSnapshot(15, 2, data: "state at 15"))
             }
-        }
-        thread.start()
-        while !thread.isFinished { usleep(1_000) }
+            done.signal()
+        }.start()
+        #expect(done.wait(timeout: .now() + 10) == .success)
         // Nothing changes until it is installed: the old state is what a crash would find.
         #expect(store.snapshotIndex == LogIndex(0))
         #expect(directory.files.contains("snapshot.local.tmp"))

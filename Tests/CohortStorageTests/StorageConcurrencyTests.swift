@@ -173,11 +173,7 @@ import Testing
             try check(engine, expected, nowMillis: 100)
             try engine.close()
         }
-        let engine = try StorageEngine.open(
-            directory: directory.path, options: options, nowMillis: 100)
-        defer { try? engine.close() }
-        #expect(engine.recovery.corruptions.isEmpty)
-        try check(engine, expected, nowMillis: 100)
+        try checkAfterRestart(directory, options, expected, nowMillis: 100)
     }
 
     /// Compaction moves index entries in batches and lets writers in between; a write or a
@@ -239,11 +235,19 @@ import Testing
             try check(engine, expected, nowMillis: 1)
             try engine.close()
         }
+        try checkAfterRestart(directory, options, expected, nowMillis: 1)
+    }
+
+    /// Reopens the engine: no corruption, and the same contents as before.
+    func checkAfterRestart(
+        _ directory: TemporaryDirectory, _ options: StorageOptions, _ expected: [String: String],
+        nowMillis: UInt64
+    ) throws {
         let engine = try StorageEngine.open(
-            directory: directory.path, options: options, nowMillis: 1)
+            directory: directory.path, options: options, nowMillis: nowMillis)
         defer { try? engine.close() }
         #expect(engine.recovery.corruptions.isEmpty)
-        try check(engine, expected, nowMillis: 1)
+        try check(engine, expected, nowMillis: nowMillis)
     }
 
     func check(_ engine: StorageEngine, _ expected: [String: String], nowMillis: UInt64) throws {
