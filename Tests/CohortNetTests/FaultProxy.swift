@@ -17,22 +17,20 @@ final class FaultProxy: Sendable {
 
     init(targetPort: Int) {
         self.targetPort = targetPort
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var one: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(4))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                bind(listener, pointer, length)
-                return getsockname(listener, pointer, &length)
-            }
+        // A port another test was handed (and has not bound yet) is not taken: rebind.
+        var listener: Int32 = -1
+        var port = 0
+        for attempt in 1...100 {
+            listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var one: Int32 = 1
+            setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(4))
+            port = TestPorts.bindEphemeral(listener)
+            if (port != 0 && TestPorts.claim(port)) || attempt == 100 { break }
+            close(listener)
         }
+        self.listener = listener
         listen(listener, 64)
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }

@@ -9,7 +9,7 @@ import Foundation
 final class ServerProcess {
     let port: Int
     let dataDirectory: String
-    private let process = Process()
+    private let process: Process
     let logPath: String
 
     /// The `cohort` binary built beside the test bundle (or `COHORT_BIN`).
@@ -26,41 +26,44 @@ final class ServerProcess {
         return "cohort"
     }
 
-    /// A port that was free a moment ago on 127.0.0.1.
-    static func freePort() -> Int { freePorts(1)[0] }
+    /// A port that was free a moment ago on 127.0.0.1 (see ``TestPorts``).
+    static func freePort() -> Int { TestPorts.fresh(1)[0] }
 
-    /// `count` distinct ports that were free a moment ago on 127.0.0.1: all are bound at once,
-    /// so the kernel cannot hand out one of them twice (separate calls can repeat a port).
-    static func freePorts(_ count: Int) -> [Int] {
-        let descriptors = (0..<count).map { _ in socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
-        defer { for descriptor in descriptors { close(descriptor) } }
-        return descriptors.map(boundPort)
-    }
+    /// `count` distinct ports that were free a moment ago on 127.0.0.1 (see ``TestPorts``).
+    static func freePorts(_ count: Int) -> [Int] { TestPorts.fresh(count) }
 
-    /// Binds `descriptor` to an ephemeral loopback port and returns the port.
-    private static func boundPort(_ descriptor: Int32) -> Int {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                bind(descriptor, pointer, length)
-                return getsockname(descriptor, pointer, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
+    /// Starts a server on `port`, or on a fresh port (tried again with another when the one
+    /// chosen turns out to be taken meanwhile).
     init(dataDirectory: String, port: Int? = nil, extraArguments: [String] = []) throws {
-        self.port = port ?? Self.freePort()
         self.dataDirectory = dataDirectory
         self.logPath = dataDirectory + ".log"
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
+        var attempt = 1
+        while true {
+            let chosen = port ?? Self.freePort()
+            let process = try Self.launch(
+                port: chosen, dataDirectory: dataDirectory, logPath: logPath,
+                extraArguments: extraArguments)
+            do {
+                try Self.waitUntilReady(process, port: chosen, logPath: logPath)
+                self.port = chosen
+                self.process = process
+                return
+            } catch  where port == nil && attempt < 3 && TestPorts.isPortTaken(error) {
+                _ = process.isRunning ? kill(process.processIdentifier, SIGKILL) : 0
+                process.waitUntilExit()
+                attempt += 1
+            }
+        }
+    }
+
+    private static func launch(
+        port: Int, dataDirectory: String, logPath: String, extraArguments: [String]
+    ) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binaryPath)
         process.arguments =
             [
-                "server", "--port", "\(self.port)", "--data-dir", dataDirectory, "--log-level",
+                "server", "--port", "\(port)", "--data-dir", dataDirectory, "--log-level",
                 "info",
             ] + extraArguments
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -69,7 +72,7 @@ final class ServerProcess {
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        try waitUntilReady()
+        return process
     }
 
     var processID: Int32 { process.processIdentifier }
@@ -77,6 +80,10 @@ final class ServerProcess {
 
     /// Polls until the server answers a request, up to 30 seconds.
     func waitUntilReady() throws {
+        try Self.waitUntilReady(process, port: port, logPath: logPath)
+    }
+
+    private static func waitUntilReady(_ process: Process, port: Int, logPath: String) throws {
         for _ in 0..<300 {
             // Any reply will do: with a password configured, PING answers NOAUTH.
             if let client = try? TestRESPClient(port: port, timeoutSeconds: 2),
@@ -124,6 +131,10 @@ struct TemporaryDirectory {
 
     init() {
         path = NSTemporaryDirectory() + "cohort-test-" + UUID().uuidString
+        create()
+    }
+
+    func create() {
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

@@ -174,4 +174,28 @@ struct ServerProcessTests {
         #expect(try client.call("AUTH", "s3cret") == .simpleString("OK"))
         #expect(try client.call("SET", "k", "v") == .simpleString("OK"))
     }
+
+    /// A server whose client or peer port is taken exits saying so, in the words the test
+    /// harness looks for before it retries a cluster on fresh ports.
+    @Test(.timeLimit(.minutes(1)))
+    func takenPortIsReportedSoTheHarnessCanRetry() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        let taken = TestPorts.bindEphemeral(holder)
+        #expect(listen(holder, 1) == 0)
+        let free = ServerProcess.freePort()
+        let layouts: [(client: Int, peer: Int)] = [(taken, free), (free, taken)]
+        for (index, layout) in layouts.enumerated() {
+            #expect {
+                _ = try ServerProcess(
+                    dataDirectory: directory.path + "/data\(index)", port: layout.client,
+                    extraArguments: [
+                        "--id", "n1", "--peer-port", "\(layout.peer)", "--peers",
+                        "n1=127.0.0.1:\(layout.peer)",
+                    ])
+            } throws: { TestPorts.isPortTaken($0) }
+        }
+    }
 }

@@ -11,42 +11,47 @@ import Foundation
 final class TestCluster {
     let size: Int
     let names: [String]
-    let clientPorts: [Int]
-    let peerPorts: [Int]
+    private(set) var clientPorts: [Int] = []
+    private(set) var peerPorts: [Int] = []
     /// HTTP admin API ports.
-    let adminPorts: [Int]
+    private(set) var adminPorts: [Int] = []
     /// `proxies[i][j]`: how node i dials node j (nil on the diagonal or without proxies).
-    let proxies: [[FaultProxy?]]
+    private(set) var proxies: [[FaultProxy?]] = []
     let directory = TemporaryDirectory()
     let extraArguments: [String]
     private(set) var nodes: [ServerProcess?]
 
+    /// Starts `size` nodes. When a node finds one of its ports taken meanwhile (by another
+    /// test's connection), the whole cluster starts again on fresh ports, up to three times.
     init(size: Int = 3, proxied: Bool = false, extraArguments: [String] = []) throws {
         self.size = size
         self.extraArguments = extraArguments
         names = (1...size).map { "n\($0)" }
-        // Distinct by construction: bound all at once.
+        nodes = Array(repeating: nil, count: size)
+        for attempt in 1...3 {
+            choosePorts(proxied: proxied)
+            do {
+                for index in 0..<size { try start(index) }
+                return
+            } catch  where attempt < 3 && TestPorts.isPortTaken(error) {
+                stopAll()
+                directory.remove()
+                directory.create()
+            }
+        }
+    }
+
+    /// Fresh client, peer and admin ports, and (with `proxied`) a proxy for every link.
+    private func choosePorts(proxied: Bool) {
         let ports = ServerProcess.freePorts(3 * size)
         clientPorts = Array(ports[0..<size])
         peerPorts = Array(ports[size..<(2 * size)])
         adminPorts = Array(ports[(2 * size)...])
-        let peerPorts = self.peerPorts
-        // The ports above were free a moment ago but are not held: a proxy's own ephemeral
-        // port must not land on one of them.
-        let reserved = Set(clientPorts + peerPorts + adminPorts)
         proxies = (0..<size).map { from in
             (0..<size).map { to in
-                guard proxied && from != to else { return nil }
-                var proxy = FaultProxy(targetPort: peerPorts[to])
-                while reserved.contains(proxy.port) {
-                    proxy.stop()
-                    proxy = FaultProxy(targetPort: peerPorts[to])
-                }
-                return proxy
+                proxied && from != to ? FaultProxy(targetPort: peerPorts[to]) : nil
             }
         }
-        nodes = Array(repeating: nil, count: size)
-        for index in 0..<size { try start(index) }
     }
 
     /// `--peers` as node `index` must dial them.
@@ -158,9 +163,13 @@ final class TestCluster {
 
     /// Stops every node and proxy and removes the data.
     func shutdown() {
+        stopAll()
+        directory.remove()
+    }
+
+    private func stopAll() {
         for index in 0..<size { stop(index) }
         for row in proxies { for proxy in row { proxy?.stop() } }
-        directory.remove()
     }
 
     deinit { shutdown() }
