@@ -54,11 +54,12 @@ enum RESPScanning {
     static func copy(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> [UInt8] {
         let count = end - start
         if count == 0 { return [] }
-        return [UInt8](unsafeUninitializedCapacity: count) { destination, initialized in
-            UnsafeMutableRawBufferPointer(destination).copyMemory(
-                from: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-            initialized = count
-        }
+        // Initialising from a typed buffer is specialised here and ends in one memcpy; the
+        // `unsafeUninitializedCapacity` initialiser goes through the standard library's generic
+        // allocation path and a metadata lookup, which showed in profiles at 6% of a GET.
+        let typed = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            .assumingMemoryBound(to: UInt8.self)
+        return Array(typed)
     }
 
     /// A byte as it appears inside an error message: printable ASCII as itself, CR and LF as a

@@ -30,6 +30,9 @@ public struct ClientSession: Sendable {
     /// one keyspace's log, so each keyspace keeps its own.
     public var tokensByKeyspace: [String: UInt64] = [:]
 
+    /// A session that stands in while the real one is lent to a command.
+    static let placeholder = ClientSession(id: 0, address: "", authenticated: false)
+
     public init(id: UInt64, address: String, authenticated: Bool) {
         self.id = id
         self.address = address

@@ -67,13 +67,15 @@ public final class CommandExecutor: Sendable {
         guard spec.accepts(argumentCount: arguments.count) else {
             return CommandOutcome(.error(CommandError.wrongArity(spec.name).message))
         }
+        // The session moves into the context and back (swaps, not copies): copying it costs a
+        // reference-count operation per field, on every request.
         var context = CommandContext(
-            arguments: arguments, session: session, nowMillis: nowMillis,
+            arguments: arguments, session: ClientSession.placeholder, nowMillis: nowMillis,
             speculation: speculation)
+        swap(&context.session, &session)
+        defer { swap(&context.session, &session) }
         do {
-            let outcome = try spec.run(self, &context)
-            session = context.session
-            return outcome
+            return try spec.run(self, &context)
         } catch let error as CommandError {
             return CommandOutcome(.error(error.message))
         } catch let error as StorageError {

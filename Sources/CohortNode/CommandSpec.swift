@@ -11,6 +11,8 @@ public struct CommandSpec: Sendable {
     public let keyStep: Int
     /// Whether the command may run before authentication.
     public let allowedWithoutAuth: Bool
+    /// The handler. It changes `context.session` only once it can no longer fail: the session
+    /// it leaves is the connection's, whether it returns or throws.
     let run: @Sendable (CommandExecutor, inout CommandContext) throws -> CommandOutcome
 
     init(

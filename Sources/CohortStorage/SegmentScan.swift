@@ -18,4 +18,8 @@ struct SegmentScan: Sendable {
     var tail: Damage?
     /// The end of the last complete group: where appending may continue after cutting the tail.
     var validEnd = 0
+    /// Where zeroes begin that run to the end of the bytes after the last complete group: space
+    /// preallocated for appends that never came (see `StorageOptions.segmentPreallocationBytes`),
+    /// neither records nor damage.
+    var zeroesFrom: Int?
 }

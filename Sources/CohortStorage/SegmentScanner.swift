@@ -44,6 +44,10 @@ enum SegmentScanner {
                     scan.validEnd = position
                 }
             } catch {
+                if pending.isEmpty && isZero(bytes, from: position) {
+                    scan.zeroesFrom = position
+                    return scan
+                }
                 let damageStart = pending.isEmpty ? position : pendingStart
                 pending.removeAll(keepingCapacity: true)
                 guard
@@ -62,6 +66,16 @@ enum SegmentScanner {
             scan.tail = .init(offset: pendingStart, reason: "incomplete transaction group")
         }
         return scan
+    }
+
+    /// Whether every byte from `position` to the end is zero.
+    static func isZero(_ bytes: UnsafeRawBufferPointer, from position: Int) -> Bool {
+        var index = position
+        while index < bytes.count {
+            if bytes[index] != 0 { return false }
+            index += 1
+        }
+        return true
     }
 
     /// The first offset after `position` where a whole valid record starts, if any.

@@ -3,6 +3,10 @@ struct SegmentState: Sendable {
     let file: SegmentFile
     /// Bytes written (the append position for the active segment).
     var bytes: Int
+    /// The end of the zeroes written ahead of `bytes` in the active segment (see
+    /// `StorageOptions.segmentPreallocationBytes`); at most `bytes` when there are none, and
+    /// `Int.max` after a preallocation failed, so that the segment is not extended again.
+    var preallocatedEnd = 0
     /// Bytes of records the index points to.
     var liveBytes = 0
     /// Lowest and highest sequence of any record in the segment; nil while it is empty.

@@ -51,5 +51,35 @@ extension StorageEngine {
         }
         appendTailOffset += appendTail.count
         appendTail.removeAll(keepingCapacity: appendTail.capacity <= Self.appendTailBytesMax)
+        preallocateLocked(after: appendTailOffset)
+    }
+
+    /// After records were written through `end` of the active segment: once they reach the
+    /// zeroes written ahead, writes the next stretch of zeroes (see
+    /// `StorageOptions.segmentPreallocationBytes`), within the segment's size bound. Best
+    /// effort: when it fails (a full disk), the file is cut back to its records and the segment
+    /// is not extended again; the records are untouched either way.
+    func preallocateLocked(after end: Int) {
+        let step = options.segmentPreallocationBytes
+        guard step > 0, let state = segments[activeID], end >= state.preallocatedEnd,
+            end < options.segmentBytesMax
+        else { return }
+        let target = min(end + step, options.segmentBytesMax)
+        do throws(StorageError) {
+            try state.file.write([UInt8](repeating: 0, count: target - end), at: end)
+            segments[activeID]?.preallocatedEnd = target
+        } catch {
+            try? state.file.truncate(to: end)
+            segments[activeID]?.preallocatedEnd = Int.max
+        }
+    }
+
+    /// Cuts the zeroes written ahead off the active segment, before it is sealed or closed, so
+    /// that a file's size is its records' size again. The caller holds `condition` and has
+    /// written the append tail.
+    func cutPreallocationLocked() throws(StorageError) {
+        guard let state = segments[activeID], state.preallocatedEnd > state.bytes else { return }
+        try state.file.truncate(to: state.bytes)
+        segments[activeID]?.preallocatedEnd = 0
     }
 }

@@ -60,6 +60,13 @@ extension StorageEngine {
                 report.corruptions += scan.corruptions.map {
                     StorageCorruption(file: file.name, offset: $0.offset, reason: $0.reason)
                 }
+                if let zeroes = scan.zeroesFrom {
+                    // Preallocated space after the last record (a crash before the segment was
+                    // cut back): not data and not damage.
+                    try file.truncate(to: zeroes)
+                    try file.sync()
+                    size = zeroes
+                }
                 if let tail = scan.tail {
                     if isActive {
                         try file.truncate(to: scan.validEnd)

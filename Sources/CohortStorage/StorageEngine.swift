@@ -322,6 +322,7 @@ public final class StorageEngine: @unchecked Sendable {
         var syncError: StorageError?
         do throws(StorageError) {
             try writeAppendTailLocked()
+            try cutPreallocationLocked()
         } catch {
             syncError = error
         }
@@ -442,6 +443,7 @@ public final class StorageEngine: @unchecked Sendable {
         } catch {
             do throws(StorageError) {
                 try active.file.truncate(to: active.bytes)
+                segments[activeID]?.preallocatedEnd = 0
             } catch let rollback {
                 failure = .failed("could not cut back a failed append: \(rollback)")
             }
@@ -449,6 +451,7 @@ public final class StorageEngine: @unchecked Sendable {
         }
         segments[activeID]?.bytes += buffer.count
         segments[activeID]?.include(sequence: sequence)
+        preallocateLocked(after: active.bytes + buffer.count)
         return (activeID, active.bytes)
     }
 
@@ -458,9 +461,10 @@ public final class StorageEngine: @unchecked Sendable {
         guard let old = segments[activeID] else { preconditionFailure("no active segment") }
         try writeAppendTailLocked()
         do throws(StorageError) {
+            try cutPreallocationLocked()
             try old.file.sync()
         } catch {
-            failure = .failed("fsync of \(old.file.name) at rotation failed: \(error)")
+            failure = .failed("sealing \(old.file.name) at rotation failed: \(error)")
             throw failure ?? error
         }
         counters.fsyncCount += 1

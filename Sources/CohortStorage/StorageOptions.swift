@@ -7,6 +7,13 @@ public struct StorageOptions: Sendable {
     /// A segment is sealed and a new one started before an append would exceed this size
     /// (a single larger transaction still gets a segment of its own).
     public var segmentBytesMax: Int = 64 << 20
+    /// Zeroes written ahead of the active segment's append position, this many bytes at a time
+    /// (0: none). An fdatasync of records written over zeroes the file already holds need not
+    /// commit a new file size or new blocks to the filesystem's journal; on this project's ext4
+    /// machine that cut a small append-and-fdatasync from about 320 to 215 microseconds. A
+    /// segment is cut back to its records when sealed or closed; after a crash the zeroes after
+    /// the last record are recognised as preallocated, not damage, and cut.
+    public var segmentPreallocationBytes = 1 << 20
     /// The largest key accepted.
     public var keyBytesMax = 1 << 20
     /// The largest value accepted (at most `UInt32.max`, the record's length field).

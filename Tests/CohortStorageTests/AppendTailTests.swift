@@ -12,6 +12,8 @@ import Testing
     func openSlowBatchEngine(_ directory: TemporaryDirectory) throws -> StorageEngine {
         var options = StorageOptions()
         options.fsync = .batch
+        // The file's size shows what was written only without zeroes written ahead.
+        options.segmentPreallocationBytes = 0
         options.valueCacheBytesMax = 0
         options.compactsAutomatically = false
         let engine = try StorageEngine.open(
@@ -59,6 +61,7 @@ import Testing
         try FileManager.default.removeItem(atPath: directory.file(IndexCheckpoint.fileName))
         var options = StorageOptions()
         options.fsync = .batch
+        options.segmentPreallocationBytes = 0
         let engine = try StorageEngine.open(
             directory: directory.path, options: options, nowMillis: 1)
         defer { try? engine.close() }
