@@ -244,11 +244,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 held.append(HeldReplies(requiredSequence: sequence, bytes: bytes))
             }
             heldJoinsLast = true
-            // One outstanding durability callback per connection: when it fires, everything the
-            // same fsync covered is released at once, so a pipelined batch costs one event-loop
-            // hop and one socket write rather than one per command.
+            // One request per connection and turn: the loop's flusher syncs once for all of its
+            // connections at the end of the turn and releases what the fsync covered.
             if !awaitingDurability {
-                awaitDurability(of: sequence, context: context)
+                requestDurability(of: sequence)
             }
         } else {
             outcome.reply.encode(into: &output, version: session.protocolVersion)
@@ -270,21 +269,18 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func awaitDurability(of sequence: UInt64, context: ChannelHandlerContext) {
+    /// Asks the loop's flusher to make `sequence` durable at the end of this turn (see
+    /// `ReplyFlusher.syncLater`).
+    private func requestDurability(of sequence: UInt64) {
         awaitingDurability = true
-        let loop = context.eventLoop
-        let handler = NIOLoopBound(self, eventLoop: loop)
-        executor.engine.whenDurable(Commit(sequence: sequence)) { result in
-            loop.execute {
-                handler.value.durabilityReached(sequence, result: result)
-            }
-        }
+        flusher.syncLater(self, engine: executor.engine, through: sequence)
     }
 
-    /// Releases every held reply whose durability has been reached. If the engine reports that
-    /// durability failed, the held replies are dropped and the connection closed: the client
-    /// sees an indeterminate outcome, never an acknowledgement that is not true.
-    private func durabilityReached(_ sequence: UInt64, result: Result<Void, StorageError>) {
+    /// Releases every held reply whose durability has been reached; the flusher's call after
+    /// its fsync. If the engine reports that durability failed, the held replies are dropped
+    /// and the connection closed: the client sees an indeterminate outcome, never an
+    /// acknowledgement that is not true.
+    func durabilityReached(_ sequence: UInt64, result: Result<Void, StorageError>) {
         awaitingDurability = false
         guard let context else { return }
         if case .failure(let error) = result {
@@ -310,7 +306,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             held.removeAll(keepingCapacity: true)
             heldStart = 0
         } else {
-            awaitDurability(of: held[held.count - 1].requiredSequence, context: context)
+            requestDurability(of: held[held.count - 1].requiredSequence)
         }
         flushLater()
     }

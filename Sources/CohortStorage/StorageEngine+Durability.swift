@@ -36,9 +36,8 @@ extension StorageEngine {
             condition.wait()
         }
         durabilityWaiters.append((commit.sequence, completion))
-        // After a failure the group-commit thread waits for waiters to fail them; otherwise it
-        // waits for commits, not waiters, and need not be woken here.
-        if failure != nil { condition.broadcast() }
+        // The group-commit thread sleeps while nobody waits.
+        if groupCommitWaiting { condition.broadcast() }
         condition.unlock()
     }
 
@@ -93,8 +92,11 @@ extension StorageEngine {
     func runGroupCommitLoop() {
         condition.lock()
         while true {
+            // Sleeps while nobody waits: a commit nobody waits for need not be synced yet (the
+            // server's event loops ask once per turn for all of their writes).
             while !isStopping
-                && (failure != nil ? durabilityWaiters.isEmpty : lastSequence <= durableSequence)
+                && (durabilityWaiters.isEmpty
+                    || (failure == nil && lastSequence <= durableSequence))
             {
                 groupCommitWaiting = true
                 condition.wait()

@@ -483,8 +483,8 @@ public final class StorageEngine: @unchecked Sendable {
         lastSequence = sequence
         counters.commitsTotal += 1
         counters.writesTotal += records
-        // Wakes the group-commit thread if it is waiting for work; nobody else waits on commits.
-        if groupCommitWaiting { condition.broadcast() }
+        // Nobody waits on commits: the group-commit thread waits for durability waiters (see
+        // `whenDurable`).
     }
 
     /// Moves the live bytes of a replaced or removed entry out of its segment's account.
