@@ -1,6 +1,7 @@
 /// The static description of one command: what COMMAND reports and how arguments are
-/// checked before the handler runs.
-public struct CommandSpec: Sendable {
+/// checked before the handler runs. A class, so that looking one up for every request copies a
+/// reference, not a name, a flag list and a closure (a reference count each).
+public final class CommandSpec: Sendable {
     /// Lower-case name, as Redis reports it.
     public let name: String
     /// Redis arity: N means exactly N arguments including the name; -N means at least N.
