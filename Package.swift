@@ -26,7 +26,9 @@ let package = Package(
     ],
     targets: [
         // Pure core: value types, codecs (RESP, records), checksums, hybrid logical clocks.
-        .target(name: "CohortCore", swiftSettings: strict),
+        .target(name: "CohortCore", dependencies: ["CohortCRC"], swiftSettings: strict),
+        // CRC-32C with the CPU's instruction (C: Swift cannot reach SSE 4.2's crc32 directly).
+        .target(name: "CohortCRC"),
         // Log-structured storage engine: segments, index, group commit, compaction, snapshots.
         .target(
             name: "CohortStorage", dependencies: ["CohortCore", "CohortRaft"], swiftSettings: strict
