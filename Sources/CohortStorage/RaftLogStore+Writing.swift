@@ -201,11 +201,9 @@ extension RaftLogStore {
     /// step beyond (within the segment bound). The next sync makes them durable with the
     /// records written over them.
     private func preallocate(through end: Int) throws(StorageError) {
-        let target = max(end, min(end + options.segmentPreallocationBytes, options.segmentBytesMax))
-        let start = max(activeFileBytes, activeBytes)
-        guard target > start else { return }
-        try segments.last!.write([UInt8](repeating: 0, count: target - start), at: start)
-        activeFileBytes = target
+        activeFileBytes = try segments.last!.writeZeroes(
+            from: max(activeFileBytes, activeBytes), aheadOf: end,
+            step: options.segmentPreallocationBytes, limit: options.segmentBytesMax)
     }
 
     /// Seals the active segment (cut back to its records, then synced) and starts the next.

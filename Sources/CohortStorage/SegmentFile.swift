@@ -122,6 +122,19 @@ final class SegmentFile: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// Preallocation shared by the storage engine and the Raft log: after an append that ends at
+    /// `end`, writes zeroes from `start` (where the file's bytes end) through `end` plus up to
+    /// `step` more, within `limit`. An fdatasync of records later written over them need not
+    /// commit a new file size or new blocks. Returns where the file's bytes end now.
+    func writeZeroes(from start: Int, aheadOf end: Int, step: Int, limit: Int)
+        throws(StorageError) -> Int
+    {
+        let target = max(end, min(end + step, limit))
+        guard target > start else { return start }
+        try write([UInt8](repeating: 0, count: target - start), at: start)
+        return target
+    }
+
     /// Cuts the file to `length` bytes.
     func truncate(to length: Int) throws(StorageError) {
         guard ftruncate(descriptor, off_t(length)) == 0 else {

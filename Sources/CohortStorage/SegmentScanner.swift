@@ -44,7 +44,7 @@ enum SegmentScanner {
                     scan.validEnd = position
                 }
             } catch {
-                if pending.isEmpty && isZero(bytes, from: position) {
+                if pending.isEmpty && bytes[position...].allSatisfy({ $0 == 0 }) {
                     scan.zeroesFrom = position
                     return scan
                 }
@@ -66,16 +66,6 @@ enum SegmentScanner {
             scan.tail = .init(offset: pendingStart, reason: "incomplete transaction group")
         }
         return scan
-    }
-
-    /// Whether every byte from `position` to the end is zero.
-    static func isZero(_ bytes: UnsafeRawBufferPointer, from position: Int) -> Bool {
-        var index = position
-        while index < bytes.count {
-            if bytes[index] != 0 { return false }
-            index += 1
-        }
-        return true
     }
 
     /// The first offset after `position` where a whole valid record starts, if any.

@@ -64,10 +64,15 @@ extension StorageEngine {
         guard step > 0, let state = segments[activeID], end >= state.preallocatedEnd,
             end < options.segmentBytesMax
         else { return }
-        let target = min(end + step, options.segmentBytesMax)
         do throws(StorageError) {
-            try state.file.write([UInt8](repeating: 0, count: target - end), at: end)
-            segments[activeID]?.preallocatedEnd = target
+            if preallocationFailsForTesting {
+                // A disk that fills halfway through the zeroes.
+                _ = try state.file.writeZeroes(
+                    from: end, aheadOf: end, step: step / 2, limit: options.segmentBytesMax)
+                throw .diskFull
+            }
+            segments[activeID]?.preallocatedEnd = try state.file.writeZeroes(
+                from: end, aheadOf: end, step: step, limit: options.segmentBytesMax)
         } catch {
             try? state.file.truncate(to: end)
             segments[activeID]?.preallocatedEnd = Int.max

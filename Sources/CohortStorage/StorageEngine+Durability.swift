@@ -93,11 +93,9 @@ extension StorageEngine {
         condition.lock()
         while true {
             // Sleeps while nobody waits: a commit nobody waits for need not be synced yet (the
-            // server's event loops ask once per turn for all of their writes).
-            while !isStopping
-                && (durabilityWaiters.isEmpty
-                    || (failure == nil && lastSequence <= durableSequence))
-            {
+            // server's event loops ask once per turn for all of their writes). A waiter always
+            // waits for a commit not yet durable (whenDurable answers the others at once).
+            while !isStopping && durabilityWaiters.isEmpty {
                 groupCommitWaiting = true
                 condition.wait()
                 groupCommitWaiting = false

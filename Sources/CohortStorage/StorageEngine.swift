@@ -68,6 +68,8 @@ public final class StorageEngine: @unchecked Sendable {
     /// Tests run this (without the lock) each time compaction lets go of the lock between two
     /// batches of index moves.
     var compactionPauseForTesting: (@Sendable () -> Void)?
+    /// Tests make every preallocation of the active segment fail (a full disk).
+    var preallocationFailsForTesting = false
     /// Tests make the next append write only this many bytes, then fail with this error.
     var appendFailureForTesting: (bytesWritten: Int, error: StorageError)?
     /// The buffer commits encode their records into, kept between commits (see

@@ -55,6 +55,43 @@ private func bulk(_ text: String) -> RESPValue { .bulkString(Array(text.utf8)) }
         #expect(!CommandExecutor.isNamed(Array("{".utf8), "["))
     }
 
+    /// A command that fails leaves the connection's session as it was: the executor lends the
+    /// session to the handler rather than copying it back only on success, so this holds only
+    /// while every handler changes the session after its last way to fail.
+    @Test func failedCommandsLeaveTheSessionAsItWas() throws {
+        let h = try ExecutorHarness()
+        #expect(h.run("CLIENT", "SETNAME", "me") == .simpleString("OK"))
+        #expect(h.run("CLIENT", "SETINFO", "LIB-NAME", "lib") == .simpleString("OK"))
+        #expect(h.run("COHORT", "CONSISTENCY", "session") == .simpleString("OK"))
+        #expect(h.run("COHORT", "SESSION", "7") == .simpleString("OK"))
+        #expect(h.run("COHORT", "ACK", "leader") == .simpleString("OK"))
+        let failing: [[String]] = [
+            ["CLIENT", "SETNAME", "two words"],
+            ["CLIENT", "SETINFO", "LIB-BOGUS", "x"],
+            ["HELLO", "3", "SETNAME", "two words"],
+            ["HELLO", "3", "BOGUS"],
+            ["COHORT", "CONSISTENCY", "bogus"],
+            ["COHORT", "CONSISTENCY", "stale", "soon"],
+            ["COHORT", "SESSION", "later"],
+            ["COHORT", "ACK", "bogus"],
+        ]
+        for arguments in failing {
+            let reply = h.executor.execute(
+                arguments.map { Array($0.utf8) }, session: &h.session, nowMillis: h.nowMillis
+            ).reply
+            guard case .error = reply else {
+                Issue.record("\(arguments) was expected to fail, got \(reply)")
+                continue
+            }
+            #expect(h.session.name == Array("me".utf8), "\(arguments)")
+            #expect(h.session.libraryName == "lib", "\(arguments)")
+            #expect(h.session.protocolVersion == .resp2, "\(arguments)")
+            #expect(h.session.readConsistency.name == "session", "\(arguments)")
+            #expect(h.session.token == 7, "\(arguments)")
+            #expect(h.session.ackMode?.rawValue == "leader", "\(arguments)")
+        }
+    }
+
     @Test func setOptionsBehaveLikeRedis() throws {
         let h = try ExecutorHarness()
         #expect(h.run("SET", "k", "v1") == .simpleString("OK"))

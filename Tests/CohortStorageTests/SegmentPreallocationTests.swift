@@ -133,4 +133,28 @@ import Testing
         #expect(hole.corruptions.map(\.offset) == [records.count])
         #expect(hole.records.map(\.key) == [bytes("a"), bytes("b")])
     }
+
+    /// A preallocation that fails (a full disk) costs nothing but the preallocation: the zeroes
+    /// written before the failure are cut, the segment is not extended again, every record is
+    /// there, and a restart reports nothing.
+    @Test func aFailedPreallocationLosesNothing() throws {
+        let directory = TemporaryDirectory()
+        let engine = try StorageEngine.open(
+            directory: directory.path, options: options(.batch), nowMillis: 0)
+        engine.preallocationFailsForTesting = true
+        try write(engine, 50)
+        let active = try #require(logFiles(directory).last)
+        #expect(try fileSize(directory.file(active)) == engine.statistics.diskBytes)
+        engine.preallocationFailsForTesting = false
+        try write(engine, 50, from: 50)
+        // Not extended again after the failure.
+        #expect(try fileSize(directory.file(active)) == engine.statistics.diskBytes)
+        #expect(try engine.get(bytes("key77"), nowMillis: 1)?.bytes == bytes("value77"))
+        try engine.close()
+        let reopened = try StorageEngine.open(
+            directory: directory.path, options: options(.batch), nowMillis: 1)
+        defer { try? reopened.close() }
+        #expect(reopened.recovery.tornTail == nil && reopened.recovery.corruptions.isEmpty)
+        #expect(reopened.keyCount == 100)
+    }
 }
