@@ -29,9 +29,12 @@ let package = Package(
         .target(name: "CohortCore", dependencies: ["CohortCRC"], swiftSettings: strict),
         // CRC-32C with the CPU's instruction (C: Swift cannot reach SSE 4.2's crc32 directly).
         .target(name: "CohortCRC"),
+        // Prefetch hints for the index's batched lookups (C: Swift cannot emit them).
+        .target(name: "CohortPrefetch"),
         // Log-structured storage engine: segments, index, group commit, compaction, snapshots.
         .target(
-            name: "CohortStorage", dependencies: ["CohortCore", "CohortRaft"], swiftSettings: strict
+            name: "CohortStorage", dependencies: ["CohortCore", "CohortRaft", "CohortPrefetch"],
+            swiftSettings: strict
         ),
         // Raft as a state machine without I/O.
         .target(name: "CohortRaft", dependencies: ["CohortCore"], swiftSettings: strict),

@@ -16,8 +16,8 @@ struct PeerAuthenticator: Sendable {
     /// Derives the 128-bit proof key from a secret of any length.
     init(secret: String) {
         let bytes = Array(secret.utf8)
-        key0 = SipHash24.hash(key0: 0x636F_686F_7274_2D6B, key1: 0x6579_2D68_616C_662D, bytes)
-        key1 = SipHash24.hash(key0: 0x636F_686F_7274_2D6B, key1: 0x6579_2D68_616C_6632, bytes)
+        key0 = SipHash.hash24(key0: 0x636F_686F_7274_2D6B, key1: 0x6579_2D68_616C_662D, bytes)
+        key1 = SipHash.hash24(key0: 0x636F_686F_7274_2D6B, key1: 0x6579_2D68_616C_6632, bytes)
     }
 
     /// The dialer's proof: binds the acceptor's nonce, both node ids and the cluster name.
@@ -29,7 +29,7 @@ struct PeerAuthenticator: Sendable {
         Self.append(dialer.rawValue, to: &message)
         Self.append(acceptor.rawValue, to: &message)
         message.append(contentsOf: clusterName.utf8)
-        return SipHash24.hash(key0: key0, key1: key1, message)
+        return SipHash.hash24(key0: key0, key1: key1, message)
     }
 
     /// The acceptor's proof: binds the dialer's nonce and both node ids, in the other order and
@@ -39,7 +39,7 @@ struct PeerAuthenticator: Sendable {
         dialerNonce.append(to: &message)
         Self.append(acceptor.rawValue, to: &message)
         Self.append(dialer.rawValue, to: &message)
-        return SipHash24.hash(key0: key0, key1: key1, message)
+        return SipHash.hash24(key0: key0, key1: key1, message)
     }
 
     private static func append(_ value: UInt64, to buffer: inout [UInt8]) {

@@ -45,6 +45,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     /// Received bytes not yet parsed.
     private var cumulation: ByteBuffer?
+    /// Requests parsed ahead and not yet run, from `parsedNext` on (see `nextRequest`).
+    private var parsed: [[[UInt8]]] = []
+    private var parsedNext = 0
+    /// A protocol error met while parsing ahead, answered after the requests before it.
+    private var parsedError: String?
     /// Replies ready to write at the next flush.
     private var output: ByteBuffer
     private var held: [HeldReplies] = []
@@ -70,6 +75,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// The largest output buffer kept for the next replies; a larger one (a big value was
     /// sent) is dropped after its flush.
     static let outputKeptBytesMax = 64 << 10
+    /// The most requests parsed ahead in one run, and about the most bytes of them (see
+    /// `nextRequest`): enough for the pipelines clients send, few enough that the prefetched
+    /// lines are still in the cache when their commands run.
+    static let parseAheadRequestsMax = 32
+    static let parseAheadBytesMax = 16 << 10
     /// Requests run on one clock reading, at most (see `processRequests`).
     static let requestsPerClockReading = 64
     /// A finished slot whose reply was written to the output directly.
@@ -172,7 +182,67 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         // `requestsPerClockReading` requests so that a long pipeline never runs on a stale one.
         var nowMillis = WallClock.nowMillis()
         var requestsSinceClockReading = 0
-        while !closing, channelWritable, var buffer = cumulation, buffer.readableBytes > 0 {
+        while !closing, channelWritable, let arguments = nextRequest(context: context) {
+            requestsSinceClockReading += 1
+            if requestsSinceClockReading == Self.requestsPerClockReading {
+                nowMillis = WallClock.nowMillis()
+                requestsSinceClockReading = 0
+            }
+            if cluster != nil {
+                if !startClusterCommand(arguments, context: context) {
+                    stalled = arguments
+                    return
+                }
+                continue
+            }
+            let outcome = executor.execute(arguments, session: &session, nowMillis: nowMillis)
+            enqueue(outcome, context: context)
+        }
+        if var buffer = cumulation, buffer.readerIndex > 64 * 1_024 {
+            buffer.discardReadBytes()
+            cumulation = buffer
+        }
+    }
+
+    /// The next request to run, or nil when no complete one is buffered (or the stream broke:
+    /// then the error reply is queued and the connection closes after it).
+    ///
+    /// Requests are parsed ahead in runs (`parseAhead`) and the keys of a run are prefetched
+    /// together before its first command runs, so that a pipeline's index lookups wait for
+    /// memory at once rather than one after another. The commands still run one by one, in
+    /// order, each seeing every earlier one's effect: the prefetch is only a hint.
+    private func nextRequest(context: ChannelHandlerContext) -> [[UInt8]]? {
+        if parsedNext < parsed.count {
+            parsedNext += 1
+            return parsed[parsedNext - 1]
+        }
+        parsed.removeAll(keepingCapacity: true)
+        parsedNext = 0
+        if parsedError == nil {
+            // Cluster mode runs requests asynchronously and may stall on one: one at a time.
+            parseAhead(requestsMax: cluster == nil ? Self.parseAheadRequestsMax : 1)
+        }
+        if parsed.isEmpty {
+            if let message = parsedError {
+                parsedError = nil
+                failProtocol(message, context: context)
+            }
+            return nil
+        }
+        if parsed.count > 1 { executor.prefetchKeys(of: parsed[...]) }
+        parsedNext = 1
+        return parsed[0]
+    }
+
+    /// Parses up to `requestsMax` complete requests (and at most about
+    /// `parseAheadBytesMax` bytes of them) from the buffer into `parsed`. A protocol error
+    /// ends the run and is kept in `parsedError`, to be answered once the requests before it
+    /// have run.
+    private func parseAhead(requestsMax: Int) {
+        var bytes = 0
+        while parsed.count < requestsMax, bytes < Self.parseAheadBytesMax,
+            var buffer = cumulation, buffer.readableBytes > 0
+        {
             let outcome = buffer.withUnsafeReadableBytes { parser.parse($0) }
             switch outcome {
             case .needMoreData:
@@ -182,42 +252,28 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 cumulation = buffer.readableBytes == 0 ? nil : buffer
                 return
             case .protocolError(let message):
-                // As Redis does: say what was wrong, then close, since the stream cannot be
-                // resynchronised.
-                executor.statistics.add(\.protocolErrors)
-                logger.info(
-                    "protocol error, closing client",
-                    metadata: ["client": "\(session.id)", "error": "\(message)"])
-                closing = true
+                parsedError = message
                 cumulation = nil
-                enqueue(
-                    CommandOutcome(.error("ERR " + message), closeAfterReply: true),
-                    context: context)
                 return
             case .command(let arguments, let consumed):
                 buffer.moveReaderIndex(forwardBy: consumed)
                 cumulation = buffer.readableBytes == 0 ? nil : buffer
-                if arguments.isEmpty { continue }
-                requestsSinceClockReading += 1
-                if requestsSinceClockReading == Self.requestsPerClockReading {
-                    nowMillis = WallClock.nowMillis()
-                    requestsSinceClockReading = 0
-                }
-                if cluster != nil {
-                    if !startClusterCommand(arguments, context: context) {
-                        stalled = arguments
-                        return
-                    }
-                    continue
-                }
-                let outcome = executor.execute(arguments, session: &session, nowMillis: nowMillis)
-                enqueue(outcome, context: context)
+                bytes += consumed
+                if !arguments.isEmpty { parsed.append(arguments) }
             }
         }
-        if var buffer = cumulation, buffer.readerIndex > 64 * 1_024 {
-            buffer.discardReadBytes()
-            cumulation = buffer
-        }
+    }
+
+    /// Answers a protocol error and closes, as Redis does: say what was wrong, then close,
+    /// since the stream cannot be resynchronised.
+    private func failProtocol(_ message: String, context: ChannelHandlerContext) {
+        executor.statistics.add(\.protocolErrors)
+        logger.info(
+            "protocol error, closing client",
+            metadata: ["client": "\(session.id)", "error": "\(message)"])
+        closing = true
+        cumulation = nil
+        enqueue(CommandOutcome(.error("ERR " + message), closeAfterReply: true), context: context)
     }
 
     /// Encodes a reply, either straight into the output or behind the held replies.
@@ -504,7 +560,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         if inFlight == 0 {
             if resumesLater {
                 // Nothing parked or buffered (the usual case: one request at a time): no task.
-                guard stalled != nil || (cumulation?.readableBytes ?? 0) > 0 else {
+                guard
+                    stalled != nil || parsedNext < parsed.count
+                        || (cumulation?.readableBytes ?? 0) > 0
+                else {
                     return flush(context: context)
                 }
                 let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -601,6 +660,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         closing = true
         cumulation = nil
+        parsed.removeAll()
+        parsedNext = 0
         flush(context: context)
     }
 }

@@ -119,7 +119,7 @@ extension CommandExecutor {
             return CommandOutcome(.array(allSpecs.map(describe)))
         }
         switch c.option(1) {
-        case "COUNT": return CommandOutcome(.integer(Int64(commands.count)))
+        case "COUNT": return CommandOutcome(.integer(Int64(allSpecs.count)))
         case "LIST":
             return CommandOutcome(.array(allSpecs.map { .bulkString(Array($0.name.utf8)) }))
         case "INFO":

@@ -17,7 +17,7 @@ public final class CommandExecutor: Sendable {
     public let replication = ReplicationStatusSlot()
 
     /// Every command by its name.
-    let commands: [CommandName: CommandSpec]
+    let commands: CommandTable
     /// All command specifications, sorted by name, for COMMAND.
     let allSpecs: [CommandSpec]
 
@@ -41,7 +41,7 @@ public final class CommandExecutor: Sendable {
             precondition(commands[name] == nil, "command \(spec.name) defined twice")
             commands[name] = spec
         }
-        self.commands = commands
+        self.commands = CommandTable(commands)
         self.allSpecs = commands.values.sorted { $0.name < $1.name }
     }
 
@@ -84,6 +84,26 @@ public final class CommandExecutor: Sendable {
             return CommandOutcome(.error("ERR \(error)"))
         }
     }
+
+    /// Prefetch hints for the keys that `requests`, about to run in order, will look up (see
+    /// `StorageEngine.prefetch`): a pipeline's index lookups then wait for memory together.
+    /// Runs nothing; a request that is not a known command, or names no key, adds nothing.
+    public func prefetchKeys(of requests: ArraySlice<[[UInt8]]>) {
+        var keys: [[UInt8]] = []
+        keys.reserveCapacity(min(requests.count, Self.prefetchKeysMax))
+        for arguments in requests where arguments.count > 1 {
+            guard let spec = CommandName(arguments[0]).flatMap({ commands[$0] }) else { continue }
+            spec.forEachKeyPosition(argumentCount: arguments.count) { position in
+                if keys.count < Self.prefetchKeysMax { keys.append(arguments[position]) }
+            }
+            if keys.count == Self.prefetchKeysMax { break }
+        }
+        engine.prefetch(keys)
+    }
+
+    /// The most keys one `prefetchKeys` hints at: more would evict the first ones' lines
+    /// before their lookups run.
+    static let prefetchKeysMax = 64
 
     /// The reply Redis gives for an unknown command, quoting a bounded part of it.
     static func unknownCommandMessage(_ arguments: [[UInt8]]) -> String {

@@ -1,6 +1,7 @@
 /// A command name folded to ASCII upper case and packed into two words. Looking a command up
-/// by it allocates nothing and hashes three integers, where a `[UInt8]` key would need an
-/// upper-cased copy and a hash fed byte by byte; the lookup is on every request's path.
+/// by it (`CommandTable`) allocates nothing and mixes three integers, where a `[UInt8]` key
+/// would need an upper-cased copy and a hash fed byte by byte; the lookup is on every
+/// request's path.
 struct CommandName: Hashable, Sendable {
     /// The longest name that packs; every command's name is shorter (checked at start-up).
     static let bytesMax = 16
@@ -25,5 +26,11 @@ struct CommandName: Hashable, Sendable {
                 }
             }
         }
+    }
+
+    /// The name's words folded into one, for `CommandTable`'s hash.
+    @inline(__always)
+    var mixed: UInt64 {
+        high ^ (low &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(truncatingIfNeeded: count)
     }
 }

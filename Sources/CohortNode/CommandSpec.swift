@@ -31,6 +31,19 @@ public final class CommandSpec: Sendable {
         self.run = run
     }
 
+    /// Calls `body` with each key of a request of `count` arguments, by position, as Redis's
+    /// first key, last key (negative: from the end) and step describe them.
+    @inline(__always)
+    func forEachKeyPosition(argumentCount count: Int, _ body: (Int) -> Void) {
+        guard firstKey > 0, keyStep > 0, firstKey < count else { return }
+        let last = lastKey < 0 ? count + lastKey : min(lastKey, count - 1)
+        var position = firstKey
+        while position <= last {
+            body(position)
+            position += keyStep
+        }
+    }
+
     /// Whether `count` arguments (including the command name) satisfy the arity.
     func accepts(argumentCount count: Int) -> Bool {
         arity >= 0 ? count == arity : count >= -arity

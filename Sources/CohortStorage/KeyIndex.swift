@@ -50,6 +50,11 @@ struct KeyIndex: Sendable {
         points.slot(key)
     }
 
+    /// Prefetch hints for lookups of `keys` about to follow (see `PointTable.prefetch`).
+    func prefetch(_ keys: [[UInt8]]) {
+        points.prefetch(keys)
+    }
+
     /// The tree as it is now, for use outside the engine's lock: iterating it never sees later
     /// writes.
     mutating func snapshotTree() -> OrderedIndex {

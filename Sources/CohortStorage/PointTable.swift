@@ -1,3 +1,6 @@
+import CohortCore
+import CohortPrefetch
+
 /// The hash half of `KeyIndex`: an open-addressing table (linear probing) from key bytes to the
 /// key's `IndexSlot`, with each key's full 64-bit hash stored beside it.
 ///
@@ -7,8 +10,12 @@
 /// in one array, and follows the key's pointer only when the hashes agree (almost always the
 /// key sought). Growing rehashes nothing: the stored hashes place the keys again.
 ///
-/// The hash is the standard library's `Hasher` (SipHash, seeded per process), so clients that
-/// choose keys cannot make them collide on purpose.
+/// The hash is SipHash-1-3 under a key random per process, so clients that choose keys cannot
+/// make them collide on purpose.
+///
+/// `prefetch(_:)` lets a batch of lookups (a pipeline's) wait for memory together: at a
+/// hundred thousand keys the table, the key bytes and the slots are far larger than the CPU's
+/// cache, and a lookup that finds its memory cold waits for it three or four times in a row.
 struct PointTable: Sendable {
     private struct Bucket: Sendable {
         /// The key's hash with its top bit set; 0 marks an empty bucket.
@@ -42,10 +49,21 @@ struct PointTable: Sendable {
     /// The hash a lookup of `key` uses; never 0.
     @inline(__always)
     static func hash(_ key: [UInt8]) -> UInt64 {
-        var hasher = Hasher()
-        key.withUnsafeBytes { hasher.combine(bytes: $0) }
-        return UInt64(UInt(bitPattern: hasher.finalize())) | 1 << 63
+        SipHash.hash13(key0: hashKey.0, key1: hashKey.1, key) | 1 << 63
     }
+
+    /// The table's SipHash key, random per process: drawn from the standard library's
+    /// per-process seed (by hashing two constants with `Hasher`), so it is as random as
+    /// `Hasher`, and as reproducible when SWIFT_DETERMINISTIC_HASHING is set.
+    private static let hashKey: (UInt64, UInt64) = {
+        var first = Hasher()
+        first.combine(0x636F_686F_7274_2D6B as UInt64)
+        var second = Hasher()
+        second.combine(0x6579_2D74_6162_6C65 as UInt64)
+        return (
+            UInt64(UInt(bitPattern: first.finalize())), UInt64(UInt(bitPattern: second.finalize()))
+        )
+    }()
 
     /// Where `key` is, or would go: its hash and its bucket (-1 when the table lacks it).
     struct Probe {
@@ -77,6 +95,68 @@ struct PointTable: Sendable {
             }
             position = (position + 1) & mask
         }
+    }
+
+    /// Hints the CPU to fetch what lookups of `keys`, made soon after, will read: each key's
+    /// home bucket first, for all keys, then the key bytes and the slot that bucket names. The
+    /// lookups then find their memory in the cache, or on its way, instead of waiting for each
+    /// line in turn. Changes nothing; a lookup never depends on it.
+    ///
+    /// The second pass reads a bucket's key and slot references as plain addresses, without
+    /// retaining them (a retain would itself wait for the slot's memory), and uses them only as
+    /// prefetch addresses, which never fault: if `Array`'s or a reference's layout were ever
+    /// other than assumed, the hints would be wasted, never wrong.
+    func prefetch(_ keys: [[UInt8]]) {
+        let stride = MemoryLayout<Bucket>.stride
+        guard !keys.isEmpty,
+            let keyOffset = MemoryLayout<Bucket>.offset(of: \Bucket.key),
+            let slotOffset = MemoryLayout<Bucket>.offset(of: \Bucket.slot)
+        else { return }
+        let mask = mask
+        buckets.withUnsafeBufferPointer { table in
+            guard let base = table.baseAddress else { return }
+            let first = UnsafeRawPointer(base)
+            withUnsafeTemporaryAllocation(of: UInt.self, capacity: keys.count) { found in
+                // Each pass issues its loads for all keys before the next pass reads them.
+                for index in keys.indices {
+                    let hash = Self.hash(keys[index])
+                    found[index] = UInt(truncatingIfNeeded: hash)
+                    cohort_prefetch(first + (Int(truncatingIfNeeded: hash) & mask) * stride)
+                }
+                for index in keys.indices {
+                    let hash = UInt64(truncatingIfNeeded: found[index])
+                    let bucket = first + (Int(truncatingIfNeeded: hash) & mask) * stride
+                    found[index] = 0
+                    // Another key's home: the lookup probes on, usually within this line.
+                    guard bucket.load(as: UInt64.self) == hash else { continue }
+                    if let key = Self.address(bucket, keyOffset) {
+                        // An array's count sits 16 bytes into its storage, its bytes at 32.
+                        cohort_prefetch(key + 16)
+                        cohort_prefetch(key + 32 + keys[index].count - 1)
+                    }
+                    if let slot = Self.address(bucket, slotOffset) {
+                        // Up to three lines, at 16-byte alignment.
+                        cohort_prefetch(slot)
+                        cohort_prefetch(slot + 64)
+                        cohort_prefetch(slot + IndexSlot.hotBytes - 1)
+                        found[index] = UInt(bitPattern: slot)
+                    }
+                }
+                // The cached value's bytes, which a cached read copies out.
+                for index in keys.indices {
+                    guard let slot = UnsafeRawPointer(bitPattern: found[index]),
+                        let value = Self.address(slot, IndexSlot.cachedValueOffset)
+                    else { continue }
+                    cohort_prefetch(value + 16)
+                }
+            }
+        }
+    }
+
+    /// The address a reference stored `offset` bytes after `base` holds, without retaining it.
+    @inline(__always)
+    private static func address(_ base: UnsafeRawPointer, _ offset: Int) -> UnsafeRawPointer? {
+        UnsafeRawPointer(bitPattern: base.load(fromByteOffset: offset, as: UInt.self))
     }
 
     @inline(__always)

@@ -205,6 +205,17 @@ public final class StorageEngine: @unchecked Sendable {
         return value
     }
 
+    /// Hints the CPU to bring the index memory that lookups of `keys` will read into its
+    /// cache: a server calls it with the keys of a pipeline's requests before running them, so
+    /// that their cache misses overlap instead of following one another. Changes nothing and
+    /// promises nothing; a lookup is correct whether or not its key was prefetched.
+    public func prefetch(_ keys: [[UInt8]]) {
+        guard !keys.isEmpty else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        index.prefetch(keys)
+    }
+
     /// Up to `count` index entries after `cursor` (from the start when nil), in key order,
     /// returning the live, unexpired ones that `matching` accepts. `count` bounds the work, as in
     /// Redis SCAN: a page may hold fewer keys. `next` is the cursor for the following page, nil

@@ -159,6 +159,25 @@ struct ServerProcessTests {
         try client.send(raw: Array("SET inline \"two words\"\r\nGET inline\r\n".utf8))
         #expect(try client.readReply() == .simpleString("OK"))
         #expect(try client.readReply().text == "two words")
+
+        // The server parses a pipeline ahead of running it (to prefetch its keys): requests
+        // before a protocol error in the same read still run and are answered, in order,
+        // before the error, and nothing after it runs.
+        let broken = try TestRESPClient(port: server.port)
+        var doomed = TestRESPClient.encode(["SET", "before", "1"])
+        doomed += TestRESPClient.encode(["INCR", "before"])
+        doomed += TestRESPClient.encode(["MGET", "before", "p0"])
+        doomed += Array("*1\r\n$x\r\n".utf8)
+        doomed += TestRESPClient.encode(["SET", "after", "1"])
+        try broken.send(raw: doomed)
+        #expect(try broken.readReply() == .simpleString("OK"))
+        #expect(try broken.readReply() == .integer(2))
+        #expect(
+            try broken.readReply()
+                == .array([.bulkString(Array("2".utf8)), .bulkString(Array("1".utf8))]))
+        #expect(try broken.readReply() == .error("ERR Protocol error: invalid bulk length"))
+        #expect(broken.readsEndOfStream())
+        #expect(try client.call("EXISTS", "after") == .integer(0))
     }
 
     @Test(.timeLimit(.minutes(1)))

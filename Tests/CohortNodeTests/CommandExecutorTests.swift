@@ -258,6 +258,31 @@ private func bulk(_ text: String) -> RESPValue { .bulkString(Array(text.utf8)) }
             [Array("SET".utf8), [1], [2]], session: &relaxed.session, nowMillis: 0)
         #expect(unsynced.durableSequence == 0)
     }
+
+    /// Prefetching a run of requests' keys runs nothing and changes nothing: the requests then
+    /// run in order, each seeing the one before, whatever mix of commands (unknown ones, ones
+    /// without keys, many keys at once) was prefetched.
+    @Test func prefetchingKeysChangesNothing() throws {
+        let h = try ExecutorHarness()
+        h.run("SET", "a", "1")
+        let requests: [[String]] = [
+            ["GET", "a"], ["NOPE", "a"], ["PING"], ["SET", "a", "2"], ["GET", "a"],
+            ["MSET", "b", "1", "c", "2"], ["MGET"] + (0..<200).map { "k\($0)" }, ["INCR", "b"],
+            ["DEL", "a", "b"], ["GET", "b"], ["X"],
+        ]
+        let encoded = requests.map { $0.map { Array($0.utf8) } }
+        h.executor.prefetchKeys(of: encoded[...])
+        #expect(h.run("GET", "a") == bulk("1"), "prefetching must not run the SET in the run")
+        #expect(h.run("EXISTS", "b") == .integer(0))
+        let replies = encoded.map {
+            h.executor.execute($0, session: &h.session, nowMillis: h.nowMillis).reply
+        }
+        #expect(replies[0] == bulk("1"))
+        #expect(replies[4] == bulk("2"))
+        #expect(replies[7] == .integer(2))
+        #expect(replies[8] == .integer(2))
+        #expect(replies[9] == .null)
+    }
 }
 
 extension RESPValue {

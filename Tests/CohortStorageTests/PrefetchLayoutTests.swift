@@ -1,0 +1,66 @@
+import CohortCore
+import Testing
+
+@testable import CohortStorage
+
+/// `PointTable.prefetch` reads references as raw addresses and assumes where an array keeps
+/// its count and bytes and where a slot keeps its hot fields. A wrong assumption would not
+/// break a lookup (a prefetch is only a hint) but would silently waste the hints; these
+/// checks fail instead.
+@Suite struct PrefetchLayoutTests {
+    static func entry(_ sequence: UInt64) -> IndexEntry {
+        IndexEntry(
+            segmentID: 1, offset: sequence, recordLength: 60,
+            metadata: VersionMetadata(
+                sequence: sequence, timestamp: .zero, origin: NodeID(1), isTombstone: false,
+                type: .string, expiresAtMillis: 0))
+    }
+
+    @Test func anArraysCountAndBytesLieWherePrefetchLooks() {
+        let bytes: [UInt8] = Array("key:000000012345".utf8)
+        let storage = unsafeBitCast(bytes, to: UnsafeRawPointer.self)
+        #expect(storage.load(fromByteOffset: 16, as: Int.self) == bytes.count)
+        bytes.withUnsafeBufferPointer { buffer in
+            #expect(UnsafeRawPointer(buffer.baseAddress!) == storage + 32)
+        }
+    }
+
+    @Test func aSlotsCachedValueAndHotFieldsLieWherePrefetchLooks() {
+        let slot = IndexSlot(Self.entry(4), generation: 0)
+        let value: [UInt8] = [1, 2, 3]
+        slot.cachedValue = value
+        let object = UnsafeRawPointer(Unmanaged.passUnretained(slot).toOpaque())
+        #expect(
+            object.load(fromByteOffset: IndexSlot.cachedValueOffset, as: UnsafeRawPointer.self)
+                == unsafeBitCast(value, to: UnsafeRawPointer.self))
+        // Every field a cached read touches ends within `hotBytes`.
+        let referenced = withUnsafeMutablePointer(to: &slot.cacheReferenced) {
+            UnsafeRawPointer($0) - object
+        }
+        let location = withUnsafeMutablePointer(to: &slot.cachedLocation) {
+            UnsafeRawPointer($0) - object
+        }
+        let entry = withUnsafeMutablePointer(to: &slot.entry) { UnsafeRawPointer($0) - object }
+        #expect(entry == 16)
+        #expect(location + 8 <= IndexSlot.hotBytes)
+        #expect(referenced + 1 <= IndexSlot.hotBytes)
+        withExtendedLifetime(slot) {}
+    }
+
+    @Test func prefetchingChangesNoLookup() {
+        var table = PointTable()
+        var slots: [[UInt8]: IndexSlot] = [:]
+        for index in 0..<1_000 {
+            let key = Array("key:\(index)".utf8)
+            let slot = IndexSlot(Self.entry(UInt64(index)), generation: 0)
+            if index % 3 == 0 { slot.cachedValue = key }
+            table.set(key, slot)
+            slots[key] = slot
+        }
+        let asked = (0..<1_200).map { Array("key:\($0 * 7 % 1_300)".utf8) } + [[]]
+        table.prefetch(asked)
+        for key in asked {
+            #expect(table.slot(key) === slots[key])
+        }
+    }
+}
