@@ -21,11 +21,19 @@ struct KeyIndex: Sendable {
 
     init() {}
 
-    /// An index over keys already in strictly increasing order (an index checkpoint).
+    /// An index over keys already in strictly increasing order (a restart's: an index
+    /// checkpoint or the resolved segments). The tree and the table are built at once, on two
+    /// threads (see `ParallelWork`); neither changes what the other reads.
     init(sortedKeys keys: [[UInt8]], entries: [IndexEntry]) {
-        self.init(
-            tree: OrderedIndex(
-                sortedKeys: keys, slots: entries.map { IndexSlot($0, generation: 0) }))
+        // The slots are allocated on both threads too (a million allocations take a while).
+        let middle = entries.count / 2
+        let (low, high) = ParallelWork.both(
+            { entries[..<middle].map { IndexSlot($0, generation: 0) } },
+            { entries[middle...].map { IndexSlot($0, generation: 0) } })
+        let slots = low + high
+        (tree, points) = ParallelWork.both(
+            { OrderedIndex(sortedKeys: keys, slots: slots) },
+            { PointTable(distinctKeys: keys, slots: slots) })
     }
 
     /// Number of keys held.

@@ -46,6 +46,61 @@ struct PointTable: Sendable {
         mask = size - 1
     }
 
+    /// A table of `keys`, which must all differ, with their slots: a restart's bulk build.
+    ///
+    /// Inserting a million keys one by one waits for memory three times per key: the key's
+    /// bytes (to hash it), its bucket, and the key again (the table's reference retains it).
+    /// Here each key's bytes are prefetched `distance` keys ahead and its bucket once it is
+    /// hashed, another `distance` keys before its insertion, so the waits overlap. Keys are
+    /// taken from the last to the first, so that beside the tree's bulk build, which runs from
+    /// the first key on another thread (`KeyIndex.init(sortedKeys:entries:)`), the two do not
+    /// retain the same keys at the same moment.
+    init(distinctKeys keys: [[UInt8]], slots: [IndexSlot]) {
+        precondition(keys.count == slots.count, "\(keys.count) keys for \(slots.count) slots")
+        self.init(capacity: keys.count)
+        let count = keys.count
+        let distance = 8
+        let ringSize = 4 * distance
+        var ring = [UInt64](repeating: 0, count: ringSize)
+        let mask = mask
+        let bucketStride = MemoryLayout<Bucket>.stride
+        keys.withUnsafeBufferPointer { keyBuffer in
+            guard let keyBase = keyBuffer.baseAddress else { return }
+            let keyReferences = UnsafeRawPointer(keyBase)
+            for step in 0..<(count + 2 * distance) {
+                // Step `step` prefetches key `step`, hashes key `step - distance` and prefetches
+                // its bucket, and inserts key `step - 2 * distance` (keys counted from the end).
+                if step < count,
+                    let key = Self.address(
+                        keyReferences, (count - 1 - step) * MemoryLayout<[UInt8]>.stride)
+                {
+                    cohort_prefetch(key + 16)
+                }
+                let hashed = step - distance
+                if hashed >= 0 && hashed < count {
+                    let hash = Self.hash(keyBuffer[count - 1 - hashed])
+                    ring[hashed % ringSize] = hash
+                    buckets.withUnsafeBufferPointer { table in
+                        if let first = table.baseAddress {
+                            cohort_prefetch(
+                                UnsafeRawPointer(first)
+                                    + (Int(truncatingIfNeeded: hash) & mask) * bucketStride)
+                        }
+                    }
+                }
+                let inserted = step - 2 * distance
+                if inserted >= 0 {
+                    let position = count - 1 - inserted
+                    place(
+                        Bucket(
+                            hash: ring[inserted % ringSize], key: keyBuffer[position],
+                            slot: slots[position]))
+                }
+            }
+        }
+        self.count = count
+    }
+
     /// The hash a lookup of `key` uses; never 0.
     @inline(__always)
     static func hash(_ key: [UInt8]) -> UInt64 {

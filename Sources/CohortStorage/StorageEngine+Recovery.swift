@@ -1,4 +1,5 @@
 import CohortCore
+import CohortPrefetch
 import Foundation
 import Glibc
 
@@ -18,7 +19,7 @@ extension StorageEngine {
         // Every version loaded, in load order; sorted and resolved once at the end (see
         // `resolveLoaded`). Inserting them into the tree one by one, in file order (random key
         // order for most workloads), took most of a restart: 3.6-4.4 s for a million keys.
-        var loaded: [(key: [UInt8], entry: IndexEntry)] = []
+        var loaded: [LoadedSegment] = []
         var found: [(id: UInt32, kind: SegmentFile.Kind)] = []
         var hints = Set<String>()
         for name in names {
@@ -98,22 +99,17 @@ extension StorageEngine {
                 state.include(sequence: sequence)
                 lastSequence = max(lastSequence, sequence)
                 timestampMax = max(timestampMax, entry.metadata.timestamp)
-                if entry.isClear {
-                    clearSequence = max(clearSequence, sequence)
-                    continue
-                }
-                let indexEntry = IndexEntry(
-                    segmentID: id, offset: entry.offset, recordLength: entry.recordLength,
-                    metadata: entry.metadata)
-                loaded.append((entry.key, indexEntry))
+                if entry.isClear { clearSequence = max(clearSequence, sequence) }
             }
+            loaded.append(LoadedSegment(id: id, versions: entries ?? []))
+            entries = nil
             segments[id] = state
             if isActive { active = id }
         }
         nextSegmentID = (found.map(\.id).max() ?? 0) + 1
-        let (keys, entries) = Self.resolveLoaded(
-            loaded, clearSequence: clearSequence, nowMillis: nowMillis)
-        for entry in entries { segments[entry.segmentID]?.liveBytes += Int(entry.recordLength) }
+        let (keys, entries, liveBytes) = Self.resolveLoaded(
+            consume loaded, clearSequence: clearSequence, nowMillis: nowMillis)
+        for (id, bytes) in liveBytes { segments[id]?.liveBytes += bytes }
         index = KeyIndex(sortedKeys: keys, entries: entries)
         if let active {
             activeID = active
@@ -134,61 +130,180 @@ extension StorageEngine {
         recovery = report
     }
 
-    /// The live version of every key among `loaded` (in load order), in key order: the highest
-    /// sequence wins (the first loaded among equal sequences: an interrupted compaction's
-    /// duplicates); deletion markers, expired versions and versions older than the last clear
-    /// leave nothing.
+    /// The live version of every key among the versions loaded from the segments (`loaded`,
+    /// in load order), in key order: the highest sequence wins (the first loaded among equal
+    /// sequences: an interrupted compaction's duplicates); deletion markers, expired versions
+    /// and versions older than the last clear leave nothing. Clear records name no key.
     ///
     /// Sorts small records of each key's 16-byte prefix, not the keys: comparing two keys'
     /// bytes follows two pointers to random places in memory, and a sort of a million keys that
     /// way was no faster than the tree inserts it replaced. Bytes are compared only when two
-    /// prefixes tie.
+    /// prefixes tie. The sort runs on two threads (`sortInParallel`), and the winning keys are
+    /// moved out of `loaded`, not copied: a copy retains the key, which reads its memory, and
+    /// in key order that memory is all over the heap.
     static func resolveLoaded(
-        _ loaded: [(key: [UInt8], entry: IndexEntry)], clearSequence: UInt64, nowMillis: UInt64
-    ) -> (keys: [[UInt8]], entries: [IndexEntry]) {
-        struct Sortable {
-            var prefix: KeyPrefix
-            var sequence: UInt64
-            var position: Int
-        }
-        var order = loaded.indices.map { position in
-            Sortable(
-                prefix: KeyPrefix(loaded[position].key),
-                sequence: loaded[position].entry.metadata.sequence, position: position)
-        }
-        loaded.withUnsafeBufferPointer { pairs in
-            order.sort { a, b in
-                var byKey = a.prefix.compare(b.prefix)
-                if byKey == 0 {
-                    byKey = OrderedIndex.compare(pairs[a.position].key, pairs[b.position].key)
-                }
-                if byKey != 0 { return byKey < 0 }
-                return a.sequence != b.sequence ? a.sequence > b.sequence : a.position < b.position
+        _ loaded: consuming [LoadedSegment], clearSequence: UInt64, nowMillis: UInt64
+    ) -> (keys: [[UInt8]], entries: [IndexEntry], liveBytes: [UInt32: Int]) {
+        // Consumed, so that moving keys out never copies a whole array of versions first.
+        var segments = consume loaded
+        precondition(segments.count < 1 << 23, "\(segments.count) segments")
+        var order: [LoadedVersion] = []
+        order.reserveCapacity(segments.reduce(0) { $0 + $1.versions.count })
+        for segment in segments.indices {
+            for index in segments[segment].versions.indices
+            where !segments[segment].versions[index].isClear {
+                order.append(
+                    LoadedVersion(
+                        prefix: KeyPrefix(segments[segment].versions[index].key),
+                        sequence: segments[segment].versions[index].metadata.sequence,
+                        position: LoadedVersion.position(segment: segment, index: index)))
             }
+        }
+        // By prefix, newest first, then load order: integers only, so the comparison inlines.
+        sortInParallel(&order)
+        // Versions whose prefixes tie need their keys' bytes: each run of one prefix is sorted
+        // again, by key first. Runs are short unless many keys share their first 16 bytes.
+        var runStart = 0
+        while runStart < order.count {
+            var runEnd = runStart + 1
+            while runEnd < order.count && order[runEnd].prefix == order[runStart].prefix {
+                runEnd += 1
+            }
+            if runEnd - runStart > 1 {
+                order[runStart..<runEnd].sort { a, b in
+                    let byKey = OrderedIndex.compare(
+                        a.version(in: segments).key, b.version(in: segments).key)
+                    return byKey != 0 ? byKey < 0 : a < b
+                }
+            }
+            runStart = runEnd
         }
         var keys: [[UInt8]] = []
         var entries: [IndexEntry] = []
+        keys.reserveCapacity(order.count)
+        entries.reserveCapacity(order.count)
+        // In key order the versions are read all over their arrays: each read would wait for
+        // memory, so the version `prefetchDistance` places ahead is prefetched. The arrays are
+        // not reallocated below (keys are swapped out in place of uniquely held arrays), so
+        // their base addresses stay valid; a prefetch could not fault even if they did not.
+        let bases = segments.map { segment in
+            segment.versions.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
+        let prefetchDistance = 16
+        var liveBytes = [Int](repeating: 0, count: segments.count)
         var next = 0
         while next < order.count {
+            if next + prefetchDistance < order.count {
+                let ahead = order[next + prefetchDistance].segmentAndIndex
+                if let base = bases[ahead.segment] {
+                    cohort_prefetch(base + ahead.index * MemoryLayout<HintEntry>.stride)
+                }
+            }
             let first = order[next]
-            let (key, entry) = loaded[first.position]
             next += 1
             // The key's older versions follow it; they share its prefix and bytes.
             while next < order.count && order[next].prefix == first.prefix
-                && OrderedIndex.compare(loaded[order[next].position].key, key) == 0
+                && OrderedIndex.compare(
+                    order[next].version(in: segments).key, first.version(in: segments).key) == 0
             {
                 next += 1
             }
-            let metadata = entry.metadata
+            let (segment, index) = first.segmentAndIndex
+            // Field by field: copying the whole version would retain its key.
+            let metadata = segments[segment].versions[index].metadata
             if metadata.isTombstone || metadata.isExpired(nowMillis: nowMillis)
                 || metadata.sequence < clearSequence
             {
                 continue
             }
-            keys.append(key)
-            entries.append(entry)
+            var key: [UInt8] = []
+            swap(&key, &segments[segment].versions[index].key)
+            keys.append(consume key)
+            liveBytes[segment] += Int(segments[segment].versions[index].recordLength)
+            entries.append(
+                IndexEntry(
+                    segmentID: segments[segment].id,
+                    offset: segments[segment].versions[index].offset,
+                    recordLength: segments[segment].versions[index].recordLength,
+                    metadata: metadata))
         }
-        return (keys, entries)
+        var liveBytesByID: [UInt32: Int] = [:]
+        for (segment, bytes) in liveBytes.enumerated() {
+            liveBytesByID[segments[segment].id, default: 0] += bytes
+        }
+        return (keys, entries, liveBytesByID)
+    }
+
+    /// The versions of one segment, as its hint file or a scan of it gave them.
+    struct LoadedSegment {
+        var id: UInt32
+        var versions: [HintEntry]
+    }
+
+    /// One loaded version as `resolveLoaded` sorts it: its key's prefix, its sequence and
+    /// where it was loaded (segment and index, in load order, packed in one integer).
+    struct LoadedVersion: Comparable {
+        var prefix: KeyPrefix
+        var sequence: UInt64
+        var position: Int
+
+        /// By prefix, then newest first, then load order (the first loaded of equal copies).
+        @inline(__always)
+        static func < (a: LoadedVersion, b: LoadedVersion) -> Bool {
+            if a.prefix.high != b.prefix.high { return a.prefix.high < b.prefix.high }
+            if a.prefix.low != b.prefix.low { return a.prefix.low < b.prefix.low }
+            return a.sequence != b.sequence ? a.sequence > b.sequence : a.position < b.position
+        }
+
+        static func position(segment: Int, index: Int) -> Int { segment << 40 | index }
+
+        var segmentAndIndex: (segment: Int, index: Int) {
+            (position >> 40, position & (1 << 40 - 1))
+        }
+
+        @inline(__always)
+        func version(in segments: [LoadedSegment]) -> HintEntry {
+            segments[position >> 40].versions[position & (1 << 40 - 1)]
+        }
+    }
+
+    /// Sorts `order`, its two halves on two threads and then merged. Small inputs sort on the
+    /// calling thread.
+    static func sortInParallel(_ order: inout [LoadedVersion]) {
+        let count = order.count
+        guard count >= 1 << 16 else {
+            order.sort()
+            return
+        }
+        let middle = count / 2
+        order.withUnsafeMutableBufferPointer { buffer in
+            let halves = ParallelWork.Unchecked(buffer)
+            _ = ParallelWork.both(
+                {
+                    var low = UnsafeMutableBufferPointer(rebasing: halves.value[0..<middle])
+                    low.sort()
+                },
+                {
+                    var high = UnsafeMutableBufferPointer(rebasing: halves.value[middle..<count])
+                    high.sort()
+                })
+        }
+        var merged: [LoadedVersion] = []
+        merged.reserveCapacity(count)
+        var low = 0
+        var high = middle
+        while low < middle && high < count {
+            if order[high] < order[low] {
+                merged.append(order[high])
+                high += 1
+            } else {
+                merged.append(order[low])
+                low += 1
+            }
+        }
+        merged.append(contentsOf: order[low..<middle])
+        merged.append(contentsOf: order[high..<count])
+        order = merged
     }
 
     /// The entries of a segment's hint file, or nil when it is missing, corrupt or inconsistent

@@ -63,3 +63,37 @@ import Testing
         #expect(table.slot([]) === first && table.count == 2)
     }
 }
+
+/// The bulk build of a restart (`init(distinctKeys:slots:)`) holds exactly what inserting the
+/// keys one by one would.
+@Suite struct PointTableBulkBuildTests {
+    @Test(arguments: [0, 1, 7, 20, 5_000])
+    func bulkBuildFindsEveryKeyAndNoOther(count: Int) {
+        let keys = (0..<count).map { Array("bulk:\($0)".utf8) }.sorted {
+            OrderedIndex.compare($0, $1) < 0
+        }
+        let slots = keys.indices.map { position in
+            IndexSlot(
+                IndexEntry(
+                    segmentID: 1, offset: UInt64(position), recordLength: 60,
+                    metadata: VersionMetadata(
+                        sequence: UInt64(position), timestamp: .zero, origin: NodeID(1),
+                        isTombstone: false, type: .string, expiresAtMillis: 0)),
+                generation: 0)
+        }
+        var table = PointTable(distinctKeys: keys, slots: slots)
+        #expect(table.count == count)
+        for (key, slot) in zip(keys, slots) {
+            #expect(table.slot(key) === slot)
+        }
+        #expect(table.slot(Array("bulk:\(count)".utf8)) == nil)
+        #expect(table.slot([]) == nil)
+        // It stays an ordinary table: later inserts and removals work on it.
+        if let first = keys.first {
+            #expect(table.remove(first) === slots[0])
+            #expect(table.slot(first) == nil)
+            table.set(first, slots[0])
+            #expect(table.slot(first) === slots[0])
+        }
+    }
+}
