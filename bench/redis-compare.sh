@@ -25,6 +25,8 @@
 #   CLIENTS=50        redis-benchmark connections
 #   KEYSPACE=100000   redis-benchmark -r (random keys); 0 uses one key
 #   KEYS=1000000      keys loaded before the restart measurement; 0 skips it
+#   KEY_ORDER=random  order the keys are written in: random (a seeded shuffle: the index's
+#                     worst case, since recovery sorts) or sequential (key:0, key:1, ...)
 #   RESTART_MODE      durability mode for the restart measurement (default: first of MODES)
 #   BIN=path          a built cohort binary; otherwise `swift build -c release --product cohort`
 #   REDIS_ONLY=1      measure redis-server alone (no cohort build); for testing the script
@@ -42,6 +44,7 @@ MODES=${MODES:-"batch everysec"}
 CLIENTS=${CLIENTS:-50}
 KEYSPACE=${KEYSPACE:-100000}
 KEYS=${KEYS:-1000000}
+KEY_ORDER=${KEY_ORDER:-random}
 REDIS_ONLY=${REDIS_ONLY:-0}
 KEEP=${KEEP:-0}
 READY_TIMEOUT_SECONDS=${READY_TIMEOUT_SECONDS:-300}
@@ -217,11 +220,14 @@ measure_throughput() { # mode
 declare -A restart=()
 
 generate_keys() { # file count
-    python3 - "$1" "$2" <<'PY'
-import sys
-path, count = sys.argv[1], int(sys.argv[2])
+    python3 - "$1" "$2" "$KEY_ORDER" <<'PY'
+import random, sys
+path, count, order = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+numbers = list(range(count))
+if order == "random":
+    random.Random(7).shuffle(numbers)
 with open(path, "wb", buffering=1 << 20) as out:
-    for i in range(count):
+    for i in numbers:
         key = b"key:%d" % i
         value = b"value:%d" % i
         out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
@@ -294,7 +300,8 @@ print_throughput_table() {
 
 print_restart_table() {
     echo
-    echo "Restart with $KEYS keys (durability $RESTART_MODE; times in ms, until PING answers PONG)"
+    echo "Restart with $KEYS keys written in $KEY_ORDER order (durability $RESTART_MODE; times in ms,"
+    echo "until PING answers PONG)"
     printf '%-24s %12s %12s\n' measure redis cohort
     local measure
     for measure in "load ms" "keys loaded" "SIGTERM stop ms" "SIGTERM restart ms" \
