@@ -164,6 +164,7 @@ struct PointTable: Sendable {
     func prefetch(_ keys: [[UInt8]]) {
         let stride = MemoryLayout<Bucket>.stride
         guard !keys.isEmpty,
+            let hashOffset = MemoryLayout<Bucket>.offset(of: \Bucket.hash),
             let keyOffset = MemoryLayout<Bucket>.offset(of: \Bucket.key),
             let slotOffset = MemoryLayout<Bucket>.offset(of: \Bucket.slot)
         else { return }
@@ -183,7 +184,9 @@ struct PointTable: Sendable {
                     let bucket = first + (Int(truncatingIfNeeded: hash) & mask) * stride
                     found[index] = 0
                     // Another key's home: the lookup probes on, usually within this line.
-                    guard bucket.load(as: UInt64.self) == hash else { continue }
+                    guard bucket.load(fromByteOffset: hashOffset, as: UInt64.self) == hash else {
+                        continue
+                    }
                     if let key = Self.address(bucket, keyOffset) {
                         // An array's count sits 16 bytes into its storage, its bytes at 32.
                         cohort_prefetch(key + 16)
