@@ -25,26 +25,34 @@ struct KeyIndex: Sendable {
     /// checkpoint or the resolved segments). The tree and the table are built at once, on two
     /// threads (see `ParallelWork`); neither changes what the other reads.
     init(sortedKeys keys: [[UInt8]], entries: [IndexEntry]) {
-        // The slots are allocated on both threads too (a million allocations take a while).
-        let middle = entries.count / 2
-        let (low, high) = ParallelWork.both(
-            { entries[..<middle].map { IndexSlot($0, generation: 0) } },
-            { entries[middle...].map { IndexSlot($0, generation: 0) } })
-        let slots = low + high
+        // The slots are allocated on both threads too (a million allocations take a while),
+        // each thread initializing its half of one array.
+        let count = entries.count
+        let middle = count / 2
+        let slots = [IndexSlot](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let halves = ParallelWork.Unchecked(buffer)
+            _ = ParallelWork.both(
+                { Self.makeSlots(entries[..<middle], into: halves.value, at: 0) },
+                { Self.makeSlots(entries[middle...], into: halves.value, at: middle) })
+            initialized = count
+        }
         (tree, points) = ParallelWork.both(
             { OrderedIndex(sortedKeys: keys, slots: slots) },
             { PointTable(distinctKeys: keys, slots: slots) })
     }
 
+    /// Initializes `buffer[start...]` with a new slot for each of `entries`.
+    private static func makeSlots(
+        _ entries: ArraySlice<IndexEntry>, into buffer: UnsafeMutableBufferPointer<IndexSlot>,
+        at start: Int
+    ) {
+        for (offset, entry) in entries.enumerated() {
+            (buffer.baseAddress! + start + offset).initialize(to: IndexSlot(entry, generation: 0))
+        }
+    }
+
     /// Number of keys held.
     var count: Int { tree.count }
-
-    /// An index over `tree` (recovery builds the tree alone, then this).
-    init(tree: OrderedIndex) {
-        self.tree = tree
-        points = PointTable(capacity: tree.count)
-        tree.forEachSlot { key, slot in points.set(key, slot) }
-    }
 
     /// The entry for `key`, if any.
     @inline(__always)

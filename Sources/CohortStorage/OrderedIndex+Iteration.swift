@@ -40,18 +40,4 @@ extension OrderedIndex {
     func makeIterator(after cursor: [UInt8]? = nil) -> Iterator {
         Iterator(root: root, after: cursor)
     }
-
-    /// Calls `body` with every key and its slot, in order.
-    func forEachSlot(_ body: ([UInt8], IndexSlot) -> Void) {
-        func visit(_ node: OrderedIndexNode) {
-            if node.isLeaf {
-                for position in node.keys.indices {
-                    body(node.keys[position], node.slots[position])
-                }
-            } else {
-                for child in node.children { visit(child) }
-            }
-        }
-        visit(root)
-    }
 }

@@ -16,14 +16,10 @@ struct OrderedIndex: Sendable {
 
     init() {}
 
-    /// A tree built bottom-up from keys already in strictly increasing order, with no
-    /// comparisons: used to load an index checkpoint. Nodes are filled to three quarters so
-    /// that the first writes after a restart do not split every node they touch.
-    init(sortedKeys keys: [[UInt8]], entries: [IndexEntry]) {
-        self.init(sortedKeys: keys, slots: entries.map { IndexSlot($0, generation: 0) })
-    }
-
-    /// A tree built bottom-up from keys already in strictly increasing order and their slots.
+    /// A tree built bottom-up from keys already in strictly increasing order and their slots,
+    /// with no comparisons: a restart's (see `KeyIndex.init(sortedKeys:entries:)`). Nodes are
+    /// filled to three quarters so that the first writes after a restart do not split every
+    /// node they touch.
     init(sortedKeys keys: [[UInt8]], slots: [IndexSlot]) {
         precondition(keys.count == slots.count, "\(keys.count) keys for \(slots.count) slots")
         count = keys.count

@@ -63,7 +63,6 @@ struct PointTable: Sendable {
         let ringSize = 4 * distance
         var ring = [UInt64](repeating: 0, count: ringSize)
         let mask = mask
-        let bucketStride = MemoryLayout<Bucket>.stride
         keys.withUnsafeBufferPointer { keyBuffer in
             guard let keyBase = keyBuffer.baseAddress else { return }
             let keyReferences = UnsafeRawPointer(keyBase)
@@ -74,7 +73,7 @@ struct PointTable: Sendable {
                     let key = Self.address(
                         keyReferences, (count - 1 - step) * MemoryLayout<[UInt8]>.stride)
                 {
-                    cohort_prefetch(key + 16)
+                    cohort_prefetch(key + Self.arrayCountOffset)
                 }
                 let hashed = step - distance
                 if hashed >= 0 && hashed < count {
@@ -82,9 +81,7 @@ struct PointTable: Sendable {
                     ring[hashed % ringSize] = hash
                     buckets.withUnsafeBufferPointer { table in
                         if let first = table.baseAddress {
-                            cohort_prefetch(
-                                UnsafeRawPointer(first)
-                                    + (Int(truncatingIfNeeded: hash) & mask) * bucketStride)
+                            cohort_prefetch(Self.bucket(of: hash, in: first, mask: mask))
                         }
                     }
                 }
@@ -162,7 +159,6 @@ struct PointTable: Sendable {
     /// prefetch addresses, which never fault: if `Array`'s or a reference's layout were ever
     /// other than assumed, the hints would be wasted, never wrong.
     func prefetch(_ keys: [[UInt8]]) {
-        let stride = MemoryLayout<Bucket>.stride
         guard !keys.isEmpty,
             let hashOffset = MemoryLayout<Bucket>.offset(of: \Bucket.hash),
             let keyOffset = MemoryLayout<Bucket>.offset(of: \Bucket.key),
@@ -171,26 +167,24 @@ struct PointTable: Sendable {
         let mask = mask
         buckets.withUnsafeBufferPointer { table in
             guard let base = table.baseAddress else { return }
-            let first = UnsafeRawPointer(base)
             withUnsafeTemporaryAllocation(of: UInt.self, capacity: keys.count) { found in
                 // Each pass issues its loads for all keys before the next pass reads them.
                 for index in keys.indices {
                     let hash = Self.hash(keys[index])
                     found[index] = UInt(truncatingIfNeeded: hash)
-                    cohort_prefetch(first + (Int(truncatingIfNeeded: hash) & mask) * stride)
+                    cohort_prefetch(Self.bucket(of: hash, in: base, mask: mask))
                 }
                 for index in keys.indices {
                     let hash = UInt64(truncatingIfNeeded: found[index])
-                    let bucket = first + (Int(truncatingIfNeeded: hash) & mask) * stride
+                    let bucket = Self.bucket(of: hash, in: base, mask: mask)
                     found[index] = 0
                     // Another key's home: the lookup probes on, usually within this line.
                     guard bucket.load(fromByteOffset: hashOffset, as: UInt64.self) == hash else {
                         continue
                     }
                     if let key = Self.address(bucket, keyOffset) {
-                        // An array's count sits 16 bytes into its storage, its bytes at 32.
-                        cohort_prefetch(key + 16)
-                        cohort_prefetch(key + 32 + keys[index].count - 1)
+                        cohort_prefetch(key + Self.arrayCountOffset)
+                        cohort_prefetch(key + Self.arrayElementsOffset + keys[index].count - 1)
                     }
                     if let slot = Self.address(bucket, slotOffset) {
                         // Up to three lines, at 16-byte alignment.
@@ -205,10 +199,24 @@ struct PointTable: Sendable {
                     guard let slot = UnsafeRawPointer(bitPattern: found[index]),
                         let value = Self.address(slot, IndexSlot.cachedValueOffset)
                     else { continue }
-                    cohort_prefetch(value + 16)
+                    cohort_prefetch(value + Self.arrayCountOffset)
                 }
             }
         }
+    }
+
+    /// Where an array's storage object keeps its count and its first element (after the
+    /// object's header, type and reference count): what the prefetches aim at.
+    /// `PrefetchLayoutTests` fail if the standard library ever lays arrays out otherwise.
+    static let arrayCountOffset = 16
+    static let arrayElementsOffset = 32
+
+    /// The home bucket of `hash` in the bucket array that starts at `first`.
+    @inline(__always)
+    private static func bucket(
+        of hash: UInt64, in first: UnsafePointer<Bucket>, mask: Int
+    ) -> UnsafeRawPointer {
+        UnsafeRawPointer(first + (Int(truncatingIfNeeded: hash) & mask))
     }
 
     /// The address a reference stored `offset` bytes after `base` holds, without retaining it.

@@ -143,7 +143,7 @@ extension StorageEngine {
     /// in key order that memory is all over the heap.
     static func resolveLoaded(
         _ loaded: consuming [LoadedSegment], clearSequence: UInt64, nowMillis: UInt64
-    ) -> (keys: [[UInt8]], entries: [IndexEntry], liveBytes: [UInt32: Int]) {
+    ) -> (keys: [[UInt8]], entries: [IndexEntry], liveBytes: [(id: UInt32, bytes: Int)]) {
         // Consumed, so that moving keys out never copies a whole array of versions first.
         var segments = consume loaded
         precondition(segments.count < 1 << 23, "\(segments.count) segments")
@@ -227,11 +227,7 @@ extension StorageEngine {
                     recordLength: segments[segment].versions[index].recordLength,
                     metadata: metadata))
         }
-        var liveBytesByID: [UInt32: Int] = [:]
-        for (segment, bytes) in liveBytes.enumerated() {
-            liveBytesByID[segments[segment].id, default: 0] += bytes
-        }
-        return (keys, entries, liveBytesByID)
+        return (keys, entries, segments.indices.map { (segments[$0].id, liveBytes[$0]) })
     }
 
     /// The versions of one segment, as its hint file or a scan of it gave them.
@@ -263,7 +259,8 @@ extension StorageEngine {
 
         @inline(__always)
         func version(in segments: [LoadedSegment]) -> HintEntry {
-            segments[position >> 40].versions[position & (1 << 40 - 1)]
+            let (segment, index) = segmentAndIndex
+            return segments[segment].versions[index]
         }
     }
 

@@ -128,7 +128,8 @@ import Testing
                     sequence: UInt64(position + 1), timestamp: .zero, origin: NodeID(1),
                     isTombstone: false, type: .string, expiresAtMillis: 0))
         }
-        var bulk = OrderedIndex(sortedKeys: keys, entries: entries)
+        var bulk = OrderedIndex(
+            sortedKeys: keys, slots: entries.map { IndexSlot($0, generation: 0) })
         #expect(bulk.count == keys.count)
         for (key, entry) in zip(keys, entries) { #expect(bulk.get(key) == entry) }
         var iterated: [[UInt8]] = []

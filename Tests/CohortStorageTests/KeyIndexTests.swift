@@ -76,17 +76,13 @@ import Testing
         #expect(before.get(keys[8])?.metadata.sequence == 8)
     }
 
-    /// An index loaded from a checkpoint or built over a recovered tree shares each key's slot
-    /// between the tree and the table: an overwrite in place (no snapshot taken, so no new
+    /// An index loaded at a restart (a checkpoint or the resolved segments) shares each key's
+    /// slot between the tree and the table: an overwrite in place (no snapshot taken, so no new
     /// generation) shows in iteration and in a later tree, not only in point lookups.
-    @Test(arguments: [false, true])
-    func loadedIndexesShareSlotsBetweenTreeAndTable(fromTree: Bool) {
+    @Test func loadedIndexesShareSlotsBetweenTreeAndTable() {
         let keys = (0..<200).map { [UInt8](String(format: "k%04d", $0).utf8) }
         let entries = keys.indices.map { entry(UInt64($0)) }
-        var index =
-            fromTree
-            ? KeyIndex(tree: OrderedIndex(sortedKeys: keys, entries: entries))
-            : KeyIndex(sortedKeys: keys, entries: entries)
+        var index = KeyIndex(sortedKeys: keys, entries: entries)
         #expect(index.insert(keys[5], entry(5_000)).previous?.metadata.sequence == 5)
         #expect(index.remove(keys[6])?.metadata.sequence == 6)
         var iterator = index.makeIterator()

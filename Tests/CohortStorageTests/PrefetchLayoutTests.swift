@@ -19,9 +19,11 @@ import Testing
     @Test func anArraysCountAndBytesLieWherePrefetchLooks() {
         let bytes: [UInt8] = Array("key:000000012345".utf8)
         let storage = unsafeBitCast(bytes, to: UnsafeRawPointer.self)
-        #expect(storage.load(fromByteOffset: 16, as: Int.self) == bytes.count)
+        #expect(
+            storage.load(fromByteOffset: PointTable.arrayCountOffset, as: Int.self) == bytes.count)
         bytes.withUnsafeBufferPointer { buffer in
-            #expect(UnsafeRawPointer(buffer.baseAddress!) == storage + 32)
+            #expect(
+                UnsafeRawPointer(buffer.baseAddress!) == storage + PointTable.arrayElementsOffset)
         }
     }
 

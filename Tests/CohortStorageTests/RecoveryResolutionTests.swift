@@ -94,7 +94,11 @@ import Testing
             segments, clearSequence: clearSequence, nowMillis: now)
         #expect(keys == expected.map(\.key))
         #expect(entries == expected.map(\.value))
-        #expect(liveBytes.filter { $0.value > 0 } == expectedLiveBytes)
+        #expect(liveBytes.map(\.id) == segmentIDs, "one account per loaded segment, in order")
+        #expect(
+            Dictionary(
+                uniqueKeysWithValues: liveBytes.filter { $0.bytes > 0 }.map { ($0.id, $0.bytes) })
+                == expectedLiveBytes)
         #expect(!keys.isEmpty && keys.count < winners.count)
     }
 }
