@@ -62,6 +62,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var heldJoinsLast = false
     /// Whether a durability callback is outstanding for this connection.
     private var awaitingDurability = false
+    /// With deferred appends (`AcknowledgementPoint.written`): the highest sequence the replies
+    /// in `output` depend on. The flush writes the engine's records through it first, and holds
+    /// the output while that fails (a full disk), trying again later (see `ReplyFlusher`).
+    private var outputAwaits: UInt64 = 0
+    /// Whether the output is held because the engine cannot write its records.
+    private var outputBlocked = false
     /// No more requests are run: QUIT, a protocol error, or server shutdown.
     private var closing = false
     /// Writes this connection's replies at the end of the loop's turn (see `ReplyFlusher`).
@@ -279,9 +285,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// Encodes a reply, either straight into the output or behind the held replies.
     private func enqueue(_ outcome: CommandOutcome, context: ChannelHandlerContext) {
         let required = outcome.durableSequence
+        let engine = executor.engine
         let mustHold =
             heldStart < held.count
-            || (required > 0 && required > executor.engine.sequences.durable)
+            || (required > 0 && engine.acknowledgementPoint == .durable
+                && required > engine.sequences.durable)
         if mustHold {
             let sequence = max(required, held.last?.requiredSequence ?? 0)
             if heldStart < held.count
@@ -307,6 +315,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             }
         } else {
             outcome.reply.encode(into: &output, version: session.protocolVersion)
+            // Only deferred appends leave a requirement here (a durable one was met above).
+            if required > outputAwaits { outputAwaits = required }
         }
         if outcome.closeAfterReply { closing = true }
         if output.readableBytes + heldBytes > executor.configuration.clientOutputBytesMax {
@@ -321,6 +331,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             heldStart = 0
             heldBytes = 0
             output.clear()
+            outputAwaits = 0
             context.close(promise: nil)
         }
     }
@@ -632,6 +643,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     /// Writes what is ready; closes once everything owed has been written when closing.
     private func flush(context: ChannelHandlerContext) {
+        guard outputRecordsWritten() else { return }
         if output.readableBytes > 0 {
             executor.statistics.bytesWritten.add(output.readableBytes)
             if closing && heldStart == held.count && slots.isEmpty {
@@ -653,6 +665,38 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         } else if closing && heldStart == held.count && slots.isEmpty {
             context.close(promise: nil)
         }
+    }
+
+    /// With deferred appends, makes sure the records the output's replies depend on are in
+    /// the engine's files before they are sent (the first connection to flush in a turn
+    /// writes every record of the turn with one `pwrite`). When that fails, holds the output
+    /// and asks the flusher to try again later; returns false then.
+    private func outputRecordsWritten() -> Bool {
+        guard outputAwaits > 0 else { return true }
+        let engine = executor.engine
+        if outputAwaits > engine.sequences.written {
+            do throws(StorageError) {
+                try engine.writeAppends()
+            } catch {
+                if !outputBlocked {
+                    outputBlocked = true
+                    logger.warning(
+                        "holding replies: the storage engine cannot write their records",
+                        metadata: ["client": "\(session.id)", "error": "\(error)"])
+                }
+                if !flushRequested {
+                    flushRequested = true
+                    flusher.retryLater(self)
+                }
+                return false
+            }
+        }
+        if outputBlocked {
+            outputBlocked = false
+            logger.info("releasing held replies", metadata: ["client": "\(session.id)"])
+        }
+        outputAwaits = 0
+        return true
     }
 
     /// Server shutdown: run nothing more, send the replies owed, then close.

@@ -29,6 +29,10 @@ final class ReplyFlusher: @unchecked Sendable {
     private var syncWaiters: [RESPConnectionHandler] = []
     private var syncSequence: UInt64 = 0
     private var syncEngine: StorageEngine?
+    /// Connections whose replies wait for records the engine could not write (a full disk).
+    private var retrying: [RESPConnectionHandler] = []
+    /// How long held replies wait before their records are written again.
+    static let retryDelay = TimeAmount.milliseconds(50)
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -55,6 +59,19 @@ final class ReplyFlusher: @unchecked Sendable {
         syncSequence = max(syncSequence, sequence)
         syncWaiters.append(handler)
         schedule()
+    }
+
+    /// Flushes `handler` again after `retryDelay`: its replies wait for records the storage
+    /// engine could not write. The handler asks at most once until it is flushed.
+    func retryLater(_ handler: RESPConnectionHandler) {
+        eventLoop.assertInEventLoop()
+        retrying.append(handler)
+        guard retrying.count == 1 else { return }
+        eventLoop.scheduleTask(in: Self.retryDelay) { [self] in
+            pending.append(contentsOf: retrying)
+            retrying.removeAll()
+            schedule()
+        }
     }
 
     private func schedule() {

@@ -10,6 +10,10 @@ extension CommandExecutor {
             ("aof_enabled", "1"),
             ("cohort_fsync", configuration.engineFsync.rawValue),
             ("appendfsync", appendfsyncName),
+            // As Redis reports a failed AOF write; while "err", writes are refused.
+            ("aof_last_write_status", stats.appendBlockedReason == nil ? "ok" : "err"),
+            ("storage_writes_blocked_reason", stats.appendBlockedReason ?? ""),
+            ("storage_writes_blocked_total", "\(stats.appendsBlocked)"),
             ("storage_disk_bytes", "\(stats.diskBytes)"),
             ("storage_live_bytes", "\(stats.liveBytes)"),
             ("storage_segments", "\(stats.segmentCount)"),

@@ -176,30 +176,28 @@ public final class CommandExecutor: Sendable {
         return nil
     }
 
-    /// The durability a reply must wait for. Under `fsync batch` a write's reply waits for its
-    /// own commit, and a read's reply waits for every write the engine has accepted so far, so
-    /// that no client ever sees a value that a crash could take back. Under other policies
-    /// nothing waits: they promise less, and say so.
+    /// The sequence a reply must wait for (see `AcknowledgementPoint`). Under `fsync batch` a
+    /// write's reply waits for its own commit's fsync, and a read's reply for every write the
+    /// engine has accepted so far, so that no client ever sees a value that a crash could take
+    /// back. Under `everysec` and `none` with deferred appends (a standalone server) the same
+    /// replies wait until those records are in the file, which the server does once per turn
+    /// of its event loop before sending the turn's replies, as Redis writes its AOF buffer: a
+    /// crash of the process alone then loses no acknowledged write. Otherwise nothing waits.
     func durability(after commit: Commit?) -> UInt64 {
-        guard configuration.engineFsync == .batch, let commit else { return 0 }
+        guard let commit, engine.acknowledgementPoint != .commit else { return 0 }
         return commit.sequence
-    }
-
-    func readDurability() -> UInt64 {
-        guard configuration.engineFsync == .batch else { return 0 }
-        let sequences = engine.sequences
-        return sequences.committed > sequences.durable ? sequences.committed : 0
     }
 
     /// A reply to a read-only command, held until what it observed is durable.
     func read(_ reply: RESPValue) -> CommandOutcome {
-        CommandOutcome(reply, durableSequence: readDurability())
+        CommandOutcome(reply, durableSequence: engine.observedSequenceToAwait)
     }
 
     /// A reply to a command that may have written.
     func wrote(_ reply: RESPValue, _ commit: Commit?) -> CommandOutcome {
         // A command that wrote nothing (SET NX on an existing key) still observed state.
         CommandOutcome(
-            reply, durableSequence: commit.map { durability(after: $0) } ?? readDurability())
+            reply,
+            durableSequence: commit.map { durability(after: $0) } ?? engine.observedSequenceToAwait)
     }
 }

@@ -1,12 +1,14 @@
 import CohortCore
 
 /// What the network shell must do with a command's result. The reply may only be sent once the
-/// storage engine's durable sequence has reached `durableSequence`: a write is acknowledged only
-/// after the fsync that covers it, and a read never shows a client data that a crash could
-/// still take back (both only under `fsync batch`; other policies pass 0).
+/// storage engine has taken `durableSequence` to its `acknowledgementPoint`: under `fsync batch`
+/// a write is acknowledged only after the fsync that covers it, and a read never shows a client
+/// data that a crash could still take back; with deferred appends the same holds for a crash
+/// of the process, the records being written before the reply. Otherwise 0.
 public struct CommandOutcome: Sendable {
     public var reply: RESPValue
-    /// The storage sequence that must be durable before `reply` is sent; 0 means none.
+    /// The storage sequence that must reach the engine's acknowledgement point (durable, or
+    /// written) before `reply` is sent; 0 means none.
     public var durableSequence: UInt64
     /// Close the connection after sending the reply (QUIT).
     public var closeAfterReply: Bool

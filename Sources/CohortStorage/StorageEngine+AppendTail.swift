@@ -1,22 +1,54 @@
-/// The append tail: under the `.batch` policy, commits append their records to memory and the
-/// group-commit thread writes them all with one `pwrite` just before the fsync that makes them
-/// durable, instead of one `pwrite` per commit (a fifth of a server's time per SET).
+/// The append tail: commits append their records to memory and one `pwrite` writes them all,
+/// instead of one `pwrite` per commit (a fifth of a server's time per SET, and more under
+/// `everysec`, where no fsync stands beside it).
 ///
-/// Nothing is acknowledged earlier than before: under `.batch` a write is acknowledged only
-/// after that fsync, and a read only once what it saw is durable. Whatever must read the file
-/// writes the tail first: a value read that misses the cache (`fileLocked(for:)`), a snapshot,
-/// rotation, close. If writing the tail fails, the engine fails as after a failed fsync:
-/// every waiting and later write gets the error and nothing it covered is acknowledged. (Redis
-/// under `appendfsync always` exits on a failed AOF write.) Under `.everysec` and `.none`,
-/// which acknowledge before any fsync, each commit is written at once, so an error (a full
-/// disk) refuses that one write and the engine goes on.
+/// Under `.batch` the group-commit thread writes the tail just before the fsync that makes it
+/// durable. Nothing is acknowledged earlier than before: a write only after that fsync, a read
+/// only once what it saw is durable. If writing the tail fails, the engine fails as after a
+/// failed fsync: every waiting and later write gets the error and nothing it covered is
+/// acknowledged. (Redis under `appendfsync always` exits on a failed AOF write.)
+///
+/// Under `.everysec` and `.none` the tail is used only with `StorageOptions.defersAppendWrites`:
+/// the caller (a server, once per turn of its event loop, before it sends that turn's replies)
+/// calls `writeAppends`, and acknowledges a commit only once `sequences.written` covers it; the
+/// everysec thread and the background thread write whatever is left. When that write fails (a
+/// full disk), the file is cut back to its whole records, the tail stays in memory, writes are
+/// refused with the error, and every later attempt tries again (`appendBlocked`): nothing
+/// acknowledged is lost, and the engine recovers by itself once space comes back, as Redis
+/// does under `appendfsync everysec`. Without `defersAppendWrites`, each commit is written at
+/// once, and a failed write refuses just that commit.
+///
+/// Whatever must read the file first writes the tail or reads it from memory: a value read
+/// that misses the cache reads records still in the tail from memory (`valueSourceLocked`); a
+/// snapshot, rotation and close write it.
 extension StorageEngine {
     /// The most bytes the tail holds before the committing thread writes it itself.
     static let appendTailBytesMax = 4 << 20
 
-    /// Adds a group of records that belongs at `offset` of the active segment to the tail.
-    /// The caller holds `condition` and advances the segment's size.
+    /// Whether commits go to the append tail rather than straight to the file.
+    var usesAppendTail: Bool { options.fsync == .batch || options.defersAppendWrites }
+
+    /// Writes the records committed so far, if some still wait in memory, to the active
+    /// segment's file (not an fsync: that remains the policy's). A server calls it once per
+    /// turn of its event loop, before sending replies. Cheap when nothing waits: two atomic
+    /// loads, no lock. Throws what writing failed with (see `StorageOptions.defersAppendWrites`:
+    /// the records stay in memory and the next call tries again).
+    public func writeAppends() throws(StorageError) {
+        guard writtenSequence < lastSequence else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        if isClosed { throw .closed }
+        try writeAppendTailLocked()
+    }
+
+    /// Adds a group of records that belongs at `offset` of the active segment to the tail,
+    /// writing the tail first when the group would take it past `appendTailBytesMax` (so that a
+    /// failed write leaves the group out of it). The caller holds `condition` and advances the
+    /// segment's size.
     func appendToTailLocked(_ records: [UInt8], at offset: Int) throws(StorageError) {
+        if !appendTail.isEmpty && appendTail.count + records.count > Self.appendTailBytesMax {
+            try writeAppendTailLocked()
+        }
         if appendTail.isEmpty {
             appendTailOffset = offset
         }
@@ -24,34 +56,81 @@ extension StorageEngine {
             appendTailOffset + appendTail.count == offset,
             "tail at \(appendTailOffset)+\(appendTail.count) does not end at append \(offset)")
         appendTail.append(contentsOf: records)
-        if appendTail.count >= Self.appendTailBytesMax {
-            try writeAppendTailLocked()
-        }
     }
 
-    /// Writes the tail to the active segment. On failure the engine fails (see above). The
-    /// caller holds `condition`.
+    /// Writes the tail to the active segment. On failure, under `.batch` the engine fails;
+    /// otherwise the tail is kept and writes are blocked (see above). The caller holds
+    /// `condition`.
     func writeAppendTailLocked() throws(StorageError) {
-        guard !appendTail.isEmpty else { return }
+        guard !appendTail.isEmpty else {
+            appendBlocked = nil
+            return
+        }
         if let failure { throw failure }
         guard let file = segments[activeID]?.file else {
             preconditionFailure("append tail without an active segment \(activeID)")
         }
         do throws(StorageError) {
+            if let persistent = appendTailWritesFailForTesting { throw persistent }
             if let injected = appendFailureForTesting {
                 appendFailureForTesting = nil
+                if injected.bytesWritten > 0 {
+                    try file.write(
+                        Array(appendTail.prefix(injected.bytesWritten)), at: appendTailOffset)
+                }
                 throw injected.error
             }
             try file.write(appendTail, at: appendTailOffset)
         } catch {
-            let failed = StorageError.failed("write of \(file.name) failed: \(error)")
-            failure = failed
-            condition.broadcast()
-            throw failed
+            guard options.fsync != .batch else {
+                let failed = StorageError.failed("write of \(file.name) failed: \(error)")
+                failure = failed
+                condition.broadcast()
+                throw failed
+            }
+            // Cut off what part of the tail reached the file, so that the file ends with whole
+            // records whatever happens next; the tail is written again from its start.
+            do throws(StorageError) {
+                try file.truncate(to: appendTailOffset)
+                segments[activeID]?.preallocatedEnd = 0
+            } catch let cut {
+                failure = .failed("could not cut back a failed append: \(cut)")
+                condition.broadcast()
+                throw failure ?? error
+            }
+            if appendBlocked == nil { counters.appendsBlocked += 1 }
+            appendBlocked = error
+            throw error
         }
         appendTailOffset += appendTail.count
         appendTail.removeAll(keepingCapacity: appendTail.capacity <= Self.appendTailBytesMax)
+        appendBlocked = nil
+        writtenSequence = lastSequence
         preallocateLocked(after: appendTailOffset)
+    }
+
+    /// Where the value of `entry` is read: from memory while its record waits in the append
+    /// tail, otherwise from its segment file (outside the lock). Invariant: index entries point
+    /// into segments in use, inside their appended bytes. The caller holds `condition`.
+    func valueSourceLocked(for entry: IndexEntry) -> ValueSource {
+        guard let state = segments[entry.segmentID] else {
+            preconditionFailure("index entry points to missing segment \(entry.segmentID)")
+        }
+        precondition(
+            Int(entry.offset) + Int(entry.recordLength) <= state.bytes,
+            "index entry \(entry.offset)+\(entry.recordLength) beyond \(state.bytes) bytes of "
+                + state.file.name)
+        if let pending = pendingRecordsLocked, let record = pending.record(of: entry) {
+            return .memory(record: record, file: state.file)
+        }
+        return .file(state.file)
+    }
+
+    /// The records still in the tail, for a snapshot taken while the tail cannot be written.
+    var pendingRecordsLocked: PendingRecords? {
+        appendTail.isEmpty
+            ? nil
+            : PendingRecords(segmentID: activeID, offset: appendTailOffset, bytes: appendTail)
     }
 
     /// After records were written through `end` of the active segment: once they reach the

@@ -180,16 +180,18 @@ extension StorageEngine {
     /// Fsyncs the active segment with the lock released, then records the outcome and returns
     /// the waiters it settles. Called and returns with `condition` held.
     func syncActiveLocked() -> [(DurabilityWaiter, Result<Void, StorageError>)] {
-        let target = lastSequence
         guard let file = segments[activeID]?.file else { return [] }
         var syncError: StorageError?
         do throws(StorageError) {
             // Under the lock: commits wait for this one write of the whole tail, which saves
-            // each of them a write of its own. If it fails, the engine has failed already.
+            // each of them a write of its own. If it fails under `.batch`, the engine has
+            // failed already; with deferred appends the tail waits in memory (writes are
+            // blocked) and the fsync covers what the file holds.
             try writeAppendTailLocked()
         } catch {
-            syncError = error
+            if failure != nil { syncError = error }
         }
+        let target = writtenSequence
         if syncError == nil {
             let delay = fsyncDelayMicrosForTesting
             let injectFailure = fsyncFailureForTesting
@@ -240,6 +242,11 @@ extension StorageEngine {
             sleepPeriod(millis: options.backgroundIntervalMillis)
             condition.lock()
             if isStopping { break }
+            // Deferred appends the server has not written yet (or could not: a full disk)
+            // wait no longer than a period.
+            if options.defersAppendWrites && options.fsync != .batch {
+                try? writeAppendTailLocked()
+            }
             condition.unlock()
             let now = Self.wallClockMillis()
             sweepExpired(nowMillis: now, keysMax: options.expirySweepKeysMax)

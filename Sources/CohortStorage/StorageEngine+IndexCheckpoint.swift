@@ -103,6 +103,7 @@ extension StorageEngine {
         activeID = checkpoint.activeID
         nextSegmentID = checkpoint.nextSegmentID
         lastSequence = checkpoint.lastSequence
+        writtenSequence = checkpoint.lastSequence
         durableSequence = checkpoint.lastSequence
         _ = clock.observe(checkpoint.clock, physicalMillis: nowMillis)
         var report = RecoveryReport()

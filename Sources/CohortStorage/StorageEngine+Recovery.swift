@@ -124,6 +124,7 @@ extension StorageEngine {
             nextSegmentID += 1
         }
         _ = clock.observe(timestampMax, physicalMillis: nowMillis)
+        writtenSequence = lastSequence
         durableSequence = lastSequence
         report.keysLoaded = index.count
         report.lastSequence = lastSequence

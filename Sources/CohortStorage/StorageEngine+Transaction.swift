@@ -22,7 +22,7 @@ extension StorageEngine {
             return StoredValue(bytes: cached, metadata: entry.metadata)
         }
         let value = try Self.readValue(
-            key: key, entry: entry, file: try fileLocked(for: entry), options: options)
+            key: key, entry: entry, from: valueSourceLocked(for: entry), options: options)
         valueCache.insert(value.bytes, of: slot, readFrom: entry)
         return value
     }

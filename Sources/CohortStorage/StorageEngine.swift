@@ -45,8 +45,17 @@ public final class StorageEngine: @unchecked Sendable {
         get { durableSequenceAtomic.load(ordering: .acquiring) }
         set { durableSequenceAtomic.store(newValue, ordering: .releasing) }
     }
+    /// Highest sequence whose records are all in the segment files (in the operating
+    /// system's cache, perhaps not yet on disk). Invariant: durableSequence <= writtenSequence
+    /// <= lastSequence, except that a commit's own append and its bookkeeping are one step
+    /// apart under the lock. Written under `condition`, readable without it.
+    var writtenSequence: UInt64 {
+        get { writtenSequenceAtomic.load(ordering: .acquiring) }
+        set { writtenSequenceAtomic.store(newValue, ordering: .releasing) }
+    }
     private let lastSequenceAtomic = Atomic<UInt64>(0)
     private let durableSequenceAtomic = Atomic<UInt64>(0)
+    private let writtenSequenceAtomic = Atomic<UInt64>(0)
     var clock = HybridLogicalClock()
     var durabilityWaiters: [DurabilityWaiter] = []
     /// Set after an fsync or rollback failure; every later write is refused with it.
@@ -72,15 +81,26 @@ public final class StorageEngine: @unchecked Sendable {
     var preallocationFailsForTesting = false
     /// Tests make the next append write only this many bytes, then fail with this error.
     var appendFailureForTesting: (bytesWritten: Int, error: StorageError)?
+    /// Tests make every write of the append tail fail with this error until they clear it (a
+    /// disk that stays full).
+    var appendTailWritesFailForTesting: StorageError?
     /// The buffer commits encode their records into, kept between commits (see
     /// `takeAppendBuffer`); guarded by `condition`.
     var appendBuffer: [UInt8] = []
     /// The largest append buffer kept for the next commit.
     static let appendBufferKeptBytesMax = 1 << 20
-    /// Under `.batch`, records appended to the active segment but not yet written to its file
-    /// (see `StorageEngine+AppendTail`); they belong at offset `appendTailOffset`.
+    /// Records appended to the active segment but not yet written to its file, under `.batch`
+    /// or `defersAppendWrites` (see `StorageEngine+AppendTail`); they belong at offset
+    /// `appendTailOffset`.
     var appendTail: [UInt8] = []
     var appendTailOffset = 0
+    /// Set while writing the append tail fails under `defersAppendWrites` (a full disk): the
+    /// tail stays in memory, writes are refused with this error, and every attempt to write
+    /// the tail tries again. Mirrored in an atomic for `observedSequenceToAwait`.
+    var appendBlocked: StorageError? {
+        didSet { appendBlockedAtomic.store(appendBlocked != nil, ordering: .releasing) }
+    }
+    let appendBlockedAtomic = Atomic<Bool>(false)
     /// Counters reported by `statistics` (the gauges are filled in on demand).
     var counters = StorageStatistics()
     /// Hot values in memory; guarded by `condition` like the index.
@@ -190,15 +210,9 @@ public final class StorageEngine: @unchecked Sendable {
             condition.unlock()
             return StoredValue(bytes: cached, metadata: entry.metadata)
         }
-        let file: SegmentFile
-        do {
-            file = try fileLocked(for: entry)
-        } catch {
-            condition.unlock()
-            throw error
-        }
+        let source = valueSourceLocked(for: entry)
         condition.unlock()
-        let value = try Self.readValue(key: key, entry: entry, file: file, options: options)
+        let value = try Self.readValue(key: key, entry: entry, from: source, options: options)
         condition.lock()
         valueCache.insert(value.bytes, of: slot, readFrom: entry)
         condition.unlock()
@@ -289,12 +303,13 @@ public final class StorageEngine: @unchecked Sendable {
     public func snapshot(nowMillis: UInt64) -> StorageSnapshot {
         condition.lock()
         defer { condition.unlock() }
-        // The snapshot reads values from the files, outside the lock. A failure to write the
-        // tail fails the engine, and reads of those values then report it.
+        // The snapshot reads values from the files, outside the lock. When the tail cannot be
+        // written (a full disk), the snapshot keeps a copy of it to read those records from.
         try? writeAppendTailLocked()
         return StorageSnapshot(
-            index: index.snapshotTree(), files: segments.mapValues(\.file), nowMillis: nowMillis,
-            sequence: lastSequence, options: options)
+            index: index.snapshotTree(), files: segments.mapValues(\.file),
+            pending: pendingRecordsLocked, nowMillis: nowMillis, sequence: lastSequence,
+            options: options)
     }
 
     /// Current counters and gauges.
@@ -308,6 +323,7 @@ public final class StorageEngine: @unchecked Sendable {
         result.keyCount = index.count
         result.lastSequence = lastSequence
         result.durableSequence = durableSequence
+        result.appendBlockedReason = appendBlocked.map { "\($0)" }
         result.valueCacheHits = valueCache.hits
         result.valueCacheMisses = valueCache.misses
         result.valueCacheBytes = valueCache.bytes
@@ -346,7 +362,10 @@ public final class StorageEngine: @unchecked Sendable {
             syncError = error
         }
         condition.lock()
-        if syncError == nil { durableSequence = lastSequence }
+        if syncError == nil {
+            writtenSequence = lastSequence
+            durableSequence = lastSequence
+        }
         // A clean close leaves an index checkpoint so the next open need not decode every
         // record (see IndexCheckpoint). Only when everything is durable and nothing failed.
         let checkpoint =
@@ -382,24 +401,21 @@ public final class StorageEngine: @unchecked Sendable {
     func checkWritableLocked() throws(StorageError) {
         if isClosed { throw .closed }
         if let failure { throw failure }
+        // Space may have come back: try again, and refuse with the error if it has not.
+        if appendBlocked != nil { try writeAppendTailLocked() }
     }
 
-    /// The file of a segment the index points into, with the entry's record written to it
-    /// (an append tail holding it is written first). Invariant: index entries point into
-    /// segments in use, inside their appended bytes.
-    func fileLocked(for entry: IndexEntry) throws(StorageError) -> SegmentFile {
-        guard let state = segments[entry.segmentID] else {
-            preconditionFailure("index entry points to missing segment \(entry.segmentID)")
+    /// Reads (or copies from memory) and verifies the record of `entry`, returning its value.
+    static func readValue(
+        key: [UInt8], entry: IndexEntry, from source: ValueSource, options: StorageOptions
+    ) throws(StorageError) -> StoredValue {
+        switch source {
+        case .memory(let record, let file):
+            return try decodeValue(
+                record, key: key, entry: entry, fileName: file.name, options: options)
+        case .file(let file):
+            return try readValue(key: key, entry: entry, file: file, options: options)
         }
-        let end = Int(entry.offset) + Int(entry.recordLength)
-        precondition(
-            end <= state.bytes,
-            "index entry \(entry.offset)+\(entry.recordLength) beyond \(state.bytes) bytes of "
-                + state.file.name)
-        if entry.segmentID == activeID && end > appendTailOffset && !appendTail.isEmpty {
-            try writeAppendTailLocked()
-        }
-        return state.file
     }
 
     /// Reads and verifies the record of `entry`, returning its value.
@@ -407,19 +423,28 @@ public final class StorageEngine: @unchecked Sendable {
         key: [UInt8], entry: IndexEntry, file: SegmentFile, options: StorageOptions
     ) throws(StorageError) -> StoredValue {
         let bytes = try file.read(offset: Int(entry.offset), count: Int(entry.recordLength))
+        return try decodeValue(bytes, key: key, entry: entry, fileName: file.name, options: options)
+    }
+
+    /// Verifies the record of `entry` (its bytes, read from `fileName` or from memory) and
+    /// returns its value.
+    static func decodeValue(
+        _ bytes: [UInt8], key: [UInt8], entry: IndexEntry, fileName: String,
+        options: StorageOptions
+    ) throws(StorageError) -> StoredValue {
         let record: DecodedRecord
         do throws(RecordDecodeError) {
             record = try RecordCodec.decode(
                 bytes, keyBytesMax: options.keyBytesMax, valueBytesMax: options.valueBytesMax)
         } catch {
-            throw .corrupt(file: file.name, offset: Int(entry.offset), reason: error.description)
+            throw .corrupt(file: fileName, offset: Int(entry.offset), reason: error.description)
         }
         guard record.recordLength == bytes.count,
             record.metadata.sequence == entry.metadata.sequence,
             bytes[record.keyRange].elementsEqual(key)
         else {
             throw .corrupt(
-                file: file.name, offset: Int(entry.offset),
+                file: fileName, offset: Int(entry.offset),
                 reason: "record does not match its index entry")
         }
         return StoredValue(bytes: Array(bytes[record.valueRange]), metadata: record.metadata)
@@ -440,7 +465,7 @@ public final class StorageEngine: @unchecked Sendable {
         guard let active = segments[activeID] else {
             preconditionFailure("no active segment \(activeID)")
         }
-        if options.fsync == .batch {
+        if usesAppendTail {
             try appendToTailLocked(buffer, at: active.bytes)
             segments[activeID]?.bytes += buffer.count
             segments[activeID]?.include(sequence: sequence)
@@ -495,6 +520,7 @@ public final class StorageEngine: @unchecked Sendable {
     /// Bookkeeping shared by every commit.
     func finishCommitLocked(sequence: UInt64, records: Int) {
         lastSequence = sequence
+        if appendTail.isEmpty { writtenSequence = sequence }
         counters.commitsTotal += 1
         counters.writesTotal += records
         // Nobody waits on commits: the group-commit thread waits for durability waiters (see

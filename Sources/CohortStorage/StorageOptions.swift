@@ -4,6 +4,17 @@ import CohortCore
 public struct StorageOptions: Sendable {
     /// The durability policy.
     public var fsync: FsyncPolicy = .batch
+    /// Under `.everysec` and `.none`: commits wait in memory (the append tail) until the
+    /// caller asks for them to be written (`writeAppends`), the once-a-second fsync comes, or
+    /// the tail grows large, so that a server writes a whole turn of its event loop's commits
+    /// with one `pwrite`, as Redis writes its AOF buffer once before it sleeps. The caller
+    /// must not acknowledge a commit before `sequences.written` covers it. When that write
+    /// fails (a full disk), the records stay in memory, later writes are refused with the
+    /// error, and every later `writeAppends` (and the background thread) tries again; reads
+    /// are served from memory meanwhile. Off, each commit is written at once and a failed
+    /// write refuses just that commit. `.batch` always uses the tail (see
+    /// `StorageEngine+AppendTail`).
+    public var defersAppendWrites = false
     /// A segment is sealed and a new one started before an append would exceed this size
     /// (a single larger transaction still gets a segment of its own).
     public var segmentBytesMax: Int = 64 << 20

@@ -6,6 +6,8 @@ import Foundation
 public final class StorageSnapshot: Sequence, @unchecked Sendable {
     let index: OrderedIndex
     let files: [UInt32: SegmentFile]
+    /// Records that could not be written to their file when the snapshot was taken.
+    let pending: PendingRecords?
     let options: StorageOptions
     /// Expiry is judged at this time.
     public let nowMillis: UInt64
@@ -15,11 +17,12 @@ public final class StorageSnapshot: Sequence, @unchecked Sendable {
     private var errors: [StorageError] = []
 
     init(
-        index: OrderedIndex, files: [UInt32: SegmentFile], nowMillis: UInt64, sequence: UInt64,
-        options: StorageOptions
+        index: OrderedIndex, files: [UInt32: SegmentFile], pending: PendingRecords?,
+        nowMillis: UInt64, sequence: UInt64, options: StorageOptions
     ) {
         self.index = index
         self.files = files
+        self.pending = pending
         self.nowMillis = nowMillis
         self.sequence = sequence
         self.options = options
@@ -46,6 +49,10 @@ public final class StorageSnapshot: Sequence, @unchecked Sendable {
     func read(key: [UInt8], entry: IndexEntry) throws(StorageError) -> StoredValue {
         guard let file = files[entry.segmentID] else {
             preconditionFailure("snapshot entry points to missing segment \(entry.segmentID)")
+        }
+        if let record = pending?.record(of: entry) {
+            return try StorageEngine.decodeValue(
+                record, key: key, entry: entry, fileName: file.name, options: options)
         }
         return try StorageEngine.readValue(key: key, entry: entry, file: file, options: options)
     }

@@ -28,8 +28,12 @@ public struct StorageStatistics: Sendable {
     public var bytesReclaimed = 0
     /// Expired keys removed from the index by the active sweep.
     public var expiredKeysSwept = 0
+    /// Times writing the deferred append tail failed and writes were refused until it could
+    /// be written (see `StorageOptions.defersAppendWrites`).
+    public var appendsBlocked = 0
+    /// Why writes are refused right now, when the append tail cannot be written; nil otherwise.
+    public var appendBlockedReason: String?
 
-    /// Zeroed statistics.
     /// Reads served from the value cache, and reads that went to disk.
     public var valueCacheHits = 0
     public var valueCacheMisses = 0

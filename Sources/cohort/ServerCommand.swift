@@ -140,6 +140,11 @@ struct ServerRunner {
         let started = WallClock.monotonicNanos()
         var options = StorageOptions()
         options.fsync = configuration.engineFsync
+        // A standalone server writes each turn's commits with one write before its replies
+        // (see `StorageOptions.defersAppendWrites`); a clustered node's engines are written by
+        // its replication loops.
+        options.defersAppendWrites =
+            !configuration.isClustered && configuration.engineFsync != .batch
         options.keyBytesMax = configuration.keyBytesMax
         options.valueBytesMax = configuration.bulkBytesMax
         options.valueCacheBytesMax = configuration.valueCacheBytesMax
