@@ -17,6 +17,12 @@ struct SegmentState: Sendable {
     /// Compaction found corruption in it: left alone (and not retried) until a restart.
     var isQuarantined = false
 
+    /// Accounts for a group of `bytes` bytes appended under `sequence`.
+    mutating func recordAppend(bytes count: Int, sequence: UInt64) {
+        bytes += count
+        include(sequence: sequence)
+    }
+
     /// Widens the sequence range to include `sequence`.
     mutating func include(sequence: UInt64) {
         sequenceMin = min(sequenceMin ?? sequence, sequence)

@@ -41,12 +41,12 @@ extension StorageEngine {
         try writeAppendTailLocked()
     }
 
-    /// Adds a group of records that belongs at `offset` of the active segment to the tail,
-    /// writing the tail first when the group would take it past `appendTailBytesMax` (so that a
-    /// failed write leaves the group out of it). The caller holds `condition` and advances the
-    /// segment's size.
-    func appendToTailLocked(_ records: [UInt8], at offset: Int) throws(StorageError) {
-        if !appendTail.isEmpty && appendTail.count + records.count > Self.appendTailBytesMax {
+    /// Makes the tail ready for a group of `count` bytes that belongs at `offset` of the active
+    /// segment, writing it first when the group would take it past `appendTailBytesMax` (so
+    /// that a failed write leaves the group out of it). The caller holds `condition`, then
+    /// appends the group and advances the segment's size.
+    func prepareTailLocked(appending count: Int, at offset: Int) throws(StorageError) {
+        if !appendTail.isEmpty && appendTail.count + count > Self.appendTailBytesMax {
             try writeAppendTailLocked()
         }
         if appendTail.isEmpty {
@@ -55,7 +55,6 @@ extension StorageEngine {
         precondition(
             appendTailOffset + appendTail.count == offset,
             "tail at \(appendTailOffset)+\(appendTail.count) does not end at append \(offset)")
-        appendTail.append(contentsOf: records)
     }
 
     /// Writes the tail to the active segment. On failure, under `.batch` the engine fails;

@@ -56,22 +56,23 @@ extension StorageEngine {
         let sequence = explicit ?? lastSequence + 1
         let timestamp = clock.now(physicalMillis: nowMillis)
         let groupRecords = UInt32(planned.count)
-        var buffer = takeAppendBuffer()
+        var groupBytes = 0
         for (key, write) in planned {
-            RecordCodec.encode(
-                key: key, value: write.value, metadata: metadata(of: write, sequence, timestamp),
-                groupRecords: groupRecords, into: &buffer)
+            groupBytes += RecordCodec.recordLength(
+                keyCount: key.count, valueCount: write.value.count)
         }
-        let location: (segmentID: UInt32, offset: Int)
-        do throws(StorageError) {
-            location = try appendLocked(buffer, sequence: sequence)
-        } catch {
-            returnAppendBuffer(&buffer)
-            throw error
+        let location = try appendLocked(bytes: groupBytes, sequence: sequence) { buffer in
+            for (key, write) in planned {
+                RecordCodec.encode(
+                    key: key, value: write.value,
+                    metadata: metadata(of: write, sequence, timestamp),
+                    groupRecords: groupRecords, into: &buffer)
+            }
         }
-        returnAppendBuffer(&buffer)
         // The records lie back to back in key order, so their offsets follow from their lengths.
         var offset = location.offset
+        // Live bytes of the group's segment, summed here and added once.
+        var liveDelta = 0
         for (key, write) in planned {
             let value = write.value
             let length = RecordCodec.recordLength(keyCount: key.count, valueCount: value.count)
@@ -85,12 +86,17 @@ extension StorageEngine {
                 recordLength: UInt32(length), metadata: metadata(of: write, sequence, timestamp))
             let placed = index.insert(key, entry)
             if let previous = placed.previous {
-                forgetLocked(previous)
+                if previous.segmentID == location.segmentID {
+                    liveDelta -= Int(previous.recordLength)
+                } else {
+                    forgetLocked(previous)
+                }
             }
             // A value just written is the likeliest to be read next.
             valueCache.insert(value, of: placed.slot, readFrom: entry)
-            segments[location.segmentID]?.liveBytes += length
+            liveDelta += length
         }
+        segments[location.segmentID]?.liveBytes += liveDelta
         finishCommitLocked(sequence: sequence, records: planned.count)
         return Commit(sequence: sequence)
     }

@@ -455,43 +455,60 @@ public final class StorageEngine: @unchecked Sendable {
     func appendLocked(
         _ buffer: [UInt8], sequence: UInt64
     ) throws(StorageError) -> (segmentID: UInt32, offset: Int) {
+        try appendLocked(bytes: buffer.count, sequence: sequence) { $0.append(contentsOf: buffer) }
+    }
+
+    /// Appends one group of records, `count` bytes that `encode` appends to the array it is
+    /// given, to the active segment, rotating first when they would overflow it. With the append
+    /// tail they are encoded straight into it; otherwise into the engine's append buffer, then
+    /// written, and a failed write is cut back so the file ends with whole groups. Returns where
+    /// the group starts.
+    func appendLocked(
+        bytes count: Int, sequence: UInt64, encode: (inout [UInt8]) -> Void
+    ) throws(StorageError) -> (segmentID: UInt32, offset: Int) {
         precondition(
             sequence > lastSequence, "sequence \(sequence) not above last \(lastSequence)")
         if let active = segments[activeID], active.bytes > 0,
-            active.bytes + buffer.count > options.segmentBytesMax
+            active.bytes + count > options.segmentBytesMax
         {
             try rotateLocked()
         }
         guard let active = segments[activeID] else {
             preconditionFailure("no active segment \(activeID)")
         }
+        let offset = active.bytes
         if usesAppendTail {
-            try appendToTailLocked(buffer, at: active.bytes)
-            segments[activeID]?.bytes += buffer.count
-            segments[activeID]?.include(sequence: sequence)
-            return (activeID, active.bytes)
+            try prepareTailLocked(appending: count, at: offset)
+            let before = appendTail.count
+            encode(&appendTail)
+            precondition(appendTail.count - before == count, "group encoded to another length")
+            segments[activeID]?.recordAppend(bytes: count, sequence: sequence)
+            return (activeID, offset)
         }
+        var buffer = takeAppendBuffer()
+        defer { returnAppendBuffer(&buffer) }
+        encode(&buffer)
+        precondition(buffer.count == count, "group encoded to another length")
         try writeAppendTailLocked()
         do throws(StorageError) {
             if let injected = appendFailureForTesting {
                 appendFailureForTesting = nil
-                try active.file.write(Array(buffer.prefix(injected.bytesWritten)), at: active.bytes)
+                try active.file.write(Array(buffer.prefix(injected.bytesWritten)), at: offset)
                 throw injected.error
             }
-            try active.file.write(buffer, at: active.bytes)
+            try active.file.write(buffer, at: offset)
         } catch {
             do throws(StorageError) {
-                try active.file.truncate(to: active.bytes)
+                try active.file.truncate(to: offset)
                 segments[activeID]?.preallocatedEnd = 0
             } catch let rollback {
                 failure = .failed("could not cut back a failed append: \(rollback)")
             }
             throw error
         }
-        segments[activeID]?.bytes += buffer.count
-        segments[activeID]?.include(sequence: sequence)
-        preallocateLocked(after: active.bytes + buffer.count)
-        return (activeID, active.bytes)
+        segments[activeID]?.recordAppend(bytes: count, sequence: sequence)
+        preallocateLocked(after: offset + count)
+        return (activeID, offset)
     }
 
     /// Seals the active segment (after an fsync, so that a sealed segment never loses data) and

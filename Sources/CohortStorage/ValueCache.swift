@@ -6,10 +6,6 @@
 /// be stale: an overwrite or a compaction moves the key to a new location and the old value
 /// simply ages out. The engine's lock guards the cache and the slots' cache fields.
 struct ValueCache {
-    private struct Held {
-        var slot: IndexSlot
-        var cost: Int
-    }
 
     /// The most bytes held, counting each value's length plus `overheadBytes`; 0 disables the
     /// cache.
@@ -19,7 +15,11 @@ struct ValueCache {
     /// What one cached value costs beyond its bytes (its allocation, the ring's entry), so
     /// that a cache of tiny values is bounded too.
     static let overheadBytes = 64
-    private var ring: [Held] = []
+    /// The slots holding a value. A slot's cost follows from its value, so that replacing the
+    /// value of a cached key (every SET of a hot key) touches the slot, already in the CPU's
+    /// cache, and not its ring entry. Invariant: a slot's `cachePosition` is its place here
+    /// exactly when it holds a value.
+    private var ring: [IndexSlot] = []
     private var hand = 0
     private(set) var bytes = 0
     private(set) var hits = 0
@@ -64,25 +64,29 @@ struct ValueCache {
         // so it is never served, and the hand evicts it in time.
         guard value.count <= valueBytesMax else { return }
         let cost = value.count + Self.overheadBytes
-        slot.cachedValue = value
-        slot.cachedLocation = Self.location(of: entry)
         if slot.cachePosition >= 0 {
-            bytes += cost - ring[slot.cachePosition].cost
-            ring[slot.cachePosition].cost = cost
+            bytes += cost - Self.cost(of: slot)
         } else {
             slot.cachePosition = ring.count
             slot.cacheReferenced = false
-            ring.append(Held(slot: slot, cost: cost))
+            ring.append(slot)
             bytes += cost
         }
+        slot.cachedValue = value
+        slot.cachedLocation = Self.location(of: entry)
         while bytes > bytesMax && !ring.isEmpty {
             evictOne()
         }
     }
 
+    /// What a slot's cached value counts against `bytesMax`.
+    private static func cost(of slot: IndexSlot) -> Int {
+        (slot.cachedValue?.count ?? 0) + overheadBytes
+    }
+
     /// Forgets everything (after FLUSHALL).
     mutating func removeAll() {
-        for held in ring { Self.release(held.slot) }
+        for slot in ring { Self.release(slot) }
         ring.removeAll()
         hand = 0
         bytes = 0
@@ -96,18 +100,18 @@ struct ValueCache {
 
     private mutating func evictOne() {
         if hand >= ring.count { hand = 0 }
-        while ring[hand].slot.cacheReferenced {
-            ring[hand].slot.cacheReferenced = false
+        while ring[hand].cacheReferenced {
+            ring[hand].cacheReferenced = false
             hand = (hand + 1) % ring.count
         }
         let victim = ring[hand]
-        Self.release(victim.slot)
-        bytes -= victim.cost
+        bytes -= Self.cost(of: victim)
+        Self.release(victim)
         // Fill the hole with the last entry so the ring stays dense.
         let last = ring.count - 1
         if hand != last {
             ring[hand] = ring[last]
-            ring[hand].slot.cachePosition = hand
+            ring[hand].cachePosition = hand
         }
         ring.removeLast()
     }
