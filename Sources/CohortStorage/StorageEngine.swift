@@ -162,13 +162,29 @@ public final class StorageEngine: @unchecked Sendable {
     /// group that recovery applies all-or-nothing, then applied to the index. When `body`
     /// throws, nothing is written. Returns the body's result and the commit (nil when nothing
     /// was written).
+    ///
+    /// Inlinable so that callers specialize it: unspecialized, building the generic result
+    /// tuple looked up its type metadata at run time on every write (3% of a server's time per
+    /// SET). The work is in the non-generic `commitTransaction`.
+    @inlinable
     public func transaction<R>(
         nowMillis: UInt64, _ body: (inout StorageTransaction) throws -> R
     ) throws -> (result: R, commit: Commit?) {
+        var result: R?
+        let commit = try commitTransaction(nowMillis: nowMillis) { result = try body(&$0) }
+        guard let result else { preconditionFailure("transaction body did not run") }
+        return (result, commit)
+    }
+
+    /// Runs `body` under the lock and commits what it wrote (see `transaction`).
+    @usableFromInline
+    func commitTransaction(
+        nowMillis: UInt64, _ body: (inout StorageTransaction) throws -> Void
+    ) throws -> Commit? {
         try writing {
             var transaction = StorageTransaction(engine: self, nowMillis: nowMillis)
-            let result = try body(&transaction)
-            return (result, try commitLocked(transaction, nowMillis: nowMillis))
+            try body(&transaction)
+            return try commitLocked(transaction, nowMillis: nowMillis)
         }
     }
 
