@@ -9,12 +9,46 @@ extension StorageEngine {
     static let compactionWriteBufferBytesMax = 1 << 20
     /// Records whose liveness compaction looks up per hold of the engine lock.
     static let compactionLookupBatch = 1_024
+    /// Keys prefetched together by `lookUpLocked`: enough for their misses to overlap, few
+    /// enough that the first are still cached when probed.
+    static let compactionPrefetchRun = 32
 
-    /// True when some sealed segment has enough dead bytes to be worth rewriting.
+    /// True when the sealed segments that qualify by their dead fraction hold enough dead
+    /// bytes together to be worth rewriting (`StorageOptions.compactionGarbageBytesMin`).
     func hasCompactionCandidate() -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return segments.values.contains { isCandidateLocked($0) }
+        var garbage = 0
+        for state in segments.values where isCandidateLocked(state) {
+            garbage += state.bytes - state.liveBytes
+        }
+        return garbage > 0 && garbage >= compactionGarbageBytesMin
+    }
+
+    /// The index entries of `records`' keys, in order, prefetched a run at a time as a
+    /// pipeline's lookups are. The serving threads wait for the lock meanwhile: probed one by
+    /// one, each lookup of a mostly dead segment's records waited for its cache misses in turn.
+    /// The caller holds `condition`.
+    func lookUpLocked(_ records: ArraySlice<HintEntry>) -> [IndexEntry?] {
+        var entries: [IndexEntry?] = []
+        entries.reserveCapacity(records.count)
+        var keys: [[UInt8]] = []
+        keys.reserveCapacity(Self.compactionPrefetchRun)
+        var start = records.startIndex
+        while start < records.endIndex {
+            let end = min(start + Self.compactionPrefetchRun, records.endIndex)
+            keys.removeAll(keepingCapacity: true)
+            for position in start..<end { keys.append(records[position].key) }
+            index.prefetch(keys)
+            for position in start..<end { entries.append(index.get(records[position].key)) }
+            start = end
+        }
+        return entries
+    }
+
+    /// The dead bytes that make the background thread compact.
+    var compactionGarbageBytesMin: Int {
+        options.compactionGarbageBytesMin ?? options.segmentBytesMax / 4
     }
 
     func isCandidateLocked(_ state: SegmentState) -> Bool {
@@ -135,7 +169,7 @@ extension StorageEngine {
                                 condition.unlock()
                                 throw .closed
                             }
-                            currents = batch.map { index.get($0.key) }
+                            currents = lookUpLocked(batch)
                             condition.unlock()
                         }
                         let current = currents[batchPosition]
