@@ -40,6 +40,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Installs redis-server and redis-tools from Debian's packages unless they are there.
+ensure_redis() {
+    if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null \
+        && command -v redis-cli >/dev/null; then
+        return
+    fi
+    log "installing redis-server and redis-tools from Debian's packages"
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+    "${sudo[@]}" apt-get update
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y redis-server redis-tools
+}
+
 # Sets BIN to a release cohort binary: the one given in BIN, or a fresh `swift build`.
 build_cohort() {
     if [[ -n "${BIN:-}" ]]; then
@@ -122,5 +135,18 @@ wait_until() { # what pids command...
         done
         (($(now_ms) < deadline)) || { log "$what: not ready within ${READY_TIMEOUT_SECONDS}s"; return 1; }
         sleep 0.05
+    done
+}
+
+# Waits until the server on `port` answers PING with PONG (Redis answers LOADING while it
+# replays its AOF, which does not count). Fails if `pid` exits first or the timeout passes.
+wait_ready() { # port pid
+    local port=$1 pid=$2
+    local deadline=$(($(now_ms) + READY_TIMEOUT_SECONDS * 1000))
+    while true; do
+        if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then return 0; fi
+        is_running "$pid" || { log "process $pid exited before answering PING"; return 1; }
+        (($(now_ms) < deadline)) || { log "no PONG on port $port within ${READY_TIMEOUT_SECONDS}s"; return 1; }
+        sleep 0.005
     done
 }
