@@ -284,7 +284,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     /// Encodes a reply, either straight into the output or behind the held replies.
     private func enqueue(_ outcome: CommandOutcome, context: ChannelHandlerContext) {
-        let required = outcome.durableSequence
+        let required = outcome.awaitedSequence
         let engine = executor.engine
         let mustHold =
             heldStart < held.count
@@ -315,7 +315,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             }
         } else {
             outcome.reply.encode(into: &output, version: session.protocolVersion)
-            // Only deferred appends leave a requirement here (a durable one was met above).
+            // Under batch a requirement reaching here is durable already, hence written, and
+            // the flush passes at once; only deferred appends make the flush write first.
             if required > outputAwaits { outputAwaits = required }
         }
         if outcome.closeAfterReply { closing = true }

@@ -190,7 +190,7 @@ public final class CommandExecutor: Sendable {
 
     /// A reply to a read-only command, held until what it observed is durable.
     func read(_ reply: RESPValue) -> CommandOutcome {
-        CommandOutcome(reply, durableSequence: engine.observedSequenceToAwait)
+        CommandOutcome(reply, awaitedSequence: engine.observedSequenceToAwait)
     }
 
     /// A reply to a command that may have written.
@@ -198,6 +198,6 @@ public final class CommandExecutor: Sendable {
         // A command that wrote nothing (SET NX on an existing key) still observed state.
         CommandOutcome(
             reply,
-            durableSequence: commit.map { durability(after: $0) } ?? engine.observedSequenceToAwait)
+            awaitedSequence: commit.map { durability(after: $0) } ?? engine.observedSequenceToAwait)
     }
 }

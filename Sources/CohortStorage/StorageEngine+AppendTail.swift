@@ -61,42 +61,21 @@ extension StorageEngine {
     /// otherwise the tail is kept and writes are blocked (see above). The caller holds
     /// `condition`.
     func writeAppendTailLocked() throws(StorageError) {
-        guard !appendTail.isEmpty else {
-            appendBlocked = nil
-            return
-        }
+        guard !appendTail.isEmpty else { return }
         if let failure { throw failure }
         guard let file = segments[activeID]?.file else {
             preconditionFailure("append tail without an active segment \(activeID)")
         }
         do throws(StorageError) {
-            if let persistent = appendTailWritesFailForTesting { throw persistent }
-            if let injected = appendFailureForTesting {
-                appendFailureForTesting = nil
-                if injected.bytesWritten > 0 {
-                    try file.write(
-                        Array(appendTail.prefix(injected.bytesWritten)), at: appendTailOffset)
-                }
-                throw injected.error
-            }
-            try file.write(appendTail, at: appendTailOffset)
+            try writeCuttingBackLocked(appendTail, to: file, at: appendTailOffset)
         } catch {
-            guard options.fsync != .batch else {
-                let failed = StorageError.failed("write of \(file.name) failed: \(error)")
-                failure = failed
+            // A failed cut-back has failed the engine already.
+            if failure == nil && options.fsync == .batch {
+                failure = .failed("write of \(file.name) failed: \(error)")
                 condition.broadcast()
-                throw failed
             }
-            // Cut off what part of the tail reached the file, so that the file ends with whole
-            // records whatever happens next; the tail is written again from its start.
-            do throws(StorageError) {
-                try file.truncate(to: appendTailOffset)
-                segments[activeID]?.preallocatedEnd = 0
-            } catch let cut {
-                failure = .failed("could not cut back a failed append: \(cut)")
-                condition.broadcast()
-                throw failure ?? error
-            }
+            if let failure { throw failure }
+            // Deferred appends: the tail is written again from its start by the next attempt.
             if appendBlocked == nil { counters.appendsBlocked += 1 }
             appendBlocked = error
             throw error
@@ -106,6 +85,35 @@ extension StorageEngine {
         appendBlocked = nil
         writtenSequence = lastSequence
         preallocateLocked(after: appendTailOffset)
+    }
+
+    /// Writes `bytes` at `offset` of the active segment's `file`. When the write fails, cuts
+    /// off what part of it reached the file, so that the file ends with whole records whatever
+    /// happens next, and throws the write's error; if even the cut fails, fails the engine.
+    /// The caller holds `condition`.
+    func writeCuttingBackLocked(
+        _ bytes: [UInt8], to file: SegmentFile, at offset: Int
+    ) throws(StorageError) {
+        do throws(StorageError) {
+            if let persistent = appendWritesFailForTesting { throw persistent }
+            if let injected = appendFailureForTesting {
+                appendFailureForTesting = nil
+                if injected.bytesWritten > 0 {
+                    try file.write(Array(bytes.prefix(injected.bytesWritten)), at: offset)
+                }
+                throw injected.error
+            }
+            try file.write(bytes, at: offset)
+        } catch {
+            do throws(StorageError) {
+                try file.truncate(to: offset)
+                segments[activeID]?.preallocatedEnd = 0
+            } catch let cut {
+                failure = .failed("could not cut back a failed append: \(cut)")
+                condition.broadcast()
+            }
+            throw error
+        }
     }
 
     /// Where the value of `entry` is read: from memory while its record waits in the append
@@ -119,13 +127,11 @@ extension StorageEngine {
             Int(entry.offset) + Int(entry.recordLength) <= state.bytes,
             "index entry \(entry.offset)+\(entry.recordLength) beyond \(state.bytes) bytes of "
                 + state.file.name)
-        if let pending = pendingRecordsLocked, let record = pending.record(of: entry) {
-            return .memory(record: record, file: state.file)
-        }
-        return .file(state.file)
+        return ValueSource(entry: entry, file: state.file, pending: pendingRecordsLocked)
     }
 
-    /// The records still in the tail, for a snapshot taken while the tail cannot be written.
+    /// The records still in the tail: for reads of them, and for a snapshot taken while the
+    /// tail cannot be written.
     var pendingRecordsLocked: PendingRecords? {
         appendTail.isEmpty
             ? nil

@@ -103,8 +103,7 @@ extension StorageEngine {
         activeID = checkpoint.activeID
         nextSegmentID = checkpoint.nextSegmentID
         lastSequence = checkpoint.lastSequence
-        writtenSequence = checkpoint.lastSequence
-        durableSequence = checkpoint.lastSequence
+        settleSequencesLocked()
         _ = clock.observe(checkpoint.clock, physicalMillis: nowMillis)
         var report = RecoveryReport()
         report.indexCheckpointUsed = true

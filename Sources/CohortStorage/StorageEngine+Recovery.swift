@@ -124,8 +124,7 @@ extension StorageEngine {
             nextSegmentID += 1
         }
         _ = clock.observe(timestampMax, physicalMillis: nowMillis)
-        writtenSequence = lastSequence
-        durableSequence = lastSequence
+        settleSequencesLocked()
         report.keysLoaded = index.count
         report.lastSequence = lastSequence
         recovery = report

@@ -81,9 +81,9 @@ public final class StorageEngine: @unchecked Sendable {
     var preallocationFailsForTesting = false
     /// Tests make the next append write only this many bytes, then fail with this error.
     var appendFailureForTesting: (bytesWritten: Int, error: StorageError)?
-    /// Tests make every write of the append tail fail with this error until they clear it (a
-    /// disk that stays full).
-    var appendTailWritesFailForTesting: StorageError?
+    /// Tests make every append write fail with this error until they clear it (a disk that
+    /// stays full).
+    var appendWritesFailForTesting: StorageError?
     /// The buffer commits encode their records into, kept between commits (see
     /// `takeAppendBuffer`); guarded by `condition`.
     var appendBuffer: [UInt8] = []
@@ -378,10 +378,7 @@ public final class StorageEngine: @unchecked Sendable {
             syncError = error
         }
         condition.lock()
-        if syncError == nil {
-            writtenSequence = lastSequence
-            durableSequence = lastSequence
-        }
+        if syncError == nil { settleSequencesLocked() }
         // A clean close leaves an index checkpoint so the next open need not decode every
         // record (see IndexCheckpoint). Only when everything is durable and nothing failed.
         let checkpoint =
@@ -505,23 +502,7 @@ public final class StorageEngine: @unchecked Sendable {
         defer { returnAppendBuffer(&buffer) }
         encode(&buffer)
         precondition(buffer.count == count, "group encoded to another length")
-        try writeAppendTailLocked()
-        do throws(StorageError) {
-            if let injected = appendFailureForTesting {
-                appendFailureForTesting = nil
-                try active.file.write(Array(buffer.prefix(injected.bytesWritten)), at: offset)
-                throw injected.error
-            }
-            try active.file.write(buffer, at: offset)
-        } catch {
-            do throws(StorageError) {
-                try active.file.truncate(to: offset)
-                segments[activeID]?.preallocatedEnd = 0
-            } catch let rollback {
-                failure = .failed("could not cut back a failed append: \(rollback)")
-            }
-            throw error
-        }
+        try writeCuttingBackLocked(buffer, to: active.file, at: offset)
         segments[activeID]?.recordAppend(bytes: count, sequence: sequence)
         preallocateLocked(after: offset + count)
         return (activeID, offset)
@@ -548,6 +529,13 @@ public final class StorageEngine: @unchecked Sendable {
         activeID = nextSegmentID
         nextSegmentID += 1
         segments[activeID] = SegmentState(file: file, bytes: 0, isSealed: false)
+    }
+
+    /// Records that every commit is written and durable: after recovery, and after close's
+    /// fsync.
+    func settleSequencesLocked() {
+        writtenSequence = lastSequence
+        durableSequence = lastSequence
     }
 
     /// Bookkeeping shared by every commit.

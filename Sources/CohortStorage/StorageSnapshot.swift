@@ -50,11 +50,9 @@ public final class StorageSnapshot: Sequence, @unchecked Sendable {
         guard let file = files[entry.segmentID] else {
             preconditionFailure("snapshot entry points to missing segment \(entry.segmentID)")
         }
-        if let record = pending?.record(of: entry) {
-            return try StorageEngine.decodeValue(
-                record, key: key, entry: entry, fileName: file.name, options: options)
-        }
-        return try StorageEngine.readValue(key: key, entry: entry, file: file, options: options)
+        return try StorageEngine.readValue(
+            key: key, entry: entry,
+            from: ValueSource(entry: entry, file: file, pending: pending), options: options)
     }
 
     func record(_ error: StorageError) {

@@ -44,7 +44,7 @@ struct DeferredAppendServerTests {
         #expect(engine.sequences.written == engine.sequences.committed)
 
         engine.condition.lock()
-        engine.appendTailWritesFailForTesting = .diskFull
+        engine.appendWritesFailForTesting = .diskFull
         engine.condition.unlock()
         // Applied in memory, but its record cannot be written: no reply yet.
         try writer.send(["SET", "held", "2"])
@@ -59,7 +59,7 @@ struct DeferredAppendServerTests {
         #expect(info.contains("aof_last_write_status:err"))
 
         engine.condition.lock()
-        engine.appendTailWritesFailForTesting = nil
+        engine.appendWritesFailForTesting = nil
         engine.condition.unlock()
         // The flusher's retry writes the records and releases the held reply.
         var reply: RESPValue?

@@ -250,13 +250,13 @@ private func bulk(_ text: String) -> RESPValue { .bulkString(Array(text.utf8)) }
         let h = try ExecutorHarness(fsync: .batch)
         let write = h.executor.execute(
             [Array("SET".utf8), [1], [2]], session: &h.session, nowMillis: 0)
-        #expect(write.durableSequence > 0, "a batch-mode write must wait for its fsync")
+        #expect(write.awaitedSequence > 0, "a batch-mode write must wait for its fsync")
         let read = h.executor.execute([Array("GET".utf8), [1]], session: &h.session, nowMillis: 0)
-        #expect(read.durableSequence >= write.durableSequence, "a read waits for what it may see")
+        #expect(read.awaitedSequence >= write.awaitedSequence, "a read waits for what it may see")
         let relaxed = try ExecutorHarness(fsync: .everysec)
         let unsynced = relaxed.executor.execute(
             [Array("SET".utf8), [1], [2]], session: &relaxed.session, nowMillis: 0)
-        #expect(unsynced.durableSequence == 0)
+        #expect(unsynced.awaitedSequence == 0)
     }
 
     /// Prefetching a run of requests' keys runs nothing and changes nothing: the requests then

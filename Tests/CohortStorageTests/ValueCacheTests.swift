@@ -35,6 +35,30 @@ import Testing
         #expect(slots[500].cachedValue == nil, "an evicted value's memory is released")
     }
 
+    /// A slot's cost follows from its value: replacing a cached value with a smaller or larger
+    /// one moves the cache's bytes by the difference, and eviction takes off what it held.
+    @Test func replacingAValueAccountsForItsNewSize() {
+        // Values up to bytesMax / 64 (2,000 bytes) are cached.
+        var cache = ValueCache(bytesMax: 128_000)
+        let first = slot(at: 1)
+        cache.insert([UInt8](repeating: 1, count: 1_000), of: first, readFrom: first.entry)
+        #expect(cache.bytes == 1_000 + ValueCache.overheadBytes)
+        cache.insert([UInt8](repeating: 2, count: 500), of: first, readFrom: first.entry)
+        #expect(cache.bytes == 500 + ValueCache.overheadBytes)
+        cache.insert([UInt8](repeating: 3, count: 1_500), of: first, readFrom: first.entry)
+        #expect(cache.bytes == 1_500 + ValueCache.overheadBytes)
+        // Fill past the bound: whatever is evicted, the count is what the cached slots hold.
+        let others = (2..<200 as Range<UInt64>).map { slot(at: $0) }
+        for other in others {
+            cache.insert([UInt8](repeating: 4, count: 1_000), of: other, readFrom: other.entry)
+        }
+        let held = ([first] + others).compactMap(\.cachedValue).reduce(0) {
+            $0 + $1.count + ValueCache.overheadBytes
+        }
+        #expect(held > 0 && cache.bytes == held)
+        #expect(cache.bytes <= cache.bytesMax)
+    }
+
     @Test func refusesValuesTooLargeToShare() {
         var cache = ValueCache(bytesMax: 6_400)
         let big = slot(at: 1)
