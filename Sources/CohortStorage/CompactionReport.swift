@@ -4,6 +4,9 @@ public struct CompactionReport: Sendable {
     public var segmentsCompacted: [String] = []
     /// Segments skipped because a scan found corruption in them (kept for inspection).
     public var segmentsSkipped: [String] = []
+    /// Segments whose live records were found from the index instead of by a scan, because
+    /// they held no record that acts as a deletion (`SegmentState.mayHoldDeletions`).
+    public var segmentsFromIndex = 0
     /// The segment written, if any record survived.
     public var segmentWritten: String?
     /// Live records copied.

@@ -11,4 +11,10 @@ struct HintEntry: Hashable, Sendable {
     var offset: UInt64
     /// Encoded length of the record.
     var recordLength: UInt32
+
+    /// Whether the record acts as a deletion, now or once it expires (see
+    /// `SegmentState.mayHoldDeletions`).
+    var actsAsDeletion: Bool {
+        isClear || metadata.isTombstone || metadata.expiresAtMillis != 0
+    }
 }

@@ -16,6 +16,9 @@ struct IndexCheckpoint {
         var sequenceMax: UInt64?
         var isSealed: Bool
         var isQuarantined: Bool
+        /// `SegmentState.mayHoldDeletions`. Stored as a flag that says the opposite, so that a
+        /// checkpoint written before the flag existed reads as "may hold deletions".
+        var mayHoldDeletions: Bool
         /// CRC-32C of the whole segment file: a byte that changed while the node was down
         /// (a corrupted record keeps the file's size) makes the checkpoint untrusted, and the
         /// full recovery that follows reports the damage with file and offset.
@@ -54,6 +57,7 @@ struct IndexCheckpoint {
             let flags: UInt64 =
                 (segment.isCompacted ? 1 : 0) | (segment.isSealed ? 2 : 0)
                 | (segment.isQuarantined ? 4 : 0) | (segment.sequenceMin != nil ? 8 : 0)
+                | (segment.mayHoldDeletions ? 0 : 16)
             put(&out, flags)
             put(&out, UInt64(segment.checksum))
         }
@@ -124,7 +128,8 @@ struct IndexCheckpoint {
                     id: UInt32(id), isCompacted: flags & 1 != 0, bytes: Int(size),
                     liveBytes: Int(live), sequenceMin: flags & 8 != 0 ? minimum : nil,
                     sequenceMax: flags & 8 != 0 ? maximum : nil, isSealed: flags & 2 != 0,
-                    isQuarantined: flags & 4 != 0, checksum: checksum))
+                    isQuarantined: flags & 4 != 0, mayHoldDeletions: flags & 16 == 0,
+                    checksum: checksum))
         }
         let entryCount = try small(UInt64(body.count / 80))
         var keys: [[UInt8]] = []

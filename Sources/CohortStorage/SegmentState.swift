@@ -16,11 +16,19 @@ struct SegmentState: Sendable {
     var isSealed: Bool
     /// Compaction found corruption in it: left alone (and not retried) until a restart.
     var isQuarantined = false
+    /// Whether the segment may hold a record that acts as a deletion: a deletion marker, a
+    /// clear record, or a version with an expiry (which becomes one when it expires).
+    /// Compaction scans such a segment for them; one without holds only plain values, the dead
+    /// of which it may simply drop, so it finds the live ones from the index instead (see
+    /// `StorageEngine.compact`). True unless known otherwise.
+    var mayHoldDeletions = true
 
-    /// Accounts for a group of `bytes` bytes appended under `sequence`.
-    mutating func recordAppend(bytes count: Int, sequence: UInt64) {
+    /// Accounts for a group of `bytes` bytes appended under `sequence`; `deletes` says whether
+    /// the group holds a record that acts as a deletion.
+    mutating func recordAppend(bytes count: Int, sequence: UInt64, deletes: Bool) {
         bytes += count
         include(sequence: sequence)
+        if deletes { mayHoldDeletions = true }
     }
 
     /// Widens the sequence range to include `sequence`.

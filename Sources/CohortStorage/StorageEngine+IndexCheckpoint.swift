@@ -31,7 +31,8 @@ extension StorageEngine {
                     id: id, isCompacted: state.file.kind == .compacted, bytes: state.bytes,
                     liveBytes: state.liveBytes, sequenceMin: state.sequenceMin,
                     sequenceMax: state.sequenceMax, isSealed: state.isSealed,
-                    isQuarantined: state.isQuarantined, checksum: checksum)
+                    isQuarantined: state.isQuarantined,
+                    mayHoldDeletions: state.mayHoldDeletions, checksum: checksum)
             },
             keys: keys, entries: entries)
         // A segment whose checksum could not be computed leaves the checkpoint incomplete;
@@ -81,7 +82,8 @@ extension StorageEngine {
             let state = SegmentState(
                 file: file, bytes: segment.bytes, liveBytes: segment.liveBytes,
                 sequenceMin: segment.sequenceMin, sequenceMax: segment.sequenceMax,
-                isSealed: segment.isSealed, isQuarantined: segment.isQuarantined)
+                isSealed: segment.isSealed, isQuarantined: segment.isQuarantined,
+                mayHoldDeletions: segment.mayHoldDeletions)
             guard Self.fileChecksum(state) == segment.checksum else { return false }
             opened[segment.id] = state
         }

@@ -45,6 +45,9 @@ extension StorageEngine {
             var size = try file.size()
             let hintName = SegmentFile.fileName(id: id, kind: kind, suffix: "hint")
             var entries: [HintEntry]?
+            // Damage found now keeps the segment on compaction's scanning path, which leaves a
+            // damaged segment alone for inspection.
+            var isDamaged = false
             if hints.contains(hintName) {
                 entries = loadHint(file: file, fileSize: size)
                 if entries == nil {
@@ -61,6 +64,7 @@ extension StorageEngine {
                         valueBytesMax: options.valueBytesMax)
                 }
                 report.segmentsScanned += 1
+                isDamaged = !scan.corruptions.isEmpty || scan.tail != nil
                 report.corruptions += scan.corruptions.map {
                     StorageCorruption(file: file.name, offset: $0.offset, reason: $0.reason)
                 }
@@ -92,11 +96,13 @@ extension StorageEngine {
                 }
                 entries = scan.records
             }
-            var state = SegmentState(file: file, bytes: size, isSealed: !isActive)
+            var state = SegmentState(
+                file: file, bytes: size, isSealed: !isActive, mayHoldDeletions: isDamaged)
             for entry in entries ?? [] {
                 report.recordsLoaded += 1
                 let sequence = entry.metadata.sequence
                 state.include(sequence: sequence)
+                if entry.actsAsDeletion { state.mayHoldDeletions = true }
                 lastSequence = max(lastSequence, sequence)
                 timestampMax = max(timestampMax, entry.metadata.timestamp)
                 if entry.isClear { clearSequence = max(clearSequence, sequence) }
@@ -120,7 +126,8 @@ extension StorageEngine {
                 directory: directory, id: nextSegmentID, kind: .appended, create: true)
             syncDirectory()
             activeID = nextSegmentID
-            segments[activeID] = SegmentState(file: file, bytes: 0, isSealed: false)
+            segments[activeID] = SegmentState(
+                file: file, bytes: 0, isSealed: false, mayHoldDeletions: false)
             nextSegmentID += 1
         }
         _ = clock.observe(timestampMax, physicalMillis: nowMillis)

@@ -93,7 +93,7 @@ extension StorageEngine {
                     into: &buffer)
                 placements.append((put.key, start, buffer.count - start, metadata))
             }
-            let location = try appendLocked(buffer, sequence: sequence)
+            let location = try appendLocked(buffer, sequence: sequence, deletes: true)
             clearIndexLocked()
             for placement in placements {
                 let entry = IndexEntry(

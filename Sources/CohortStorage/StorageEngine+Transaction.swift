@@ -57,11 +57,17 @@ extension StorageEngine {
         let timestamp = clock.now(physicalMillis: nowMillis)
         let groupRecords = UInt32(planned.count)
         var groupBytes = 0
+        var deletes = false
         for (key, write) in planned {
             groupBytes += RecordCodec.recordLength(
                 keyCount: key.count, valueCount: write.value.count)
+            switch write {
+            case .put(_, _, let expiresAtMillis): if expiresAtMillis != 0 { deletes = true }
+            case .delete: deletes = true
+            }
         }
-        let location = try appendLocked(bytes: groupBytes, sequence: sequence) { buffer in
+        let location = try appendLocked(bytes: groupBytes, sequence: sequence, deletes: deletes) {
+            buffer in
             for (key, write) in planned {
                 RecordCodec.encode(
                     key: key, value: write.value,
@@ -96,7 +102,7 @@ extension StorageEngine {
             valueCache.insert(value, of: placed.slot, readFrom: entry)
             liveDelta += length
         }
-        segments[location.segmentID]?.liveBytes += liveDelta
+        addLiveBytesLocked(liveDelta, to: location.segmentID)
         finishCommitLocked(sequence: sequence, records: planned.count)
         return Commit(sequence: sequence)
     }
