@@ -98,6 +98,10 @@ final class ReplyFlusher: @unchecked Sendable {
         syncEngine = nil
         syncSequence = 0
         syncWaiters.removeAll(keepingCapacity: true)
+        if let result = engine.syncOnCaller(through: sequence) {
+            for handler in waiters { handler.durabilityReached(sequence, result: result) }
+            return
+        }
         let bound = NIOLoopBound(waiters, eventLoop: eventLoop)
         engine.whenDurable(Commit(sequence: sequence)) { [eventLoop] result in
             eventLoop.execute {

@@ -41,6 +41,45 @@ extension StorageEngine {
         condition.unlock()
     }
 
+    /// Under `.batch`, makes `sequence` durable on the calling thread, as Redis's event loop
+    /// fsyncs its AOF before it replies (`appendfsync always`), and returns the outcome; nil
+    /// when another fsync is in flight, and the caller should wait with `whenDurable`. The
+    /// server's event loop calls it once per turn for every write the turn ran: handing the
+    /// fsync to the group-commit thread cost two thread wake-ups and a gathering pause per
+    /// group, a tenth of a group's time when fsync takes a millisecond. Waiters of
+    /// `whenDurable` that the fsync covers are completed too, on this thread.
+    public func syncOnCaller(through sequence: UInt64) -> Result<Void, StorageError>? {
+        guard options.fsync == .batch else { return .success(()) }
+        condition.lock()
+        precondition(
+            sequence <= lastSequence, "commit \(sequence) was never made (last \(lastSequence))")
+        if sequence <= durableSequence {
+            condition.unlock()
+            return .success(())
+        }
+        if let failure {
+            condition.unlock()
+            return .failure(failure)
+        }
+        if isClosed {
+            condition.unlock()
+            return .failure(.closed)
+        }
+        if syncInFlight {
+            condition.unlock()
+            return nil
+        }
+        syncInFlight = true
+        let ready = syncActiveLocked()
+        syncInFlight = false
+        let outcome: Result<Void, StorageError> =
+            sequence <= durableSequence
+            ? .success(()) : .failure(failure ?? .failed("fdatasync did not cover \(sequence)"))
+        condition.unlock()
+        for (waiter, result) in ready { waiter.completion(result) }
+        return outcome
+    }
+
     /// Starts the thread the fsync policy needs: the group-commit thread for `.batch`, the
     /// once-a-second thread for `.everysec`.
     func startPolicyThread() {
@@ -109,8 +148,14 @@ extension StorageEngine {
                 condition.lock()
                 continue
             }
+            // A caller's fsync (`syncOnCaller`) may cover these waiters already.
+            while syncInFlight && !isStopping { condition.wait() }
+            if isStopping { break }
+            if durabilityWaiters.isEmpty { continue }
             gatherCommitsLocked()
+            syncInFlight = true
             let ready = syncActiveLocked()
+            syncInFlight = false
             condition.unlock()
             for (waiter, result) in ready { waiter.completion(result) }
             condition.lock()

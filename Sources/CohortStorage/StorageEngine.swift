@@ -112,6 +112,10 @@ public final class StorageEngine: @unchecked Sendable {
     /// How many durability waiters there were when the last fsync ended, those it released
     /// included: the writers the next group commit expects (see `gatherCommitsLocked`).
     var waitersAtLastSync = 0
+    /// True while an fsync of the active segment runs with the lock released, on the
+    /// group-commit thread or on a caller of `syncOnCaller`: the other waits for it rather
+    /// than start a second one.
+    var syncInFlight = false
     /// The periodic threads (everysec, background) sleep on this, not on `condition`, so that
     /// commits never wake them; `close()` does.
     let sleepCondition = NSCondition()
@@ -362,7 +366,8 @@ public final class StorageEngine: @unchecked Sendable {
         sleepersReleased = true
         sleepCondition.broadcast()
         sleepCondition.unlock()
-        while runningThreads > 0 { condition.wait() }
+        // An fsync on a caller's thread (`syncOnCaller`) finishes before the files close.
+        while runningThreads > 0 || syncInFlight { condition.wait() }
         let active = segments[activeID]?.file
         var syncError: StorageError?
         do throws(StorageError) {
