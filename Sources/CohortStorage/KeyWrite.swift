@@ -7,4 +7,13 @@ public enum KeyWrite: Hashable, Sendable {
     case put(value: [UInt8], type: ValueType, expiresAtMillis: UInt64)
     /// The key is absent.
     case delete
+
+    /// Whether the write acts as a deletion, now or once it expires (see
+    /// `SegmentState.mayHoldDeletions`).
+    var actsAsDeletion: Bool {
+        switch self {
+        case .put(_, _, let expiresAtMillis): expiresAtMillis != 0
+        case .delete: true
+        }
+    }
 }

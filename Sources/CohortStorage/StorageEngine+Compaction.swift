@@ -87,6 +87,11 @@ extension StorageEngine {
     /// dropped only when no segment outside this run holds a sequence below it (so no older
     /// version of the key can remain anywhere) or when a newer version of the key is live;
     /// otherwise it is kept as a deletion marker. `nowMillis` defaults to the system clock.
+    ///
+    /// Damage: a scanned segment with corruption is skipped (`segmentsSkipped`) and the rest
+    /// compacted; a record found damaged while it is copied (which is when records found from
+    /// the index are checked) ends the run with `.corrupt` and nothing changed, and its segment
+    /// is left alone from then on. Either way the segment is quarantined until a restart.
     public func compact(nowMillis: UInt64? = nil) throws -> CompactionReport {
         compactionLock.lock()
         defer { compactionLock.unlock() }
@@ -131,8 +136,8 @@ extension StorageEngine {
         for state in chosen {
             let records: [HintEntry]?
             if fromIndex.contains(state.file.id) {
-                records = try verified(indexed[state.file.id] ?? [], in: state)
-                if records != nil { report.segmentsFromIndex += 1 }
+                records = indexed[state.file.id] ?? []
+                report.segmentsFromIndex += 1
             } else {
                 let scan = try state.file.withMappedBytes(length: state.bytes) { bytes in
                     SegmentScanner.scan(
@@ -203,17 +208,32 @@ extension StorageEngine {
                                 outsideSequenceMin: outsideSequenceMin, nowMillis: now)
                         else { continue }
                         let start = Int(record.offset)
-                        let recordBytes = UnsafeRawBufferPointer(
-                            rebasing: bytes[start..<(start + Int(record.recordLength))])
+                        let end = start + Int(record.recordLength)
+                        // Records found from the index are checked here, as they are copied:
+                        // one that does not decode whole, with its key and sequence, leaves
+                        // the segment quarantined, as a damaged scan does.
+                        func damaged(_ reason: String) -> StorageError {
+                            condition.lock()
+                            segments[state.file.id]?.isQuarantined = true
+                            condition.unlock()
+                            return .corrupt(file: state.file.name, offset: start, reason: reason)
+                        }
+                        guard end <= bytes.count else {
+                            throw damaged("record runs past the end of the segment")
+                        }
+                        let recordBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
                         let decoded: DecodedRecord
                         do throws(RecordDecodeError) {
                             decoded = try RecordCodec.decode(
                                 recordBytes, keyBytesMax: options.keyBytesMax,
                                 valueBytesMax: options.valueBytesMax)
                         } catch {
-                            throw .corrupt(
-                                file: state.file.name, offset: start, reason: error.description)
+                            throw damaged(error.description)
                         }
+                        guard decoded.recordLength == recordBytes.count,
+                            decoded.metadata.sequence == record.metadata.sequence,
+                            recordBytes[decoded.keyRange].elementsEqual(record.key)
+                        else { throw damaged("record does not match its index entry") }
                         let offset = written + buffer.count
                         let value =
                             metadata.isTombstone || record.isClear
@@ -391,30 +411,6 @@ extension StorageEngine {
             }
         }
         return last
-    }
-
-    /// `records` if each decodes whole at its offset in `state`'s file, with its key and
-    /// sequence; nil if one does not (the segment is then treated as a damaged scan is).
-    private func verified(
-        _ records: [HintEntry], in state: SegmentState
-    ) throws(StorageError) -> [HintEntry]? {
-        try state.file.withMappedBytes(length: state.bytes) { bytes in
-            for record in records {
-                let start = Int(record.offset)
-                let end = start + Int(record.recordLength)
-                guard end <= bytes.count else { return nil }
-                let recordBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-                guard
-                    let decoded = try? RecordCodec.decode(
-                        recordBytes, keyBytesMax: options.keyBytesMax,
-                        valueBytesMax: options.valueBytesMax),
-                    decoded.recordLength == recordBytes.count,
-                    decoded.metadata.sequence == record.metadata.sequence,
-                    recordBytes[decoded.keyRange].elementsEqual(record.key)
-                else { return nil }
-            }
-            return records
-        }
     }
 
     private func isClosedSnapshot() -> Bool {

@@ -61,10 +61,7 @@ extension StorageEngine {
         for (key, write) in planned {
             groupBytes += RecordCodec.recordLength(
                 keyCount: key.count, valueCount: write.value.count)
-            switch write {
-            case .put(_, _, let expiresAtMillis): if expiresAtMillis != 0 { deletes = true }
-            case .delete: deletes = true
-            }
+            if write.actsAsDeletion { deletes = true }
         }
         let location = try appendLocked(bytes: groupBytes, sequence: sequence, deletes: deletes) {
             buffer in

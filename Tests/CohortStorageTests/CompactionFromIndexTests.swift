@@ -244,3 +244,71 @@ final class ErrorBox: @unchecked Sendable {
         return stored
     }
 }
+
+/// A damaged record among those a compaction finds from the index: the run fails with the
+/// file and offset, changes nothing, and the segment is quarantined (kept for inspection, never
+/// chosen again until a restart) while the other keys stay readable.
+@Suite struct CompactionFromIndexDamageTests {
+    @Test func aDamagedLiveRecordQuarantinesItsSegment() throws {
+        let directory = TemporaryDirectory()
+        let engine = try StorageEngine.open(
+            directory: directory.path, options: CompactionFromIndexTests.options(), nowMillis: 0)
+        defer { try? engine.close() }
+        // The first segment: ten keys that stay, then fillers overwritten until it qualifies.
+        for number in 0..<10 {
+            _ = try engine.transaction(nowMillis: 1) {
+                try $0.set(bytes("kept-\(number)"), value: bytes("value-\(number)"))
+            }
+        }
+        var round = 0
+        while engine.statistics.segmentCount < 4 {
+            for number in 0..<20 {
+                _ = try engine.transaction(nowMillis: 1) {
+                    try $0.set(bytes("filler-\(number)"), value: bytes("round-\(round)"))
+                }
+            }
+            round += 1
+        }
+        #expect(engine.hasCompactionCandidate())
+        engine.condition.lock()
+        let entry = try #require(engine.index.get(bytes("kept-3")))
+        let state = try #require(engine.segments[entry.segmentID])
+        engine.condition.unlock()
+        #expect(!state.mayHoldDeletions && state.isSealed)
+        // Flip one byte of the kept record's value.
+        let handle = try #require(FileHandle(forUpdatingAtPath: state.file.path))
+        let valueOffset = UInt64(entry.offset) + UInt64(entry.recordLength) - 1
+        try handle.seek(toOffset: valueOffset)
+        let byte = try #require(try handle.read(upToCount: 1)).first ?? 0
+        try handle.seek(toOffset: valueOffset)
+        try handle.write(contentsOf: [byte ^ 0xFF])
+        try handle.close()
+
+        #expect {
+            _ = try engine.compact(nowMillis: 1)
+        } throws: { error in
+            if case .corrupt(let file, let offset, _) = error as? StorageError {
+                return file == state.file.name && offset == Int(entry.offset)
+            }
+            return false
+        }
+        engine.condition.lock()
+        let after = engine.segments[entry.segmentID]
+        engine.condition.unlock()
+        #expect(after?.isQuarantined == true)
+        #expect(FileManager.default.fileExists(atPath: state.file.path))
+        // Later runs leave it alone and compact the rest.
+        while engine.hasCompactionCandidate() {
+            let report = try engine.compact(nowMillis: 1)
+            #expect(!report.segmentsCompacted.contains(state.file.name))
+            if report.segmentsCompacted.isEmpty { break }
+        }
+        #expect(FileManager.default.fileExists(atPath: state.file.path))
+        #expect(try engine.get(bytes("kept-4"), nowMillis: 1)?.bytes == bytes("value-4"))
+        // The damaged key is answered from the value cache (what was written) or with an
+        // error, never with the damaged bytes.
+        if let value = try? engine.get(bytes("kept-3"), nowMillis: 1) {
+            #expect(value.bytes == bytes("value-3"))
+        }
+    }
+}
