@@ -1,9 +1,9 @@
 import CohortCore
 
 /// The whole in-memory state of a cleanly closed engine: index entries in key order and the
-/// segment table. Written by `close()`, read by the next `open()` so that a restart after a
-/// clean shutdown reads one sequential file and builds the index bottom-up instead of
-/// decoding every hint and record. It is only trusted when every segment it names still has
+/// segment table. Written by `close()` (`encode`, in IndexCheckpoint+Encoding.swift), read by
+/// the next `open()` (`decode`) so that a restart after a clean shutdown reads one sequential
+/// file and builds the index bottom-up instead of decoding every hint and record. It is only trusted when every segment it names still has
 /// exactly the recorded size and no other segment exists, and it is deleted as soon as it is
 /// loaded, so a crash after new writes can never bring back a stale index.
 struct IndexCheckpoint {
@@ -36,53 +36,8 @@ struct IndexCheckpoint {
     var keys: [[UInt8]]
     var entries: [IndexEntry]
 
-    enum DecodeError: Error { case truncated, badMagic, badChecksum, unsorted, invalid(String) }
-
-    func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64 + segments.count * 64 + keys.count * 72)
-        out += Self.magic
-        put(&out, lastSequence)
-        put(&out, clock.physicalMillis)
-        put(&out, UInt64(clock.logical))
-        put(&out, UInt64(activeID))
-        put(&out, UInt64(nextSegmentID))
-        put(&out, UInt64(segments.count))
-        for segment in segments {
-            put(&out, UInt64(segment.id))
-            put(&out, UInt64(segment.bytes))
-            put(&out, UInt64(segment.liveBytes))
-            put(&out, segment.sequenceMin ?? 0)
-            put(&out, segment.sequenceMax ?? 0)
-            let flags: UInt64 =
-                (segment.isCompacted ? 1 : 0) | (segment.isSealed ? 2 : 0)
-                | (segment.isQuarantined ? 4 : 0) | (segment.sequenceMin != nil ? 8 : 0)
-                | (segment.mayHoldDeletions ? 0 : 16)
-            put(&out, flags)
-            put(&out, UInt64(segment.checksum))
-        }
-        put(&out, UInt64(keys.count))
-        for (key, entry) in zip(keys, entries) {
-            put(&out, UInt64(key.count))
-            out += key
-            put(&out, UInt64(entry.segmentID))
-            put(&out, entry.offset)
-            put(&out, UInt64(entry.recordLength))
-            let metadata = entry.metadata
-            put(&out, metadata.sequence)
-            put(&out, metadata.timestamp.physicalMillis)
-            put(&out, UInt64(metadata.timestamp.logical))
-            put(&out, metadata.origin.rawValue)
-            put(&out, UInt64(metadata.type.rawValue) | (metadata.isTombstone ? 1 << 8 : 0))
-            put(&out, metadata.expiresAtMillis)
-        }
-        let checksum = CRC32C.checksum(out)
-        put(&out, UInt64(checksum))
-        return out
-    }
-
-    private func put(_ out: inout [UInt8], _ value: UInt64) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+    enum DecodeError: Error, Equatable {
+        case truncated, badMagic, badChecksum, unsorted, invalid(String)
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer, keyBytesMax: Int) throws(DecodeError)

@@ -41,3 +41,25 @@ extension OrderedIndex {
         Iterator(root: root, after: cursor)
     }
 }
+
+extension OrderedIndex {
+    /// Calls `body` with each leaf of this version of the tree, in key order: for walks of the
+    /// whole index that read every key (the index checkpoint), without an iterator's copy of
+    /// each key and entry.
+    func forEachLeaf<Failure: Error>(
+        _ body: (OrderedIndexNode) throws(Failure) -> Void
+    ) throws(Failure) {
+        var stack: [(node: OrderedIndexNode, next: Int)] = [(root, 0)]
+        while let top = stack.last {
+            if top.node.isLeaf {
+                stack.removeLast()
+                try body(top.node)
+            } else if top.next < top.node.children.count {
+                stack[stack.count - 1].next += 1
+                stack.append((top.node.children[top.next], 0))
+            } else {
+                stack.removeLast()
+            }
+        }
+    }
+}

@@ -68,41 +68,61 @@ enum RaftLogFileSystem {
     static func writeDurably(
         _ bytes: [UInt8], name: String, directory: String
     ) throws(StorageError) {
+        try writeDurably(name: name, directory: directory, syncEvery: syncedChunkBytes) {
+            (write) throws(StorageError) in
+            let result = bytes.withUnsafeBytes { raw in
+                Result { () throws(StorageError) in try write(raw) }
+            }
+            try result.get()
+        }
+    }
+
+    /// Writes to `name` in `directory` (replacing it) the bytes that `produce` hands to the
+    /// function it is given, in order, and fdatasyncs the file; with `syncEvery`, also each
+    /// time that many more bytes are written. A failure, of a write or of `produce`, leaves no
+    /// file behind.
+    static func writeDurably(
+        name: String, directory: String, syncEvery: Int?,
+        _ produce: ((UnsafeRawBufferPointer) throws(StorageError) -> Void) throws(StorageError)
+            -> Void
+    ) throws(StorageError) {
         let path = directory + "/" + name
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .io(errno: errno, operation: "open \(path)") }
-        var failure: StorageError?
-        bytes.withUnsafeBytes { raw in
+        var written = 0
+        var synced = 0
+        func writeAll(_ raw: UnsafeRawBufferPointer) throws(StorageError) {
             var done = 0
-            var synced = 0
             while done < raw.count {
-                let chunk = min(raw.count - done, syncedChunkBytes - (done - synced))
-                let result = Glibc.write(descriptor, raw.baseAddress! + done, chunk)
+                let unsynced = syncEvery.map { $0 - (written - synced) } ?? Int.max
+                let result = Glibc.write(
+                    descriptor, raw.baseAddress! + done, min(raw.count - done, unsynced))
                 if result < 0 {
                     if errno == EINTR { continue }
-                    failure =
-                        errno == ENOSPC || errno == EDQUOT
+                    throw errno == ENOSPC || errno == EDQUOT
                         ? .diskFull : .io(errno: errno, operation: "write \(path)")
-                    return
                 }
                 done += result
-                if done - synced >= syncedChunkBytes && done < raw.count {
+                written += result
+                if let syncEvery, written - synced >= syncEvery {
                     guard fdatasync(descriptor) == 0 else {
-                        failure = .io(errno: errno, operation: "fdatasync \(path)")
-                        return
+                        throw .io(errno: errno, operation: "fdatasync \(path)")
                     }
-                    synced = done
+                    synced = written
                 }
             }
         }
-        if failure == nil, fdatasync(descriptor) != 0 {
-            failure = .io(errno: errno, operation: "fdatasync \(path)")
+        do throws(StorageError) {
+            try produce(writeAll)
+            guard fdatasync(descriptor) == 0 else {
+                throw .io(errno: errno, operation: "fdatasync \(path)")
+            }
+        } catch {
+            Glibc.close(descriptor)
+            unlink(path)
+            throw error
         }
         Glibc.close(descriptor)
-        if let failure {
-            unlink(path)
-            throw failure
-        }
     }
 
     /// Renames the durable file `temporary` over `name` and fsyncs the directory, so that a

@@ -12,33 +12,37 @@ extension StorageEngine {
         index: OrderedIndex, segments: [UInt32: SegmentState], activeID: UInt32,
         nextSegmentID: UInt32, lastSequence: UInt64, clock: HLCTimestamp
     ) {
-        var keys: [[UInt8]] = []
-        var entries: [IndexEntry] = []
-        keys.reserveCapacity(index.count)
-        entries.reserveCapacity(index.count)
-        var iterator = index.makeIterator()
-        while let (key, entry) = iterator.next() {
-            keys.append(key)
-            entries.append(entry)
+        let sorted = segments.keys.sorted().compactMap { id -> IndexCheckpoint.Segment? in
+            guard let state = segments[id], let checksum = Self.fileChecksum(state) else {
+                return nil
+            }
+            return IndexCheckpoint.Segment(
+                id: id, isCompacted: state.file.kind == .compacted, bytes: state.bytes,
+                liveBytes: state.liveBytes, sequenceMin: state.sequenceMin,
+                sequenceMax: state.sequenceMax, isSealed: state.isSealed,
+                isQuarantined: state.isQuarantined, mayHoldDeletions: state.mayHoldDeletions,
+                checksum: checksum)
         }
-        let checkpoint = IndexCheckpoint(
-            lastSequence: lastSequence, clock: clock, activeID: activeID,
-            nextSegmentID: nextSegmentID,
-            segments: segments.keys.sorted().compactMap { id in
-                guard let state = segments[id], let checksum = Self.fileChecksum(state)
-                else { return nil }
-                return IndexCheckpoint.Segment(
-                    id: id, isCompacted: state.file.kind == .compacted, bytes: state.bytes,
-                    liveBytes: state.liveBytes, sequenceMin: state.sequenceMin,
-                    sequenceMax: state.sequenceMax, isSealed: state.isSealed,
-                    isQuarantined: state.isQuarantined,
-                    mayHoldDeletions: state.mayHoldDeletions, checksum: checksum)
-            },
-            keys: keys, entries: entries)
         // A segment whose checksum could not be computed leaves the checkpoint incomplete;
         // the next open then rejects it and recovers fully.
-        guard checkpoint.segments.count == segments.count else { return }
-        writeFileAtomically(checkpoint.encoded(), named: IndexCheckpoint.fileName)
+        guard sorted.count == segments.count else { return }
+        // Synced once, at the end: the checkpoint is written at a stop, with no log fsyncs to
+        // keep short, and a checkpoint that a crash left partial fails its checksum.
+        let temporary = IndexCheckpoint.fileName + ".tmp"
+        do throws(StorageError) {
+            try RaftLogFileSystem.writeDurably(
+                name: temporary, directory: directory, syncEvery: nil
+            ) {
+                (write) throws(StorageError) in
+                try IndexCheckpoint.encode(
+                    lastSequence: lastSequence, clock: clock, activeID: activeID,
+                    nextSegmentID: nextSegmentID, segments: sorted, index: index, write: write)
+            }
+            try RaftLogFileSystem.publish(
+                temporary, as: IndexCheckpoint.fileName, directory: directory)
+        } catch {
+            // Only a slower restart.
+        }
     }
 
     /// CRC-32C of a segment's first `bytes` bytes, or nil when it cannot be read.
