@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Starts a real cohort server on a free loopback port and drives it with redis-cli,
-# redis-benchmark and redis-py. Stops the server by its process id whatever happens.
+# redis-benchmark and redis-py; then starts a 3-node cluster with the README's run command
+# (`cohort up`) and drives it with redis-cli through a follower. Stops what it started by
+# process id whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${BIN:-$(swift build --show-bin-path)/cohort}"
 WORK="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 SERVER_PID=""
-cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
+CLUSTER_PID=""
+# SIGTERM, then SIGKILL after `tenths` tenths of a second.
+stop_pid() { # pid tenths
+    if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
+        kill -TERM "$1" 2>/dev/null || true
+        for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$1" 2>/dev/null || true
     fi
+}
+cleanup() {
+    stop_pid "$SERVER_PID" 50
+    # `cohort up` stops its nodes by pid when it gets SIGTERM (SIGKILL after 10 s).
+    stop_pid "$CLUSTER_PID" 150
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -35,6 +44,18 @@ expect() { # expect "<expected output>" redis-cli args...
         echo "redis-cli $*: expected [$want] got [$got]"
     fi
 }
+# Like expect, with the output's lines sorted (SCAN's order is the server's own).
+expect_sorted() { # expect_sorted "<expected lines, sorted>" redis-cli args...
+    local want="$1"; shift
+    local got
+    got="$(timeout 10 redis-cli -p "$PORT" "$@" 2>&1 | LC_ALL=C sort)" || true
+    if [ "$got" == "$want" ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "redis-cli $* (sorted): expected [$want] got [$got]"
+    fi
+}
 expect "PONG" PING
 expect "OK" SET k v
 expect "v" GET k
@@ -45,6 +66,8 @@ expect "100" TTL k
 expect "OK" MSET a 1 b 2
 expect $'1\n2' MGET a b nope
 expect "3" EXISTS a b k
+expect "OK" MSET scan:1 x scan:2 y scan:3 z
+expect_sorted $'scan:1\nscan:2\nscan:3' --scan --pattern 'scan:*'
 expect "ERR unknown command 'NOPE', with args beginning with: 'x' " NOPE x
 expect "ERR wrong number of arguments for 'get' command" GET
 if timeout 120 redis-benchmark -p "$PORT" -t set,get,incr,mset -n 2000 -c 10 -q >"$WORK/bench.txt" 2>&1 \
@@ -58,5 +81,53 @@ if timeout 120 python3 Tests/compat/redis_py_check.py "$PORT"; then
 else
     failed=$((failed + 1)); echo "redis-py check failed"
 fi
+stop_pid "$SERVER_PID" 50
+
+# The README's run command: a 3-node cluster. Node 2 is asked; it forwards writes to the
+# leader wherever that is. Ports B..B+2, B+10000.. and B+20000.. must be free.
+BASE="$(python3 - <<'PY'
+import random, socket
+for _ in range(1000):
+    base = random.randrange(20000, 30000)
+    sockets = []
+    try:
+        for port in [base + offset + i for offset in (0, 10000, 20000) for i in range(3)]:
+            s = socket.socket()
+            sockets.append(s)
+            s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        for s in sockets:
+            s.close()
+    print(base)
+    break
+PY
+)"
+"$BIN" up --nodes 3 --base-port "$BASE" --data-dir "$WORK/cluster" --log-level warning \
+    >"$WORK/up.txt" 2>&1 &
+CLUSTER_PID=$!
+for _ in $(seq 600); do
+    if grep -qx ready "$WORK/up.txt" || ! kill -0 "$CLUSTER_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+done
+if grep -qx ready "$WORK/up.txt"; then
+    PORT=$((BASE + 1))
+    expect "PONG" PING
+    expect "OK" SET k v
+    expect "v" GET k
+    expect "1" INCR n
+    expect "1" EXPIRE k 100
+    expect "100" TTL k
+    expect "OK" MSET a 1 b 2
+    expect $'1\n2' MGET a b nope
+    expect "OK" MSET scan:1 x scan:2 y scan:3 z
+    expect_sorted $'scan:1\nscan:2\nscan:3' --scan --pattern 'scan:*'
+    PORT=$((BASE + 2))
+    expect "v" GET k
+else
+    failed=$((failed + 1)); echo "cohort up did not report ready:"; cat "$WORK/up.txt"
+fi
+
 echo "compat: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
