@@ -15,11 +15,14 @@ out="$root/fuzz/out/$target"
 mkdir -p "$out/corpus" "$out/artifacts"
 
 echo "building $target ..."
+# shellcheck source=fuzz/lib.sh
+source "$root/fuzz/lib.sh"
+compile_c_modules
 swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name CohortFuzz \
     "$root"/Sources/CohortCore/*.swift \
     "$storage"/{RecordCodec,RecordDecodeError,DecodedRecord,VersionMetadata,ValueType}.swift \
     "$storage"/{HintCodec,HintEntry,HintDecodeError,SegmentScanner,SegmentScan}.swift \
-    "$root/fuzz/$target.swift" -o "$out/$target"
+    "$root/fuzz/$target.swift" "${C_MODULE_FLAGS[@]}" -o "$out/$target"
 
 # Seed an empty corpus with a valid record pair and a valid hint file.
 if [[ -z "$(ls -A "$out/corpus")" ]]; then

@@ -16,8 +16,11 @@ out="$root/fuzz/out/$target"
 mkdir -p "$out/corpus" "$out/artifacts"
 
 echo "building $target ..."
+# shellcheck source=fuzz/lib.sh
+source "$root/fuzz/lib.sh"
+compile_c_modules
 swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name CohortFuzz \
-    "$root"/Sources/CohortCore/*.swift "$source_file" -o "$out/$target"
+    "$root"/Sources/CohortCore/*.swift "$source_file" "${C_MODULE_FLAGS[@]}" -o "$out/$target"
 
 # Seed an empty corpus with a few well-formed inputs.
 if [[ -z "$(ls -A "$out/corpus")" ]]; then

@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 swift build --build-tests
 # Compatibility with real Redis clients, against a real server process.
 ./scripts/compat-test.sh
+# The libFuzzer targets still build and run (briefly: longer runs are fuzz/run.sh's job).
+./fuzz/run.sh RESPParserFuzz "${FUZZ_SECONDS:-10}"
+./fuzz/run-record.sh "${FUZZ_SECONDS:-10}"
 swift test --parallel
