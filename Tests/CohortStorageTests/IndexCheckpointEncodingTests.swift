@@ -59,7 +59,14 @@ import Testing
         let whole = try encode(index, chunkBytes: IndexCheckpoint.encodingChunkBytes)
         for chunkBytes in [8, 13, 64, 1_000] {
             let chunked = try encode(index, chunkBytes: chunkBytes)
-            #expect(chunked.bytes == whole.bytes, "chunk size \(chunkBytes)")
+            // Compared here rather than in the expectation, which would print both files.
+            let firstDifference = zip(chunked.bytes, whole.bytes).enumerated()
+                .first { $0.element.0 != $0.element.1 }?.offset
+            let sameLength = chunked.bytes.count == whole.bytes.count
+            #expect(
+                sameLength && firstDifference == nil,
+                "chunk size \(chunkBytes): \(chunked.bytes.count) against \(whole.bytes.count) bytes, first difference at \(firstDifference.map(String.init) ?? "none")"
+            )
             #expect(chunked.writes > whole.writes)
         }
         let decoded = try whole.bytes.withUnsafeBytes { raw in
@@ -78,8 +85,10 @@ import Testing
             expectedEntries.append(entry)
         }
         #expect(decoded.keys.count == 3_002)
-        #expect(decoded.keys == expectedKeys)
-        #expect(decoded.entries == expectedEntries)
+        let keysMatch = decoded.keys == expectedKeys
+        let entriesMatch = decoded.entries == expectedEntries
+        #expect(keysMatch, "the decoded keys are the index's, in order")
+        #expect(entriesMatch, "the decoded entries are the index's, in order")
     }
 
     @Test func aChangedByteFailsTheChecksum() throws {
