@@ -3,9 +3,11 @@
 # redis-benchmark load against each in turn, ROUNDS times (the order rotates each round).
 # Prints, per server and round, requests/second and the CPU time (user + system, read from
 # /proc/PID/stat before and after) the server spent per request in microseconds, then the
-# medians and each server's CPU per request relative to redis-server's. CPU per request moves
-# far less with this shared machine's noise than requests/second, so it is the figure by which
-# to compare two builds of Cohort; bench/redis-compare.sh gives the issue's throughput ratios.
+# medians and each server's CPU per request relative to redis-server's, with the user and
+# system parts (the system part is mostly the socket reads and writes both servers make).
+# CPU per request moves far less with this shared machine's noise than requests/second, so it
+# is the figure by which to compare two builds of Cohort; bench/redis-compare.sh gives the
+# issue's throughput ratios.
 #
 #   bench/cpu-per-request.sh [BIN ...]   cohort binaries to compare (default: a release build)
 #
@@ -74,8 +76,8 @@ for index in "${!pids[@]}"; do
     wait_ready "${ports[$index]}" "${pids[$index]}" || die "${names[$index]} did not start"
 done
 
-# CPU ticks (user + system) a process has used.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU ticks a process has used: user and system.
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 
 benchmark() { # port test pipeline requests
@@ -96,14 +98,20 @@ for ((round = 1; round <= ROUNDS; round++)); do
         index=$(((step + round - 1) % servers))
         pid=${pids[$index]}
         is_running "$pid" || die "${names[$index]} exited"
-        before=$(cpu_ticks "$pid")
+        read -r user_before system_before <<<"$(cpu_ticks "$pid")"
         rate=$(benchmark "${ports[$index]}" "$TEST" "$PIPELINE" "$N")
-        after=$(cpu_ticks "$pid")
+        read -r user_after system_after <<<"$(cpu_ticks "$pid")"
         [[ -n "$rate" ]] || die "redis-benchmark against ${names[$index]} printed no rate"
-        micros=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$N" \
-            'BEGIN {printf "%.2f", t * 1000000 / hz / n}')
-        log "round $round ${names[$index]}: $rate req/s, $micros us CPU per request"
-        results[$index]+="$rate $micros "
+        per_request() { # ticks
+            awk -v t="$1" -v hz="$ticks_per_second" -v n="$N" \
+                'BEGIN {printf "%.2f", t * 1000000 / hz / n}'
+        }
+        user_micros=$(per_request $((user_after - user_before)))
+        system_micros=$(per_request $((system_after - system_before)))
+        micros=$(per_request $((user_after - user_before + system_after - system_before)))
+        log "round $round ${names[$index]}: $rate req/s, $micros us CPU per request" \
+            "($user_micros user, $system_micros system)"
+        results[$index]+="$rate $micros $user_micros $system_micros "
     done
 done
 
@@ -111,18 +119,23 @@ median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
 echo
 echo "=== CPU per request: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores ==="
 echo "MODE=$MODE TEST=$TEST PIPELINE=$PIPELINE N=$N ROUNDS=$ROUNDS CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE"
-printf '%-28s %12s %14s %12s\n' server "median rps" "median us/req" "us vs redis"
+printf '%-28s %12s %14s %12s %10s %10s\n' server "median rps" "median us/req" "us vs redis" \
+    "user us" "system us"
 redis_micros=""
 for index in "${!pids[@]}"; do
     read -r -a values <<<"${results[$index]}"
-    rates=() micros=()
-    for ((i = 0; i < ${#values[@]}; i += 2)); do
+    rates=() micros=() users=() systems=()
+    for ((i = 0; i < ${#values[@]}; i += 4)); do
         rates+=("${values[$i]}")
         micros+=("${values[$((i + 1))]}")
+        users+=("${values[$((i + 2))]}")
+        systems+=("${values[$((i + 3))]}")
     done
     rate=$(printf '%s\n' "${rates[@]}" | median)
     micro=$(printf '%s\n' "${micros[@]}" | median)
+    user=$(printf '%s\n' "${users[@]}" | median)
+    system=$(printf '%s\n' "${systems[@]}" | median)
     [[ -n "$redis_micros" ]] || redis_micros=$micro
-    printf '%-28s %12.0f %14.2f %12.2f\n' "${names[$index]}" "$rate" "$micro" \
-        "$(awk -v a="$micro" -v b="$redis_micros" 'BEGIN {print a / b}')"
+    printf '%-28s %12.0f %14.2f %12.2f %10.2f %10.2f\n' "${names[$index]}" "$rate" "$micro" \
+        "$(awk -v a="$micro" -v b="$redis_micros" 'BEGIN {print a / b}')" "$user" "$system"
 done
