@@ -16,9 +16,9 @@ out="$root/fuzz/out/$target"
 mkdir -p "$out/corpus" "$out/artifacts"
 
 echo "building $target ..."
-# shellcheck source=fuzz/lib.sh
-source "$root/fuzz/lib.sh"
-compile_c_modules
+# shellcheck source=scripts/c-modules.sh
+source "$root/scripts/c-modules.sh"
+compile_c_modules "$out/c" -fsanitize=address
 swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name CohortFuzz \
     "$root"/Sources/CohortCore/*.swift "$source_file" "${C_MODULE_FLAGS[@]}" -o "$out/$target"
 
