@@ -85,7 +85,8 @@ stop_pid "$SERVER_PID" 50
 
 # The README's run command: a 3-node cluster. Node 2 is asked; it forwards writes to the
 # leader wherever that is. Ports B..B+2, B+10000.. and B+20000.. must be free.
-BASE="$(python3 - <<'PY'
+free_base() {
+    python3 - <<'PY'
 import random, socket
 for _ in range(1000):
     base = random.randrange(20000, 30000)
@@ -103,13 +104,23 @@ for _ in range(1000):
     print(base)
     break
 PY
-)"
-"$BIN" up --nodes 3 --base-port "$BASE" --data-dir "$WORK/cluster" --log-level warning \
-    >"$WORK/up.txt" 2>&1 &
-CLUSTER_PID=$!
-for _ in $(seq 600); do
-    if grep -qx ready "$WORK/up.txt" || ! kill -0 "$CLUSTER_PID" 2>/dev/null; then break; fi
-    sleep 0.1
+}
+# Another process may take a port between the check and the bind: then the launcher exits
+# without "ready", and the cluster is tried again on other ports (three attempts at most).
+for attempt in 1 2 3; do
+    BASE="$(free_base)"
+    rm -rf "$WORK/cluster"
+    "$BIN" up --nodes 3 --base-port "$BASE" --data-dir "$WORK/cluster" --log-level warning \
+        >"$WORK/up.txt" 2>&1 &
+    CLUSTER_PID=$!
+    for _ in $(seq 600); do
+        if grep -qx ready "$WORK/up.txt" || ! kill -0 "$CLUSTER_PID" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    if grep -qx ready "$WORK/up.txt"; then break; fi
+    echo "cohort up on base port $BASE did not report ready (attempt $attempt):"
+    cat "$WORK/up.txt"
+    stop_pid "$CLUSTER_PID" 150
 done
 if grep -qx ready "$WORK/up.txt"; then
     PORT=$((BASE + 1))
@@ -126,7 +137,7 @@ if grep -qx ready "$WORK/up.txt"; then
     PORT=$((BASE + 2))
     expect "v" GET k
 else
-    failed=$((failed + 1)); echo "cohort up did not report ready:"; cat "$WORK/up.txt"
+    failed=$((failed + 1)); echo "cohort up did not report ready in three attempts"
 fi
 
 echo "compat: $passed passed, $failed failed"
