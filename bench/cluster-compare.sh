@@ -126,14 +126,6 @@ wants() { # system
 
 # --- Tools -------------------------------------------------------------------------------------
 
-apt_install() { # packages...
-    log "installing $* from Debian's packages"
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-    "${sudo[@]}" apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y "$@" >&2
-}
-
 ensure_tools() {
     command -v python3 >/dev/null || die "python3 is needed"
     [[ -f "$kvload" ]] || die "no load generator at $kvload"

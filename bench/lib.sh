@@ -40,17 +40,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Installs Debian packages (with sudo unless root).
+apt_install() { # packages...
+    log "installing $* from Debian's packages"
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+    "${sudo[@]}" apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y "$@" >&2
+}
+
 # Installs redis-server and redis-tools from Debian's packages unless they are there.
 ensure_redis() {
     if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null \
         && command -v redis-cli >/dev/null; then
         return
     fi
-    log "installing redis-server and redis-tools from Debian's packages"
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-    "${sudo[@]}" apt-get update
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y redis-server redis-tools
+    apt_install redis-server redis-tools
 }
 
 # Sets BIN to a release cohort binary: the one given in BIN, or a fresh `swift build`.
@@ -80,33 +85,11 @@ for s in sockets:
 PY
 }
 
-# Prints a base port B such that B..B+count-1 and B+offset..B+offset+count-1 are free for
-# each offset given (`cohort up --base-port B` serves clients on B+i, peers on B+10000+i and
-# the admin API on B+20000+i).
+# Prints a base port whose ports for `count` nodes, and the same at each offset, are free
+# (see scripts/free_base_port.py).
 free_base_port() { # count offset...
-    python3 - "$@" <<'PY'
-import random, socket, sys
-count, offsets = int(sys.argv[1]), [0] + [int(a) for a in sys.argv[2:]]
-for _ in range(1000):
-    base = random.randrange(20000, 30000)
-    sockets = []
-    try:
-        for port in [base + offset + i for offset in offsets for i in range(count)]:
-            s = socket.socket()
-            sockets.append(s)
-            s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        for s in sockets:
-            s.close()
-    print(base)
-    sys.exit(0)
-sys.exit("no free base port")
-PY
+    python3 "$root/scripts/free_base_port.py" "$@"
 }
-
-
 
 # Sends `signal` to `pid` and waits for it to exit (SIGKILL after STOP_TIMEOUT_SECONDS).
 stop_process() { # pid signal

@@ -47,13 +47,7 @@ started_pids=()
 source "$root/bench/lib.sh"
 
 ensure_redis
-if ! command -v perf >/dev/null; then
-    log "installing perf from Debian's packages (linux-perf)"
-    sudo=()
-    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-    "${sudo[@]}" apt-get update
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y linux-perf
-fi
+command -v perf >/dev/null || apt_install linux-perf
 build_cohort
 BIN=$(readlink -f "$BIN")
 

@@ -33,28 +33,24 @@ for _ in $(seq 100); do
 done
 passed=0
 failed=0
-expect() { # expect "<expected output>" redis-cli args...
-    local want="$1"; shift
-    local got
-    got="$(timeout 10 redis-cli -p "$PORT" "$@" 2>&1)" || true
-    if [ "$got" == "$want" ]; then
+# Counts one check: passed when `got` is `want`, else failed, saying which.
+judge() { # judge "<what>" "<expected>" "<got>"
+    if [ "$3" == "$2" ]; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
-        echo "redis-cli $*: expected [$want] got [$got]"
+        echo "$1: expected [$2] got [$3]"
     fi
+}
+expect() { # expect "<expected output>" redis-cli args...
+    local want="$1"; shift
+    judge "redis-cli $*" "$want" "$(timeout 10 redis-cli -p "$PORT" "$@" 2>&1 || true)"
 }
 # Like expect, with the output's lines sorted (SCAN's order is the server's own).
 expect_sorted() { # expect_sorted "<expected lines, sorted>" redis-cli args...
     local want="$1"; shift
-    local got
-    got="$(timeout 10 redis-cli -p "$PORT" "$@" 2>&1 | LC_ALL=C sort)" || true
-    if [ "$got" == "$want" ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "redis-cli $* (sorted): expected [$want] got [$got]"
-    fi
+    judge "redis-cli $* (sorted)" "$want" \
+        "$(timeout 10 redis-cli -p "$PORT" "$@" 2>&1 | LC_ALL=C sort || true)"
 }
 expect "PONG" PING
 expect "OK" SET k v
@@ -85,30 +81,10 @@ stop_pid "$SERVER_PID" 50
 
 # The README's run command: a 3-node cluster. Node 2 is asked; it forwards writes to the
 # leader wherever that is. Ports B..B+2, B+10000.. and B+20000.. must be free.
-free_base() {
-    python3 - <<'PY'
-import random, socket
-for _ in range(1000):
-    base = random.randrange(20000, 30000)
-    sockets = []
-    try:
-        for port in [base + offset + i for offset in (0, 10000, 20000) for i in range(3)]:
-            s = socket.socket()
-            sockets.append(s)
-            s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        for s in sockets:
-            s.close()
-    print(base)
-    break
-PY
-}
 # Another process may take a port between the check and the bind: then the launcher exits
 # without "ready", and the cluster is tried again on other ports (three attempts at most).
 for attempt in 1 2 3; do
-    BASE="$(free_base)"
+    BASE="$(python3 scripts/free_base_port.py 3 10000 20000)"
     rm -rf "$WORK/cluster"
     "$BIN" up --nodes 3 --base-port "$BASE" --data-dir "$WORK/cluster" --log-level warning \
         >"$WORK/up.txt" 2>&1 &

@@ -3,9 +3,10 @@ import CohortCore
 /// The whole in-memory state of a cleanly closed engine: index entries in key order and the
 /// segment table. Written by `close()` (`encode`, in IndexCheckpoint+Encoding.swift), read by
 /// the next `open()` (`decode`) so that a restart after a clean shutdown reads one sequential
-/// file and builds the index bottom-up instead of decoding every hint and record. It is only trusted when every segment it names still has
-/// exactly the recorded size and no other segment exists, and it is deleted as soon as it is
-/// loaded, so a crash after new writes can never bring back a stale index.
+/// file and builds the index bottom-up instead of decoding every hint and record. It is only
+/// trusted when every segment it names still has exactly the recorded size and no other
+/// segment exists, and it is deleted as soon as it is loaded, so a crash after new writes can
+/// never bring back a stale index.
 struct IndexCheckpoint {
     struct Segment: Equatable {
         var id: UInt32

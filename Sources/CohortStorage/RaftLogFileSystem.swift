@@ -53,8 +53,21 @@ enum RaftLogFileSystem {
     static func writeAtomically(
         _ bytes: [UInt8], name: String, directory: String
     ) throws(StorageError) {
+        try writeAtomically(name: name, directory: directory, syncEvery: syncedChunkBytes) {
+            (write) throws(StorageError) in try hand(bytes, to: write)
+        }
+    }
+
+    /// `writeAtomically` of the bytes `produce` hands over in order (see
+    /// ``writeDurably(name:directory:syncEvery:_:)``): for a file too large to build in memory
+    /// first, such as the index checkpoint.
+    static func writeAtomically(
+        name: String, directory: String, syncEvery: Int?,
+        _ produce: ((UnsafeRawBufferPointer) throws(StorageError) -> Void) throws(StorageError)
+            -> Void
+    ) throws(StorageError) {
         let temporary = name + ".tmp"
-        try writeDurably(bytes, name: temporary, directory: directory)
+        try writeDurably(name: temporary, directory: directory, syncEvery: syncEvery, produce)
         try publish(temporary, as: name, directory: directory)
     }
 
@@ -69,12 +82,18 @@ enum RaftLogFileSystem {
         _ bytes: [UInt8], name: String, directory: String
     ) throws(StorageError) {
         try writeDurably(name: name, directory: directory, syncEvery: syncedChunkBytes) {
-            (write) throws(StorageError) in
-            let result = bytes.withUnsafeBytes { raw in
-                Result { () throws(StorageError) in try write(raw) }
-            }
-            try result.get()
+            (write) throws(StorageError) in try hand(bytes, to: write)
         }
+    }
+
+    /// Hands `bytes` to `write` in one piece (`withUnsafeBytes` does not pass typed errors on).
+    private static func hand(
+        _ bytes: [UInt8], to write: (UnsafeRawBufferPointer) throws(StorageError) -> Void
+    ) throws(StorageError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(StorageError) in try write(raw) }
+        }
+        try result.get()
     }
 
     /// Writes to `name` in `directory` (replacing it) the bytes that `produce` hands to the

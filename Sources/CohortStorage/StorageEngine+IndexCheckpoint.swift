@@ -27,21 +27,14 @@ extension StorageEngine {
         // the next open then rejects it and recovers fully.
         guard sorted.count == segments.count else { return }
         // Synced once, at the end: the checkpoint is written at a stop, with no log fsyncs to
-        // keep short, and a checkpoint that a crash left partial fails its checksum.
-        let temporary = IndexCheckpoint.fileName + ".tmp"
-        do throws(StorageError) {
-            try RaftLogFileSystem.writeDurably(
-                name: temporary, directory: directory, syncEvery: nil
-            ) {
-                (write) throws(StorageError) in
-                try IndexCheckpoint.encode(
-                    lastSequence: lastSequence, clock: clock, activeID: activeID,
-                    nextSegmentID: nextSegmentID, segments: sorted, index: index, write: write)
-            }
-            try RaftLogFileSystem.publish(
-                temporary, as: IndexCheckpoint.fileName, directory: directory)
-        } catch {
-            // Only a slower restart.
+        // keep short, and a checkpoint that a crash left partial fails its checksum. A failure
+        // only costs a slower restart.
+        try? RaftLogFileSystem.writeAtomically(
+            name: IndexCheckpoint.fileName, directory: directory, syncEvery: nil
+        ) { (write) throws(StorageError) in
+            try IndexCheckpoint.encode(
+                lastSequence: lastSequence, clock: clock, activeID: activeID,
+                nextSegmentID: nextSegmentID, segments: sorted, index: index, write: write)
         }
     }
 

@@ -342,7 +342,8 @@ extension StorageEngine {
     /// Replaces `name` in the engine's directory with `bytes` as the Raft log replaces its
     /// files (``RaftLogFileSystem/writeAtomically(_:name:directory:)``: synced a megabyte at a
     /// time, renamed, directory synced). For files whose loss only costs a slower restart
-    /// (hints, the index checkpoint), so a failure is not reported.
+    /// (hints; the index checkpoint is streamed, see `writeIndexCheckpoint`), so a failure is
+    /// not reported.
     func writeFileAtomically(_ bytes: [UInt8], named name: String) {
         try? RaftLogFileSystem.writeAtomically(bytes, name: name, directory: directory)
     }
