@@ -46,8 +46,11 @@ let package = Package(
             dependencies: ["CohortCore", "CohortRaft", "CohortCheck"],
             swiftSettings: strict
         ),
-        // Replication formats and policies without I/O: the logical log, snapshots, forwarding.
-        .target(name: "CohortReplication", dependencies: ["CohortCore"], swiftSettings: strict),
+        // Replication groups as state machines without I/O (the single-leader group over the
+        // Raft core), and their formats: the logical log, snapshots, forwarding, the catalog.
+        .target(
+            name: "CohortReplication", dependencies: ["CohortCore", "CohortRaft"],
+            swiftSettings: strict),
         // Node composition: configuration, the command layer over the storage engine.
         .target(
             name: "CohortNode",
@@ -84,7 +87,8 @@ let package = Package(
         .testTarget(name: "CohortSimTests", dependencies: ["CohortSim"]),
         .testTarget(name: "CohortNodeTests", dependencies: ["CohortNode"]),
         .testTarget(
-            name: "CohortReplicationTests", dependencies: ["CohortReplication", "CohortCore"]),
+            name: "CohortReplicationTests",
+            dependencies: ["CohortReplication", "CohortCore", "CohortRaft"]),
         .testTarget(
             name: "CohortNetTests",
             dependencies: [

@@ -20,7 +20,7 @@ source "$root/scripts/c-modules.sh"
 compile_c_modules "$out/c" -fsanitize=address
 swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name CohortFuzz \
     "$root"/Sources/CohortCore/*.swift \
-    "$storage"/{RecordCodec,RecordDecodeError,DecodedRecord,VersionMetadata,ValueType}.swift \
+    "$storage"/{RecordCodec,RecordDecodeError,DecodedRecord,VersionMetadata}.swift \
     "$storage"/{HintCodec,HintEntry,HintDecodeError,SegmentScanner,SegmentScan}.swift \
     "$root/fuzz/$target.swift" "${C_MODULE_FLAGS[@]}" -o "$out/$target"
 

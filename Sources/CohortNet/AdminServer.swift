@@ -1,4 +1,5 @@
 import CohortNode
+import CohortReplication
 import Logging
 import NIOCore
 import NIOHTTP1

@@ -115,7 +115,7 @@ final class KeyspaceProxy: @unchecked Sendable {
                 respond: respond)
         case .proxyResponse(let id, let bytes, let index):
             guard let request = pending.removeValue(forKey: id) else { return }
-            request.completion(ReplicationDriver.decodeReply(bytes), index)
+            request.completion(LeaderGroup.decodeReply(bytes), index)
         default:
             logger.warning("dropping a malformed proxy frame", metadata: ["peer": "\(peer)"])
         }

@@ -9,22 +9,16 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Runs one node of a single-leader (Raft) replication group, one per keyspace, in the real world: it owns the sans-I/O
-/// ``RaftNode`` and feeds it ticks, peer messages and client requests on one event loop (the
-/// "raft loop"), persists each ready to the ``RaftLogStore`` (a steady leader sends its
-/// appends while it persists; everything else is sent after), and applies committed entries
-/// to the ``StorageEngine``.
+/// Hosts one node's ``LeaderGroup`` (one per keyspace) in the real world: SwiftNIO, files with
+/// fsync, the system's clocks. It holds no replication policy: the group decides, and this
+/// host feeds it ticks, peer messages and client requests on one event loop (the "raft
+/// loop"), runs the ``LeaderGroupAction``s it returns (Raft log writes and fsyncs, engine
+/// applies, messages, replies) and hands back their completions.
 ///
-/// Writes: the leader evaluates a write command against the applied state plus the writes it
-/// has proposed but not yet applied (the overlay), replicates the resulting key-level effects
-/// (``LogicalEntry``), and answers when the entry satisfies the session's ``AckMode``.
-/// Followers forward writes to the leader over the peer transport.
-///
-/// Reads: a connection asks for a gate (``submitRead(consistency:token:completion:)``); once it
-/// opens, the read runs locally against what this node has applied.
-///
-/// Applied state: the engine's sequence is the last applied entry that wrote something, so a
-/// restart resumes applying after it; entries up to it are skipped.
+/// Clients' requests become ``RequestID``s; their completions wait here until the group
+/// answers them. A steady leader's log fsyncs run on `syncQueue` and snapshots are encoded
+/// and written on background threads, so the raft loop keeps reading acknowledgements and new
+/// requests meanwhile.
 ///
 /// Groups: the default keyspace's group (id 0) also carries the cluster's membership
 /// (``MemberEntry``) and its keyspace catalog (``KeyspaceDefinition``); a keyspace's group
@@ -33,52 +27,6 @@ import NIOPosix
 ///
 /// Everything named "loop-confined" is touched only on `loop`.
 public final class ReplicationDriver: @unchecked Sendable {
-    /// A proposed write waiting for its acknowledgement condition.
-    struct PendingWrite {
-        var term: Term
-        var ackMode: AckMode
-        var reply: RESPValue
-        var deadlineMillis: UInt64
-        var completion: @Sendable (RESPValue, UInt64) -> Void
-        /// Committed with our term; waiting for every voter (`all` mode).
-        var committed = false
-    }
-
-    /// A read waiting until this node has applied `index`.
-    struct AppliedWaiter {
-        var index: LogIndex
-        var deadlineMillis: UInt64
-        var completion: @Sendable (ReadGate) -> Void
-    }
-
-    /// A ReadIndex request in flight.
-    struct ReadIndexRequest {
-        var token: LogIndex
-        var deadlineMillis: UInt64
-        var completion: @Sendable (ReadGate) -> Void
-    }
-
-    /// A write forwarded to the leader, waiting for its answer.
-    struct ForwardedRequest {
-        var deadlineMillis: UInt64
-        var completion: @Sendable (RESPValue, UInt64) -> Void
-    }
-
-    /// A WAIT command on the leader.
-    struct ReplicaWait {
-        var index: LogIndex
-        var replicas: Int
-        var deadlineMillis: UInt64
-        var completion: @Sendable (RESPValue, UInt64) -> Void
-    }
-
-    /// A request parked until a leader is known.
-    struct LeaderlessRequest {
-        var deadlineMillis: UInt64
-        var retry: () -> Void
-        var fail: () -> Void
-    }
-
     let configuration: ServerConfiguration
     let executor: CommandExecutor
     let engine: StorageEngine
@@ -96,81 +44,37 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// Keyspace groups only: called once, on the raft loop, when this node has left the
     /// group after the keyspace stopped naming it. Set before ``start()``.
     var onLeftKeyspace: (@Sendable () -> Void)?
-    /// Member names by id (loop-confined after `start()`).
-    var names: [NodeID: String]
-    /// Addresses of members added online, by name (loop-confined after `start()`).
-    var knownPeers: [String: PeerAddress]
     let raftGroup: MultiThreadedEventLoopGroup
     /// The raft loop.
     let loop: any EventLoop
     private(set) var transport: PeerTransport!
 
     // Loop-confined state.
-    var node: RaftNode
+    /// The group's decisions.
+    var group: LeaderGroup
     var pumpScheduled = false
-    var overlay: [[UInt8]: KeyWrite] = [:]
-    var overlayIndex: [[UInt8]: LogIndex] = [:]
-    var overlayFlushIndex: LogIndex?
-    var pendingWrites: [LogIndex: PendingWrite] = [:]
-    /// Leader: the indexes of `leader`-mode writes proposed in this term, in log order, so a
-    /// ready answers them without scanning every pending write (entries whose write is gone
-    /// are skipped). Bounded by the uncommitted entries; emptied on every role change.
-    var leaderModeIndexes: [LogIndex] = []
-    /// Leader: the indexes of committed `all`-mode writes still waiting for every voter, in
-    /// log order (same rules as `leaderModeIndexes`).
-    var committedAllModeIndexes: [LogIndex] = []
-    var appliedWaiters: [AppliedWaiter] = []
-    var readIndexRequests: [UInt64: ReadIndexRequest] = [:]
-    var forwardedRequests: [UInt64: ForwardedRequest] = [:]
-    var replicaWaits: [ReplicaWait] = []
-    var leaderless: [LeaderlessRequest] = []
-    var nextRequestID: UInt64 = 1
-    /// What the state machine reflects: the Raft applied index, or further when the engine was
-    /// ahead of the persisted commit index at restart.
-    var appliedIndex: LogIndex
-    /// Entries at or below this were applied before a restart (the engine says so).
-    let engineAppliedAtStart: LogIndex
-    var lastElectionMillis: UInt64 = 0
-    var lastLeaderChange = "none"
-    /// The hard state as of the last fsync of the Raft log.
-    var syncedHardState: RaftHardState
-    /// The leader as of the last soft-state change.
-    var knownLeader: NodeID?
-    var lastCaughtUpMillis: UInt64 = 0
-    /// Per follower (on the leader): when its match index last reached the commit index.
-    var followerCaughtUpMillis: [NodeID: UInt64] = [:]
-    var tickTask: RepeatedTask?
     var isStopped = false
-    /// A snapshot is being encoded or written off the raft loop (see `maybeCompactLog`).
-    var isSnapshotInProgress = false
-    /// Runs a leader's Raft log fsyncs off the raft loop (see `startLeaderSync`).
+    var tickTask: RepeatedTask?
+    var nextRequest: UInt64 = 1
+    /// Clients' writes (and WAIT, and cluster commands) waiting for the group's reply.
+    var writeCompletions: [RequestID: @Sendable (RESPValue, UInt64) -> Void] = [:]
+    /// Clients' reads waiting for the group's gate.
+    var readCompletions: [RequestID: @Sendable (ReadGate) -> Void] = [:]
+    /// Inputs produced while running a batch, handed to the group once the batch is done.
+    var deferredInputs: [(inout LeaderGroup) -> Void] = []
+    /// Runs a leader's Raft log fsyncs off the raft loop.
     let syncQueue = DispatchQueue(label: "cohort.raft-sync")
-    /// The last entry a leader wrote whose fsync has not begun yet (loop-confined).
-    var leaderUnsyncedThrough: (index: LogIndex, term: Term)?
-    /// An fsync of the Raft log runs on `syncQueue` (loop-confined).
-    var isLeaderSyncRunning = false
     let rollbackLog: RollbackLog
-    /// Default group only: the keyspaces created so far (loop-confined; a copy is published
-    /// in `catalogBox`).
-    var catalog: KeyspaceCatalog
-    /// Keyspace groups only: the keyspace's latest definition, which the leader moves the
-    /// group's membership toward (loop-confined).
-    var desiredKeyspace: KeyspaceDefinition?
-    /// Keyspace groups only: ticks in a row without a leader while the keyspace no longer
-    /// names this node, and whether it has left (loop-confined).
-    var ticksWithoutLeader = 0
-    var hasLeftKeyspace = false
 
     // Shared with other threads.
-    let statusBox = NIOLockedValueBox<(fields: [(String, String)], followers: [FollowerStatus])>(
-        ([], []))
+    let statusBox = NIOLockedValueBox(LeaderGroupStatus())
     let catalogBox = NIOLockedValueBox(KeyspaceCatalog())
     /// Set (under its lock) just before the raft loop shuts down: tasks from other threads
     /// are then refused instead of handed to a dead loop, where they would never run.
     private let loopClosed = NIOLockedValueBox(false)
 
     /// Opens the Raft log in `<data-dir>/raft`, restores the state machine if the engine is
-    /// behind the log's snapshot, and creates the node. `keyspace` is nil for the default
+    /// behind the log's snapshot, and creates the group. `keyspace` is nil for the default
     /// keyspace's group; otherwise `configuration.dataDirectory` is the keyspace's own
     /// directory and the group starts with the members the definition names. Call
     /// ``start()`` next.
@@ -184,18 +88,10 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.logger = logger
         self.groupID = definition?.groupID ?? 0
         self.keyspace = definition?.name ?? KeyspaceDefinition.defaultName
-        var names: [NodeID: String] = [:]
-        for peer in configuration.peers { names[Self.nodeID(named: peer.name)] = peer.name }
-        for member in definition?.members ?? [] { names[Self.nodeID(named: member)] = member }
+        self.nodeID = LeaderGroup.nodeID(named: configuration.nodeName)
         let knownPeers =
             definition == nil ? Self.loadPeers(path: configuration.dataDirectory + "/peers") : [:]
-        for name in knownPeers.keys { names[Self.nodeID(named: name)] = name }
-        self.knownPeers = knownPeers
-        let me = Self.nodeID(named: configuration.nodeName)
-        names[me] = configuration.nodeName
-        self.names = names
-        self.nodeID = me
-        self.catalog =
+        let catalog =
             definition == nil
             ? try Self.loadCatalog(directory: configuration.dataDirectory) : KeyspaceCatalog()
         var storeOptions = RaftLogStoreOptions()
@@ -214,14 +110,35 @@ public final class ReplicationDriver: @unchecked Sendable {
                 throw StorageError.failed("the Raft snapshot in \(store.directory) is damaged")
             }
             try engine.restore(
-                puts.map(Self.keyWrite), sequence: snapshot.metadata.index.rawValue,
+                puts.map(\.keyWrite), sequence: snapshot.metadata.index.rawValue,
                 nowMillis: WallClock.nowMillis())
             engineApplied = snapshot.metadata.index
         }
-        self.engineAppliedAtStart = engineApplied
-        self.syncedHardState = durable.hardState
-        let snapshotIndex = durable.snapshot?.metadata.index ?? .zero
-        let applied = max(snapshotIndex, min(engineApplied, durable.hardState.commitIndex))
+        let groupConfiguration = LeaderGroupConfiguration(
+            groupID: GroupID(definition?.groupID ?? 0), keyspace: keyspace,
+            nodeName: configuration.nodeName, founders: configuration.peers.map(\.name),
+            joins: configuration.joins, definition: definition,
+            raft: Self.raftConfig(for: configuration),
+            writeTimeoutMillis: UInt64(configuration.writeTimeoutMillis),
+            readTimeoutMillis: UInt64(configuration.readTimeoutMillis),
+            snapshotEntries: UInt64(configuration.snapshotEntries),
+            defaultAckMode: configuration.ackMode)
+        self.group = LeaderGroup(
+            configuration: groupConfiguration, evaluator: executor, durable: durable,
+            engineApplied: engineApplied, catalog: catalog,
+            knownPeers: knownPeers.mapValues { PeerEndpoint(host: $0.host, port: $0.port) },
+            randomSeed: nodeID.rawValue ^ WallClock.monotonicNanos(), now: Self.now())
+        self.raftGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loop = raftGroup.next()
+        catalogBox.withLockedValue { $0 = catalog }
+        logger.info(
+            "replication group opened",
+            metadata: ["node": "\(configuration.nodeName)", "keyspace": "\(keyspace)"])
+    }
+
+    /// The Raft core's tunables for a cluster node: ticks of `tickMillis` (50 ms by default),
+    /// so elections time out after 0.5–1 s and heartbeats go every 100 ms.
+    static func raftConfig(for configuration: ServerConfiguration) -> RaftConfig {
         var raftConfig = RaftConfig()
         raftConfig.electionTimeoutTicksMin = 10
         raftConfig.electionTimeoutTicksMax = 20
@@ -232,39 +149,15 @@ public final class ReplicationDriver: @unchecked Sendable {
         raftConfig.uncommittedEntriesMax = 65_536
         raftConfig.readRequestsPendingMax = 65_536
         raftConfig.snapshotChunkBytesMax = 1 << 20
-        let membership: RaftMembership
-        if let definition, definition.version > 0 {
-            // The keyspace changed since it was created: this node may be joining it, so it
-            // waits for the group's leader to bring it in (a log that already holds a
-            // membership ignores this).
-            membership = .empty
-        } else if let definition {
-            membership = RaftMembership(
-                voters: definition.voters.map(Self.nodeID(named:)),
-                witnesses: definition.witnesses.map(Self.nodeID(named:)),
-                learners: definition.learners.map(Self.nodeID(named:)))
-        } else if configuration.joins {
-            membership = .empty
-        } else {
-            membership = RaftMembership(
-                voters: configuration.peers.map { Self.nodeID(named: $0.name) })
-        }
-        self.node = RaftNode(
-            id: me, config: raftConfig, membership: membership, durableState: durable,
-            appliedIndex: applied, randomSeed: me.rawValue ^ WallClock.monotonicNanos())
-        self.appliedIndex = max(applied, engineApplied)
-        self.desiredKeyspace = definition
-        self.raftGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.loop = raftGroup.next()
-        catalogBox.withLockedValue { $0 = catalog }
-        logger.info(
-            "raft log recovered",
-            metadata: [
-                "node": "\(configuration.nodeName)", "keyspace": "\(keyspace)",
-                "term": "\(node.term)",
-                "lastIndex": "\(node.lastIndex)", "commit": "\(node.commitIndex)",
-                "snapshot": "\(snapshotIndex)", "engineApplied": "\(engineApplied)",
-            ])
+        return raftConfig
+    }
+
+    /// Both clocks, read now: deadlines use the monotonic one (a step of the system clock
+    /// moves no deadline), TTLs and rollback records the wall clock.
+    static func now() -> GroupTime {
+        GroupTime(
+            monotonicMillis: WallClock.monotonicNanos() / 1_000_000,
+            wallMillis: WallClock.nowMillis())
     }
 
     /// Zeroes preallocated ahead of the Raft log's records (see
@@ -275,15 +168,14 @@ public final class ReplicationDriver: @unchecked Sendable {
 
     /// A stable numeric id for a node name (FNV-1a, never zero).
     public static func nodeID(named name: String) -> NodeID {
-        let hash = FNV1a.hash(name.utf8)
-        return NodeID(hash == 0 ? 1 : hash)
+        LeaderGroup.nodeID(named: name)
     }
 
     /// The peers to dial: members added online, then the command line's (which wins).
     var peerAddresses: [NodeID: PeerAddress] {
         var peers: [NodeID: PeerAddress] = [:]
-        for (name, address) in knownPeers where name != configuration.nodeName {
-            peers[Self.nodeID(named: name)] = address
+        for (name, endpoint) in group.knownPeers where name != configuration.nodeName {
+            peers[Self.nodeID(named: name)] = PeerAddress(host: endpoint.host, port: endpoint.port)
         }
         for peer in configuration.peers where peer.name != configuration.nodeName {
             peers[Self.nodeID(named: peer.name)] = PeerAddress(host: peer.host, port: peer.port)
@@ -314,7 +206,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         ) { [self] _ in tick() }
         loop.execute { [self] in
             if let onKeyspaceDefined {
-                for definition in catalog.sorted { onKeyspaceDefined(definition) }
+                for definition in group.catalog.sorted { onKeyspaceDefined(definition) }
             }
             refreshStatus()
             schedulePump()
@@ -323,21 +215,18 @@ public final class ReplicationDriver: @unchecked Sendable {
 
     /// A keyspace group learns its keyspace's new definition (members changed). Any thread.
     func updateKeyspace(_ definition: KeyspaceDefinition) {
-        loop.execute { [self] in
-            for member in definition.members { names[Self.nodeID(named: member)] = member }
-            desiredKeyspace = definition
-        }
+        execute { [self] in group.updateKeyspace(definition) }
     }
 
     /// Stops ticking and fails what is still waiting; the loop keeps running (the transport
     /// may live on it). Idempotent. Blocks; call it off the event loops.
     public func stop() {
         try? loop.submit { [self] in
-            guard !isStopped || tickTask != nil else { return }
-            isStopped = true
             tickTask?.cancel()
             tickTask = nil
-            failEverything(Self.shuttingDown)
+            guard !isStopped else { return }
+            group.shutDown()
+            pump()
         }.wait()
     }
 
@@ -372,31 +261,80 @@ public final class ReplicationDriver: @unchecked Sendable {
 
     static let groupClosed = RESPValue.error(
         "TRYAGAIN this node no longer replicates the keyspace; COHORT USE it again")
-
-    static let shuttingDown = RESPValue.error("TRYAGAIN the node is shutting down")
-    static let notReplicated = RESPValue.error(
-        "NOTREPLICATED the write is committed on a majority and applied, but not every voter"
-            + " acknowledged it within the write timeout")
     static let uncertain = RESPValue.error(
         "UNCERTAIN the write's outcome is unknown (leader change or timeout); it may or may not"
             + " have been applied")
 
-    // MARK: Events
+    // MARK: Inputs
 
     func tick() {
         guard !isStopped else { return }
-        node.tick()
-        reconcileKeyspaceMembership()
-        checkLeftKeyspace()
-        expireDeadlines(nowMillis: WallClock.nowMillis())
+        group.tick(now: Self.now())
         schedulePump()
         refreshStatus()
     }
 
     func receive(_ message: RaftMessage) {
         guard !isStopped else { return }
-        node.receive(message)
+        group.receive(message, now: Self.now())
         schedulePump()
+    }
+
+    /// A follower's forwarded request or the leader's answer.
+    func receiveForward(_ payload: [UInt8], from peer: NodeID) {
+        guard !isStopped else { return }
+        group.receiveForward(payload, from: peer, now: Self.now())
+        schedulePump()
+    }
+
+    /// Runs a write command for a client of this node. `completion` gets the reply and the log
+    /// index that carries the write (0 when none), on the raft loop. Any thread.
+    public func submitWrite(
+        _ arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
+        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        // Clients of the default keyspace are served on its raft loop: no hop then. The
+        // completion never runs inline here (replies come from a later pump), so the caller
+        // is not re-entered.
+        if loop.inEventLoop {
+            return startWrite(arguments, token: token, ackMode: ackMode, completion: completion)
+        }
+        let accepted = execute { [self] in
+            startWrite(arguments, token: token, ackMode: ackMode, completion: completion)
+        }
+        if !accepted { completion(Self.groupClosed, 0) }
+    }
+
+    private func startWrite(
+        _ arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
+        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        let id = RequestID(nextRequest)
+        nextRequest += 1
+        writeCompletions[id] = completion
+        group.submitWrite(
+            id, arguments: arguments, token: SessionToken(wireValue: token), ackMode: ackMode,
+            now: Self.now())
+        schedulePump()
+    }
+
+    /// Asks when a read with `consistency` may run here. `token` is the session's token: the
+    /// read waits until this node has applied it (read-your-writes, monotonic reads).
+    /// `completion` runs on the raft loop. Any thread.
+    public func submitRead(
+        consistency: ReadConsistency, token: UInt64,
+        completion: @escaping @Sendable (ReadGate) -> Void
+    ) {
+        let accepted = execute { [self] in
+            let id = RequestID(nextRequest)
+            nextRequest += 1
+            readCompletions[id] = completion
+            group.submitRead(
+                id, consistency: consistency, token: SessionToken(wireValue: token),
+                now: Self.now())
+            schedulePump()
+        }
+        if !accepted { completion(.refused(Self.groupClosed)) }
     }
 
     /// Runs `pump()` once after the events already queued on the loop: events that arrive
@@ -406,138 +344,4 @@ public final class ReplicationDriver: @unchecked Sendable {
         pumpScheduled = true
         loop.execute { [self] in pump() }
     }
-
-    /// Drains the node's readies: persist, send, apply, answer.
-    func pump() {
-        pumpScheduled = false
-        guard !isStopped else { return }
-        while node.hasReady {
-            let ready = node.ready()
-            recordDiscardedEntries(replacedBy: ready)
-            let termOrVoteChanged =
-                ready.hardState.map {
-                    $0.term != syncedHardState.term || $0.votedFor != syncedHardState.votedFor
-                } ?? false
-            // A leader in a steady term sends before its own fsync, so the followers' fsyncs
-            // overlap the leader's (Raft thesis §10.2.1): its messages carry entries, commit
-            // indexes and read confirmations, none of which promise anything about the leader's
-            // disk, and the leader counts itself toward a commit only once `advance` says its
-            // entries are durable. Anything else (votes, acknowledgements, a new term) waits.
-            let sendsEarly = node.isLeader && !termOrVoteChanged
-            if sendsEarly {
-                for message in ready.messages { transport.send(message, group: groupID) }
-                transport.flushQueuedOnCurrentLoop()
-            }
-            // A steady leader's committed entries are already durable here (it counts itself
-            // toward a commit only once `advance` says so), and a read confirmation does not
-            // depend on the new entries: answer them before this ready's fsync, so the replies
-            // of one batch do not wait for the next batch's disk write.
-            let appliesEarly = sendsEarly && ready.snapshot == nil
-            if appliesEarly {
-                apply(ready.committedEntries)
-                for readState in ready.readStates { readIndexAnswered(readState) }
-            }
-            // A steady leader's new entries need no fsync before anything here: its messages
-            // are out, and the node neither counts nor applies them until told they are
-            // durable. Their fsync runs on `syncQueue` (`startLeaderSync`), so this loop reads
-            // the followers' acknowledgements and new requests meanwhile instead of blocking.
-            let defersSync = appliesEarly && !ready.entriesToAppend.isEmpty
-            do {
-                try store.write(ready)
-                // Entries, snapshots, terms and votes must be durable before any message that
-                // depends on them goes out. A ready that only moves the commit index needs no
-                // fsync of its own: a lost commit record only makes a restart re-learn the
-                // commit index from the leader. A node that stopped leading while its entries'
-                // fsync was deferred syncs before it answers anyone.
-                if defersSync {
-                    let last = ready.entriesToAppend[ready.entriesToAppend.count - 1]
-                    leaderUnsyncedThrough = (last.index, last.term)
-                } else if !ready.entriesToAppend.isEmpty || ready.snapshot != nil
-                    || termOrVoteChanged
-                    || (!sendsEarly && (leaderUnsyncedThrough != nil || isLeaderSyncRunning))
-                {
-                    try store.sync()
-                    syncedHardState = store.hardState
-                }
-            } catch {
-                // A log that cannot be made durable cannot vote or acknowledge: stop the node
-                // rather than risk acknowledging what a crash would lose (fsyncgate).
-                stop(because: "the Raft log write failed", error: "\(error)")
-                return
-            }
-            if !sendsEarly {
-                for message in ready.messages { transport.send(message, group: groupID) }
-                // Acknowledgements and votes leave before this node applies entries.
-                transport.flushQueuedOnCurrentLoop()
-            }
-            if !appliesEarly {
-                if let snapshot = ready.snapshot { installSnapshot(snapshot) }
-                apply(ready.committedEntries)
-                for readState in ready.readStates { readIndexAnswered(readState) }
-            }
-            if let softState = ready.softState { roleChanged(softState) }
-            node.advance(ready, entriesDurable: !defersSync)
-            if !defersSync, let unsynced = leaderUnsyncedThrough {
-                // This ready's sync covered the deferred entries too.
-                leaderUnsyncedThrough = nil
-                node.entriesBecameDurable(through: unsynced.index, term: unsynced.term)
-            }
-            acknowledgeLeaderDurable()
-        }
-        startLeaderSync()
-        acknowledgeAllReplicated()
-        answerReplicaWaits(nowMillis: WallClock.nowMillis())
-        if node.commitIndex > .zero && appliedIndex >= node.commitIndex {
-            lastCaughtUpMillis = WallClock.nowMillis()
-        }
-        maybeCompactLog()
-    }
-
-    /// Fails every waiting request with `reply`.
-    func failEverything(_ reply: RESPValue) {
-        for pending in pendingWrites.values { pending.completion(reply, 0) }
-        pendingWrites.removeAll()
-        for waiter in appliedWaiters { waiter.completion(.refused(reply)) }
-        appliedWaiters.removeAll()
-        for request in readIndexRequests.values { request.completion(.refused(reply)) }
-        readIndexRequests.removeAll()
-        for request in forwardedRequests.values { request.completion(reply, 0) }
-        forwardedRequests.removeAll()
-        for wait in replicaWaits { wait.completion(reply, 0) }
-        replicaWaits.removeAll()
-        for request in leaderless { request.fail() }
-        leaderless.removeAll()
-    }
-
-    static func keyWrite(_ effect: KeyEffect) -> (key: [UInt8], write: KeyWrite) {
-        switch effect {
-        case .put(let key, let value, let valueType, let expiresAtMillis):
-            return (
-                key,
-                .put(
-                    value: value, type: ValueType(rawValue: valueType) ?? .string,
-                    expiresAtMillis: expiresAtMillis)
-            )
-        case .delete(let key):
-            return (key, .delete)
-        }
-    }
-
-    static func effect(key: [UInt8], write: KeyWrite) -> KeyEffect {
-        switch write {
-        case .put(let value, let type, let expiresAtMillis):
-            return .put(
-                key: key, value: value, valueType: type.rawValue, expiresAtMillis: expiresAtMillis)
-        case .delete:
-            return .delete(key: key)
-        }
-    }
-}
-
-/// The answer to a read's request to run.
-public enum ReadGate: Sendable {
-    /// Run the read now; this node has applied `appliedIndex`.
-    case proceed(appliedIndex: UInt64)
-    /// Do not run it; send this error.
-    case refused(RESPValue)
 }

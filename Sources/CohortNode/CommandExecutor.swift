@@ -137,15 +137,7 @@ public final class CommandExecutor: Sendable {
     /// Whether `argument` is `name` (ASCII, compared case-insensitively) without copying or
     /// allocating: the cluster path asks this of commands on every request.
     public static func isNamed(_ argument: [UInt8], _ name: StaticString) -> Bool {
-        guard argument.count == name.utf8CodeUnitCount else { return false }
-        return name.withUTF8Buffer { expected in
-            for index in 0..<expected.count {
-                var byte = argument[index]
-                if byte >= 97 && byte <= 122 { byte -= 32 }
-                if byte != expected[index] { return false }
-            }
-            return true
-        }
+        CommandWord.matches(argument, name)
     }
 
     /// The command's specification, if `name` is a known command.

@@ -1,3 +1,4 @@
+import CohortCore
 import CohortStorage
 
 /// A replication leader's evaluation of one write command: the command reads `overlay` (writes

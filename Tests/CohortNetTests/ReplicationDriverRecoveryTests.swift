@@ -53,9 +53,9 @@ struct ReplicationDriverRecoveryTests {
         }
         let (engine, driver) = try Self.openDriver(directory: directory.path)
         defer { try? engine.close() }
-        #expect(driver.node.term == Term(7))
-        #expect(driver.node.votedFor == candidate)
-        #expect(driver.syncedHardState.term == Term(7))
+        #expect(driver.group.raft.term == Term(7))
+        #expect(driver.group.raft.votedFor == candidate)
+        #expect(driver.group.syncedHardState.term == Term(7))
     }
 
     /// A peer's message may reach a group as soon as its transport listens, before the group
@@ -85,7 +85,8 @@ struct ReplicationDriverRecoveryTests {
         // The message's task schedules a pump behind whatever is queued then; two rounds
         // through the loop get past it.
         try driver.loop.submit {}.wait()
-        let seen = try driver.loop.submit { (driver.node.term, driver.node.leader) }.wait()
+        let seen = try driver.loop.submit { (driver.group.raft.term, driver.group.raft.leader) }
+            .wait()
         #expect(seen.0 == Term(3))
         #expect(seen.1 == leader)
     }

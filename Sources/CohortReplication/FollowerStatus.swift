@@ -1,20 +1,20 @@
 /// A leader's view of one follower, from which INFO replication and the metrics are both
 /// rendered.
-struct FollowerStatus: Sendable {
-    var name: String
+public struct FollowerStatus: Sendable {
+    public var name: String
     /// voter, learner or witness.
-    var kind: String
-    var isOnline: Bool
-    var matchIndex: UInt64
+    public var kind: String
+    public var isOnline: Bool
+    public var matchIndex: UInt64
     /// Entries the leader has that the follower does not.
-    var lagEntries: UInt64
+    public var lagEntries: UInt64
     /// Time since the follower last held everything committed; nil until it first has.
-    var lagMillis: UInt64?
+    public var lagMillis: UInt64?
     /// An install in progress: the snapshot's index, bytes acknowledged, total bytes.
-    var snapshotTransfer: (index: UInt64, acknowledged: UInt64, total: Int)?
+    public var snapshotTransfer: (index: UInt64, acknowledged: UInt64, total: Int)?
 
     /// The INFO replication value (Redis's `slaveN:` line shape).
-    var infoValue: String {
+    public var infoValue: String {
         var text =
             "name=\(name),kind=\(kind),state=\(isOnline ? "online" : "unreachable"),"
             + "match_index=\(matchIndex),lag_entries=\(lagEntries),"

@@ -1,8 +1,5 @@
 import CohortCore
-import CohortNode
 import CohortRaft
-import CohortReplication
-import CohortStorage
 
 /// Creating keyspaces and changing their members online (default group only):
 ///
@@ -13,27 +10,25 @@ import CohortStorage
 ///
 /// The leader checks the definition against the cluster's members and proposes it as an entry
 /// of the default log. Every node records it in its catalog when it applies the entry; the
-/// nodes it names start the keyspace's group (see ``ClusterNode``). Without VOTERS, every
+/// nodes it names start the keyspace's group (the node follows ``LeaderGroupAction/keyspaceDefined(_:)``). Without VOTERS, every
 /// voter of the cluster is a voter of the keyspace. ADD and REMOVE replicate the definition's
 /// next version; the keyspace group's leader then moves the group's Raft membership to it
-/// (``reconcileKeyspaceMembership()``), and a removed node stops its copy of the group.
-extension ReplicationDriver {
-    static let catalogFileName = "keyspaces.catalog"
-
+/// (`reconcileKeyspaceMembership()`), and a removed node stops its copy of the group.
+extension LeaderGroup {
     static func isKeyspaceCommand(_ arguments: [[UInt8]]) -> Bool {
         guard arguments.count >= 3,
-            CommandExecutor.isNamed(arguments[0], "COHORT"),
-            CommandExecutor.isNamed(arguments[1], "KEYSPACE")
+            CommandWord.matches(arguments[0], "COHORT"),
+            CommandWord.matches(arguments[1], "KEYSPACE")
         else { return false }
         let verb = arguments[2]
-        return CommandExecutor.isNamed(verb, "CREATE") || CommandExecutor.isNamed(verb, "ADD")
-            || CommandExecutor.isNamed(verb, "REMOVE")
+        return CommandWord.matches(verb, "CREATE") || CommandWord.matches(verb, "ADD")
+            || CommandWord.matches(verb, "REMOVE")
     }
 
     /// The next version of a keyspace's definition for ADD or REMOVE.
     func changedKeyspaceDefinition(
         _ arguments: [[UInt8]]
-    ) -> Result<KeyspaceDefinition, CommandError> {
+    ) -> Result<KeyspaceDefinition, GroupCommandError> {
         let words = arguments.map { String(decoding: $0, as: UTF8.self) }
         let verb = words[2].uppercased()
         guard
@@ -41,21 +36,21 @@ extension ReplicationDriver {
                 || (verb == "REMOVE" && words.count == 5)
         else {
             return .failure(
-                CommandError(
+                GroupCommandError(
                     "ERR usage: COHORT KEYSPACE ADD <name> <node> [VOTER|LEARNER|WITNESS] | COHORT KEYSPACE REMOVE <name> <node>"
                 ))
         }
         let (name, member) = (words[3], words[4])
         guard var definition = catalog.definition(named: name) else {
-            return .failure(CommandError("ERR no such keyspace \(name)"))
+            return .failure(GroupCommandError("ERR no such keyspace \(name)"))
         }
         if verb == "ADD" {
             guard !definition.members.contains(member) else {
-                return .failure(CommandError("ERR \(member) already replicates \(name)"))
+                return .failure(GroupCommandError("ERR \(member) already replicates \(name)"))
             }
-            guard node.membership.allMembers.contains(Self.nodeID(named: member)) else {
+            guard raft.membership.allMembers.contains(Self.nodeID(named: member)) else {
                 return .failure(
-                    CommandError(
+                    GroupCommandError(
                         "ERR \(member) is not a member of the cluster (add it with COHORT NODE ADD first)"
                     ))
             }
@@ -63,11 +58,12 @@ extension ReplicationDriver {
             case "VOTER": definition.voters.append(member)
             case "LEARNER": definition.learners.append(member)
             case "WITNESS": definition.witnesses.append(member)
-            default: return .failure(CommandError("ERR role must be VOTER, LEARNER or WITNESS"))
+            default:
+                return .failure(GroupCommandError("ERR role must be VOTER, LEARNER or WITNESS"))
             }
         } else {
             guard definition.members.contains(member) else {
-                return .failure(CommandError("ERR \(member) does not replicate \(name)"))
+                return .failure(GroupCommandError("ERR \(member) does not replicate \(name)"))
             }
             definition.voters.removeAll { $0 == member }
             definition.learners.removeAll { $0 == member }
@@ -75,7 +71,7 @@ extension ReplicationDriver {
         }
         definition.version += 1
         if let problem = definition.validationError {
-            return .failure(CommandError("ERR \(problem)"))
+            return .failure(GroupCommandError("ERR \(problem)"))
         }
         return .success(definition)
     }
@@ -86,14 +82,14 @@ extension ReplicationDriver {
     /// Parses CREATE's options; the error reply on bad syntax.
     func parseKeyspaceDefinition(
         _ arguments: [[UInt8]]
-    ) -> Result<KeyspaceDefinition, CommandError> {
+    ) -> Result<KeyspaceDefinition, GroupCommandError> {
         let words = arguments.map { String(decoding: $0, as: UTF8.self) }
         guard words.count >= 4, words.count % 2 == 0 else {
-            return .failure(CommandError(Self.keyspaceUsage))
+            return .failure(GroupCommandError(Self.keyspaceUsage))
         }
         var definition = KeyspaceDefinition(
             name: words[3],
-            voters: node.membership.voters.map(name(of:)).sorted())
+            voters: raft.membership.voters.map(name(of:)).sorted())
         var index = 4
         while index + 1 < words.count {
             let list = words[index + 1].split(separator: ",").map(String.init)
@@ -103,22 +99,23 @@ extension ReplicationDriver {
             case "WITNESS", "WITNESSES": definition.witnesses = list
             case "ACK":
                 guard let mode = AckMode(rawValue: words[index + 1].lowercased()) else {
-                    return .failure(CommandError("ERR ack mode must be all, majority or leader"))
+                    return .failure(
+                        GroupCommandError("ERR ack mode must be all, majority or leader"))
                 }
                 definition.ackMode = mode
-            default: return .failure(CommandError(Self.keyspaceUsage))
+            default: return .failure(GroupCommandError(Self.keyspaceUsage))
             }
             index += 2
         }
         if let problem = definition.validationError {
-            return .failure(CommandError("ERR " + problem))
+            return .failure(GroupCommandError("ERR " + problem))
         }
         let unknown = definition.members.filter {
-            !node.membership.allMembers.contains(Self.nodeID(named: $0))
+            !raft.membership.allMembers.contains(Self.nodeID(named: $0))
         }
         guard unknown.isEmpty else {
             return .failure(
-                CommandError(
+                GroupCommandError(
                     "ERR not members of the cluster: \(unknown.joined(separator: ", ")) (add them with COHORT NODE ADD first)"
                 ))
         }
@@ -126,40 +123,43 @@ extension ReplicationDriver {
     }
 
     /// Runs COHORT KEYSPACE CREATE on the leader.
-    func handleKeyspaceCommand(
-        _ arguments: [[UInt8]], deadlineMillis: UInt64,
-        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    mutating func handleKeyspaceCommand(
+        _ arguments: [[UInt8]], deadlineMillis: UInt64, target: ReplyTarget
     ) {
-        let creates = CommandExecutor.isNamed(arguments[2], "CREATE")
+        let creates = CommandWord.matches(arguments[2], "CREATE")
         let definition: KeyspaceDefinition
         switch creates ? parseKeyspaceDefinition(arguments) : changedKeyspaceDefinition(arguments)
         {
         case .success(let parsed): definition = parsed
-        case .failure(let error): return completion(.error(error.message), 0)
+        case .failure(let error): return answer(target, .error(error.message), token: .zero)
         }
         guard !isKeyspaceProposed(named: definition.name) else {
-            return completion(
-                .error("TRYAGAIN a change to keyspace \(definition.name) is in progress"), 0)
+            return answer(
+                target, .error("TRYAGAIN a change to keyspace \(definition.name) is in progress"),
+                token: .zero)
         }
         guard !creates || catalog.definition(named: definition.name) == nil else {
-            return completion(.error("ERR keyspace \(definition.name) already exists"), 0)
+            return answer(
+                target, .error("ERR keyspace \(definition.name) already exists"), token: .zero)
         }
         if creates, let clash = catalog.sorted.first(where: { $0.groupID == definition.groupID }) {
             // Group ids are hashes of names; two names that collide cannot share the wire.
-            return completion(
-                .error("ERR the name \(definition.name) collides with keyspace \(clash.name)"), 0)
+            return answer(
+                target,
+                .error("ERR the name \(definition.name) collides with keyspace \(clash.name)"),
+                token: .zero)
         }
         answerOnCommit(
-            node.propose(definition.encoded()), reply: .ok, deadlineMillis: deadlineMillis,
-            completion: completion)
+            raft.propose(definition.encoded()), reply: .ok, deadlineMillis: deadlineMillis,
+            target: target)
     }
 
     /// Whether a proposed but not yet applied entry creates a keyspace called `name`, so two
     /// racing CREATEs of one name do not both succeed.
     func isKeyspaceProposed(named name: String) -> Bool {
         var index = appliedIndex.next
-        while index <= node.lastIndex {
-            if let entry = node.entry(at: index), case .normal(let data) = entry.kind,
+        while index <= raft.lastIndex {
+            if let entry = raft.entry(at: index), case .normal(let data) = entry.kind,
                 data.first == KeyspaceDefinition.tag,
                 KeyspaceDefinition.decode(data)?.name == name
             {
@@ -172,40 +172,21 @@ extension ReplicationDriver {
 
     /// Every node: record a keyspace the log (or, `fromSnapshot`, a snapshot) defined,
     /// durably, before the group is started or changed, and tell the node about it.
-    func applyKeyspace(_ definition: KeyspaceDefinition, fromSnapshot: Bool = false) {
+    mutating func applyKeyspace(_ definition: KeyspaceDefinition, fromSnapshot: Bool = false) {
         var updated = catalog
         guard fromSnapshot ? updated.adopt(definition) : updated.add(definition) else { return }
-        do {
-            try DurableFile.write(
-                updated.encoded(), name: Self.catalogFileName,
-                directory: configuration.dataDirectory)
-        } catch {
-            // Forgetting a keyspace would fork this node from the others: stop instead.
-            stop(because: "saving the keyspace catalog failed", error: "\(error)")
-            return
-        }
+        // The host saves the file before it runs anything after it, and stops the group if it
+        // cannot: forgetting a keyspace would fork this node from the others.
+        actions.append(.saveCatalog(updated.encoded()))
         catalog = updated
-        catalogBox.withLockedValue { $0 = updated }
-        logger.info(
-            "keyspace defined",
-            metadata: [
+        log(
+            .info, "keyspace defined",
+            [
                 "keyspace": "\(definition.name)", "voters": "\(definition.voters)",
                 "learners": "\(definition.learners)", "witnesses": "\(definition.witnesses)",
                 "ack": "\(definition.ackMode.rawValue)", "version": "\(definition.version)",
             ])
-        onKeyspaceDefined?(definition)
-    }
-
-    /// The catalog saved in `directory`; empty when there is none. A damaged file is fatal:
-    /// serving without keyspaces the cluster has would answer for data this node lost.
-    static func loadCatalog(directory: String) throws -> KeyspaceCatalog {
-        guard let bytes = try DurableFile.read(name: catalogFileName, directory: directory) else {
-            return KeyspaceCatalog()
-        }
-        guard let catalog = KeyspaceCatalog.decode(bytes) else {
-            throw StorageError.failed("the keyspace catalog in \(directory) is damaged")
-        }
-        return catalog
+        actions.append(.keyspaceDefined(definition))
     }
 
     /// Keyspace groups only: a node the keyspace no longer names keeps serving its group (its
@@ -213,38 +194,35 @@ extension ReplicationDriver {
     /// has left: the group's membership no longer holds it (the change reached it, or it led
     /// and removed itself), or no leader has spoken to it for two election timeouts (the
     /// group stopped replicating to it). Then the node stops its copy.
-    func checkLeftKeyspace() {
-        guard groupID != 0, !hasLeftKeyspace, let definition = desiredKeyspace,
+    mutating func checkLeftKeyspace() {
+        guard !configuration.groupID.isDefault, !hasLeftKeyspace, let definition = desiredKeyspace,
             !definition.members.contains(configuration.nodeName)
         else { return }
-        ticksWithoutLeader = node.leader == nil ? ticksWithoutLeader + 1 : 0
-        guard !node.membership.contains(nodeID) || ticksWithoutLeader >= Self.leftAfterTicks
+        ticksWithoutLeader = raft.leader == nil ? ticksWithoutLeader + 1 : 0
+        guard
+            !raft.membership.contains(nodeID)
+                || ticksWithoutLeader >= configuration.limits.leftAfterTicks
         else { return }
         hasLeftKeyspace = true
-        logger.info("left the keyspace's group", metadata: ["keyspace": "\(keyspace)"])
-        onLeftKeyspace?()
+        log(.info, "left the keyspace's group", [:])
+        actions.append(.leftGroup)
     }
-
-    /// Two maximum election timeouts (see the RaftConfig in `init`).
-    static let leftAfterTicks = 40
 
     /// Keyspace groups only, on the leader: moves the group's Raft membership one step
     /// toward the keyspace's definition (additions first, so the group never shrinks below
     /// what the definition asks for). The Raft core refuses a change while another is
     /// pending, so this just tries again on a later tick.
-    func reconcileKeyspaceMembership() {
-        guard groupID != 0, node.isLeader, let definition = desiredKeyspace else { return }
-        let change = node.membership.nextChange(
+    mutating func reconcileKeyspaceMembership() {
+        guard !configuration.groupID.isDefault, raft.isLeader, let definition = desiredKeyspace
+        else { return }
+        let change = raft.membership.nextChange(
             towardVoters: definition.voters.map(Self.nodeID(named:)),
             learners: definition.learners.map(Self.nodeID(named:)),
             witnesses: definition.witnesses.map(Self.nodeID(named:)))
         guard let change else { return }
-        let result = node.proposeMembershipChange(change)
+        let result = raft.proposeMembershipChange(change)
         if case .appended = result {
-            logger.info(
-                "keyspace membership change proposed",
-                metadata: ["keyspace": "\(keyspace)", "change": "\(change)"])
-            schedulePump()
+            log(.info, "keyspace membership change proposed", ["change": "\(change)"])
         }
     }
 }

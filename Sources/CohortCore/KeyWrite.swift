@@ -10,7 +10,7 @@ public enum KeyWrite: Hashable, Sendable {
 
     /// Whether the write acts as a deletion, now or once it expires (see
     /// `SegmentState.mayHoldDeletions`).
-    var actsAsDeletion: Bool {
+    package var actsAsDeletion: Bool {
         switch self {
         case .put(_, _, let expiresAtMillis): expiresAtMillis != 0
         case .delete: true
