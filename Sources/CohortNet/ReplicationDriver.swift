@@ -50,21 +50,17 @@ public final class ReplicationDriver: @unchecked Sendable {
     private(set) var transport: PeerTransport!
 
     // Loop-confined state.
-    /// The group's decisions.
-    var group: LeaderGroup
+    /// The group and the storage it runs over.
+    var runtime: LeaderGroupRuntime!
     var pumpScheduled = false
     var isStopped = false
     var tickTask: RepeatedTask?
-    var nextRequest: UInt64 = 1
-    /// Clients' writes (and WAIT, and cluster commands) waiting for the group's reply.
-    var writeCompletions: [RequestID: @Sendable (RESPValue, UInt64) -> Void] = [:]
-    /// Clients' reads waiting for the group's gate.
-    var readCompletions: [RequestID: @Sendable (ReadGate) -> Void] = [:]
-    /// Inputs produced while running a batch, handed to the group once the batch is done.
-    var deferredInputs: [(inout LeaderGroup) -> Void] = []
     /// Runs a leader's Raft log fsyncs off the raft loop.
     let syncQueue = DispatchQueue(label: "cohort.raft-sync")
     let rollbackLog: RollbackLog
+
+    /// The group's decisions (loop-confined).
+    var group: LeaderGroup { runtime.group }
 
     // Shared with other threads.
     let statusBox = NIOLockedValueBox(LeaderGroupStatus())
@@ -93,27 +89,16 @@ public final class ReplicationDriver: @unchecked Sendable {
             definition == nil ? Self.loadPeers(path: configuration.dataDirectory + "/peers") : [:]
         let catalog =
             definition == nil
-            ? try Self.loadCatalog(directory: configuration.dataDirectory) : KeyspaceCatalog()
+            ? try LeaderGroupRuntime.loadCatalog(directory: configuration.dataDirectory)
+            : KeyspaceCatalog()
         var storeOptions = RaftLogStoreOptions()
         storeOptions.segmentPreallocationBytes = Self.raftLogPreallocationBytes
         self.store = try RaftLogStore.open(
             directory: configuration.dataDirectory + "/raft", options: storeOptions)
         self.rollbackLog = try RollbackLog(path: configuration.dataDirectory + "/rollback.log")
         let durable = store.durableState
-        // The engine may be behind the log's snapshot (its writes since were never synced):
-        // restore the snapshot's state first.
-        var engineApplied = LogIndex(engine.sequences.committed)
-        if let snapshot = durable.snapshot, engineApplied < snapshot.metadata.index {
-            guard let state = KeyspaceCatalog.unwrapSnapshot(snapshot.data),
-                let puts = StateSnapshotCodec.decode(state.state)
-            else {
-                throw StorageError.failed("the Raft snapshot in \(store.directory) is damaged")
-            }
-            try engine.restore(
-                puts.map(\.keyWrite), sequence: snapshot.metadata.index.rawValue,
-                nowMillis: WallClock.nowMillis())
-            engineApplied = snapshot.metadata.index
-        }
+        let engineApplied = try LeaderGroupRuntime.restoreEngine(
+            engine, from: durable, nowMillis: WallClock.nowMillis(), directory: store.directory)
         let groupConfiguration = LeaderGroupConfiguration(
             groupID: GroupID(definition?.groupID ?? 0), keyspace: keyspace,
             nodeName: configuration.nodeName, founders: configuration.peers.map(\.name),
@@ -123,7 +108,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             readTimeoutMillis: UInt64(configuration.readTimeoutMillis),
             snapshotEntries: UInt64(configuration.snapshotEntries),
             defaultAckMode: configuration.ackMode)
-        self.group = LeaderGroup(
+        let group = LeaderGroup(
             configuration: groupConfiguration, evaluator: executor, durable: durable,
             engineApplied: engineApplied, catalog: catalog,
             knownPeers: knownPeers.mapValues { PeerEndpoint(host: $0.host, port: $0.port) },
@@ -131,6 +116,10 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.raftGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = raftGroup.next()
         catalogBox.withLockedValue { $0 = catalog }
+        self.runtime = LeaderGroupRuntime(
+            group: group, store: store, engine: engine, rollback: rollbackLog,
+            dataDirectory: configuration.dataDirectory, environment: self)
+        wireRuntime()
         logger.info(
             "replication group opened",
             metadata: ["node": "\(configuration.nodeName)", "keyspace": "\(keyspace)"])
@@ -215,7 +204,7 @@ public final class ReplicationDriver: @unchecked Sendable {
 
     /// A keyspace group learns its keyspace's new definition (members changed). Any thread.
     func updateKeyspace(_ definition: KeyspaceDefinition) {
-        execute { [self] in group.updateKeyspace(definition) }
+        execute { [self] in runtime.updateKeyspace(definition) }
     }
 
     /// Stops ticking and fails what is still waiting; the loop keeps running (the transport
@@ -225,8 +214,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             tickTask?.cancel()
             tickTask = nil
             guard !isStopped else { return }
-            group.shutDown()
-            pump()
+            runtime.shutDown()
         }.wait()
     }
 
@@ -269,21 +257,21 @@ public final class ReplicationDriver: @unchecked Sendable {
 
     func tick() {
         guard !isStopped else { return }
-        group.tick(now: Self.now())
+        runtime.tick()
         schedulePump()
         refreshStatus()
     }
 
     func receive(_ message: RaftMessage) {
         guard !isStopped else { return }
-        group.receive(message, now: Self.now())
+        runtime.receive(message)
         schedulePump()
     }
 
     /// A follower's forwarded request or the leader's answer.
     func receiveForward(_ payload: [UInt8], from peer: NodeID) {
         guard !isStopped else { return }
-        group.receiveForward(payload, from: peer, now: Self.now())
+        runtime.receiveForward(payload, from: peer)
         schedulePump()
     }
 
@@ -309,12 +297,9 @@ public final class ReplicationDriver: @unchecked Sendable {
         _ arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
-        let id = RequestID(nextRequest)
-        nextRequest += 1
-        writeCompletions[id] = completion
-        group.submitWrite(
-            id, arguments: arguments, token: SessionToken(wireValue: token), ackMode: ackMode,
-            now: Self.now())
+        runtime.submitWrite(
+            arguments, token: SessionToken(wireValue: token), ackMode: ackMode,
+            completion: completion)
         schedulePump()
     }
 
@@ -326,12 +311,9 @@ public final class ReplicationDriver: @unchecked Sendable {
         completion: @escaping @Sendable (ReadGate) -> Void
     ) {
         let accepted = execute { [self] in
-            let id = RequestID(nextRequest)
-            nextRequest += 1
-            readCompletions[id] = completion
-            group.submitRead(
-                id, consistency: consistency, token: SessionToken(wireValue: token),
-                now: Self.now())
+            runtime.submitRead(
+                consistency: consistency, token: SessionToken(wireValue: token),
+                completion: completion)
             schedulePump()
         }
         if !accepted { completion(.refused(Self.groupClosed)) }
@@ -343,5 +325,12 @@ public final class ReplicationDriver: @unchecked Sendable {
         guard !pumpScheduled, !isStopped else { return }
         pumpScheduled = true
         loop.execute { [self] in pump() }
+    }
+
+    /// Runs the group's actions until it has none (loop-confined).
+    func pump() {
+        pumpScheduled = false
+        runtime.pump()
+        catalogBox.withLockedValue { $0 = runtime.group.catalog }
     }
 }

@@ -1,4 +1,5 @@
 import CohortCore
+import CohortNode
 import CohortReplication
 import Foundation
 import NIOConcurrencyHelpers
@@ -7,7 +8,7 @@ import NIOConcurrencyHelpers
 /// (DESIGN.md §3): in `leader` acknowledgement mode their clients were told "OK", so they must
 /// not vanish silently. Each is appended as one line to `rollback.log` in the data directory
 /// (fsynced) and kept in memory for COHORT ROLLBACK and the status API.
-final class RollbackLog: Sendable {
+final class RollbackLog: RollbackRecording {
     private let path: String
     private let lines = NIOLockedValueBox<[String]>([])
     /// Lines kept in memory; the file keeps everything.
@@ -23,7 +24,7 @@ final class RollbackLog: Sendable {
     }
 
     /// Records one discarded entry.
-    func record(index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64) {
+    public func record(index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64) {
         var text = "at_ms=\(nowMillis) index=\(index.rawValue) term=\(term.rawValue)"
         if entry.flushesAll { text += " flushall" }
         for effect in entry.effects {
@@ -52,7 +53,7 @@ final class RollbackLog: Sendable {
         lines.withLockedValue { Array($0.suffix(limit)) }
     }
 
-    var count: Int { lines.withLockedValue { $0.count } }
+    public var count: Int { lines.withLockedValue { $0.count } }
 
     /// Printable bytes as is, anything else as \xNN, in double quotes.
     static func quote(_ bytes: [UInt8]) -> String {

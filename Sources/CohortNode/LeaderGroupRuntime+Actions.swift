@@ -1,0 +1,204 @@
+import CohortCore
+import CohortRaft
+import CohortReplication
+import CohortStorage
+
+extension LeaderGroupRuntime {
+    /// Runs one action; the failure's description when it failed (then the group stops).
+    func run(_ action: LeaderGroupAction) -> String? {
+        switch action {
+        case .send(let messages):
+            environment.send(messages, group: group.groupID)
+        case .forward(let bytes, let peer):
+            environment.forward(bytes, to: peer, group: group.groupID)
+        case .persist(let id, let ready, let syncs):
+            recordDiscardedEntries(replacedBy: ready)
+            var failure: String?
+            do {
+                try store.write(ready)
+                if syncs { try store.sync() }
+            } catch {
+                failure = "\(error)"
+            }
+            deferredInputs.append { $0.diskCompleted(id, failure: failure) }
+        case .syncInBackground(let id):
+            startBackgroundSync(id)
+        case .apply(let writes, let sequence):
+            do {
+                try engine.apply(
+                    writes, sequence: sequence.rawValue, nowMillis: environment.now().wallMillis)
+            } catch {
+                return "applying committed entries failed: \(error)"
+            }
+        case .applyFlushAll(let sequence):
+            do {
+                try engine.applyFlushAll(sequence: sequence.rawValue)
+            } catch {
+                return "applying a flush failed: \(error)"
+            }
+        case .restore(let puts, let sequence):
+            do {
+                try engine.restore(
+                    puts.map(\.keyWrite), sequence: sequence.rawValue,
+                    nowMillis: environment.now().wallMillis)
+            } catch {
+                return "restoring a snapshot failed: \(error)"
+            }
+        case .reply(let id, let reply, let token):
+            writeCompletions.removeValue(forKey: id)?(reply, token.rawValue)
+        case .readGate(let id, let gate):
+            readCompletions.removeValue(forKey: id)?(gate)
+        case .saveCatalog(let bytes):
+            do {
+                try DurableFile.write(bytes, name: Self.catalogFileName, directory: dataDirectory)
+            } catch {
+                // Forgetting a keyspace would fork this node from the others: stop instead.
+                return "saving the keyspace catalog failed: \(error)"
+            }
+        case .keyspaceDefined(let definition):
+            onKeyspaceDefined?(definition)
+        case .peerLearned(_, let id, let endpoint):
+            onPeersChanged?(group.knownPeers)
+            if id != group.nodeID { environment.addPeer(id, endpoint: endpoint) }
+        case .takeSnapshot(let index, let catalog, let urgent):
+            takeSnapshot(at: index, catalog: catalog, urgent: urgent)
+        case .saveSnapshot(let snapshot, let urgent):
+            saveSnapshot(snapshot, urgent: urgent)
+        case .leftGroup:
+            onLeftGroup?()
+        case .stopped(let reason, let reply):
+            isStopped = true
+            let writes = writeCompletions.sorted { $0.key < $1.key }
+            writeCompletions.removeAll()
+            for (_, completion) in writes { completion(reply, 0) }
+            let reads = readCompletions.sorted { $0.key < $1.key }
+            readCompletions.removeAll()
+            for (_, completion) in reads { completion(.refused(reply)) }
+            onStopped?(reason)
+        case .log(let level, let message, let metadata):
+            onLog?(level, message, metadata)
+        }
+        return nil
+    }
+
+    /// Starts the fsync of what the log store wrote without one, off the group's thread; the
+    /// group learns when it ends (at once when a synchronous sync covered it already).
+    private func startBackgroundSync(_ id: DiskOperationID) {
+        let sync: RaftLogSync
+        do {
+            guard let begun = try store.beginSync() else {
+                deferredInputs.append { $0.backgroundSyncCompleted(id, failure: nil) }
+                return
+            }
+            sync = begun
+        } catch {
+            deferredInputs.append { $0.backgroundSyncCompleted(id, failure: "\(error)") }
+            return
+        }
+        environment.offload(.logSync) { [self] in
+            let failure = sync.run()
+            return { [self] in
+                var description: String?
+                do {
+                    try store.finishSync(sync, error: failure)
+                } catch {
+                    description = "\(error)"
+                }
+                group.backgroundSyncCompleted(id, failure: description)
+            }
+        }
+    }
+
+    /// Takes the engine's point-in-time view now (nothing applies in between) and encodes it:
+    /// at once when urgent, else off the group's thread, so a large state machine neither
+    /// stalls heartbeats nor takes the CPU from clients.
+    private func takeSnapshot(at index: LogIndex, catalog: KeyspaceCatalog, urgent: Bool) {
+        let view = engine.snapshot(nowMillis: 0)
+        if urgent {
+            let data = Self.encodeSnapshot(view, catalog: catalog)
+            deferredInputs.append { $0.snapshotEncoded(data, at: index, urgent: true) }
+            return
+        }
+        environment.offload(.snapshot) { [self] in
+            let data = Self.encodeSnapshot(view, catalog: catalog)
+            return { [self] in group.snapshotEncoded(data, at: index) }
+        }
+    }
+
+    static func encodeSnapshot(_ view: StorageSnapshot, catalog: KeyspaceCatalog) -> [UInt8] {
+        let state = StateSnapshotCodec.encode(
+            view.lazy.map { key, value in
+                KeyEffect.put(
+                    key: key, value: value.bytes, valueType: value.metadata.type.rawValue,
+                    expiresAtMillis: value.metadata.expiresAtMillis)
+            })
+        return catalog.definitions.isEmpty ? state : catalog.wrapSnapshot(state)
+    }
+
+    /// Writes and syncs the snapshot file (off the group's thread unless urgent), then puts
+    /// it in place and compacts the log up to it.
+    private func saveSnapshot(_ snapshot: RaftSnapshot, urgent: Bool) {
+        let writer = store.snapshotFileWriter
+        if urgent {
+            let result = Result { () throws(StorageError) in try writer.prepare(snapshot) }
+            let failure = installSnapshotFile(result, snapshot: snapshot)
+            let bytes = snapshot.data.count
+            let index = snapshot.metadata.index
+            deferredInputs.append { $0.snapshotSaved(at: index, bytes: bytes, failure: failure) }
+            return
+        }
+        environment.offload(.snapshot) { [self] in
+            let result = Result { () throws(StorageError) in try writer.prepare(snapshot) }
+            return { [self] in
+                let failure = installSnapshotFile(result, snapshot: snapshot)
+                group.snapshotSaved(
+                    at: snapshot.metadata.index, bytes: snapshot.data.count, failure: failure)
+            }
+        }
+    }
+
+    /// Puts a written snapshot file in place and compacts the log; the failure, if any.
+    private func installSnapshotFile(
+        _ written: Result<PreparedRaftSnapshot, StorageError>, snapshot: RaftSnapshot
+    ) -> String? {
+        do {
+            let prepared = try written.get()
+            if isStopped {
+                prepared.discard()
+                return nil
+            }
+            // Installed, or discarded for a newer one: either way the store's snapshot now
+            // covers its index.
+            try store.installSnapshot(prepared)
+            try store.compact(upTo: snapshot.metadata.index)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Before the log store overwrites entries a new leader replaced, records the ones that
+    /// carried writes in the rollback log.
+    func recordDiscardedEntries(replacedBy ready: RaftReady) {
+        guard let first = ready.entriesToAppend.first, first.index <= store.lastIndex else {
+            return
+        }
+        let newTerms = Dictionary(
+            ready.entriesToAppend.map { ($0.index, $0.term) }, uniquingKeysWith: { $1 })
+        var index = first.index
+        let now = environment.now().wallMillis
+        while index <= store.lastIndex {
+            if let old = store.entry(at: index), newTerms[index] != old.term,
+                case .normal(let data) = old.kind, let logical = LogicalEntryCodec.decode(data),
+                !logical.isEmpty
+            {
+                rollback.record(index: index, term: old.term, entry: logical, nowMillis: now)
+                onLog?(
+                    .warning,
+                    "a new leader discarded an uncommitted write; recorded in rollback.log",
+                    ["index": "\(index)", "term": "\(old.term)"])
+            }
+            index = index.next
+        }
+    }
+}
