@@ -361,6 +361,12 @@ extension StorageEngine {
         counters.bytesReclaimed += report.bytesReclaimed
         condition.unlock()
 
+        // The records left behind may be the only durable copies of their keys: the versions
+        // that superseded them may still wait in the append tail or the page cache, and a crash
+        // after the unlinks would lose both (found by the simulated disk's crash tests). The
+        // files stay when this fails; recovery resolves their duplicates by sequence.
+        try syncCommitsBeforeUnlinking()
+
         // Oldest first, so that a crash midway never leaves an older version without the newer
         // segment that deleted it.
         for (state, _) in scans.sorted(by: {
@@ -414,6 +420,28 @@ extension StorageEngine {
             }
         }
         return last
+    }
+
+    /// Makes every commit so far durable (the append tail written, the active segment synced)
+    /// before compaction unlinks the segments it rewrote; waits for an fsync in flight first.
+    private func syncCommitsBeforeUnlinking() throws(StorageError) {
+        condition.lock()
+        while syncInFlight && !isStopping { condition.wait() }
+        if let failure {
+            condition.unlock()
+            throw failure
+        }
+        guard durableSequence < lastSequence, !isClosed else {
+            condition.unlock()
+            return
+        }
+        syncInFlight = true
+        let ready = syncActiveLocked()
+        syncInFlight = false
+        let failed = failure
+        condition.unlock()
+        for (waiter, result) in ready { waiter.completion(result) }
+        if let failed { throw failed }
     }
 
     private func isClosedSnapshot() -> Bool {
