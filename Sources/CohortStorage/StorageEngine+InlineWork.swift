@@ -7,8 +7,9 @@ extension StorageEngine {
     /// What the policy's thread would do next, now, on the calling thread: under `.batch` and
     /// `.everysec`, writes the append tail and fdatasyncs the active segment when a commit is
     /// not yet durable, and completes the ``whenDurable(_:_:)`` waiters that fsync covers (or,
-    /// after a failure, every waiter, with the error). Nothing under `.none`. Returns the
-    /// failure that leaves the engine refusing writes, if any.
+    /// after a failure, every waiter, with the error). Nothing under `.none`. Succeeds when
+    /// every commit made before the call is durable; otherwise returns why not (the failure
+    /// that leaves the engine refusing writes, or a blocked deferred append).
     @discardableResult
     public func runPendingSync() -> Result<Void, StorageError> {
         precondition(!usesThreads, "runPendingSync() needs StorageBackgroundWork.inline")
@@ -19,13 +20,18 @@ extension StorageEngine {
             return .failure(.closed)
         }
         var ready: [(DurabilityWaiter, Result<Void, StorageError>)] = []
+        let target = lastSequence
         if let failure {
             ready = durabilityWaiters.map { ($0, .failure(failure)) }
             durabilityWaiters.removeAll()
-        } else if lastSequence > durableSequence || !durabilityWaiters.isEmpty {
+        } else if target > durableSequence || !durabilityWaiters.isEmpty {
             ready = syncActiveLocked()
         }
-        let outcome: Result<Void, StorageError> = failure.map { .failure($0) } ?? .success(())
+        // Deferred appends that could not be written (a full disk) stay out of the fsync.
+        let outcome: Result<Void, StorageError> =
+            durableSequence >= target
+            ? .success(())
+            : .failure(failure ?? appendBlocked ?? .failed("fdatasync did not cover \(target)"))
         condition.unlock()
         for (waiter, result) in ready { waiter.completion(result) }
         return outcome
