@@ -24,7 +24,9 @@ struct KeyIndex: Sendable {
     /// An index over keys already in strictly increasing order (a restart's: an index
     /// checkpoint or the resolved segments). The tree and the table are built at once, on two
     /// threads (see `ParallelWork`); neither changes what the other reads.
-    init(sortedKeys keys: [[UInt8]], entries: [IndexEntry]) {
+    ///
+    /// Not `inParallel`, both run on the calling thread.
+    init(sortedKeys keys: [[UInt8]], entries: [IndexEntry], inParallel: Bool = true) {
         // The slots are allocated on both threads too (a million allocations take a while),
         // each thread initializing its half of one array.
         let count = entries.count
@@ -32,11 +34,13 @@ struct KeyIndex: Sendable {
         let slots = [IndexSlot](unsafeUninitializedCapacity: count) { buffer, initialized in
             let halves = ParallelWork.Unchecked(buffer)
             _ = ParallelWork.both(
+                inParallel: inParallel,
                 { Self.makeSlots(entries[..<middle], into: halves.value, at: 0) },
                 { Self.makeSlots(entries[middle...], into: halves.value, at: middle) })
             initialized = count
         }
         (tree, points) = ParallelWork.both(
+            inParallel: inParallel,
             { OrderedIndex(sortedKeys: keys, slots: slots) },
             { PointTable(distinctKeys: keys, slots: slots) })
     }

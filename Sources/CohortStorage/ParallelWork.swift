@@ -8,8 +8,13 @@ import Dispatch
 /// where the two pieces share nothing they write (disjoint halves of one buffer, or separate
 /// structures built from the same immutable arrays).
 enum ParallelWork {
-    /// Runs `first` and `second` concurrently and returns both results once both are done.
-    static func both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
+    /// Runs `first` and `second` concurrently and returns both results once both are done;
+    /// one after the other on the calling thread when not `inParallel` (an engine under
+    /// `StorageBackgroundWork.inline`, which starts no thread).
+    static func both<A, B>(
+        inParallel: Bool = true, _ first: () -> A, _ second: () -> B
+    ) -> (A, B) {
+        guard inParallel else { return (first(), second()) }
         let results = Results<A, B>()
         withoutActuallyEscaping(first) { first in
             withoutActuallyEscaping(second) { second in

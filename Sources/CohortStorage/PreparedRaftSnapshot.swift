@@ -1,5 +1,4 @@
 import CohortRaft
-import Glibc
 
 /// A snapshot the driver took itself, already encoded, written and fdatasynced under a
 /// temporary name by a ``RaftSnapshotFileWriter`` off the thread that owns the store.
@@ -9,10 +8,11 @@ public struct PreparedRaftSnapshot: Sendable {
     public let snapshot: RaftSnapshot
     let directory: String
     let temporaryName: String
+    let device: any StorageDevice
 
     /// Removes the temporary file; for a snapshot that will not be installed.
     public func discard() {
-        unlink(directory + "/" + temporaryName)
+        try? device.remove(directory + "/" + temporaryName)
     }
 }
 
@@ -23,6 +23,7 @@ public struct PreparedRaftSnapshot: Sendable {
 public struct RaftSnapshotFileWriter: Sendable {
     let directory: String
     let snapshotBytesMax: Int
+    let device: any StorageDevice
 
     /// The temporary name; distinct from the one a received snapshot is written under, so
     /// that the two never overwrite each other.
@@ -35,8 +36,9 @@ public struct RaftSnapshotFileWriter: Sendable {
         }
         try RaftLogFileSystem.writeDurably(
             RaftLogSnapshotCodec.encode(snapshot), name: Self.temporaryName,
-            directory: directory)
+            directory: directory, device: device)
         return PreparedRaftSnapshot(
-            snapshot: snapshot, directory: directory, temporaryName: Self.temporaryName)
+            snapshot: snapshot, directory: directory, temporaryName: Self.temporaryName,
+            device: device)
     }
 }

@@ -27,8 +27,10 @@ extension RaftLogStore {
         guard !doomed.isEmpty else { return [] }
         let names = doomed.map(\.name)
         do {
-            for name in names { try RaftLogFileSystem.remove(name, directory: directory) }
-            try RaftLogFileSystem.syncDirectory(directory)
+            for name in names {
+                try RaftLogFileSystem.remove(name, directory: directory, device: device)
+            }
+            try RaftLogFileSystem.syncDirectory(directory, device: device)
         } catch {
             failure = error
             throw error

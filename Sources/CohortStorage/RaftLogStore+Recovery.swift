@@ -7,10 +7,10 @@ extension RaftLogStore {
     func recover() throws(StorageError) {
         var report = RaftLogRecovery()
         var segmentIDs: [UInt32] = []
-        for name in try RaftLogFileSystem.list(directory) {
+        for name in try RaftLogFileSystem.list(directory, device: device) {
             if name.hasSuffix(".tmp") {
                 // An interrupted atomic write: never renamed into place.
-                try RaftLogFileSystem.remove(name, directory: directory)
+                try RaftLogFileSystem.remove(name, directory: directory, device: device)
                 report.temporaryFilesRemoved.append(name)
                 continue
             }
@@ -21,7 +21,9 @@ extension RaftLogStore {
             }
         }
         segmentIDs.sort()
-        if let bytes = try RaftLogFileSystem.read(directory + "/" + Self.snapshotFileName) {
+        if let bytes = try RaftLogFileSystem.read(
+            directory + "/" + Self.snapshotFileName, device: device)
+        {
             do throws(RecordDecodeError) {
                 latestSnapshot = try RaftLogSnapshotCodec.decode(
                     bytes, dataBytesMax: options.snapshotBytesMax)
@@ -32,7 +34,8 @@ extension RaftLogStore {
         var files: [SegmentFile] = []
         for id in segmentIDs {
             files.append(
-                try SegmentFile.open(directory: directory, id: id, kind: .appended, create: false))
+                try SegmentFile.open(
+                    directory: directory, id: id, kind: .appended, create: false, device: device))
         }
         var lastSize = 0
         var lastHoldsRecords = false
@@ -85,10 +88,11 @@ extension RaftLogStore {
                     try file.truncate(to: damage.offset)
                     try file.sync()
                     for later in files[(position + 1)...] {
-                        try RaftLogFileSystem.remove(later.name, directory: directory)
+                        try RaftLogFileSystem.remove(
+                            later.name, directory: directory, device: device)
                         report.segmentsDiscarded.append(later.name)
                     }
-                    try RaftLogFileSystem.syncDirectory(directory)
+                    try RaftLogFileSystem.syncDirectory(directory, device: device)
                     files.removeSubrange((position + 1)...)
                     lastSize = damage.offset
                     cutAtCorruption = true
@@ -110,8 +114,9 @@ extension RaftLogStore {
                 let id = (segmentIDs.last ?? 0) + 1
                 segments.append(
                     try SegmentFile.open(
-                        directory: directory, id: id, kind: .appended, create: true))
-                try RaftLogFileSystem.syncDirectory(directory)
+                        directory: directory, id: id, kind: .appended, create: true, device: device)
+                )
+                try RaftLogFileSystem.syncDirectory(directory, device: device)
             } else {
                 try segments.last!.truncate(to: 0)
             }

@@ -76,7 +76,8 @@ extension RaftLogStore {
 
     /// Writes snapshot files for ``installSnapshot(_:)`` on another thread.
     public var snapshotFileWriter: RaftSnapshotFileWriter {
-        RaftSnapshotFileWriter(directory: directory, snapshotBytesMax: options.snapshotBytesMax)
+        RaftSnapshotFileWriter(
+            directory: directory, snapshotBytesMax: options.snapshotBytesMax, device: device)
     }
 
     /// Puts a prepared snapshot file in place (a rename and a directory sync) and drops the
@@ -100,7 +101,8 @@ extension RaftLogStore {
                 + " term \(image.term(at: snapshot.metadata.index).map { "\($0)" } ?? "-")")
         do {
             try RaftLogFileSystem.publish(
-                prepared.temporaryName, as: Self.snapshotFileName, directory: directory)
+                prepared.temporaryName, as: Self.snapshotFileName, directory: directory,
+                device: device)
         } catch {
             failure = error
             throw error
@@ -128,7 +130,7 @@ extension RaftLogStore {
             // reconciled on open (Raft §7).
             try RaftLogFileSystem.writeAtomically(
                 RaftLogSnapshotCodec.encode(snapshot), name: Self.snapshotFileName,
-                directory: directory)
+                directory: directory, device: device)
             latestSnapshot = snapshot
             covered = snapshot.metadata.index
         }
@@ -217,8 +219,8 @@ extension RaftLogStore {
         if hasUnsyncedWrites { try active.sync() }
         hasUnsyncedWrites = false
         let file = try SegmentFile.open(
-            directory: directory, id: active.id + 1, kind: .appended, create: true)
-        try RaftLogFileSystem.syncDirectory(directory)
+            directory: directory, id: active.id + 1, kind: .appended, create: true, device: device)
+        try RaftLogFileSystem.syncDirectory(directory, device: device)
         segments.append(file)
         activeBytes = 0
         try writeSegmentStart()

@@ -93,7 +93,7 @@ public final class RaftLogStore {
     public static func open(
         directory: String, options: RaftLogStoreOptions = RaftLogStoreOptions()
     ) throws(StorageError) -> RaftLogStore {
-        try RaftLogFileSystem.createDirectory(directory)
+        try RaftLogFileSystem.createDirectory(directory, device: options.device)
         let store = RaftLogStore(directory: directory, options: options)
         try store.recover()
         return store
@@ -129,6 +129,9 @@ public final class RaftLogStore {
 
     /// The names of the segment files, ascending.
     public var segmentFileNames: [String] { segments.map(\.name) }
+
+    /// The device the files live on (``RaftLogStoreOptions/device``).
+    var device: any StorageDevice { options.device }
 
     /// Throws the recorded failure, if any.
     func checkWritable() throws(StorageError) {

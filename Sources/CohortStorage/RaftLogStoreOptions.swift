@@ -2,6 +2,9 @@ import CohortRaft
 
 /// Tunables and bounds of a ``RaftLogStore``, all in one place.
 public struct RaftLogStoreOptions: Sendable, Hashable {
+    /// The device the store's files live on: the machine's file system unless a simulator
+    /// supplies its own.
+    public var device: any StorageDevice = POSIXStorageDevice.shared
     /// Largest payload of one log record (an entry's data or membership). At least
     /// ``RaftConfig/entryBytesMax`` of the node it serves, or its proposals cannot be stored.
     public var entryBytesMax: Int = 4 << 20
@@ -22,6 +25,24 @@ public struct RaftLogStoreOptions: Sendable, Hashable {
 
     /// Default options.
     public init() {}
+
+    /// Options are equal when their bounds are and they name the same device instance.
+    public static func == (a: RaftLogStoreOptions, b: RaftLogStoreOptions) -> Bool {
+        a.device === b.device && a.entryBytesMax == b.entryBytesMax
+            && a.segmentBytesMax == b.segmentBytesMax
+            && a.segmentPreallocationBytes == b.segmentPreallocationBytes
+            && a.snapshotBytesMax == b.snapshotBytesMax && a.corruptionPolicy == b.corruptionPolicy
+    }
+
+    /// Hashes what `==` compares.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ObjectIdentifier(device))
+        hasher.combine(entryBytesMax)
+        hasher.combine(segmentBytesMax)
+        hasher.combine(segmentPreallocationBytes)
+        hasher.combine(snapshotBytesMax)
+        hasher.combine(corruptionPolicy)
+    }
 
     /// Traps when the bounds are unusable or cannot hold what a node configured with `config`
     /// produces.

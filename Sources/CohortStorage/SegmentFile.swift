@@ -1,8 +1,6 @@
-import Glibc
-
 /// An open segment file. Reference-counted: readers and snapshots that hold it keep the file
-/// descriptor open even after compaction has unlinked the file, and the descriptor closes when
-/// the last holder lets go.
+/// open (through its device's handle) even after compaction has unlinked it, and the handle
+/// closes when the last holder lets go.
 final class SegmentFile: @unchecked Sendable {
     /// Appended segments receive transactions; compacted ones are written whole by compaction.
     enum Kind: Sendable {
@@ -18,18 +16,17 @@ final class SegmentFile: @unchecked Sendable {
     let path: String
     /// Full path of its hint file.
     let hintPath: String
-    let descriptor: Int32
+    /// The open file on the engine's or the store's device.
+    let handle: any StorageFileHandle
 
-    private init(id: UInt32, kind: Kind, directory: String, descriptor: Int32) {
+    private init(id: UInt32, kind: Kind, directory: String, handle: any StorageFileHandle) {
         self.id = id
         self.kind = kind
         self.name = Self.fileName(id: id, kind: kind, suffix: "log")
         self.path = directory + "/" + name
         self.hintPath = directory + "/" + Self.fileName(id: id, kind: kind, suffix: "hint")
-        self.descriptor = descriptor
+        self.handle = handle
     }
-
-    deinit { close(descriptor) }
 
     /// `seg-000001.log`, `cmp-000002.hint`, …: ids share one counter across kinds.
     static func fileName(id: UInt32, kind: Kind, suffix: String) -> String {
@@ -54,37 +51,34 @@ final class SegmentFile: @unchecked Sendable {
         return (id, kind, String(rest[rest.index(after: dot)...]))
     }
 
-    /// Opens (creating when asked) the segment `id` in `directory`.
+    /// Opens (creating when asked) the segment `id` in `directory` on `device`.
     static func open(
-        directory: String, id: UInt32, kind: Kind, create: Bool
+        directory: String, id: UInt32, kind: Kind, create: Bool, device: any StorageDevice
     ) throws(StorageError) -> SegmentFile {
         let path = directory + "/" + fileName(id: id, kind: kind, suffix: "log")
-        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0)
-        let descriptor = Glibc.open(path, flags, 0o644)
-        guard descriptor >= 0 else { throw .io(errno: errno, operation: "open \(path)") }
-        return SegmentFile(id: id, kind: kind, directory: directory, descriptor: descriptor)
+        let handle = try device.open(path, mode: create ? .createNew : .readWrite)
+        return SegmentFile(id: id, kind: kind, directory: directory, handle: handle)
     }
 
     /// The current size of the file.
     func size() throws(StorageError) -> Int {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw .io(errno: errno, operation: "fstat \(name)")
-        }
-        return Int(info.st_size)
+        try handle.size()
     }
 
-    /// Reads exactly `count` bytes at `offset` with pread.
+    /// Reads exactly `count` bytes at `offset`.
     func read(offset: Int, count: Int) throws(StorageError) -> [UInt8] {
         var failure: StorageError?
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var done = 0
             while done < count {
-                let result = pread(
-                    descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = .io(errno: errno, operation: "pread \(name)")
+                let result: Int
+                do throws(StorageError) {
+                    result = try handle.read(
+                        into: UnsafeMutableRawBufferPointer(
+                            start: buffer.baseAddress! + done, count: count - done),
+                        at: offset + done)
+                } catch {
+                    failure = error
                     break
                 }
                 if result == 0 {
@@ -100,26 +94,14 @@ final class SegmentFile: @unchecked Sendable {
         return bytes
     }
 
-    /// Writes all of `bytes` at `offset` with pwrite. On failure some prefix may have been
-    /// written; the caller truncates back.
+    /// Writes all of `bytes` at `offset`. On failure some prefix may have been written; the
+    /// caller truncates back.
     func write(_ bytes: [UInt8], at offset: Int) throws(StorageError) {
-        var failure: StorageError?
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let result = pwrite(
-                    descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure =
-                        errno == ENOSPC || errno == EDQUOT
-                        ? .diskFull : .io(errno: errno, operation: "pwrite \(name)")
-                    return
-                }
-                done += result
-            }
+        // `withUnsafeBytes` does not pass typed errors on.
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(StorageError) in try handle.write(raw, at: offset) }
         }
-        if let failure { throw failure }
+        try result.get()
     }
 
     /// Preallocation shared by the storage engine and the Raft log: after an append that ends at
@@ -137,27 +119,18 @@ final class SegmentFile: @unchecked Sendable {
 
     /// Cuts the file to `length` bytes.
     func truncate(to length: Int) throws(StorageError) {
-        guard ftruncate(descriptor, off_t(length)) == 0 else {
-            throw .io(errno: errno, operation: "ftruncate \(name)")
-        }
+        try handle.truncate(to: length)
     }
 
     /// Forces the file's data to stable storage.
     func sync() throws(StorageError) {
-        guard fdatasync(descriptor) == 0 else {
-            throw .io(errno: errno, operation: "fdatasync \(name)")
-        }
+        try handle.sync()
     }
 
     /// Runs `body` over the first `length` bytes mapped read-only.
     func withMappedBytes<R>(
         length: Int, _ body: (UnsafeRawBufferPointer) throws(StorageError) -> R
     ) throws(StorageError) -> R {
-        guard length > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0),
-            address != MAP_FAILED
-        else { throw .io(errno: errno, operation: "mmap \(name)") }
-        defer { munmap(address, length) }
-        return try body(UnsafeRawBufferPointer(start: address, count: length))
+        try handle.withMappedBytes(length: length, body)
     }
 }

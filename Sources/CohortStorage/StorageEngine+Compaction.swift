@@ -160,12 +160,14 @@ extension StorageEngine {
             allSequenceMins.filter { !compactedIDs.contains($0.key) }.values.min() ?? .max
 
         let output = try SegmentFile.open(
-            directory: directory, id: outputID, kind: .compacted, create: true)
+            directory: directory, id: outputID, kind: .compacted, create: true, device: device)
         let temporaryPath = output.path + ".tmp"
         // Written under a temporary name: recovery deletes it if we crash before the rename.
-        guard rename(output.path, temporaryPath) == 0 else {
-            unlink(output.path)
-            throw StorageError.io(errno: errno, operation: "rename \(output.name)")
+        do throws(StorageError) {
+            try device.rename(output.path, to: temporaryPath)
+        } catch {
+            try? device.remove(output.path)
+            throw error
         }
         var buffer: [UInt8] = []
         var written = 0
@@ -280,7 +282,7 @@ extension StorageEngine {
             written += buffer.count
             try output.sync()
         } catch {
-            unlink(temporaryPath)
+            try? device.remove(temporaryPath)
             throw error
         }
         report.bytesAfter = written
@@ -293,16 +295,17 @@ extension StorageEngine {
         }
         if written > 0 {
             writeHint(file: output, entries: hintEntries)
-            guard rename(temporaryPath, output.path) == 0 else {
-                let error = StorageError.io(errno: errno, operation: "rename \(output.name)")
-                unlink(temporaryPath)
-                unlink(output.hintPath)
+            do throws(StorageError) {
+                try device.rename(temporaryPath, to: output.path)
+            } catch {
+                try? device.remove(temporaryPath)
+                try? device.remove(output.hintPath)
                 throw error
             }
             syncDirectory()
             report.segmentWritten = output.name
         } else {
-            unlink(temporaryPath)
+            try? device.remove(temporaryPath)
         }
 
         condition.lock()
@@ -358,13 +361,19 @@ extension StorageEngine {
         counters.bytesReclaimed += report.bytesReclaimed
         condition.unlock()
 
+        // The records left behind may be the only durable copies of their keys: the versions
+        // that superseded them may still wait in the append tail or the page cache, and a crash
+        // after the unlinks would lose both (found by the simulated disk's crash tests). The
+        // files stay when this fails; recovery resolves their duplicates by sequence.
+        try syncCommitsBeforeUnlinking()
+
         // Oldest first, so that a crash midway never leaves an older version without the newer
         // segment that deleted it.
         for (state, _) in scans.sorted(by: {
             ($0.state.sequenceMin ?? 0) < ($1.state.sequenceMin ?? 0)
         }) {
-            unlink(state.file.path)
-            unlink(state.file.hintPath)
+            try? device.remove(state.file.path)
+            try? device.remove(state.file.hintPath)
             report.segmentsCompacted.append(state.file.name)
         }
         syncDirectory()
@@ -411,6 +420,28 @@ extension StorageEngine {
             }
         }
         return last
+    }
+
+    /// Makes every commit so far durable (the append tail written, the active segment synced)
+    /// before compaction unlinks the segments it rewrote; waits for an fsync in flight first.
+    private func syncCommitsBeforeUnlinking() throws(StorageError) {
+        condition.lock()
+        while syncInFlight && !isStopping { condition.wait() }
+        if let failure {
+            condition.unlock()
+            throw failure
+        }
+        guard durableSequence < lastSequence, !isClosed else {
+            condition.unlock()
+            return
+        }
+        syncInFlight = true
+        let ready = syncActiveLocked()
+        syncInFlight = false
+        let failed = failure
+        condition.unlock()
+        for (waiter, result) in ready { waiter.completion(result) }
+        if let failed { throw failed }
     }
 
     private func isClosedSnapshot() -> Bool {

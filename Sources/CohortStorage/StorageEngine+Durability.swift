@@ -33,6 +33,11 @@ extension StorageEngine {
             return
         }
         while durabilityWaiters.count >= Self.durabilityWaitersMax && !isStopping {
+            // Nobody else could ever make room.
+            precondition(
+                usesThreads,
+                "\(durabilityWaiters.count) durability waiters under inline background work:"
+                    + " call runPendingSync()")
             condition.wait()
         }
         durabilityWaiters.append((commit.sequence, completion))
@@ -83,6 +88,7 @@ extension StorageEngine {
     /// Starts the thread the fsync policy needs: the group-commit thread for `.batch`, the
     /// once-a-second thread for `.everysec`.
     func startPolicyThread() {
+        guard usesThreads else { return }
         switch options.fsync {
         case .batch:
             startThread(name: "cohort-fsync") { [self] in runGroupCommitLoop() }
@@ -94,7 +100,9 @@ extension StorageEngine {
     }
 
     /// Starts the background thread: active expiry sweep, compaction trigger, pending hint
-    /// files. Idempotent.
+    /// files. Idempotent. Under `StorageBackgroundWork.inline` it starts no thread: the
+    /// caller runs that work with `runPendingBackgroundWork(nowMillis:)`, which from then on
+    /// writes the hint files of sealed segments (instead of the write that sealed them).
     public func startBackgroundWork() {
         condition.lock()
         guard !backgroundStarted && !isClosed else {
@@ -103,6 +111,7 @@ extension StorageEngine {
         }
         backgroundStarted = true
         condition.unlock()
+        guard usesThreads else { return }
         startThread(name: "cohort-compact") { [self] in
             // Compaction and hint files yield the CPU to serving (see BackgroundPriority).
             BackgroundPriority.lowerCurrentThread()
@@ -241,17 +250,20 @@ extension StorageEngine {
             let delay = fsyncDelayMicrosForTesting
             let injectFailure = fsyncFailureForTesting
             fsyncFailureForTesting = false
+            // Inline work reads no clock (it would make a simulation's statistics differ from
+            // run to run) and never sleeps; the latency it reports is zero.
+            let timed = usesThreads
             condition.unlock()
             // The simulated slow disk's delay counts as fsync latency, as a slow disk's would.
-            let started = monotonicMicros()
-            if delay > 0 { usleep(delay) }
+            let started = timed ? monotonicMicros() : 0
+            if delay > 0 && timed { usleep(delay) }
             do throws(StorageError) {
                 if injectFailure { throw .io(errno: EIO, operation: "fdatasync \(file.name)") }
                 try file.sync()
             } catch {
                 syncError = error
             }
-            let latency = monotonicMicros() - started
+            let latency = timed ? monotonicMicros() - started : 0
             condition.lock()
             counters.fsyncCount += 1
             counters.lastFsyncLatencyMicros = latency
@@ -293,15 +305,23 @@ extension StorageEngine {
                 try? writeAppendTailLocked()
             }
             condition.unlock()
-            let now = Self.wallClockMillis()
-            sweepExpired(nowMillis: now, keysMax: options.expirySweepKeysMax)
-            writePendingHints()
-            if options.compactsAutomatically && hasCompactionCandidate() {
-                _ = try? compact(nowMillis: now)
-            }
+            runBackgroundPeriod(nowMillis: Self.wallClockMillis())
             condition.lock()
         }
         condition.unlock()
+    }
+
+    /// The rest of one background period's work, called without `condition` held: the expiry
+    /// sweep, pending hint files, and compaction when a segment qualifies. Returns the
+    /// compaction's report when one ran.
+    @discardableResult
+    func runBackgroundPeriod(nowMillis now: UInt64) -> CompactionReport? {
+        sweepExpired(nowMillis: now, keysMax: options.expirySweepKeysMax)
+        writePendingHints()
+        if options.compactsAutomatically && hasCompactionCandidate() {
+            return try? compact(nowMillis: now)
+        }
+        return nil
     }
 
     /// Removes expired keys from the index, examining at most `keysMax` entries from where the

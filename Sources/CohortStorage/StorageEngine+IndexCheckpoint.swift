@@ -30,7 +30,7 @@ extension StorageEngine {
         // keep short, and a checkpoint that a crash left partial fails its checksum. A failure
         // only costs a slower restart.
         try? RaftLogFileSystem.writeAtomically(
-            name: IndexCheckpoint.fileName, directory: directory, syncEvery: nil
+            name: IndexCheckpoint.fileName, directory: directory, syncEvery: nil, device: device
         ) { (write) throws(StorageError) in
             try IndexCheckpoint.encode(
                 lastSequence: lastSequence, clock: clock, activeID: activeID,
@@ -48,10 +48,9 @@ extension StorageEngine {
     /// before this returns either way, so it can never describe a directory that later writes
     /// changed.
     func recoverFromIndexCheckpoint(nowMillis: UInt64) throws(StorageError) -> Bool {
-        guard let data = FileManager.default.contents(atPath: indexCheckpointPath) else {
-            return false
-        }
-        unlink(indexCheckpointPath)
+        guard let data = try? RaftLogFileSystem.read(indexCheckpointPath, device: device)
+        else { return false }
+        try? device.remove(indexCheckpointPath)
         syncDirectory()
         let decoded = data.withUnsafeBytes { raw in
             Result { () throws(IndexCheckpoint.DecodeError) in
@@ -60,7 +59,7 @@ extension StorageEngine {
         }
         guard case .success(let checkpoint) = decoded else { return false }
         // The directory must hold exactly the checkpoint's segments, at their recorded sizes.
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let names = (try? device.contentsOfDirectory(directory)) ?? []
         let logIDs = names.compactMap { name -> UInt32? in
             guard let parsed = SegmentFile.parse(fileName: name), parsed.suffix == "log" else {
                 return nil
@@ -74,7 +73,7 @@ extension StorageEngine {
         for segment in checkpoint.segments {
             let file = try SegmentFile.open(
                 directory: directory, id: segment.id,
-                kind: segment.isCompacted ? .compacted : .appended, create: false)
+                kind: segment.isCompacted ? .compacted : .appended, create: false, device: device)
             guard try file.size() == segment.bytes else { return false }
             let state = SegmentState(
                 file: file, bytes: segment.bytes, liveBytes: segment.liveBytes,
@@ -90,7 +89,8 @@ extension StorageEngine {
                 end.partialValue <= UInt64(state.bytes)
             else { return false }
         }
-        var loaded = KeyIndex(sortedKeys: checkpoint.keys, entries: checkpoint.entries)
+        var loaded = KeyIndex(
+            sortedKeys: checkpoint.keys, entries: checkpoint.entries, inParallel: usesThreads)
         // Keys that expired while the node was down leave now, as in a full recovery.
         for (key, entry) in zip(checkpoint.keys, checkpoint.entries)
         where entry.metadata.isExpired(nowMillis: nowMillis) {

@@ -10,12 +10,7 @@ extension StorageEngine {
     func recover(nowMillis: UInt64) throws(StorageError) {
         if try recoverFromIndexCheckpoint(nowMillis: nowMillis) { return }
         var report = RecoveryReport()
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw .io(errno: errno, operation: "list \(directory)")
-        }
+        let names = try device.contentsOfDirectory(directory)
         // Every version loaded, in load order; sorted and resolved once at the end (see
         // `resolveLoaded`). Inserting them into the tree one by one, in file order (random key
         // order for most workloads), took most of a restart: 3.6-4.4 s for a million keys.
@@ -25,7 +20,7 @@ extension StorageEngine {
         for name in names {
             // Leftovers of an interrupted compaction or hint write: never renamed into place.
             if name.hasSuffix(".tmp") {
-                unlink(directory + "/" + name)
+                try? device.remove(directory + "/" + name)
                 continue
             }
             guard let parsed = SegmentFile.parse(fileName: name) else { continue }
@@ -41,7 +36,8 @@ extension StorageEngine {
         var timestampMax = HLCTimestamp.zero
         var active: UInt32?
         for (id, kind) in found {
-            let file = try SegmentFile.open(directory: directory, id: id, kind: kind, create: false)
+            let file = try SegmentFile.open(
+                directory: directory, id: id, kind: kind, create: false, device: device)
             var size = try file.size()
             let hintName = SegmentFile.fileName(id: id, kind: kind, suffix: "hint")
             var entries: [HintEntry]?
@@ -114,16 +110,18 @@ extension StorageEngine {
         }
         nextSegmentID = (found.map(\.id).max() ?? 0) + 1
         let (keys, entries, liveBytes) = Self.resolveLoaded(
-            consume loaded, clearSequence: clearSequence, nowMillis: nowMillis)
+            consume loaded, clearSequence: clearSequence, nowMillis: nowMillis,
+            inParallel: usesThreads)
         for (id, bytes) in liveBytes { segments[id]?.liveBytes += bytes }
-        index = KeyIndex(sortedKeys: keys, entries: entries)
+        index = KeyIndex(sortedKeys: keys, entries: entries, inParallel: usesThreads)
         if let active {
             activeID = active
             // What was read back may still sit only in the page cache (policy `none`).
             try segments[active]?.file.sync()
         } else {
             let file = try SegmentFile.open(
-                directory: directory, id: nextSegmentID, kind: .appended, create: true)
+                directory: directory, id: nextSegmentID, kind: .appended, create: true,
+                device: device)
             syncDirectory()
             activeID = nextSegmentID
             segments[activeID] = SegmentState(
@@ -149,7 +147,8 @@ extension StorageEngine {
     /// moved out of `loaded`, not copied: a copy retains the key, which reads its memory, and
     /// in key order that memory is all over the heap.
     static func resolveLoaded(
-        _ loaded: consuming [LoadedSegment], clearSequence: UInt64, nowMillis: UInt64
+        _ loaded: consuming [LoadedSegment], clearSequence: UInt64, nowMillis: UInt64,
+        inParallel: Bool = true
     ) -> (keys: [[UInt8]], entries: [IndexEntry], liveBytes: [(id: UInt32, bytes: Int)]) {
         // Consumed, so that moving keys out never copies a whole array of versions first.
         var segments = consume loaded
@@ -167,7 +166,7 @@ extension StorageEngine {
             }
         }
         // By prefix, newest first, then load order: integers only, so the comparison inlines.
-        sortInParallel(&order)
+        sortInParallel(&order, inParallel: inParallel)
         // Versions whose prefixes tie need their keys' bytes: each run of one prefix is sorted
         // again, by key first. Runs are short unless many keys share their first 16 bytes.
         var runStart = 0
@@ -272,10 +271,10 @@ extension StorageEngine {
     }
 
     /// Sorts `order`, its two halves on two threads and then merged. Small inputs sort on the
-    /// calling thread.
-    static func sortInParallel(_ order: inout [LoadedVersion]) {
+    /// calling thread, and so does everything when not `inParallel`.
+    static func sortInParallel(_ order: inout [LoadedVersion], inParallel: Bool = true) {
         let count = order.count
-        guard count >= 1 << 16 else {
+        guard count >= 1 << 16 && inParallel else {
             order.sort()
             return
         }
@@ -313,7 +312,9 @@ extension StorageEngine {
     /// The entries of a segment's hint file, or nil when it is missing, corrupt or inconsistent
     /// with the segment (the caller then scans the segment).
     func loadHint(file: SegmentFile, fileSize: Int) -> [HintEntry]? {
-        guard let data = FileManager.default.contents(atPath: file.hintPath) else { return nil }
+        guard let data = try? RaftLogFileSystem.read(file.hintPath, device: device) else {
+            return nil
+        }
         let result = data.withUnsafeBytes { raw in
             Result { () throws(HintDecodeError) in
                 try HintCodec.decode(raw, keyBytesMax: options.keyBytesMax)
@@ -345,7 +346,8 @@ extension StorageEngine {
     /// (hints; the index checkpoint is streamed, see `writeIndexCheckpoint`), so a failure is
     /// not reported.
     func writeFileAtomically(_ bytes: [UInt8], named name: String) {
-        try? RaftLogFileSystem.writeAtomically(bytes, name: name, directory: directory)
+        try? RaftLogFileSystem.writeAtomically(
+            bytes, name: name, directory: directory, device: device)
     }
 
     /// Writes the hint files of segments sealed since the last call, scanning each (outside the

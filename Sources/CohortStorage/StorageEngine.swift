@@ -149,12 +149,7 @@ public final class StorageEngine: @unchecked Sendable {
     public static func open(
         directory: String, options: StorageOptions, nowMillis: UInt64
     ) throws -> StorageEngine {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StorageError.io(errno: errno, operation: "create directory \(directory)")
-        }
+        try options.device.createDirectory(directory)
         let engine = StorageEngine(directory: directory, options: options)
         try engine.recover(nowMillis: nowMillis)
         engine.startPolicyThread()
@@ -537,7 +532,8 @@ public final class StorageEngine: @unchecked Sendable {
         }
         counters.fsyncCount += 1
         let file = try SegmentFile.open(
-            directory: directory, id: nextSegmentID, kind: .appended, create: true)
+            directory: directory, id: nextSegmentID, kind: .appended, create: true,
+            device: device)
         syncDirectory()
         segments[activeID]?.isSealed = true
         pendingHintSegments.append(activeID)
@@ -577,11 +573,12 @@ public final class StorageEngine: @unchecked Sendable {
         segments.values[position].liveBytes += delta
     }
 
-    /// Makes renames and new files in the data directory durable.
+    /// The device the files live on (`StorageOptions.device`).
+    var device: any StorageDevice { options.device }
+
+    /// Makes renames and new files in the data directory durable. Best effort, as it always
+    /// was: a failure is not reported.
     func syncDirectory() {
-        let descriptor = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = fsync(descriptor)
-        Glibc.close(descriptor)
+        try? device.syncDirectory(directory)
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Operating errors of the storage engine. Programmer errors trap instead.
 public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A key longer than `StorageOptions.keyBytesMax`.
@@ -27,5 +29,13 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case .closed: "storage engine closed"
         case .failed(let reason): "storage engine failed: \(reason)"
         }
+    }
+}
+
+extension StorageError {
+    /// The error of a failed write: `.diskFull` when the device has no space left (ENOSPC,
+    /// EDQUOT), which the engine handles apart from other failures.
+    static func writeFailure(errno code: Int32, operation: String) -> StorageError {
+        code == ENOSPC || code == EDQUOT ? .diskFull : .io(errno: code, operation: operation)
     }
 }

@@ -51,6 +51,12 @@ public struct StorageOptions: Sendable {
     public var expirySweepKeysMax = 1_000
     /// Whether the background thread compacts on its own when a segment qualifies.
     public var compactsAutomatically = true
+    /// The device the segment, hint and checkpoint files live on: the machine's file system
+    /// unless a simulator supplies its own.
+    public var device: any StorageDevice = POSIXStorageDevice.shared
+    /// Whether the engine runs its durability and background work on threads of its own (the
+    /// default) or only when the caller asks (see ``StorageBackgroundWork``).
+    public var backgroundWork: StorageBackgroundWork = .threads
 
     /// Default options.
     public init() {}

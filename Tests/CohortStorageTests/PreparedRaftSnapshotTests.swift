@@ -76,7 +76,8 @@ import Testing
 
     @Test func anOversizedSnapshotIsRefusedBeforeWriting() throws {
         let directory = TemporaryDirectory()
-        let writer = RaftSnapshotFileWriter(directory: directory.path, snapshotBytesMax: 4)
+        let writer = RaftSnapshotFileWriter(
+            directory: directory.path, snapshotBytesMax: 4, device: POSIXStorageDevice.shared)
         #expect(throws: StorageError.self) {
             _ = try writer.prepare(raftSnapshot(1, 1, data: "too large"))
         }

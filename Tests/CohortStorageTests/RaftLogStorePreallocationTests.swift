@@ -15,7 +15,8 @@ struct RaftLogStorePreallocationTests {
     }
 
     func fileBytes(_ directory: TemporaryDirectory, _ name: String) throws -> [UInt8] {
-        try #require(try RaftLogFileSystem.read(directory.file(name)))
+        try #require(
+            try RaftLogFileSystem.read(directory.file(name), device: POSIXStorageDevice.shared))
     }
 
     @Test("records go over preallocated zeroes; a reopen cuts the zeroes and keeps every record")

@@ -20,7 +20,8 @@ struct RaftLogStoreRecoveryTests {
             try store.persist(RaftReady(entriesToAppend: [raftEntry(index, 1, "entry-\(index)")]))
         }
         let bytes = try #require(
-            try RaftLogFileSystem.read(directory.file(Self.segment)))
+            try RaftLogFileSystem.read(
+                directory.file(Self.segment), device: POSIXStorageDevice.shared))
         let scan = bytes.withUnsafeBytes {
             RaftLogStore.scan($0, payloadBytesMax: RaftLogStoreOptions().entryBytesMax)
         }
@@ -99,7 +100,9 @@ struct RaftLogStoreRecoveryTests {
                 #expect(offset == offsets[2])
             }
             // Nothing was cut by the refused open.
-            #expect(try RaftLogFileSystem.read(directory.file(Self.segment)) == bytes)
+            #expect(
+                try RaftLogFileSystem.read(
+                    directory.file(Self.segment), device: POSIXStorageDevice.shared) == bytes)
         }
     }
 
@@ -114,7 +117,9 @@ struct RaftLogStoreRecoveryTests {
                     entriesToAppend: (1...5).map { raftEntry($0, 1, "entry-\($0)") }))
             try store.persist(RaftReady(hardState: raftHardState(1, commit: 5)))
         }
-        var bytes = try #require(try RaftLogFileSystem.read(directory.file(Self.segment)))
+        var bytes = try #require(
+            try RaftLogFileSystem.read(
+                directory.file(Self.segment), device: POSIXStorageDevice.shared))
         let scan = bytes.withUnsafeBytes { RaftLogStore.scan($0, payloadBytesMax: 1 << 20) }
         let third = try #require(
             scan.records.first { $0.record == .entry(raftEntry(3, 1, "entry-3")) })
@@ -165,7 +170,8 @@ struct RaftLogStoreRecoveryTests {
             try store.saveSnapshot(raftSnapshot(1, 1, data: "payload"))
         }
         let path = snapshotDirectory.file(RaftLogStore.snapshotFileName)
-        var bytes = try #require(try RaftLogFileSystem.read(path))
+        var bytes = try #require(
+            try RaftLogFileSystem.read(path, device: POSIXStorageDevice.shared))
         bytes[bytes.count - 6] ^= 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect(

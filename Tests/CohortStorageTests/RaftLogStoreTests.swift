@@ -146,7 +146,8 @@ struct RaftLogStoreTests {
             // reset record reached the disk.
             try RaftLogFileSystem.writeAtomically(
                 RaftLogSnapshotCodec.encode(raftSnapshot(5, term)),
-                name: RaftLogStore.snapshotFileName, directory: directory.path)
+                name: RaftLogStore.snapshotFileName, directory: directory.path,
+                device: POSIXStorageDevice.shared)
             let reopened = try RaftLogStore.open(directory: directory.path)
             #expect(reopened.snapshotIndex == LogIndex(5))
             #expect(reopened.entries.count == kept)

@@ -13,9 +13,11 @@ import Testing
     @Test(arguments: [nil, 4] as [Int?])
     func chunksArriveInOrderAndReplaceTheOldFile(syncEvery: Int?) throws {
         let directory = TemporaryDirectory()
-        try RaftLogFileSystem.writeAtomically(bytes("old"), name: "f", directory: directory.path)
         try RaftLogFileSystem.writeAtomically(
-            name: "f", directory: directory.path, syncEvery: syncEvery
+            bytes("old"), name: "f", directory: directory.path, device: POSIXStorageDevice.shared)
+        try RaftLogFileSystem.writeAtomically(
+            name: "f", directory: directory.path, syncEvery: syncEvery,
+            device: POSIXStorageDevice.shared
         ) { (write) throws(StorageError) in
             for chunk in ["abc", "defgh", "", "ij"] {
                 let result = bytes(chunk).withUnsafeBytes { raw in
@@ -30,10 +32,12 @@ import Testing
 
     @Test func aFailingProducerLeavesTheOldFileAndNoTemporary() throws {
         let directory = TemporaryDirectory()
-        try RaftLogFileSystem.writeAtomically(bytes("old"), name: "f", directory: directory.path)
+        try RaftLogFileSystem.writeAtomically(
+            bytes("old"), name: "f", directory: directory.path, device: POSIXStorageDevice.shared)
         #expect(throws: StorageError.diskFull) {
             try RaftLogFileSystem.writeAtomically(
-                name: "f", directory: directory.path, syncEvery: nil
+                name: "f", directory: directory.path, syncEvery: nil,
+                device: POSIXStorageDevice.shared
             ) { (write) throws(StorageError) in
                 let result = bytes("partial").withUnsafeBytes { raw in
                     Result { () throws(StorageError) in try write(raw) }
