@@ -206,6 +206,9 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case unknownOption(String)
     case invalidValue(option: String, value: String, expected: String)
     case syntax(line: Int, message: String)
+    /// Options that parse on their own but cannot be used together; the message says why and
+    /// what to change (see ``ServerConfiguration/validationError``).
+    case inconsistent(String)
 
     public var description: String {
         switch self {
@@ -216,6 +219,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return "invalid value '\(value)' for '\(option)': expected \(expected)"
         case .syntax(let line, let message):
             return "config file line \(line): \(message)"
+        case .inconsistent(let message):
+            return message
         }
     }
 }

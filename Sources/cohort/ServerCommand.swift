@@ -112,6 +112,7 @@ struct ServerCommand: ParsableCommand {
         let configuration: ServerConfiguration
         do {
             configuration = try resolvedConfiguration()
+            try configuration.validate()
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }
