@@ -51,7 +51,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Start as a new, empty member and wait to be added (`--join`).
     public var joins = false
     /// The shared secret peers prove to each other (against misconfiguration, not attackers).
-    public var clusterSecret = "cohort"
+    /// The default is public, so it is refused on a peer port bound beyond loopback.
+    public var clusterSecret = ServerConfiguration.defaultClusterSecret
     /// Milliseconds per Raft tick; elections time out after 10-20 ticks, heartbeats every 2.
     public var tickMillis = 50
     /// The acknowledgement mode of sessions that do not choose one.
