@@ -127,24 +127,13 @@ extension ReplicationDriver {
     /// The addresses of members added online, one `name host port` line each, so a restart
     /// can dial them even after the entries that carried them were compacted away.
     static func loadPeers(path: String) -> [String: PeerAddress] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
-        var peers: [String: PeerAddress] = [:]
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count == 3, let port = Int(fields[2]) else { continue }
-            peers[String(fields[0])] = PeerAddress(host: String(fields[1]), port: port)
-        }
-        return peers
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        return PeerListFile.loadReporting(directory: directory)
     }
 
     func savePeers() {
-        let text = knownPeers.keys.sorted().map { name in
-            "\(name) \(knownPeers[name]!.host) \(knownPeers[name]!.port)\n"
-        }.joined()
-        let path = configuration.dataDirectory + "/peers"
         do {
-            try text.write(toFile: path + ".tmp", atomically: false, encoding: .utf8)
-            _ = rename(path + ".tmp", path)
+            try PeerListFile.save(knownPeers, directory: configuration.dataDirectory)
         } catch {
             logger.error("could not save peer addresses", metadata: ["error": "\(error)"])
         }

@@ -114,7 +114,14 @@ extension ReplicationDriver: ReplicationStatusSource {
                 case .normal(let data) = old.kind, let logical = LogicalEntryCodec.decode(data),
                 !logical.isEmpty
             {
-                rollbackLog.record(index: index, term: old.term, entry: logical, nowMillis: now)
+                do {
+                    try rollbackLog.record(
+                        index: index, term: old.term, entry: logical, nowMillis: now)
+                } catch {
+                    logger.error(
+                        "could not write rollback.log",
+                        metadata: ["index": "\(index)", "error": "\(error)"])
+                }
                 logger.warning(
                     "a new leader discarded an uncommitted write; recorded in rollback.log",
                     metadata: ["index": "\(index)", "term": "\(old.term)"])

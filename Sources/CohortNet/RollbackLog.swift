@@ -1,5 +1,6 @@
 import CohortCore
 import CohortReplication
+import CohortStorage
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -9,12 +10,17 @@ import NIOConcurrencyHelpers
 /// (fsynced) and kept in memory for COHORT ROLLBACK and the status API.
 final class RollbackLog: Sendable {
     private let path: String
+    private let directory: String
+    private let fileName: String
     private let lines = NIOLockedValueBox<[String]>([])
     /// Lines kept in memory; the file keeps everything.
     static let linesInMemoryMax = 10_000
 
     init(path: String) throws {
         self.path = path
+        let slash = path.lastIndex(of: "/")
+        self.directory = slash.map { String(path[..<$0]) } ?? "."
+        self.fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
             let existing = text.split(separator: "\n").suffix(Self.linesInMemoryMax).map(
                 String.init)
@@ -22,8 +28,12 @@ final class RollbackLog: Sendable {
         }
     }
 
-    /// Records one discarded entry.
-    func record(index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64) {
+    /// Records one discarded entry: in memory always, then appended to the file and
+    /// fdatasynced. Throws when the file could not be written or synced; the entry is still
+    /// listed in memory, and the caller logs the failure and decides.
+    func record(
+        index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64
+    ) throws(StorageError) {
         var text = "at_ms=\(nowMillis) index=\(index.rawValue) term=\(term.rawValue)"
         if entry.flushesAll { text += " flushall" }
         for effect in entry.effects {
@@ -39,12 +49,7 @@ final class RollbackLog: Sendable {
             $0.append(text)
             if $0.count > Self.linesInMemoryMax { $0.removeFirst($0.count - Self.linesInMemoryMax) }
         }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard descriptor >= 0 else { return }
-        let bytes = Array((text + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        _ = fsync(descriptor)
-        close(descriptor)
+        try DurableFile.append(Array((text + "\n").utf8), name: fileName, directory: directory)
     }
 
     /// The newest `limit` lines, oldest first.
