@@ -39,6 +39,9 @@ extension ReplicationDriver {
         _ arguments: [[UInt8]], token: LogIndex, ackMode: AckMode, deadlineMillis: UInt64,
         mayForward: Bool, completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
+        if let refusal = ClusterLimits(configuration).refusal(forArguments: arguments) {
+            return completion(refusal, 0)
+        }
         if node.isLeader {
             if Self.isNodeCommand(arguments) || Self.isKeyspaceCommand(arguments) {
                 guard groupID == 0 else {
@@ -121,7 +124,7 @@ extension ReplicationDriver {
         case .notLeader:
             completion(.error("TRYAGAIN leadership moved; the write was not applied"), 0)
         case .rejected(let rejection):
-            completion(.error("TRYAGAIN the leader refused the write (\(rejection))"), 0)
+            completion(ClusterLimits(configuration).reply(refusing: rejection), 0)
         }
     }
 

@@ -198,7 +198,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.catalog =
             definition == nil
             ? try Self.loadCatalog(directory: configuration.dataDirectory) : KeyspaceCatalog()
-        var storeOptions = RaftLogStoreOptions()
+        var storeOptions = RaftLogStoreOptions.cluster(for: configuration)
         storeOptions.segmentPreallocationBytes = Self.raftLogPreallocationBytes
         self.store = try RaftLogStore.open(
             directory: configuration.dataDirectory + "/raft", options: storeOptions)
@@ -222,16 +222,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.syncedHardState = durable.hardState
         let snapshotIndex = durable.snapshot?.metadata.index ?? .zero
         let applied = max(snapshotIndex, min(engineApplied, durable.hardState.commitIndex))
-        var raftConfig = RaftConfig()
-        raftConfig.electionTimeoutTicksMin = 10
-        raftConfig.electionTimeoutTicksMax = 20
-        raftConfig.heartbeatIntervalTicks = 2
-        raftConfig.entriesPerMessageMax = 512
-        raftConfig.bytesPerMessageMax = 4 << 20
-        raftConfig.inflightMessagesMax = 32
-        raftConfig.uncommittedEntriesMax = 65_536
-        raftConfig.readRequestsPendingMax = 65_536
-        raftConfig.snapshotChunkBytesMax = 1 << 20
+        let raftConfig = RaftConfig.cluster(for: configuration)
         let membership: RaftMembership
         if let definition, definition.version > 0 {
             // The keyspace changed since it was created: this node may be joining it, so it
