@@ -40,10 +40,14 @@ let package = Package(
         .target(name: "CohortRaft", dependencies: ["CohortCore"], swiftSettings: strict),
         // Histories, the linearizability checker and Raft safety checks.
         .target(name: "CohortCheck", dependencies: ["CohortCore"], swiftSettings: strict),
-        // Deterministic simulator: a whole cluster in one thread from one seed.
+        // Deterministic simulator: a cluster of production nodes (CohortNode's runtime and
+        // command layer, the real storage over simulated disks) in one thread from one seed.
         .target(
             name: "CohortSim",
-            dependencies: ["CohortCore", "CohortRaft", "CohortCheck"],
+            dependencies: [
+                "CohortCore", "CohortRaft", "CohortCheck", "CohortNode", "CohortReplication",
+                "CohortStorage",
+            ],
             swiftSettings: strict
         ),
         // Replication groups as state machines without I/O (the single-leader group over the

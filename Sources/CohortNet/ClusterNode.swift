@@ -66,6 +66,7 @@ public final class ClusterNode: Sendable {
         transportConfiguration.reconnectDelayMillisMax = 500
         transportConfiguration.reconnectJitterSeed = driver.nodeID.rawValue
         transportConfiguration.outboundQueueMessagesMax = 65_536
+        transportConfiguration.apply(ClusterLimits(configuration))
         let transport = PeerTransport(
             // The transport runs on the default group's raft loop: its messages then reach Raft
             // and leave it without a thread hop on either side, which is most of a write's

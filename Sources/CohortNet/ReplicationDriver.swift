@@ -58,6 +58,8 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// Runs a leader's Raft log fsyncs off the raft loop.
     let syncQueue = DispatchQueue(label: "cohort.raft-sync")
     let rollbackLog: RollbackLog
+    /// The cluster's size limits, derived from the client protocol's (see ``ClusterLimits``).
+    let limits: ClusterLimits
 
     /// The group's decisions (loop-confined).
     var group: LeaderGroup { runtime.group }
@@ -79,6 +81,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         keyspace definition: KeyspaceDefinition? = nil
     ) throws {
         self.configuration = configuration
+        self.limits = ClusterLimits(configuration)
         self.executor = executor
         self.engine = executor.engine
         self.logger = logger
@@ -91,7 +94,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             definition == nil
             ? try LeaderGroupRuntime.loadCatalog(directory: configuration.dataDirectory)
             : KeyspaceCatalog()
-        var storeOptions = RaftLogStoreOptions()
+        var storeOptions = RaftLogStoreOptions.cluster(for: configuration)
         storeOptions.segmentPreallocationBytes = Self.raftLogPreallocationBytes
         self.store = try RaftLogStore.open(
             directory: configuration.dataDirectory + "/raft", options: storeOptions)
@@ -103,7 +106,7 @@ public final class ReplicationDriver: @unchecked Sendable {
             groupID: GroupID(definition?.groupID ?? 0), keyspace: keyspace,
             nodeName: configuration.nodeName, founders: configuration.peers.map(\.name),
             joins: configuration.joins, definition: definition,
-            raft: Self.raftConfig(for: configuration),
+            raft: RaftConfig.cluster(for: configuration),
             writeTimeoutMillis: UInt64(configuration.writeTimeoutMillis),
             readTimeoutMillis: UInt64(configuration.readTimeoutMillis),
             snapshotEntries: UInt64(configuration.snapshotEntries),
@@ -123,22 +126,6 @@ public final class ReplicationDriver: @unchecked Sendable {
         logger.info(
             "replication group opened",
             metadata: ["node": "\(configuration.nodeName)", "keyspace": "\(keyspace)"])
-    }
-
-    /// The Raft core's tunables for a cluster node: ticks of `tickMillis` (50 ms by default),
-    /// so elections time out after 0.5–1 s and heartbeats go every 100 ms.
-    static func raftConfig(for configuration: ServerConfiguration) -> RaftConfig {
-        var raftConfig = RaftConfig()
-        raftConfig.electionTimeoutTicksMin = 10
-        raftConfig.electionTimeoutTicksMax = 20
-        raftConfig.heartbeatIntervalTicks = 2
-        raftConfig.entriesPerMessageMax = 512
-        raftConfig.bytesPerMessageMax = 4 << 20
-        raftConfig.inflightMessagesMax = 32
-        raftConfig.uncommittedEntriesMax = 65_536
-        raftConfig.readRequestsPendingMax = 65_536
-        raftConfig.snapshotChunkBytesMax = 1 << 20
-        return raftConfig
     }
 
     /// Both clocks, read now: deadlines use the monotonic one (a step of the system clock
@@ -297,6 +284,11 @@ public final class ReplicationDriver: @unchecked Sendable {
         _ arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
+        // A command no replicated entry can carry is refused here, with the limit named (not
+        // TRYAGAIN: retrying cannot help).
+        if let refusal = limits.refusal(forArguments: arguments) {
+            return completion(refusal, 0)
+        }
         runtime.submitWrite(
             arguments, token: SessionToken(wireValue: token), ackMode: ackMode,
             completion: completion)

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortNode
 import CohortReplication
+import CohortStorage
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -10,12 +11,17 @@ import NIOConcurrencyHelpers
 /// (fsynced) and kept in memory for COHORT ROLLBACK and the status API.
 final class RollbackLog: RollbackRecording {
     private let path: String
+    private let directory: String
+    private let fileName: String
     private let lines = NIOLockedValueBox<[String]>([])
     /// Lines kept in memory; the file keeps everything.
     static let linesInMemoryMax = 10_000
 
     init(path: String) throws {
         self.path = path
+        let slash = path.lastIndex(of: "/")
+        self.directory = slash.map { String(path[..<$0]) } ?? "."
+        self.fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
             let existing = text.split(separator: "\n").suffix(Self.linesInMemoryMax).map(
                 String.init)
@@ -23,8 +29,12 @@ final class RollbackLog: RollbackRecording {
         }
     }
 
-    /// Records one discarded entry.
-    public func record(index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64) {
+    /// Records one discarded entry: in memory always, then appended to the file and
+    /// fdatasynced. Throws when the file could not be written or synced; the entry is still
+    /// listed in memory, and the caller logs the failure and decides.
+    public func record(
+        index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64
+    ) throws {
         var text = "at_ms=\(nowMillis) index=\(index.rawValue) term=\(term.rawValue)"
         if entry.flushesAll { text += " flushall" }
         for effect in entry.effects {
@@ -40,12 +50,7 @@ final class RollbackLog: RollbackRecording {
             $0.append(text)
             if $0.count > Self.linesInMemoryMax { $0.removeFirst($0.count - Self.linesInMemoryMax) }
         }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard descriptor >= 0 else { return }
-        let bytes = Array((text + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        _ = fsync(descriptor)
-        close(descriptor)
+        try DurableFile.append(Array((text + "\n").utf8), name: fileName, directory: directory)
     }
 
     /// The newest `limit` lines, oldest first.

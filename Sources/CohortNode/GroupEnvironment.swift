@@ -33,8 +33,9 @@ public enum OffloadKind: Sendable {
 /// Where a runtime records writes that a new leader discarded (DESIGN.md §3: an async write a
 /// failover discards is not silently lost).
 public protocol RollbackRecording: AnyObject, Sendable {
-    /// Records one discarded entry durably.
-    func record(index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64)
+    /// Records one discarded entry durably; throws when it could not (the entry may still be
+    /// listed in memory).
+    func record(index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64) throws
     /// Records held.
     var count: Int { get }
 }

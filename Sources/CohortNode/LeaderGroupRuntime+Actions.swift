@@ -192,11 +192,18 @@ extension LeaderGroupRuntime {
                 case .normal(let data) = old.kind, let logical = LogicalEntryCodec.decode(data),
                 !logical.isEmpty
             {
-                rollback.record(index: index, term: old.term, entry: logical, nowMillis: now)
-                onLog?(
-                    .warning,
-                    "a new leader discarded an uncommitted write; recorded in rollback.log",
-                    ["index": "\(index)", "term": "\(old.term)"])
+                do {
+                    try rollback.record(
+                        index: index, term: old.term, entry: logical, nowMillis: now)
+                    onLog?(
+                        .warning,
+                        "a new leader discarded an uncommitted write; recorded in rollback.log",
+                        ["index": "\(index)", "term": "\(old.term)"])
+                } catch {
+                    onLog?(
+                        .error, "could not write rollback.log",
+                        ["index": "\(index)", "term": "\(old.term)", "error": "\(error)"])
+                }
             }
             index = index.next
         }

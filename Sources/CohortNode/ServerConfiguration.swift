@@ -51,7 +51,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Start as a new, empty member and wait to be added (`--join`).
     public var joins = false
     /// The shared secret peers prove to each other (against misconfiguration, not attackers).
-    public var clusterSecret = "cohort"
+    /// The default is public, so it is refused on a peer port bound beyond loopback.
+    public var clusterSecret = ServerConfiguration.defaultClusterSecret
     /// Milliseconds per Raft tick; elections time out after 10-20 ticks, heartbeats every 2.
     public var tickMillis = 50
     /// The acknowledgement mode of sessions that do not choose one.
@@ -206,6 +207,9 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case unknownOption(String)
     case invalidValue(option: String, value: String, expected: String)
     case syntax(line: Int, message: String)
+    /// Options that parse on their own but cannot be used together; the message says why and
+    /// what to change (see ``ServerConfiguration/validationError``).
+    case inconsistent(String)
 
     public var description: String {
         switch self {
@@ -216,6 +220,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return "invalid value '\(value)' for '\(option)': expected \(expected)"
         case .syntax(let line, let message):
             return "config file line \(line): \(message)"
+        case .inconsistent(let message):
+            return message
         }
     }
 }

@@ -21,11 +21,12 @@ public struct RaftConfig: Hashable, Sendable {
     /// Most entries in one AppendEntries request.
     public var entriesPerMessageMax: Int = 64
     /// Most payload bytes in one AppendEntries request (a single larger entry still goes
-    /// alone).
+    /// alone, so a request carries at most ``appendEntriesBytesMax``).
     public var bytesPerMessageMax: Int = 1 << 20
     /// Most AppendEntries requests in flight to one follower in the replicate state.
     public var inflightMessagesMax: Int = 8
-    /// Largest payload one proposal may carry.
+    /// Largest payload one proposal may carry. It may exceed `bytesPerMessageMax`: such an
+    /// entry travels in an AppendEntries request of its own.
     public var entryBytesMax: Int = 1 << 20
     /// Most entries the leader holds beyond its commit index; proposals beyond are rejected
     /// (backpressure).
@@ -56,6 +57,11 @@ public struct RaftConfig: Hashable, Sendable {
     /// The default configuration.
     public init() {}
 
+    /// Most entry payload bytes one AppendEntries request carries: a batch of
+    /// `bytesPerMessageMax`, or a single larger entry alone (``RaftLog``'s batching admits
+    /// the first entry whatever its size). Entry headers come on top (``RaftEntry/sizeBytes``).
+    public var appendEntriesBytesMax: Int { max(bytesPerMessageMax, entryBytesMax) }
+
     /// Traps when the settings contradict each other; called by ``RaftNode``'s initializer.
     public func validate() {
         precondition(
@@ -68,9 +74,7 @@ public struct RaftConfig: Hashable, Sendable {
         precondition(entriesPerMessageMax >= 1, "entriesPerMessageMax \(entriesPerMessageMax) < 1")
         precondition(bytesPerMessageMax >= 1, "bytesPerMessageMax \(bytesPerMessageMax) < 1")
         precondition(inflightMessagesMax >= 1, "inflightMessagesMax \(inflightMessagesMax) < 1")
-        precondition(
-            entryBytesMax <= bytesPerMessageMax,
-            "entryBytesMax \(entryBytesMax) exceeds bytesPerMessageMax \(bytesPerMessageMax)")
+        precondition(entryBytesMax >= 1, "entryBytesMax \(entryBytesMax) < 1")
         precondition(uncommittedEntriesMax >= 1, "uncommittedEntriesMax < 1")
         precondition(committedEntriesPerReadyMax >= 1, "committedEntriesPerReadyMax < 1")
         precondition(snapshotChunkBytesMax >= 1, "snapshotChunkBytesMax < 1")

@@ -8,6 +8,11 @@ import CohortCore
 public struct KeyspaceCatalog: Hashable, Sendable {
     /// Definitions by name.
     public private(set) var definitions: [String: KeyspaceDefinition] = [:]
+    /// Entries written by newer nodes that this node cannot read, in name order (nameless
+    /// ones last): kept so that they reach status and travel on untouched in the catalog's
+    /// file and snapshots. A definition of the same name, if this node had one, stays in
+    /// `definitions`.
+    public private(set) var unsupported: [UnsupportedKeyspaceEntry] = []
 
     /// An empty catalog.
     public init() {}
@@ -45,20 +50,47 @@ public struct KeyspaceCatalog: Hashable, Sendable {
         return true
     }
 
+    /// Keeps an entry this node cannot read. A later entry of the same name replaces an
+    /// earlier one (the log and snapshots bring the latest last); a nameless entry is kept
+    /// once. Returns false when nothing changed.
+    @discardableResult
+    public mutating func keep(_ entry: UnsupportedKeyspaceEntry) -> Bool {
+        if let position = unsupported.firstIndex(where: {
+            $0.bytes == entry.bytes || (entry.name != nil && $0.name == entry.name)
+        }) {
+            guard unsupported[position] != entry else { return false }
+            unsupported.remove(at: position)
+        }
+        unsupported.append(entry)
+        unsupported.sort { left, right in
+            switch (left.name, right.name) {
+            case (let a?, let b?):
+                return a != b ? a < b : left.bytes.lexicographicallyPrecedes(right.bytes)
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return left.bytes.lexicographicallyPrecedes(right.bytes)
+            }
+        }
+        return true
+    }
+
     static let magic: [UInt8] = Array("CKSC".utf8)
 
-    /// The byte form: magic "CKSC" · count u32 · definitions (u32 length, bytes) in name order ·
-    /// CRC-32C u32 of everything before it.
+    /// The byte form: magic "CKSC" · count u32 · definitions (u32 length, bytes) in name order,
+    /// then the unsupported entries' bytes as they arrived · CRC-32C u32 of everything before
+    /// it.
     public func encoded() -> [UInt8] {
         var out = Self.magic
         let all = sorted
-        ByteCoding.append(UInt32(all.count), to: &out)
+        ByteCoding.append(UInt32(all.count + unsupported.count), to: &out)
         for definition in all { ByteCoding.appendBytes(definition.encoded(), to: &out) }
+        for entry in unsupported { ByteCoding.appendBytes(entry.bytes, to: &out) }
         ByteCoding.append(CRC32C.checksum(out), to: &out)
         return out
     }
 
-    /// Decodes a catalog; nil when damaged.
+    /// Decodes a catalog; nil when damaged. Entries written by newer nodes are kept in
+    /// ``unsupported``, never a reason to refuse the catalog.
     public static func decode(_ bytes: [UInt8]) -> KeyspaceCatalog? {
         guard bytes.count >= 12, Array(bytes[0..<4]) == magic else { return nil }
         var trailer = ByteCoding.Reader(Array(bytes[(bytes.count - 4)...]))
@@ -69,9 +101,17 @@ public struct KeyspaceCatalog: Hashable, Sendable {
         guard let count = reader.uint32() else { return nil }
         var catalog = KeyspaceCatalog()
         for _ in 0..<count {
-            guard let encoded = reader.lengthPrefixed(),
-                let definition = KeyspaceDefinition.decode(encoded), catalog.adopt(definition)
-            else { return nil }
+            guard let encoded = reader.lengthPrefixed() else { return nil }
+            switch KeyspaceDefinition.decodeVersioned(encoded) {
+            case .definition(let definition):
+                guard catalog.adopt(definition) else { return nil }
+            case .unsupported(let name, let formatVersion, let reason):
+                catalog.keep(
+                    UnsupportedKeyspaceEntry(
+                        name: name, formatVersion: formatVersion, reason: reason, bytes: encoded))
+            case .malformed:
+                return nil
+            }
         }
         return reader.remaining == 0 ? catalog : nil
     }

@@ -19,6 +19,8 @@ public struct KeyspaceDefinition: Hashable, Sendable {
     public var witnesses: [String]
     /// The acknowledgement mode of writes that do not choose one.
     public var ackMode: AckMode
+    /// How the keyspace replicates.
+    public var strategy: ReplicationStrategy
     /// 0 as created; each change of members adds one. A node that starts the group of a
     /// changed keyspace joins it empty and is brought in by the group's leader.
     public var version: UInt32 = 0
@@ -26,13 +28,14 @@ public struct KeyspaceDefinition: Hashable, Sendable {
     /// Creates a definition; see ``validationError`` before trusting user input.
     public init(
         name: String, voters: [String], learners: [String] = [], witnesses: [String] = [],
-        ackMode: AckMode = .majority
+        ackMode: AckMode = .majority, strategy: ReplicationStrategy = .singleLeader
     ) {
         self.name = name
         self.voters = voters
         self.learners = learners
         self.witnesses = witnesses
         self.ackMode = ackMode
+        self.strategy = strategy
     }
 
     /// The name of the keyspace every node has, replicated by the cluster's own group.
@@ -98,13 +101,19 @@ public struct KeyspaceDefinition: Hashable, Sendable {
         return nil
     }
 
-    /// The byte form: tag u8 · version u32 · ack mode (u32 length, bytes) · name (same) ·
-    /// voters, learners, witnesses (each a u32 count, then names as u32 length and bytes).
+    /// The byte form, format ``formatVersion`` (1): tag u8 · marker u32 0xFFFF_FFFF · format
+    /// version u32 · name (u32 length, bytes) · version u32 · ack mode (same) · strategy tag
+    /// u8 · strategy parameters (same) · voters, learners, witnesses (each a u32 count, then
+    /// names as u32 length and bytes). Integers are little-endian.
     public func encoded() -> [UInt8] {
         var out: [UInt8] = [Self.tag]
+        ByteCoding.append(Self.versionedFormatMarker, to: &out)
+        ByteCoding.append(UInt32(Self.formatVersion), to: &out)
+        ByteCoding.appendBytes(Array(name.utf8), to: &out)
         ByteCoding.append(version, to: &out)
         ByteCoding.appendBytes(Array(ackMode.rawValue.utf8), to: &out)
-        ByteCoding.appendBytes(Array(name.utf8), to: &out)
+        out.append(strategy.tag)
+        ByteCoding.appendBytes(strategy.parameters, to: &out)
         for list in [voters, learners, witnesses] {
             ByteCoding.append(UInt32(list.count), to: &out)
             for member in list { ByteCoding.appendBytes(Array(member.utf8), to: &out) }
@@ -112,29 +121,11 @@ public struct KeyspaceDefinition: Hashable, Sendable {
         return out
     }
 
-    /// Decodes a definition; nil for anything malformed or invalid.
+    /// Decodes a definition of any format this node reads; nil for anything malformed or
+    /// written by a newer node (``decodeVersioned(_:)`` tells the two apart). Lenient: it
+    /// does not apply ``validationError``.
     public static func decode(_ bytes: [UInt8]) -> KeyspaceDefinition? {
-        var reader = ByteCoding.Reader(bytes)
-        guard reader.byte() == tag, let version = reader.uint32(),
-            let ack = reader.lengthPrefixed(),
-            let ackMode = AckMode(rawValue: String(decoding: ack, as: UTF8.self)),
-            let name = reader.lengthPrefixed()
-        else { return nil }
-        var lists: [[String]] = []
-        for _ in 0..<3 {
-            guard let count = reader.uint32(), count <= UInt32(membersMax) else { return nil }
-            var list: [String] = []
-            for _ in 0..<count {
-                guard let member = reader.lengthPrefixed() else { return nil }
-                list.append(String(decoding: member, as: UTF8.self))
-            }
-            lists.append(list)
-        }
-        guard reader.remaining == 0 else { return nil }
-        var definition = KeyspaceDefinition(
-            name: String(decoding: name, as: UTF8.self), voters: lists[0], learners: lists[1],
-            witnesses: lists[2], ackMode: ackMode)
-        definition.version = version
-        return definition.validationError == nil ? definition : nil
+        guard case .definition(let definition) = decodeVersioned(bytes) else { return nil }
+        return definition
     }
 }

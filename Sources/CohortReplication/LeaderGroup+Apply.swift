@@ -53,10 +53,18 @@ extension LeaderGroup {
             }
             if data.first == KeyspaceDefinition.tag {
                 flush(&self)
-                if let definition = KeyspaceDefinition.decode(data) {
+                switch KeyspaceDefinition.decodeVersioned(data) {
+                case .definition(let definition):
                     applyKeyspace(definition)
                     if isStopped { return }
-                } else {
+                case .unsupported:
+                    // Written by a newer node: kept as it is (in the catalog's file and
+                    // snapshots) and reported, not fatal; this node serves the rest.
+                    if let unsupported = UnsupportedKeyspaceEntry(decoding: data) {
+                        keepUnsupportedKeyspace(unsupported, at: entry.index)
+                        if isStopped { return }
+                    }
+                case .malformed:
                     return stop(because: "undecodable keyspace entry at \(entry.index)")
                 }
                 processed.append((entry.index, entry.term))

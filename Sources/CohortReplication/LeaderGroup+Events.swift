@@ -17,15 +17,34 @@ extension LeaderGroup {
         guard !isStopped else { return }
         advanceTime(time)
         raft.receive(message)
+        noteFreshness(message)
+    }
+
+    /// What a message says about this node's staleness.
+    mutating func noteFreshness(_ message: RaftMessage) {
+        if raft.isLeader {
+            // A follower's answer in our term: it followed us when it sent it (the proof a
+            // leader's bounded-staleness reads rest on; see `isFresh`).
+            if message.body.isLeaderBound, message.term == raft.term {
+                followerHeardMillis[message.from] = now.monotonicMillis
+            }
+            return
+        }
         // A message from the leader of our term tells us how far it has committed: the proof
-        // that bounded-staleness reads rest on.
-        guard message.body.isFromLeader, message.term == raft.term, raft.leader == message.from,
-            !raft.isLeader
+        // that a follower's bounded-staleness reads rest on. Only AppendEntries carries the
+        // leader's whole commit index; a heartbeat's is capped at what the leader knows this
+        // follower holds, so a follower that is behind would take it for proof of being
+        // current. An idle follower therefore stops being fresh a bound after the last
+        // append, and its bounded reads go through ReadIndex until writes flow. And only a
+        // commit index at an entry of the leader's own term covers every earlier commit (a
+        // new leader learns what its predecessors committed only by committing in its term,
+        // Raft §5.4.2): until then the message proves nothing.
+        guard message.body.isFromLeader, message.term == raft.term, raft.leader == message.from
         else { return }
-        switch message.body {
-        case .appendEntriesRequest(let request): recordLeaderContact(commit: request.leaderCommit)
-        case .heartbeatRequest(let commit, _): recordLeaderContact(commit: commit)
-        default: break
+        if case .appendEntriesRequest(let request) = message.body,
+            raft.term(at: request.leaderCommit) == message.term
+        {
+            recordLeaderContact(commit: request.leaderCommit)
         }
     }
 
@@ -80,6 +99,7 @@ extension LeaderGroup {
                 index = index.next
             }
             followerCaughtUpMillis.removeAll()
+            followerHeardMillis.removeAll()
         }
         if softState.leader != nil { retryParked() }
     }

@@ -189,6 +189,17 @@ extension LeaderGroup {
         actions.append(.keyspaceDefined(definition))
     }
 
+    /// Every node: keep a catalog entry a newer node wrote, durably, and say so.
+    mutating func keepUnsupportedKeyspace(_ entry: UnsupportedKeyspaceEntry, at index: LogIndex) {
+        var updated = catalog
+        guard updated.keep(entry) else { return }
+        actions.append(.saveCatalog(updated.encoded()))
+        catalog = updated
+        log(
+            .warning, "keyspace entry from a newer version kept but not served",
+            ["index": "\(index)", "entry": entry.summary])
+    }
+
     /// Keyspace groups only: a node the keyspace no longer names keeps serving its group (its
     /// vote may be needed to commit its own removal, as when two voters become one) until it
     /// has left: the group's membership no longer holds it (the change reached it, or it led

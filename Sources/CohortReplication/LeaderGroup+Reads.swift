@@ -29,6 +29,11 @@ extension LeaderGroup {
         case .any:
             actions.append(.readGate(request, .proceed(appliedIndex: appliedIndex.rawValue)))
         case .session:
+            if configuration.faults.contains(.sessionReadBeforeApplied) {
+                // Broken variant: the token is ignored.
+                return actions.append(
+                    .readGate(request, .proceed(appliedIndex: appliedIndex.rawValue)))
+            }
             waitUntilApplied(token, deadlineMillis: deadline, request: request)
         case .boundedStaleness(let millis):
             if isFresh(withinMillis: millis) {
@@ -43,14 +48,31 @@ extension LeaderGroup {
         }
     }
 
-    /// Whether what this node has applied was, within the last `millis`, everything its
-    /// leader had told it was committed. A follower measures from the arrival of the leader's
-    /// message that carried that commit index (the one-way delay is not counted); a follower
-    /// cut off from its leader stops being fresh `millis` after the last such message, however
-    /// much it has applied. The leader is fresh by definition (check-quorum deposes a leader
-    /// cut off from its majority within an election timeout).
+    /// Whether what this node has applied was, within the last `millis`, everything the
+    /// group had committed.
+    ///
+    /// A follower measures from the arrival of its leader's AppendEntries whose commit index
+    /// (at an entry of the leader's term) it had applied; the one-way delay is not counted. A
+    /// follower cut off from its leader stops being fresh `millis` after the last one, however
+    /// much it has applied. A leader is fresh once it has committed an entry of its term and a
+    /// majority of voters answered it within `millis`: no other leader can have committed
+    /// anything before then.
     public func isFresh(withinMillis millis: UInt64) -> Bool {
-        if raft.isLeader { return true }
+        if raft.isLeader {
+            guard raft.term(at: raft.commitIndex) == raft.term else { return false }
+            let voting = raft.membership.votingMembers
+            var heard = voting.filter { $0 != nodeID }.map { followerHeardMillis[$0] ?? 0 }
+            if voting.contains(nodeID) { heard.append(now.monotonicMillis) }
+            heard.sort(by: >)
+            let quorum = raft.membership.quorum
+            guard heard.count >= quorum else { return false }
+            let asOf = heard[quorum - 1]
+            return asOf > 0 && now.millis(since: asOf) <= millis
+        }
+        if configuration.faults.contains(.staleReadUnbounded) {
+            // Broken variant: "caught up" against the local commit index only.
+            return appliedIndex >= raft.commitIndex
+        }
         guard let fresh = freshAsOfMillis else { return false }
         return now.millis(since: fresh) <= millis
     }

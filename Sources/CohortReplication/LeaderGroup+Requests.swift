@@ -9,6 +9,29 @@ extension LeaderGroup {
         case peer(NodeID, forwardID: UInt64)
     }
 
+    /// A forwarded write as the leader remembers it.
+    struct ForwardKey: Hashable, Sendable {
+        var peer: NodeID
+        var id: UInt64
+    }
+
+    /// Records a forwarded write; false when it was already taken (a duplicate delivery).
+    mutating func firstDelivery(of key: ForwardKey) -> Bool {
+        if configuration.faults.contains(.forwardRetryDuplicates) { return true }
+        guard forwardsSeen.insert(key).inserted else { return false }
+        forwardsSeenOrder.append(key)
+        if forwardsSeenOrder.count - forwardsSeenStart > configuration.limits.forwardsRememberedMax
+        {
+            forwardsSeen.remove(forwardsSeenOrder[forwardsSeenStart])
+            forwardsSeenStart += 1
+            if forwardsSeenStart >= forwardsSeenOrder.count / 2 {
+                forwardsSeenOrder.removeFirst(forwardsSeenStart)
+                forwardsSeenStart = 0
+            }
+        }
+        return true
+    }
+
     /// A proposed write waiting for its acknowledgement condition.
     struct PendingWrite: Sendable {
         var term: Term

@@ -139,6 +139,10 @@ extension LeaderGroup {
         advanceTime(time)
         switch ForwardMessage.decode(payload) {
         case .request(let id, let arguments, let token, let ackMode):
+            guard firstDelivery(of: ForwardKey(peer: peer, id: id)) else {
+                // Delivered twice: the first delivery is answered; this one is dropped.
+                return
+            }
             handleWrite(
                 arguments, token: LogIndex(token), ackMode: ackMode,
                 deadlineMillis: now.deadline(after: configuration.writeTimeoutMillis),
@@ -166,7 +170,10 @@ extension LeaderGroup {
     /// Answers `leader`-mode writes whose entries are now durable here.
     mutating func acknowledgeLeaderDurable() {
         guard raft.isLeader, !leaderModeIndexes.isEmpty else { return }
-        let stable = raft.stableIndex
+        // Broken variant: everything written counts as durable.
+        let stable =
+            configuration.faults.contains(.leaderAckBeforeDurable)
+            ? raft.lastIndex : raft.stableIndex
         var answered = 0
         for index in leaderModeIndexes {
             guard index <= stable else { break }

@@ -65,7 +65,14 @@ public struct LeaderGroup: Sendable {
     var forwardedWrites: [UInt64: ForwardedWrite] = [:]
     var replicaWaits: [ReplicaWait] = []
     var parked: [ParkedRequest] = []
-    var nextInternalID: UInt64 = 1
+    /// Ids for forwarded writes and ReadIndex requests. Each incarnation starts at a random
+    /// point, so an answer that was delayed across a restart cannot match a new request.
+    var nextInternalID: UInt64
+    /// Leader: forwarded writes already taken, by sender and id, oldest first (bounded): the
+    /// network may deliver a frame twice, and a write must not be applied twice.
+    var forwardsSeen: Set<ForwardKey> = []
+    var forwardsSeenOrder: [ForwardKey] = []
+    var forwardsSeenStart = 0
 
     /// What the state machine reflects: the Raft applied index, or further when the engine was
     /// ahead of the persisted commit index at restart.
@@ -90,6 +97,8 @@ public struct LeaderGroup: Sendable {
     /// Follower: the latest time at which this node had applied everything the leader had
     /// told it was committed (the time that leader message arrived).
     var freshAsOfMillis: UInt64?
+    /// Leader: when each follower last answered in this term.
+    var followerHeardMillis: [NodeID: UInt64] = [:]
     /// Leader: when each follower's match index last reached the commit index.
     var followerCaughtUpMillis: [NodeID: UInt64] = [:]
 
@@ -134,6 +143,7 @@ public struct LeaderGroup: Sendable {
         for name in knownPeers.keys { names[Self.nodeID(named: name)] = name }
         names[me] = configuration.nodeName
         self.names = names
+        self.nextInternalID = (randomSeed & 0xFFFF_FFFF) << 24 | 1
         self.knownPeers = knownPeers
         self.catalog = catalog
         self.desiredKeyspace = configuration.definition

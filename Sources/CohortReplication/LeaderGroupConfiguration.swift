@@ -27,6 +27,8 @@ public struct LeaderGroupConfiguration: Sendable {
     public var defaultAckMode: AckMode
     /// The bounds on every queue the group keeps.
     public var limits: LeaderGroupLimits
+    /// Deliberate bugs (simulator broken variants only; empty otherwise).
+    public var faults: LeaderGroupFaults = []
 
     /// A configuration.
     public init(
@@ -67,6 +69,8 @@ public struct LeaderGroupLimits: Hashable, Sendable {
     public var parkedRequestsMax = 10_000
     /// How long a request stays parked at most before it fails (no leader).
     public var parkedMillisMax: UInt64 = 5_000
+    /// Forwarded writes a leader remembers having taken, to drop duplicate deliveries.
+    public var forwardsRememberedMax = 65_536
     /// Leader contacts a follower remembers to measure its staleness.
     public var leaderContactsMax = 64
     /// Keyspace groups: ticks without a leader after which a node the keyspace no longer

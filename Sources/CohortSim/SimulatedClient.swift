@@ -1,37 +1,55 @@
 import CohortCheck
 import CohortCore
+import CohortReplication
 
-/// A simulated client: one request outstanding at a time, sent to the node it believes leads,
-/// following redirects, giving up after a timeout.
+/// A simulated Redis client: one request outstanding at a time, sent as RESP to a node it
+/// picked, giving up after a timeout. Its connection state (token, consistency, ack mode) is
+/// its session, carried to whichever node it talks to (COHORT SESSION would do the same).
 struct SimulatedClient: Sendable {
+    /// What the request in flight is, for the checks.
+    enum Request: Sendable {
+        case write(key: [UInt8], value: [UInt8])
+        case read(key: [UInt8], consistency: ReadConsistency)
+    }
+
     /// The request in flight.
     struct Outstanding: Sendable {
-        var request: KeyValueRequest
-        var operation: OperationID
-        var redirects: Int
+        var request: Request
+        var sequence: UInt64
+        /// Its operation in the linearizability history (writes and linearizable reads).
+        var operation: OperationID?
         /// Simulated time of the invocation, for the liveness check.
         var invokedMicros: UInt64
     }
 
-    /// The client's id in requests (distinct from node ids).
-    let clientID: UInt64
     /// Its current process in the history; replaced after an indeterminate outcome.
     var process: ProcessID
     /// The last sequence number used.
     var sequence: UInt64 = 0
-    /// The node it sends to next.
+    /// The node it sends to.
     var target: Int
     /// The request in flight, if any.
     var outstanding: Outstanding?
     /// Values written so far, to make every written value unique.
     var valuesWritten = 0
-    /// The last value seen per key (read or written; `.some(nil)`: seen absent).
-    var lastSeen: [Int: Int?] = [:]
+    /// The session token: the highest log index it wrote or observed.
+    var token: UInt64 = 0
 
-    /// A client with the given ids, targeting node `target` first.
-    init(clientID: UInt64, process: ProcessID, target: Int) {
-        self.clientID = clientID
+    init(process: ProcessID, target: Int) {
         self.process = process
         self.target = target
     }
+}
+
+/// A session or bounded-staleness read as the session checks see it.
+struct SessionRead: Sendable {
+    var client: Int
+    var key: [UInt8]
+    var value: [UInt8]?
+    /// Simulated time of the invocation and the reply.
+    var invokedMicros: UInt64
+    var completedMicros: UInt64
+    /// The client's token when it sent the read.
+    var tokenAtInvocation: UInt64
+    var consistency: ReadConsistency
 }

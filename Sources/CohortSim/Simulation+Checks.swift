@@ -1,39 +1,46 @@
 import CohortCheck
 import CohortCore
+import CohortNode
 import CohortRaft
+import CohortReplication
 
-/// The checks: Raft safety after every event, and at the end linearizability, lost
-/// acknowledged writes and agreement of the state machines.
+/// The checks: Raft safety after every event, and at the end linearizability with the final
+/// state (no acknowledged write lost), session guarantees and bounded staleness.
 extension Simulation {
     /// Called after every event that touched node `index`: folds its state into the trace
     /// hash, checks its invariants now and then, and shows it to the Raft safety checker.
     func afterEvent(_ index: Int) {
-        guard let raft = nodes[index].raft else { return }
-        let wasLeaderOfThisTerm = nodes[index].leaderTermSeen == raft.term
-        if raft.isLeader && wasLeaderOfThisTerm && raft.commitIndex > nodes[index].commitSeen {
-            // A leader counts replicas only for an entry of its own term (Raft §5.4.2): its
-            // commit index may never land on an entry of an earlier term.
+        let node = nodes[index]
+        guard let raft = node.raft else { return }
+        let wasLeaderOfThisTerm = node.leaderTermSeen == raft.term
+        if raft.isLeader && wasLeaderOfThisTerm && raft.commitIndex > node.commitSeen {
+            // A leader counts replicas only for an entry of its own term (Raft §5.4.2).
             if options.checksRaftSafety, let entryTerm = raft.term(at: raft.commitIndex),
                 entryTerm != raft.term
             {
                 previousTermCommitPoints += 1
                 record(
                     .raftSafety,
-                    "\(raft.id), leader of \(raft.term), advanced its commit index to "
+                    "\(node.name), leader of \(raft.term), advanced its commit index to "
                         + "\(raft.commitIndex), an entry of \(entryTerm) "
                         + "(Raft §5.4.2: earlier terms commit only through the leader's own)")
             }
             crashPointAfterLeaderCommit(index)
         }
-        nodes[index].leaderTermSeen = raft.isLeader ? raft.term : nil
-        nodes[index].commitSeen = raft.commitIndex
+        if raft.isLeader && node.leaderTermSeen != raft.term {
+            elections += 1
+            crashPointAfterElection(index)
+        }
+        if parameters.ackMode == .leader { noteCommitted(index) }
+        node.leaderTermSeen = raft.isLeader ? raft.term : nil
+        node.commitSeen = raft.commitIndex
         hasher.combine(raft.term.rawValue)
         hasher.combine(raft.commitIndex.rawValue)
         hasher.combine(raft.lastIndex.rawValue)
         if raft.commitIndex > commitIndexMax { commitIndexMax = raft.commitIndex }
-        nodes[index].eventsHandled += 1
-        if options.brokenVariant == nil && Self.invariantChecksEnabled
-            && nodes[index].eventsHandled % Self.invariantCheckIntervalEvents == 0
+        node.eventsHandled += 1
+        if options.brokenVariant == nil
+            && node.eventsHandled % Self.invariantCheckIntervalEvents == 0
         {
             raft.checkInvariants()
         }
@@ -46,83 +53,109 @@ extension Simulation {
 
     /// What the safety checker sees of node `index`: what the rest of the world could have
     /// seen. A correct node sends nothing that depends on state before it is durable, so the
-    /// world sees its durable term, and it counts as leader only once that term is durable
-    /// (a crash could still take the rest back). Under `.ackBeforeFsync` messages leave first,
-    /// so the world sees a leader at its in-memory term (observing it at once also stops the
-    /// run before a second leader's messages reach a follower, where Raft itself would trap).
-    /// The log is what the node handed out for persistence, and the commit index is capped
-    /// to it.
+    /// world sees its durable term, and it counts as leader only once that term is durable.
+    /// The log is the node's, with its commit index.
     func observation(_ index: Int) -> RaftNodeObservation {
-        let raft = nodes[index].raft!
-        let log = nodes[index].observedLog
-        let durableTerm = nodes[index].disk.durable.hardState.term
-        let term =
-            options.brokenVariant == .ackBeforeFsync && raft.isLeader ? raft.term : durableTerm
-        let commit = min(raft.commitIndex, log.lastIndex)
-        let applied = min(nodes[index].machine.appliedIndex, commit)
+        let group = nodes[index].runtime!.group
+        let raft = group.raft
+        let term = group.syncedHardState.term
+        let entries = raft.entries.map {
+            ObservedEntry(index: $0.index, term: $0.term, payloadDigest: Self.digest($0))
+        }
+        let commit = min(raft.commitIndex, raft.lastIndex)
         return RaftNodeObservation(
             node: nodes[index].id, term: term, isLeader: raft.isLeader && raft.term == term,
-            commitIndex: commit, appliedIndex: applied, firstIndex: log.firstIndex,
-            entries: log.entries)
+            commitIndex: commit, appliedIndex: min(raft.appliedIndex, commit),
+            firstIndex: raft.firstIndex, entries: entries)
+    }
+
+    /// The digest the checker compares entries by.
+    static func digest(_ entry: RaftEntry) -> UInt64 {
+        var hasher = TraceHasher()
+        switch entry.kind {
+        case .normal(let data):
+            hasher.combine(byte: 1)
+            for byte in data { hasher.combine(byte: byte) }
+        case .noop:
+            hasher.combine(byte: 2)
+        case .membership(let membership):
+            hasher.combine(byte: 3)
+            for node in membership.voters { hasher.combine(node.rawValue) }
+            hasher.combine(byte: 4)
+            for node in membership.witnesses { hasher.combine(node.rawValue) }
+            hasher.combine(byte: 5)
+            for node in membership.learners { hasher.combine(node.rawValue) }
+        case .normalDataOmitted:
+            hasher.combine(byte: 6)
+        }
+        return hasher.value
     }
 
     func finalChecks() {
-        if violations.isEmpty && livenessReached {
-            checkAcknowledgedWrites()
-            checkStateMachinesAgree()
+        if violations.isEmpty { checkSessionGuarantees() }
+        if violations.isEmpty { checkBoundedStaleness() }
+        if violations.isEmpty { checkLeaderModeWrites() }
+        guard violations.isEmpty, options.checksLinearizability else { return }
+        let checked = history
+        let verdict: LinearizabilityResult
+        if livenessReached, let finalValues = finalValues() {
+            // Every `ok` write took effect: the final state must be explained too.
+            verdict = AckedWriteChecker.checkFinalState(of: checked, finalValues: finalValues)
+        } else {
+            verdict = LinearizabilityChecker().check(checked)
         }
-        if violations.isEmpty && options.checksLinearizability {
-            let verdict = LinearizabilityChecker().check(history)
-            switch verdict {
-            case .linearizable:
-                linearizabilityVerdict = "ok"
-            case .notLinearizable:
-                linearizabilityVerdict = "violated"
-                record(.linearizability, verdict.description)
-            case .unknown(let reason):
-                linearizabilityVerdict = "unknown (\(reason))"
-            }
+        switch verdict {
+        case .linearizable:
+            linearizabilityVerdict = "ok"
+        case .notLinearizable:
+            linearizabilityVerdict = "violated"
+            record(.linearizability, verdict.description)
+        case .unknown(let reason):
+            linearizabilityVerdict = "unknown (\(reason))"
         }
     }
 
-    /// Every write acknowledged to a client must be in the state of the most advanced node:
-    /// both commit modes (`.majority` and `.all`) promise that an acknowledged write survives
-    /// any minority of crashes.
-    private func checkAcknowledgedWrites() {
-        var best: Int?
-        for index in nodes.indices where nodes[index].isUp && nodes[index].isMember {
-            if best == nil || nodes[index].machine.appliedIndex > nodes[best!].machine.appliedIndex
-            {
-                best = index
+    /// Every `leader`-mode write acknowledged to a client either committed (some node applied
+    /// it) or is in a rollback log: a failover may discard it, never silently (DESIGN.md §3).
+    func checkLeaderModeWrites() {
+        guard livenessReached, !leaderModeWrites.isEmpty else { return }
+        var rolledBack: Set<[[UInt8]]> = []
+        for log in rollbacks {
+            for record in log.records {
+                for effect in record.entry.effects {
+                    if case .put(let key, let value, _, _) = effect {
+                        rolledBack.insert([key, value])
+                    }
+                }
             }
         }
-        guard let best else { return }
-        let applied = nodes[best].machine.appliedWrites
-        let lost = acknowledgedWrites.filter { !applied.contains($0.identity) }
+        let lost = leaderModeWrites.filter {
+            !appliedValues.contains([$0.key, $0.value]) && !rolledBack.contains([$0.key, $0.value])
+        }
         if let first = lost.first {
             record(
                 .lostAcknowledgedWrite,
-                "\(lost.count) acknowledged writes missing from \(nodes[best].id) (applied "
-                    + "\(nodes[best].machine.appliedIndex)), first: \(first.summary)")
+                "\(lost.count) leader-mode writes acknowledged, never applied and in no rollback "
+                    + "log; first: \(String(decoding: first.key, as: UTF8.self))="
+                    + "\(String(decoding: first.value, as: UTF8.self))")
         }
     }
 
-    /// Nodes that applied the same prefix must hold the same state.
-    private func checkStateMachinesAgree() {
-        var digestByApplied: [LogIndex: (node: NodeID, digest: UInt64)] = [:]
-        for index in nodes.indices where nodes[index].isUp {
-            let machine = nodes[index].machine
-            let digest = machine.digest
-            if let seen = digestByApplied[machine.appliedIndex] {
-                if seen.digest != digest {
-                    record(
-                        .stateMachine,
-                        "\(seen.node) and \(nodes[index].id) applied through "
-                            + "\(machine.appliedIndex) but hold different states")
-                }
-            } else {
-                digestByApplied[machine.appliedIndex] = (nodes[index].id, digest)
+    /// Every key's value on the member that applied the most, once the cluster has settled;
+    /// nil when no member is up.
+    func finalValues() -> [(key: [UInt8], value: [UInt8]?)]? {
+        var best: SimNode?
+        for node in nodes
+        where node.isUp && node.isMember && !(node.runtime?.group.isWitness ?? true) {
+            if best == nil || node.runtime!.group.appliedIndex > best!.runtime!.group.appliedIndex {
+                best = node
             }
+        }
+        guard let best, let engine = best.executor?.engine else { return nil }
+        return (0..<parameters.keyCount).map { key in
+            let bytes = Self.keyBytes(key)
+            let value = try? engine.get(bytes, nowMillis: best.now().wallMillis)
+            return (bytes, value?.bytes)
         }
     }
 
@@ -132,21 +165,21 @@ extension Simulation {
             found[0].message += " (and \(violationsDropped) more violations not kept)"
         }
         var lost = 0
-        for node in nodes { lost += node.disk.writesLost }
-        let operations = history.operations.count
+        for node in nodes { lost += node.device.statistics.unsyncedWritesLost }
         return SimulationResult(
             seed: seed, options: options, parameters: parameters,
             eventsProcessed: eventsProcessed, simulatedMicros: nowMicros, elections: elections,
-            commitIndexMax: commitIndexMax.rawValue, clientOperations: operations,
+            commitIndexMax: commitIndexMax.rawValue,
+            clientOperations: history.operations.count
+                + sessionReads.count,
             clientOperationsSucceeded: operationsSucceeded,
             clientOperationsIndeterminate: operationsIndeterminate,
-            writesAcknowledged: acknowledgedWrites.count, crashes: crashes,
+            writesAcknowledged: writesAcknowledged, crashes: crashes,
             partitions: partitions, membershipChanges: membershipChangesAccepted,
-            learnersPromoted: promotedNodes.count,
-            previousTermCommitPoints: previousTermCommitPoints,
-            snapshotsTaken: snapshotsTaken, snapshotsInstalled: snapshotsInstalled,
-            leadershipTransfers: transfersAccepted, diskWritesLost: lost,
-            livenessReached: livenessReached, linearizability: linearizabilityVerdict,
-            violations: found, traceHash: hasher.value, traceTail: traceTail)
+            learnersPromoted: 0, previousTermCommitPoints: previousTermCommitPoints,
+            snapshotsTaken: 0, snapshotsInstalled: 0, leadershipTransfers: 0,
+            diskWritesLost: lost, livenessReached: livenessReached,
+            linearizability: linearizabilityVerdict, violations: found,
+            traceHash: hasher.value, traceTail: traceTail)
     }
 }

@@ -1,213 +1,237 @@
 import CohortCheck
 import CohortCore
-import CohortRaft
+import CohortNode
+import CohortReplication
 
-/// Simulated clients: random reads, writes and compare-and-sets on a few keys, recorded into
-/// a `History` for the linearizability checker.
+/// Simulated Redis clients: SET and GET on a few keys, sent as RESP to the production node's
+/// command layer, recorded into a `History` (writes, linearizable reads) or as session and
+/// bounded-staleness reads for their own checks.
 extension Simulation {
+    /// A key of the workload.
+    static func keyBytes(_ key: Int) -> [UInt8] { Array("k\(key)".utf8) }
+
     /// Sends client `client`'s next request, if clients are still active.
     func issue(_ client: Int) {
         guard clientsActive, clients[client].outstanding == nil else { return }
-        let key = random.integer(in: 0...(parameters.keyCount - 1))
-        let choice = random.below(100)
-        let command: KeyValueCommand
-        let kind: OperationKind
-        if choice < 40 {
-            command = .read(key: key)
-            kind = .read
-        } else if choice < 75 {
-            let value = nextValue(client)
-            command = .set(key: key, value: value)
-            kind = .write(Self.valueBytes(value))
+        let key = Self.keyBytes(random.integer(in: 0...(parameters.keyCount - 1)))
+        let request: SimulatedClient.Request
+        if random.below(100) < 45 {
+            clients[client].valuesWritten += 1
+            let value = Array("\(client + 1)-\(clients[client].valuesWritten)".utf8)
+            request = .write(key: key, value: value)
         } else {
-            let expected = random.chance(0.2) ? nil : lastValue(key: key, seenBy: client)
-            let value = nextValue(client)
-            command = .compareAndSet(key: key, expected: expected, new: value)
-            kind = .compareAndSet(
-                expected: expected.map(Self.valueBytes), new: Self.valueBytes(value))
+            let roll = random.integer(in: 0...99)
+            if roll < parameters.sessionReadPercent {
+                request = .read(key: key, consistency: .session)
+            } else if roll < parameters.sessionReadPercent + parameters.staleReadPercent {
+                request = .read(
+                    key: key, consistency: .boundedStaleness(millis: parameters.staleBoundMillis))
+            } else {
+                request = .read(key: key, consistency: .linearizable)
+            }
         }
         clients[client].sequence += 1
         let sequence = clients[client].sequence
-        let request = KeyValueRequest(
-            clientID: clients[client].clientID, sequence: sequence, command: command)
-        let operation = history.invoke(
-            process: clients[client].process, key: Self.keyBytes(key), kind: kind)
+        var operation: OperationID?
+        let arguments: [[UInt8]]
+        switch request {
+        case .write(let key, let value):
+            operation = history.invoke(
+                process: clients[client].process, key: key, kind: .write(value))
+            arguments = [Array("SET".utf8), key, value]
+        case .read(let key, let consistency):
+            if consistency == .linearizable {
+                operation = history.invoke(process: clients[client].process, key: key, kind: .read)
+            }
+            arguments = [Array("GET".utf8), key]
+        }
         clients[client].outstanding = SimulatedClient.Outstanding(
-            request: request, operation: operation, redirects: 0, invokedMicros: nowMicros)
+            request: request, sequence: sequence, operation: operation, invokedMicros: nowMicros)
         hasher.combine(client)
         hasher.combine(sequence)
-        sendRequest(client)
+        var bytes: [UInt8] = []
+        RESPValue.array(arguments.map(RESPValue.bulkString)).encode(into: &bytes, version: .resp2)
+        if let delay = clientLinkDelay() {
+            schedule(
+                .clientRequest(
+                    node: clients[client].target, client: client, sequence: sequence, bytes),
+                afterMicros: delay)
+        }
         schedule(
             .clientTimeout(client: client, sequence: sequence),
             afterMicros: ticks(parameters.clientTimeoutTicks))
     }
 
-    /// The history's bytes for key `key`.
-    static func keyBytes(_ key: Int) -> [UInt8] { Array("k\(key)".utf8) }
-
-    /// The history's bytes for value `value`.
-    static func valueBytes(_ value: Int) -> [UInt8] { Array("\(value)".utf8) }
-
-    private func nextValue(_ client: Int) -> Int {
-        clients[client].valuesWritten += 1
-        return (client + 1) * 1_000_000 + clients[client].valuesWritten
-    }
-
-    /// The value the client last saw for `key` (read or written), as a plausible
-    /// compare-and-set expectation.
-    private func lastValue(key: Int, seenBy client: Int) -> Int? {
-        clients[client].lastSeen[key] ?? nil
-    }
-
-    /// Sends the outstanding request to the client's current target over the network.
-    func sendRequest(_ client: Int) {
-        guard let outstanding = clients[client].outstanding else { return }
-        let target = clients[client].target
-        // Client links lose and delay messages but never duplicate them: a duplicated request
-        // that the leader refuses the second time would report a write both refused and done.
-        guard let delay = clientLinkDelay() else { return }
-        schedule(
-            .clientRequest(
-                node: target, ClientRequest(client: client, request: outstanding.request)),
-            afterMicros: delay)
-    }
-
+    /// Client links lose and delay messages but never duplicate them: a duplicated request
+    /// would be a second command, which a real client never sends.
     private func clientLinkDelay() -> UInt64? {
         let conditions = network.conditions
         if random.chance(conditions.dropProbability) { return nil }
         return random.integer(in: conditions.delayMicrosMin...conditions.delayMicrosMax)
     }
 
-    /// A node sends `reply` to a client.
-    func reply(from node: NodeID, to client: Int, sequence: UInt64, _ reply: ClientReply) {
-        guard let delay = clientLinkDelay() else { return }
-        schedule(.clientReply(client: client, sequence: sequence, reply), afterMicros: delay)
-    }
-
-    func handleClientRequest(_ index: Int, _ message: ClientRequest) {
+    /// A node runs a client's RESP request the way a connection of the NIO server does: the
+    /// command is classified, writes go to the group, reads wait for their gate and then run
+    /// on this node's engine, and the reply goes back encoded.
+    func handleClientRequest(_ index: Int, client: Int, sequence: UInt64, _ bytes: [UInt8]) {
         hasher.combine(index)
-        hasher.combine(message.request.sequence)
-        guard nodes[index].isUp else { return }
-        let id = nodes[index].id
-        let request = message.request
-        if case .read(let key) = request.command, parameters.readsUseReadIndex {
-            let requestID = nodes[index].nextReadRequestID
-            nodes[index].nextReadRequestID += 1
-            switch nodes[index].raft!.readIndex(requestID: requestID) {
-            case .accepted, .forwarded:
-                if nodes[index].readRequests.count >= Self.readRequestsPendingMax {
-                    let oldest = nodes[index].readRequests.keys.min()!
-                    nodes[index].readRequests[oldest] = nil
-                }
-                nodes[index].readRequests[requestID] = SimulatedNode.PendingRead(
-                    client: message.client, sequence: request.sequence, key: key, index: nil)
-            case .notLeader(let leader):
-                reply(
-                    from: id, to: message.client, sequence: request.sequence,
-                    .redirect(leader: leader))
-            case .rejected:
-                reply(from: id, to: message.client, sequence: request.sequence, .refused)
-            }
-        } else {
-            switch nodes[index].raft!.propose(request.encoded()) {
-            case .appended(let logIndex, let term):
-                nodes[index].proposals[logIndex] = SimulatedNode.PendingProposal(
-                    term: term, client: message.client, sequence: request.sequence)
-            case .notLeader(let leader):
-                reply(
-                    from: id, to: message.client, sequence: request.sequence,
-                    .redirect(leader: leader))
-            case .rejected:
-                reply(from: id, to: message.client, sequence: request.sequence, .refused)
-            }
+        hasher.combine(sequence)
+        let node = nodes[index]
+        guard let runtime = node.runtime, let executor = node.executor,
+            let outstanding = clients[client].outstanding, outstanding.sequence == sequence
+        else { return }
+        var parser = RESPRequestParser()
+        guard case .command(let arguments, _) = bytes.withUnsafeBytes({ parser.parse($0) }) else {
+            return reply(to: client, sequence: sequence, .error("ERR Protocol error"), token: 0)
         }
-        drive(index)
+        var session =
+            node.sessions[client]
+            ?? ClientSession(id: UInt64(client + 1), address: "sim", authenticated: true)
+        session.token = clients[client].token
+        if case .read(_, let consistency) = outstanding.request {
+            session.readConsistency = consistency
+        }
+        node.sessions[client] = session
+        switch ClusterCommandKind(arguments, executor: executor, session: session) {
+        case .write, .wait:
+            runtime.submitWrite(
+                arguments, token: SessionToken(wireValue: session.token),
+                ackMode: parameters.ackMode
+            ) { [unowned self] value, token in
+                reply(to: client, sequence: sequence, value, token: token)
+            }
+        case .read:
+            runtime.submitRead(
+                consistency: session.readConsistency,
+                token: SessionToken(wireValue: session.token)
+            ) { [unowned self] gate in
+                switch gate {
+                case .proceed(let applied):
+                    if options.traceLinesMax > 0, let raft = node.raft {
+                        trace(
+                            "\(node.name) serves \(session.readConsistency.name) read for client "
+                                + "\(client) at applied \(applied) as \(raft.softState.role) of "
+                                + "\(raft.term)")
+                    }
+                    var running = session
+                    let outcome = executor.execute(
+                        arguments, session: &running, nowMillis: node.now().wallMillis)
+                    reply(to: client, sequence: sequence, outcome.reply, token: applied)
+                case .refused(let error):
+                    reply(to: client, sequence: sequence, error, token: 0)
+                }
+            }
+        case .local:
+            let outcome = executor.execute(
+                arguments, session: &session, nowMillis: node.now().wallMillis)
+            reply(to: client, sequence: sequence, outcome.reply, token: 0)
+        }
+        runtime.pump()
         afterEvent(index)
     }
 
-    func handleClientReply(_ client: Int, sequence: UInt64, _ reply: ClientReply) {
+    /// A node sends `value` to a client, RESP-encoded.
+    func reply(to client: Int, sequence: UInt64, _ value: RESPValue, token: UInt64) {
+        var bytes: [UInt8] = []
+        value.encode(into: &bytes, version: .resp2)
+        guard let delay = clientLinkDelay() else { return }
+        schedule(
+            .clientReply(client: client, sequence: sequence, bytes, token: token),
+            afterMicros: delay)
+    }
+
+    func handleClientReply(_ client: Int, sequence: UInt64, _ bytes: [UInt8], token: UInt64) {
         hasher.combine(client)
         hasher.combine(sequence)
-        guard let outstanding = clients[client].outstanding,
-            outstanding.request.sequence == sequence
+        guard let outstanding = clients[client].outstanding, outstanding.sequence == sequence
         else { return }
-        switch reply {
-        case .response(let response):
-            complete(client, response: response)
-        case .redirect(let leader):
-            clients[client].outstanding!.redirects += 1
-            if let leader, outstanding.redirects < Self.redirectsMax {
-                clients[client].target = Int(leader.rawValue) - 1
-                sendRequest(client)
-            } else {
-                // No leader known (an election is running): wait a little, then try a random
-                // member. The timeout still bounds the whole request.
-                clients[client].target = randomMember()
-                clients[client].outstanding!.redirects = 0
-                let backoff = ticks(random.integer(in: 1...parameters.electionTimeoutTicksMin))
-                schedule(.clientResend(client: client, sequence: sequence), afterMicros: backoff)
+        let value = LeaderGroup.decodeReply(bytes)
+        clients[client].token = max(clients[client].token, token)
+        switch outstanding.request {
+        case .write(let key, let written):
+            let operation = outstanding.operation!
+            let acknowledged: Bool
+            switch value {
+            case .simpleString("OK"):
+                acknowledged = true
+            case .error(let message) where message.hasPrefix("NOTREPLICATED"):
+                // Committed and applied; only the promise that every voter holds it was not
+                // kept in time.
+                acknowledged = true
+            case .error(let message) where Self.writeWasNotApplied(message):
+                acknowledged = false
+                history.complete(operation, .fail)
+            default:
+                acknowledged = false
+                history.complete(operation, .info)
+                operationsIndeterminate += 1
+                clients[client].process = newProcess()
             }
-        case .refused:
-            history.complete(outstanding.operation, .fail)
-            finishOperation(client)
+            if acknowledged {
+                // A `leader`-mode acknowledgement precedes the commit, so a linearizable read
+                // may not see the write yet, and a failover may discard it (into a rollback
+                // log): it is no linearization point. Its loss is checked on its own.
+                history.complete(operation, parameters.ackMode == .leader ? .info : .ok(nil))
+                indexOfValue[written] = token
+                ackedWrites.append((client, key, token, nowMicros))
+                writesAcknowledged += 1
+                operationsSucceeded += 1
+                if parameters.ackMode == .leader {
+                    leaderModeWrites.append((operation, key, written))
+                }
+                crashPointAfterAcknowledgement()
+                if let start = livenessStartMicros, outstanding.invokedMicros >= start,
+                    !livenessReached
+                {
+                    livenessReached = true
+                    schedule(.stopClients, afterMicros: ticks(50))
+                }
+            }
+        case .read(let key, let consistency):
+            let read: [UInt8]??
+            switch value {
+            case .bulkString(let bytes): read = .some(bytes)
+            case .null: read = .some(nil)
+            default: read = nil
+            }
+            if let operation = outstanding.operation {
+                history.complete(operation, read.map { .ok($0) } ?? .fail)
+            } else if let read {
+                sessionReads.append(
+                    SessionRead(
+                        client: client, key: key, value: read,
+                        invokedMicros: outstanding.invokedMicros, completedMicros: nowMicros,
+                        tokenAtInvocation: clients[client].token, consistency: consistency))
+            }
+            if read != nil { operationsSucceeded += 1 }
         }
-    }
-
-    func handleClientResend(_ client: Int, sequence: UInt64) {
-        guard clients[client].outstanding?.request.sequence == sequence else { return }
-        sendRequest(client)
-    }
-
-    private func complete(_ client: Int, response: KeyValueResponse) {
-        guard let outstanding = clients[client].outstanding else { return }
-        let request = outstanding.request
-        switch (request.command, response) {
-        case (.read(let key), .value(let value)):
-            history.complete(outstanding.operation, .ok(value.map(Self.valueBytes)))
-            clients[client].lastSeen[key] = .some(value)
-            operationsSucceeded += 1
-        case (.set(let key, let value), .written):
-            history.complete(outstanding.operation, .ok(nil))
-            clients[client].lastSeen[key] = .some(value)
-            acknowledge(request, outstanding: outstanding)
-        case (.compareAndSet(let key, _, let new), .compareAndSet(let succeeded)):
-            if succeeded {
-                history.complete(outstanding.operation, .ok(nil))
-                clients[client].lastSeen[key] = .some(new)
-                acknowledge(request, outstanding: outstanding)
-            } else {
-                history.complete(outstanding.operation, .fail)
-            }
-        default:
-            record(.stateMachine, "response \(response) does not answer \(request.command)")
-            history.complete(outstanding.operation, .info)
+        if case .error = value {
+            // Try another node next time (as a client would after an error).
+            clients[client].target = randomMember()
         }
         finishOperation(client)
     }
 
-    private func acknowledge(_ request: KeyValueRequest, outstanding: SimulatedClient.Outstanding) {
-        operationsSucceeded += 1
-        acknowledgedWrites.append(
-            (
-                KeyValueStateMachine.writeIdentity(
-                    client: request.clientID, sequence: request.sequence),
-                "client \(request.clientID) request \(request.sequence) \(request.command)"
-            ))
-        crashPointAfterAcknowledgement()
-        if let start = livenessStartMicros, outstanding.invokedMicros >= start, !livenessReached {
-            livenessReached = true
-            schedule(.stopClients, afterMicros: ticks(50))
-        }
+    /// Whether an error reply says the write had no effect (so the history may fail it).
+    static func writeWasNotApplied(_ message: String) -> Bool {
+        message.contains("was not applied") || message.contains("(limit ")
+            || message.contains("refused the write")
     }
 
     func handleClientTimeout(_ client: Int, sequence: UInt64) {
-        guard let outstanding = clients[client].outstanding,
-            outstanding.request.sequence == sequence
+        guard let outstanding = clients[client].outstanding, outstanding.sequence == sequence
         else { return }
-        history.complete(outstanding.operation, .info)
+        if let operation = outstanding.operation {
+            if case .write = outstanding.request {
+                history.complete(operation, .info)
+                // The write may still take effect: continue as a new process (Jepsen's rule).
+                clients[client].process = newProcess()
+            } else {
+                // A read has no effect.
+                history.complete(operation, .fail)
+            }
+        }
         operationsIndeterminate += 1
-        // The request may still take effect: continue as a new process (Jepsen's rule).
-        clients[client].process = newProcess()
         clients[client].target = randomMember()
         finishOperation(client)
     }

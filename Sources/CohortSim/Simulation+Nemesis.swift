@@ -1,8 +1,8 @@
 import CohortCore
 import CohortRaft
 
-/// The nemesis (partitions, crashes, clock stalls) and the operator (membership changes,
-/// leadership transfers), both active only in the safety phase.
+/// The nemesis (partitions, crashes, clock stalls and steps) and the operator (nodes added
+/// online), both active only in the safety phase.
 extension Simulation {
     func handleNemesis() {
         guard faultsActive else { return }
@@ -15,7 +15,7 @@ extension Simulation {
             switch random.element(of: actions) {
             case .partition: partition()
             case .crash: crashSome()
-            default: stallClock()
+            default: random.chance(0.5) ? stallClock() : stepClock()
             }
         }
         schedule(.nemesis, afterMicros: nemesisDelayMicros())
@@ -70,7 +70,7 @@ extension Simulation {
         for index in victims where nodes[index].isUp && nodes[index].isMember {
             crash(index)
             crashes += 1
-            if options.traceLinesMax > 0 { trace("crash \(nodes[index].id)") }
+            if options.traceLinesMax > 0 { trace("crash \(nodes[index].name)") }
             let down = random.integer(in: UInt64(100)...max(100, downMicrosMax))
             schedule(.restart(node: index), afterMicros: down)
         }
@@ -133,6 +133,18 @@ extension Simulation {
         hasher.combine(index)
     }
 
+    /// Steps one node's wall clock back or forward by up to an hour: deadlines run on the
+    /// monotonic clock and must not notice (REVIEW §7 defect 1).
+    private func stepClock() {
+        let candidates = nodes.indices.filter { nodes[$0].isUp }
+        guard !candidates.isEmpty else { return }
+        let index = random.element(of: candidates)
+        let step = Int64(random.integer(in: -3_600_000...3_600_000))
+        nodes[index].wallStepMillis += step
+        hasher.combine(index)
+        if options.traceLinesMax > 0 { trace("clock of \(nodes[index].name) steps \(step) ms") }
+    }
+
     /// The up node that leads the highest term, if any.
     func leaderIndex() -> Int? {
         var best: Int?
@@ -143,94 +155,24 @@ extension Simulation {
         return best
     }
 
+    /// The operator adds a spare node through the cluster's own command (COHORT NODE ADD,
+    /// sent to the leader): the spare starts empty, joins, and is seeded from a snapshot or
+    /// the log.
     func handleOperatorAction() {
         guard faultsActive else { return }
         schedule(.operatorAction, afterMicros: ticks(random.integer(in: 30...250)))
-        guard let leader = leaderIndex() else { return }
-        notePromotions(leader: leader)
-        retireRemovedNodes(leader: leader)
-        if parameters.membershipChanges && random.chance(0.7) {
-            changeMembership(leader: leader)
-        } else if parameters.leadershipTransfers {
-            transferLeadership(leader: leader)
+        guard let leader = leaderIndex(), let runtime = nodes[leader].runtime,
+            let spare = nodes.indices.first(where: { !nodes[$0].isMember })
+        else { return }
+        nodes[spare].isMember = true
+        nodes[spare].joins = true
+        start(spare)
+        let command = ["COHORT", "NODE", "ADD", nodes[spare].name, "sim:1"].map { Array($0.utf8) }
+        runtime.submitWrite(command, token: .none, ackMode: .majority) { [unowned self] reply, _ in
+            if case .simpleString = reply { membershipChangesAccepted += 1 }
+            if options.traceLinesMax > 0 { trace("add \(nodes[spare].name): \(reply)") }
         }
-        drive(leader)
+        runtime.pump()
         afterEvent(leader)
-    }
-
-    /// Records nodes added after the start that the leader now counts as voters: learners
-    /// that were promoted (explicitly, or automatically after `addVoter`).
-    private func notePromotions(leader: Int) {
-        guard let raft = nodes[leader].raft, raft.membershipIndex <= raft.commitIndex else {
-            return
-        }
-        for voter in raft.membership.voters
-        where !initialVoters.contains(voter) && !promotedNodes.contains(voter) {
-            promotedNodes.append(voter)
-        }
-    }
-
-    /// Stops running nodes that the leader's committed membership no longer includes; they
-    /// are retired for good.
-    private func retireRemovedNodes(leader: Int) {
-        guard let raft = nodes[leader].raft, raft.membershipIndex <= raft.commitIndex else {
-            return
-        }
-        let members = raft.membership.allMembers
-        for index in nodes.indices where nodes[index].isMember && !members.contains(nodes[index].id)
-        {
-            nodes[index].isMember = false
-            nodes[index].isRetired = true
-            crash(index)
-            if options.traceLinesMax > 0 { trace("retire \(nodes[index].id)") }
-        }
-    }
-
-    private func changeMembership(leader: Int) {
-        guard let raft = nodes[leader].raft else { return }
-        let membership = raft.membership
-        var changes: [RaftMembershipChange] = []
-        let spares = nodes.indices.filter {
-            !nodes[$0].isMember && !nodes[$0].isRetired && !nodes[$0].isUp
-                && !membership.contains(nodes[$0].id)
-        }
-        if let spare = spares.first {
-            changes.append(.addLearner(nodes[spare].id))
-            changes.append(.addVoter(nodes[spare].id))
-        }
-        for learner in membership.learners
-        where !membership.learnersAwaitingPromotion.contains(learner) {
-            changes.append(.promoteLearner(learner))
-        }
-        if membership.voters.count > 3 {
-            for voter in membership.voters { changes.append(.remove(voter)) }
-        }
-        guard !changes.isEmpty else { return }
-        let change = random.element(of: changes)
-        switch change {
-        case .addLearner(let node), .addVoter(let node):
-            // A new node starts empty and learns the membership from the leader.
-            let index = Int(node.rawValue) - 1
-            nodes[index].isMember = true
-            nodes[index].disk = SimDisk(image: RaftDiskImage())
-            start(index, bootstrap: .empty)
-        default:
-            break
-        }
-        if case .appended = nodes[leader].raft!.proposeMembershipChange(change) {
-            membershipChangesAccepted += 1
-            if options.traceLinesMax > 0 { trace("membership \(change) accepted") }
-        }
-    }
-
-    private func transferLeadership(leader: Int) {
-        guard let raft = nodes[leader].raft else { return }
-        let others = raft.membership.voters.filter { $0 != raft.id }
-        guard !others.isEmpty else { return }
-        let target = random.element(of: others)
-        if case .accepted = nodes[leader].raft!.transferLeadership(to: target) {
-            transfersAccepted += 1
-            if options.traceLinesMax > 0 { trace("transfer \(raft.id) -> \(target) accepted") }
-        }
     }
 }

@@ -1,45 +1,54 @@
 import CohortCheck
 import CohortCore
+import CohortNode
 import CohortRaft
+import CohortReplication
+import CohortStorage
 
-/// One run of the simulated world: a cluster of Raft nodes with key-value state machines,
-/// simulated clients, network, disks and clocks, all driven by one discrete-event scheduler
+/// One run of the simulated world: a cluster of production nodes (``SimNode``: the real
+/// command layer, group, runtime, storage engine and Raft log store over simulated disks),
+/// simulated Redis clients, network and clocks, all driven by one discrete-event scheduler
 /// from one seed (FoundationDB's simulator and TigerBeetle's VOPR are the models).
 ///
 /// The run has a safety phase (faults on, the Raft safety checker after every event), then a
 /// liveness phase (faults healed, every member up: a leader must commit new writes within a
-/// bound), then a settling window and the final checks (linearizability, lost acknowledged
-/// writes, state machine agreement). A reference type because the event handlers mutate many
-/// parts of the world at once; it never leaves `runSimulation`.
+/// bound), then a settling window and the final checks (linearizability with the final state,
+/// session guarantees, rollback records of discarded `leader`-mode writes). A reference type
+/// because the event handlers mutate many parts of the world at once; it never leaves
+/// `runSimulation`.
 final class Simulation {
-    /// Events allowed per nominal tick of the run (safety, liveness and settling phases). A
-    /// healthy cluster needs a few tens; a run that exceeds the budget is in a message storm
-    /// or a livelock and is reported, not run forever.
-    static let eventsPerTickMax = 200
+    /// Events allowed per nominal tick of the run. A healthy cluster needs a few tens; a run
+    /// that exceeds the budget is in a message storm or a livelock and is reported.
+    static let eventsPerTickMax = 400
     /// Violations kept per run; later ones are counted in the first's message.
     static let violationsMax = 50
-    /// Redirects a request follows before waiting a little and retrying elsewhere.
-    static let redirectsMax = 3
-    /// ReadIndex requests a node tracks, and reads it holds waiting for its state machine,
-    /// before forgetting the oldest (their clients timed out).
-    static let readRequestsPendingMax = 256
     /// Events a node handles between two `RaftNode.checkInvariants()` calls.
     static let invariantCheckIntervalEvents = 16
-    static let invariantChecksEnabled = true
+    /// The wall clock's reading at simulated time zero (any date; TTLs are relative to it).
+    static let epochMillis: UInt64 = 1_750_000_000_000
 
     let seed: UInt64
     let options: SimulationOptions
     let parameters: SimulationParameters
-    let raftConfig: RaftConfig
     let tickMicros = SimulationOptions.tickMicros
     var random: SimRandom
     var queue = EventQueue<SimulationEvent>(countMax: 1_000_000)
     var nowMicros: UInt64 = 0
     var network: SimNetwork
-    var nodes: [SimulatedNode] = []
-    var initialVoters: [NodeID] = []
+    var nodes: [SimNode] = []
+    var founders: [String] = []
     var clients: [SimulatedClient] = []
     var history = History()
+    var sessionReads: [SessionRead] = []
+    /// Log index of every acknowledged write's value (values are unique).
+    var indexOfValue: [[UInt8]: UInt64] = [:]
+    /// Acknowledged writes: client, key, log index, simulated time of the acknowledgement.
+    var ackedWrites: [(client: Int, key: [UInt8], index: UInt64, micros: UInt64)] = []
+    /// Writes acknowledged in `leader` mode, by history operation.
+    var leaderModeWrites: [(operation: OperationID, key: [UInt8], value: [UInt8])] = []
+    var rollbacks: [MemoryRollbackLog] = []
+    /// Every (key, value) some node committed (`leader`-mode seeds only).
+    var appliedValues: Set<[[UInt8]]> = []
     var safety = RaftSafetyChecker()
     var hasher = TraceHasher()
     var violations: [SimulationViolation] = []
@@ -60,18 +69,11 @@ final class Simulation {
     var crashes = 0
     var partitions = 0
     var membershipChangesAccepted = 0
-    var snapshotsTaken = 0
-    var snapshotsInstalled = 0
-    var transfersAccepted = 0
-    /// Times a leader's commit index landed on an entry of an earlier term (a code probe).
     var previousTermCommitPoints = 0
-    /// Nodes that joined as learners and were later seen as voters.
-    var promotedNodes: [NodeID] = []
     var operationsSucceeded = 0
     var operationsIndeterminate = 0
-    /// Identities (`KeyValueStateMachine.writeIdentity`) of writes acknowledged to clients,
-    /// with a description for the report.
-    var acknowledgedWrites: [(identity: UInt64, summary: String)] = []
+    var writesAcknowledged = 0
+    var buggifyFired = 0
     var linearizabilityVerdict = "skipped"
 
     init(seed: UInt64, options: SimulationOptions) {
@@ -80,17 +82,6 @@ final class Simulation {
         var random = SimRandom(seed: seed)
         let parameters = SimulationParameters(options: options, random: &random)
         self.parameters = parameters
-        var config = RaftConfig()
-        config.electionTimeoutTicksMin = parameters.electionTimeoutTicksMin
-        config.electionTimeoutTicksMax = parameters.electionTimeoutTicksMax
-        config.heartbeatIntervalTicks = parameters.heartbeatIntervalTicks
-        config.preVote = parameters.preVote
-        config.checkQuorum = parameters.checkQuorum
-        config.commitMode = parameters.commitMode
-        config.entriesPerMessageMax = parameters.entriesPerMessageMax
-        config.leaseClockDriftBoundTicks = parameters.leaseClockDriftBoundTicks
-        config.faults = options.brokenVariant?.raftFaults ?? []
-        self.raftConfig = config
         self.network = SimNetwork(conditions: parameters.network)
         self.random = random
         setUpWorld()
@@ -98,31 +89,30 @@ final class Simulation {
 
     private func setUpWorld() {
         let total = parameters.nodeCount + parameters.spareNodeCount
-        initialVoters = (1...parameters.nodeCount).map { NodeID(UInt64($0)) }
+        founders = (1...parameters.nodeCount).map { "n\($0)" }
         for index in 0..<total {
             let driftMax = parameters.clockDriftPartsPerMillionMax
             let drift = random.integer(in: -driftMax...driftMax)
             let period = Int(tickMicros) * (1_000_000 + drift) / 1_000_000
             nodes.append(
-                SimulatedNode(
-                    id: NodeID(UInt64(index + 1)), tickMicros: UInt64(period),
+                SimNode(
+                    index: index, world: self, tickMicros: UInt64(period),
                     isMember: index < parameters.nodeCount))
+            rollbacks.append(MemoryRollbackLog())
         }
-        for index in 0..<parameters.nodeCount {
-            start(index, bootstrap: RaftMembership(voters: initialVoters))
-        }
-        for client in 0..<parameters.clientCount {
+        for index in 0..<parameters.nodeCount { start(index) }
+        for _ in 0..<parameters.clientCount {
             clients.append(
                 SimulatedClient(
-                    clientID: UInt64(client + 1), process: newProcess(),
+                    process: newProcess(),
                     target: random.integer(in: 0...(parameters.nodeCount - 1))))
-            schedule(.clientIssue(client: client), afterMicros: thinkMicros())
+            schedule(.clientIssue(client: clients.count - 1), afterMicros: thinkMicros())
         }
         let faults = parameters.faults
         if faults.contains(.partition) || faults.contains(.crash) || faults.contains(.clock) {
             schedule(.nemesis, afterMicros: nemesisDelayMicros())
         }
-        if parameters.membershipChanges || parameters.leadershipTransfers {
+        if parameters.membershipChanges {
             schedule(.operatorAction, afterMicros: ticks(random.integer(in: 50...300)))
         }
         schedule(.startLiveness, afterMicros: ticks(options.ticks))
@@ -157,20 +147,20 @@ final class Simulation {
         switch event {
         case .tick(let node, let incarnation):
             handleTick(node, incarnation: incarnation)
-        case .raftMessage(let message):
-            handleRaftMessage(message)
-        case .fsyncCompleted(let node, let incarnation, let token):
-            handleFsyncCompleted(node, incarnation: incarnation, token: token)
-        case .clientRequest(let node, let request):
-            handleClientRequest(node, request)
-        case .clientReply(let client, let sequence, let reply):
-            handleClientReply(client, sequence: sequence, reply)
+        case .frame(let from, let to, let frame):
+            handleFrame(from: from, to: to, frame)
+        case .offload(let node, let incarnation, let job):
+            guard nodes[node].incarnation == incarnation else { return }
+            nodes[node].runOffloaded(job)
+            afterEvent(node)
+        case .clientRequest(let node, let client, let sequence, let bytes):
+            handleClientRequest(node, client: client, sequence: sequence, bytes)
+        case .clientReply(let client, let sequence, let bytes, let token):
+            handleClientReply(client, sequence: sequence, bytes, token: token)
         case .clientTimeout(let client, let sequence):
             handleClientTimeout(client, sequence: sequence)
         case .clientIssue(let client):
             issue(client)
-        case .clientResend(let client, let sequence):
-            handleClientResend(client, sequence: sequence)
         case .nemesis:
             handleNemesis()
         case .healPartition(let generation):
@@ -179,13 +169,11 @@ final class Simulation {
         case .restart(let node):
             hasher.combine(node)
             if !nodes[node].isUp && nodes[node].isMember {
-                start(node, bootstrap: nodes[node].bootstrapMembership)
+                start(node)
                 afterEvent(node)
             }
         case .crashNow(let crashed, let downMicrosMax):
-            if faultsActive {
-                crash(crashed, downMicrosMax: downMicrosMax)
-            }
+            if faultsActive { crash(crashed, downMicrosMax: downMicrosMax) }
         case .operatorAction:
             handleOperatorAction()
         case .startLiveness:
@@ -194,7 +182,7 @@ final class Simulation {
             if !livenessReached {
                 record(
                     .liveness,
-                    "no new write committed within \(options.livenessTicksMax) ticks after "
+                    "no new write acknowledged within \(options.livenessTicksMax) ticks after "
                         + "healing; leaders: \(currentLeaders())")
                 schedule(.stopClients, afterMicros: 0)
             }
@@ -249,9 +237,46 @@ final class Simulation {
     func currentLeaders() -> String {
         let leaders = nodes.compactMap { node -> String? in
             guard let raft = node.raft, raft.isLeader else { return nil }
-            return "\(node.id)@\(raft.term)"
+            return "\(node.name)@\(raft.term)"
         }
         return leaders.isEmpty ? "none" : leaders.joined(separator: ",")
+    }
+
+    /// Records the writes of entries node `index` has committed since it was last looked at
+    /// (every committed write, even one a later entry of the same batch overwrote).
+    func noteCommitted(_ index: Int) {
+        guard let raft = nodes[index].raft else { return }
+        var next = max(nodes[index].committedScanned.next, raft.firstIndex)
+        while next <= raft.commitIndex, let entry = raft.entry(at: next) {
+            if case .normal(let data) = entry.kind, let logical = LogicalEntryCodec.decode(data) {
+                for effect in logical.effects {
+                    if case .put(let key, let value, _, _) = effect {
+                        appliedValues.insert([key, value])
+                    }
+                }
+            }
+            next = next.next
+        }
+        nodes[index].committedScanned = max(nodes[index].committedScanned, raft.commitIndex)
+    }
+
+    /// The rollback log of node `index` (it survives the node's crashes, as its file would).
+    func rollback(of index: Int) -> MemoryRollbackLog { rollbacks[index] }
+
+    /// A product-code fault point: fires with the seed's BUGGIFY probability, in the safety
+    /// phase only (FoundationDB's BUGGIFY).
+    func buggify(_ point: FaultPoint) -> Bool {
+        guard faultsActive, parameters.buggifyProbability > 0,
+            random.chance(parameters.buggifyProbability)
+        else { return false }
+        buggifyFired += 1
+        hasher.combine(point.rawValue)
+        return true
+    }
+
+    /// A node's group stopped itself (a disk or apply failure): it is crashed and restarted.
+    func nodeStopped(_ index: Int, _ message: String) {
+        if options.traceLinesMax > 0 { trace("\(nodes[index].name) stopped: \(message)") }
     }
 
     private func startLiveness() {
@@ -262,10 +287,32 @@ final class Simulation {
         network.conditions.dropProbability = 0
         network.conditions.duplicateProbability = 0
         for index in nodes.indices where nodes[index].isMember && !nodes[index].isUp {
-            start(index, bootstrap: nodes[index].bootstrapMembership)
+            start(index)
             afterEvent(index)
         }
         for index in nodes.indices { nodes[index].stallTicks = 0 }
         schedule(.livenessDeadline, afterMicros: ticks(options.livenessTicksMax))
     }
+}
+
+/// A product-code fault point the simulator may fire (see ``Simulation/buggify(_:)``).
+enum FaultPoint: UInt64, Sendable {
+    /// A forwarded write (or its answer) is lost on its way.
+    case dropForward = 1
+    /// A background log fsync takes much longer than usual.
+    case slowSync = 2
+    /// A tick is late (a slow apply or a long pause of the node's thread).
+    case slowTick = 3
+}
+
+/// An in-memory rollback log: what a node's `rollback.log` would hold. It survives the node's
+/// crashes (the real one is fsynced per record).
+final class MemoryRollbackLog: RollbackRecording, @unchecked Sendable {
+    private(set) var records: [(index: LogIndex, term: Term, entry: LogicalEntry)] = []
+
+    func record(index: LogIndex, term: Term, entry: LogicalEntry, nowMillis: UInt64) {
+        records.append((index, term, entry))
+    }
+
+    var count: Int { records.count }
 }

@@ -1,25 +1,31 @@
 import CohortCore
-import CohortRaft
+import CohortNode
 
-/// What the scheduler runs. Node events carry the node's incarnation so that timers and fsyncs
-/// of a crashed incarnation do nothing after a restart.
+/// What crosses the simulated network between nodes: encoded bytes, as on the wire.
+enum PeerFrame: Sendable {
+    /// An encoded Raft message (`RaftMessageCodec`).
+    case raft([UInt8])
+    /// An encoded forwarding frame (`ForwardMessage`).
+    case forward([UInt8])
+}
+
+/// What the scheduler runs. Node events carry the node's incarnation so that timers and
+/// background work of a crashed incarnation do nothing after a restart.
 enum SimulationEvent: Sendable {
     /// A node's clock ticks.
     case tick(node: Int, incarnation: Int)
-    /// A Raft message arrives at its receiver.
-    case raftMessage(RaftMessage)
-    /// A simulated fsync completes.
-    case fsyncCompleted(node: Int, incarnation: Int, token: SimDisk<RaftDiskImage>.SyncToken)
-    /// A client request arrives at a node.
-    case clientRequest(node: Int, ClientRequest)
-    /// A node's answer arrives at a client.
-    case clientReply(client: Int, sequence: UInt64, ClientReply)
+    /// A peer frame arrives at its receiver.
+    case frame(from: NodeID, to: NodeID, PeerFrame)
+    /// Work a node handed off its thread (a log fsync, a snapshot) is done.
+    case offload(node: Int, incarnation: Int, job: UInt64)
+    /// A client's RESP request arrives at a node.
+    case clientRequest(node: Int, client: Int, sequence: UInt64, [UInt8])
+    /// A node's RESP reply arrives at a client; `token` is the session's new token.
+    case clientReply(client: Int, sequence: UInt64, [UInt8], token: UInt64)
     /// A client gives up on its request.
     case clientTimeout(client: Int, sequence: UInt64)
     /// A client sends its next request.
     case clientIssue(client: Int)
-    /// A client re-sends its request after a back-off.
-    case clientResend(client: Int, sequence: UInt64)
     /// The nemesis injects a fault.
     case nemesis
     /// A partition ends.
@@ -28,7 +34,7 @@ enum SimulationEvent: Sendable {
     case restart(node: Int)
     /// Nodes crash now (a crash point fired); each restarts within `downMicrosMax`.
     case crashNow(nodes: [Int], downMicrosMax: UInt64)
-    /// The operator changes membership or transfers leadership.
+    /// The operator adds a spare node to the cluster.
     case operatorAction
     /// Faults stop: the liveness phase begins.
     case startLiveness
@@ -43,8 +49,8 @@ enum SimulationEvent: Sendable {
     var code: Int {
         switch self {
         case .tick: return 1
-        case .raftMessage: return 2
-        case .fsyncCompleted: return 3
+        case .frame: return 2
+        case .offload: return 3
         case .clientRequest: return 4
         case .clientReply: return 5
         case .clientTimeout: return 6
@@ -57,7 +63,6 @@ enum SimulationEvent: Sendable {
         case .livenessDeadline: return 13
         case .stopClients: return 14
         case .end: return 15
-        case .clientResend: return 16
         case .crashNow: return 17
         }
     }

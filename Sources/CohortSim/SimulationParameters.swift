@@ -1,4 +1,5 @@
 import CohortRaft
+import CohortReplication
 
 /// Everything a seed decided about its run (swarm testing: each seed enables a random subset
 /// of the allowed faults at random intensities, so rare combinations get exercised). Logged
@@ -55,20 +56,25 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
     public var preVote: Bool
     /// Raft check-quorum.
     public var checkQuorum: Bool
-    /// Raft commit mode (the acknowledgement mode of writes).
-    public var commitMode: RaftCommitMode
     /// Most entries per AppendEntries (small values exercise batching edges).
     public var entriesPerMessageMax: Int
-    /// Reads go through Raft's ReadIndex (true) or through the log (false).
-    public var readsUseReadIndex: Bool
-    /// Leader lease reads with this drift bound, or nil when off.
-    public var leaseClockDriftBoundTicks: Int?
     /// Compact once this many entries are applied past the snapshot; nil: never.
-    public var snapshotThresholdEntries: Int?
+    /// A snapshot is taken after this many applied entries.
+    public var snapshotEntries: UInt64
+    /// How clients' writes are acknowledged (`COHORT ACK`).
+    public var ackMode: AckMode
+    /// Percent of reads that are session reads (on any node; read-your-writes, monotonic).
+    public var sessionReadPercent: Int
+    /// Percent of reads that are bounded-staleness reads, and their bound.
+    public var staleReadPercent: Int
+    public var staleBoundMillis: UInt64
+    /// Chance that a fault point in product code fires (BUGGIFY).
+    public var buggifyProbability: Double
+    /// The group's write and read timeouts.
+    public var writeTimeoutMillis: UInt64
+    public var readTimeoutMillis: UInt64
     /// Membership changes (add learner, promote, add voter, remove voter) happen.
     public var membershipChanges: Bool
-    /// Leadership transfers happen.
-    public var leadershipTransfers: Bool
     /// A client gives up on a request after this many nominal ticks (outcome `info`).
     public var clientTimeoutTicks: Int
     /// Longest pause of a client between requests, in microseconds.
@@ -127,32 +133,24 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         heartbeatIntervalTicks = random.integer(in: 1...max(1, electionTimeoutTicksMin / 4))
         preVote = random.chance(0.75)
         checkQuorum = random.chance(0.75)
-        commitMode = random.chance(0.7) ? .majority : .all
+        let modes: [AckMode] = [.majority, .majority, .all, .leader]
+        ackMode = random.element(of: modes)
         entriesPerMessageMax = random.chance(0.3) ? random.integer(in: 1...4) : 64
-        readsUseReadIndex = random.chance(0.6)
-        let leaseWanted = random.chance(0.4)
-        // A lease is only as safe as the clock bound: the bound covers the most two clocks of
-        // this seed can drift apart over one election timeout, and clocks never stall while
-        // leases are on (a stalled leader would outlive its lease).
-        let driftTicks =
-            (2 * clockDriftPartsPerMillionMax * electionTimeoutTicksMax + 999_999) / 1_000_000
-        let leaseBound = driftTicks + 1
-        if leaseWanted && readsUseReadIndex && checkQuorum && leaseBound < electionTimeoutTicksMin {
-            leaseClockDriftBoundTicks = leaseBound
-        } else {
-            leaseClockDriftBoundTicks = nil
-        }
-        clockStallTicksMax = faults.contains(.clock) && leaseClockDriftBoundTicks == nil ? stall : 0
-
+        sessionReadPercent = random.chance(0.5) ? random.integer(in: 10...60) : 0
+        staleReadPercent = random.chance(0.4) ? random.integer(in: 5...30) : 0
+        staleBoundMillis = UInt64(random.integer(in: 50...500))
+        clockStallTicksMax = faults.contains(.clock) ? stall : 0
+        buggifyProbability = random.chance(0.5) ? random.unit() * 0.05 : 0
         let snapshots = random.chance(0.5)
         let threshold = random.integer(in: 8...200)
-        snapshotThresholdEntries = snapshots ? threshold : nil
+        snapshotEntries = UInt64(snapshots ? threshold : 1_000_000)
         let changes = random.chance(0.4)
         let spares = random.integer(in: 1...2)
         membershipChanges = changes
         spareNodeCount = changes ? spares : 0
-        leadershipTransfers = random.chance(0.4)
         clientTimeoutTicks = random.integer(in: 20...120)
+        writeTimeoutMillis = UInt64(random.integer(in: 100...1_000))
+        readTimeoutMillis = UInt64(random.integer(in: 100...1_000))
         clientThinkMicrosMax = random.integer(in: UInt64(0)...UInt64(40_000))
     }
 
@@ -182,11 +180,13 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
             "election=\(electionTimeoutTicksMin)-\(electionTimeoutTicksMax)t"
                 + " heartbeat=\(heartbeatIntervalTicks)t preVote=\(preVote)"
                 + " checkQuorum=\(checkQuorum)")
-        parts.append("commit=\(commitMode) batch=\(entriesPerMessageMax)")
-        let lease = leaseClockDriftBoundTicks.map { "\($0)t" } ?? "off"
-        parts.append("reads=\(readsUseReadIndex ? "readIndex" : "log") lease=\(lease)")
-        parts.append("snapshotEvery=\(snapshotThresholdEntries.map(String.init) ?? "off")")
-        parts.append("membership=\(membershipChanges) transfers=\(leadershipTransfers)")
+        parts.append("ack=\(ackMode.rawValue) batch=\(entriesPerMessageMax)")
+        parts.append(
+            "sessionReads=\(sessionReadPercent)% staleReads=\(staleReadPercent)%"
+                + "<=\(staleBoundMillis)ms buggify=\(percent(buggifyProbability))")
+        parts.append("snapshotEvery=\(snapshotEntries)")
+        parts.append("membership=\(membershipChanges)")
+        parts.append("timeouts=\(writeTimeoutMillis)/\(readTimeoutMillis)ms")
         parts.append("clientTimeout=\(clientTimeoutTicks)t think<=\(clientThinkMicrosMax)us")
         return parts.joined(separator: " ")
     }

@@ -11,8 +11,13 @@ public struct SimulationViolation: Hashable, Sendable, CustomStringConvertible {
         case lostAcknowledgedWrite
         /// After faults healed, no leader committed new writes within the bound.
         case liveness
-        /// The state machines of two nodes disagree after applying the same prefix.
+        /// The state machines of two nodes disagree after applying the same prefix, or a node
+        /// cannot restart from its disk.
         case stateMachine
+        /// A session read broke read-your-writes or monotonic reads.
+        case sessionGuarantee
+        /// A bounded-staleness read returned state older than its bound.
+        case boundedStaleness
     }
 
     /// Which property broke.

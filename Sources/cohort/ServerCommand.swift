@@ -46,6 +46,10 @@ struct ServerCommand: ParsableCommand {
     @Option(name: .customLong("peer-port"), help: "Port for other nodes (cluster mode).")
     var peerPort: Int?
     @Option(
+        name: .customLong("peer-bind"),
+        help: "Address the peer port binds (default 127.0.0.1; elsewhere needs --cluster-secret).")
+    var peerBind: String?
+    @Option(
         name: .long,
         help: "Founding members, this node included: name=host:port,... (dialled exactly as given)."
     )
@@ -94,7 +98,8 @@ struct ServerCommand: ParsableCommand {
             ("fsync", fsync), ("password", password), ("max-clients", maxClients.map(String.init)),
             ("log-level", logLevel), ("pid-file", pidFile), ("threads", threads.map(String.init)),
             ("value-cache-bytes-max", valueCacheBytesMax.map(String.init)), ("id", id),
-            ("peer-port", peerPort.map(String.init)), ("peers", peers),
+            ("peer-port", peerPort.map(String.init)), ("peer-bind", peerBind),
+            ("peers", peers),
             ("join", join ? "true" : nil), ("cluster-secret", clusterSecret),
             ("tick-ms", tickMillis.map(String.init)), ("ack", ack),
             ("snapshot-entries", snapshotEntries.map(String.init)),
@@ -112,6 +117,7 @@ struct ServerCommand: ParsableCommand {
         let configuration: ServerConfiguration
         do {
             configuration = try resolvedConfiguration()
+            try configuration.validate()
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

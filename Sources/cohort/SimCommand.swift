@@ -3,8 +3,8 @@ import CohortNet
 import CohortSim
 import Foundation
 
-/// `cohort sim`: runs the deterministic simulator (a whole Raft cluster with clients, faults
-/// and checkers in one thread) for one seed or many, and prints what it found.
+/// `cohort sim`: runs the deterministic simulator (a cluster of production nodes with Redis
+/// clients, faults and checkers in one thread) for one seed or many, and prints what it found.
 struct SimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",

@@ -1,7 +1,5 @@
-import CohortNode
-
 /// How a clustered node runs a client command.
-enum ClusterCommandKind: Equatable {
+public enum ClusterCommandKind: Equatable, Sendable {
     /// Changes data: evaluated by the leader and replicated (followers forward it).
     case write
     /// Reads data: runs locally once the session's read consistency allows.
@@ -12,7 +10,8 @@ enum ClusterCommandKind: Equatable {
     /// before it could run (unknown, unauthenticated): run here, at once.
     case local
 
-    init(_ arguments: [[UInt8]], executor: CommandExecutor, session: ClientSession) {
+    /// Classifies `arguments` as `session` would run them on `executor`.
+    public init(_ arguments: [[UInt8]], executor: CommandExecutor, session: ClientSession) {
         guard let name = arguments.first, let spec = executor.spec(named: name),
             session.authenticated || spec.allowedWithoutAuth
         else {

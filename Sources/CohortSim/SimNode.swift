@@ -1,0 +1,191 @@
+import CohortCore
+import CohortNode
+import CohortRaft
+import CohortReplication
+import CohortStorage
+
+/// One simulated server running the production node: the real command layer, storage engine
+/// and Raft log store over a ``SimulatedStorageDevice``, and the real ``LeaderGroupRuntime``
+/// and ``LeaderGroup``. This type is only the environment (DESIGN.md §2): its network is the
+/// simulation's, its background work becomes scheduled events, its clocks are the simulated
+/// time as this node's drifting, steppable clock reads it.
+final class SimNode: GroupEnvironment, @unchecked Sendable {
+    let index: Int
+    let id: NodeID
+    let name: String
+    unowned let world: Simulation
+    /// The node's disk: it survives crashes (losing what was not synced).
+    var device = SimulatedStorageDevice()
+    /// The running node; nil while crashed or not started.
+    var runtime: LeaderGroupRuntime?
+    var executor: CommandExecutor?
+    /// Bumped at every start and crash, so events of an earlier life are recognized.
+    var incarnation = 0
+    /// The node's tick period: nominal tick times its drift.
+    var tickMicros: UInt64
+    /// Ticks the node's clock will skip before its next tick (a stalled clock).
+    var stallTicks = 0
+    /// Steps of the node's wall clock (the monotonic one never steps).
+    var wallStepMillis: Int64 = 0
+    /// Whether the node should be running (false for spares not yet added).
+    var isMember: Bool
+    /// A node that joins a running cluster (added online) rather than founding it.
+    var joins = false
+    /// Work handed off the node's thread, by job number.
+    var offloaded: [UInt64: @Sendable () -> @Sendable () -> Void] = [:]
+    var nextJob: UInt64 = 1
+    /// Sessions of simulated clients connected to this node, by client.
+    var sessions: [Int: ClientSession] = [:]
+    /// What the safety checker saw after the previous event.
+    var commitSeen = LogIndex.zero
+    var leaderTermSeen: Term?
+    var eventsHandled = 0
+    /// The commit index through which the checks read this node's entries (this life).
+    var committedScanned = LogIndex.zero
+
+    init(index: Int, world: Simulation, tickMicros: UInt64, isMember: Bool) {
+        self.index = index
+        self.name = "n\(index + 1)"
+        self.id = LeaderGroup.nodeID(named: "n\(index + 1)")
+        self.world = world
+        self.tickMicros = tickMicros
+        self.isMember = isMember
+    }
+
+    var isUp: Bool { runtime != nil }
+    var raft: RaftNode? { runtime?.group.raft }
+
+    static let dataDirectory = "/data"
+
+    // MARK: GroupEnvironment
+
+    /// The node's monotonic clock: simulated time as its drifting tick period counts it.
+    func now() -> GroupTime {
+        let local = world.nowMicros * SimulationOptions.tickMicros / tickMicros
+        let monotonic = local / 1_000
+        let wall = Int64(Simulation.epochMillis + monotonic) + wallStepMillis
+        return GroupTime(monotonicMillis: monotonic, wallMillis: UInt64(max(0, wall)))
+    }
+
+    func send(_ messages: [RaftMessage], group: GroupID) {
+        for message in messages {
+            // Encoded as on the wire: the simulator exercises the codec too.
+            world.transmit(.raft(RaftMessageCodec.encode(message)), from: id, to: message.to)
+        }
+        world.crashPointAfterSending(index, messages)
+    }
+
+    func forward(_ bytes: [UInt8], to peer: NodeID, group: GroupID) {
+        // A fault point in product policy's path: forwards are dropped now and then.
+        if world.buggify(.dropForward) { return }
+        world.transmit(.forward(bytes), from: id, to: peer)
+    }
+
+    func addPeer(_ peer: NodeID, endpoint: PeerEndpoint) {}
+
+    func offload(_ kind: OffloadKind, _ work: @escaping @Sendable () -> @Sendable () -> Void) {
+        let job = nextJob
+        nextJob += 1
+        offloaded[job] = work
+        world.scheduleOffload(node: index, incarnation: incarnation, job: job, kind: kind)
+    }
+
+    /// An offloaded job's time has come: run it and its continuation.
+    func runOffloaded(_ job: UInt64) {
+        guard let work = offloaded.removeValue(forKey: job), let runtime else { return }
+        let continuation = work()
+        continuation()
+        runtime.pump()
+    }
+
+    // MARK: Life cycle
+
+    /// Starts (or restarts) the node from what its disk holds.
+    func start(founders: [String], parameters: SimulationParameters, faults: BrokenVariant?)
+        throws
+    {
+        incarnation += 1
+        offloaded.removeAll()
+        sessions.removeAll()
+        committedScanned = .zero
+        var storage = StorageOptions()
+        storage.device = device
+        storage.backgroundWork = .inline
+        storage.fsync = .everysec
+        // Small segments and no preallocation: rotation, hints and compaction happen within a
+        // run, and a simulated disk does not copy megabytes of zeroes per restart.
+        storage.segmentBytesMax = 64 << 10
+        storage.segmentPreallocationBytes = 0
+        storage.valueCacheBytesMax = 1 << 20
+        let engine = try StorageEngine.open(
+            directory: Self.dataDirectory, options: storage, nowMillis: now().wallMillis)
+        var configuration = ServerConfiguration()
+        configuration.nodeName = name
+        configuration.dataDirectory = Self.dataDirectory
+        configuration.peers = founders.map { ClusterPeer(name: $0, host: "sim", port: 1) }
+        configuration.joins = joins
+        let executor = CommandExecutor(
+            engine: engine, configuration: configuration, statistics: ServerStatistics(),
+            startedAtMillis: now().wallMillis)
+        var logOptions = RaftLogStoreOptions()
+        logOptions.device = device
+        logOptions.segmentBytesMax = 256 << 10
+        let store = try RaftLogStore.open(
+            directory: Self.dataDirectory + "/raft", options: logOptions)
+        let durable = store.durableState
+        let engineApplied = try LeaderGroupRuntime.restoreEngine(
+            engine, from: durable, nowMillis: now().wallMillis, directory: store.directory)
+        var raftConfig = RaftConfig()
+        raftConfig.electionTimeoutTicksMin = parameters.electionTimeoutTicksMin
+        raftConfig.electionTimeoutTicksMax = parameters.electionTimeoutTicksMax
+        raftConfig.heartbeatIntervalTicks = parameters.heartbeatIntervalTicks
+        raftConfig.preVote = parameters.preVote
+        raftConfig.checkQuorum = parameters.checkQuorum
+        raftConfig.entriesPerMessageMax = parameters.entriesPerMessageMax
+        raftConfig.faults = faults?.raftFaults ?? []
+        var groupConfiguration = LeaderGroupConfiguration(
+            groupID: .defaultGroup, keyspace: KeyspaceDefinition.defaultName, nodeName: name,
+            founders: founders, joins: joins, definition: nil, raft: raftConfig,
+            writeTimeoutMillis: parameters.writeTimeoutMillis,
+            readTimeoutMillis: parameters.readTimeoutMillis,
+            snapshotEntries: parameters.snapshotEntries, defaultAckMode: .majority)
+        groupConfiguration.faults = faults?.groupFaults ?? []
+        let catalog = try LeaderGroupRuntime.loadCatalog(directory: Self.dataDirectory)
+        let group = LeaderGroup(
+            configuration: groupConfiguration, evaluator: executor, durable: durable,
+            engineApplied: engineApplied, catalog: catalog, knownPeers: [:],
+            randomSeed: world.random.next(), now: now())
+        let runtime = LeaderGroupRuntime(
+            group: group, store: store, engine: engine, rollback: world.rollback(of: index),
+            dataDirectory: Self.dataDirectory, environment: self)
+        runtime.onLog = { [unowned self] level, message, _ in
+            if level == .critical { world.nodeStopped(index, message) }
+        }
+        self.executor = executor
+        self.runtime = runtime
+        runtime.pump()
+    }
+
+    /// Crashes the node: its memory is gone, its disk keeps what was synced (sometimes an
+    /// ordered prefix of the rest, torn at the end).
+    func crash(random: inout SimRandom, keepsUnsyncedPrefixProbability: Double) {
+        guard isUp else { return }
+        incarnation += 1
+        device.crash(
+            random: &random, keepsUnsyncedPrefixProbability: keepsUnsyncedPrefixProbability)
+        // The old engine's handles fail with EIO from here on; dropping it writes nothing.
+        runtime = nil
+        executor = nil
+        offloaded.removeAll()
+        sessions.removeAll()
+    }
+
+    /// One tick of the node's clock: the group's timer and the engine's background work.
+    func tick() {
+        guard let runtime, let executor else { return }
+        runtime.tick()
+        _ = executor.engine.runPendingSync()
+        _ = executor.engine.runPendingBackgroundWork(nowMillis: now().wallMillis)
+        runtime.pump()
+    }
+}
