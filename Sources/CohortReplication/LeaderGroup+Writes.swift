@@ -122,7 +122,7 @@ extension LeaderGroup {
             answer(
                 target,
                 .error(
-                    "ERR the write is larger than a replicated entry may be"
+                    "ERR the write's log entry is larger than entryBytesMax"
                         + " (\(configuration.raft.entryBytesMax) bytes)"),
                 token: .zero)
         case .rejected(let rejection):
