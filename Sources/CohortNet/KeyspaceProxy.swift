@@ -160,7 +160,7 @@ final class KeyspaceProxy: @unchecked Sendable {
             preferredMember[request.keyspace, default: 0] += 1
             request.completion(
                 request.isWrite
-                    ? ReplicationDriver.uncertain
+                    ? LeaderGroup.uncertain
                     : .error("TRYAGAIN no member of keyspace \(request.keyspace) answered"), 0)
         }
     }

@@ -236,9 +236,6 @@ public final class ReplicationDriver: @unchecked Sendable {
 
     static let groupClosed = RESPValue.error(
         "TRYAGAIN this node no longer replicates the keyspace; COHORT USE it again")
-    static let uncertain = RESPValue.error(
-        "UNCERTAIN the write's outcome is unknown (leader change or timeout); it may or may not"
-            + " have been applied")
 
     // MARK: Inputs
 

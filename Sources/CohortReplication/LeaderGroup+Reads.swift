@@ -131,9 +131,9 @@ extension LeaderGroup {
             .readGate(
                 request,
                 .refused(
-                    .error(
-                        "TRYAGAIN \(waitingReads) reads already wait on this node"
-                            + " (limit \(configuration.limits.waitingReadsMax))"))))
+                    Self.queueFull(
+                        waitingReads, "reads already wait on this node",
+                        limit: configuration.limits.waitingReadsMax))))
     }
 
     mutating func readIndexAnswered(_ state: RaftReadState) {

@@ -142,8 +142,10 @@ extension LeaderGroup {
     /// Times out what waited too long (monotonic deadlines).
     mutating func expireDeadlines() {
         let nowMillis = now.monotonicMillis
-        for (index, pending) in pendingWrites.sorted(by: { $0.key < $1.key })
-        where pending.deadlineMillis <= nowMillis {
+        // Only the expired ones are sorted (their order reaches the output); the scan itself
+        // stays linear, as it runs every tick over up to `pendingWritesMax` writes.
+        let expiredWrites = pendingWrites.filter { $0.value.deadlineMillis <= nowMillis }
+        for (index, pending) in expiredWrites.sorted(by: { $0.key < $1.key }) {
             pendingWrites[index] = nil
             if pending.committed {
                 // An `all`-mode write that committed in its own term is applied and survives
@@ -154,14 +156,14 @@ extension LeaderGroup {
                 answer(pending.target, Self.uncertain, token: .zero)
             }
         }
-        for (id, forwarded) in forwardedWrites.sorted(by: { $0.key < $1.key })
-        where forwarded.deadlineMillis <= nowMillis {
+        let expiredForwards = forwardedWrites.filter { $0.value.deadlineMillis <= nowMillis }
+        for (id, forwarded) in expiredForwards.sorted(by: { $0.key < $1.key }) {
             forwardedWrites[id] = nil
             answer(forwarded.target, Self.uncertain, token: .zero)
         }
         let readTimeout = RESPValue.error("TRYAGAIN the read timed out waiting for the leader")
-        for (id, read) in readIndexRequests.sorted(by: { $0.key < $1.key })
-        where read.deadlineMillis <= nowMillis {
+        let expiredReads = readIndexRequests.filter { $0.value.deadlineMillis <= nowMillis }
+        for (id, read) in expiredReads.sorted(by: { $0.key < $1.key }) {
             readIndexRequests[id] = nil
             actions.append(.readGate(read.request, .refused(readTimeout)))
         }
@@ -201,9 +203,9 @@ extension LeaderGroup {
     /// Parks a request until a leader is known, or refuses it when the queue is full.
     mutating func park(_ kind: ParkedRequest.Kind, deadlineMillis: UInt64) {
         guard parked.count < configuration.limits.parkedRequestsMax else {
-            let full = RESPValue.error(
-                "TRYAGAIN \(parked.count) requests already wait for a leader"
-                    + " (limit \(configuration.limits.parkedRequestsMax))")
+            let full = Self.queueFull(
+                parked.count, "requests already wait for a leader",
+                limit: configuration.limits.parkedRequestsMax)
             return failParked(ParkedRequest(kind: kind, parkedUntilMillis: 0), full)
         }
         let until = min(deadlineMillis, now.deadline(after: configuration.limits.parkedMillisMax))

@@ -57,10 +57,9 @@ extension LeaderGroup {
             guard forwardedWrites.count < configuration.limits.forwardedWritesMax else {
                 return answer(
                     target,
-                    .error(
-                        "TRYAGAIN \(forwardedWrites.count) writes already wait for the leader"
-                            + " (limit \(configuration.limits.forwardedWritesMax))"),
-                    token: .zero)
+                    Self.queueFull(
+                        forwardedWrites.count, "writes already wait for the leader",
+                        limit: configuration.limits.forwardedWritesMax), token: .zero)
             }
             let id = nextID()
             forwardedWrites[id] = ForwardedWrite(deadlineMillis: deadlineMillis, target: target)
@@ -89,10 +88,9 @@ extension LeaderGroup {
         guard pendingWrites.count < configuration.limits.pendingWritesMax else {
             return answer(
                 target,
-                .error(
-                    "TRYAGAIN \(pendingWrites.count) writes already wait for acknowledgement"
-                        + " (limit \(configuration.limits.pendingWritesMax))"),
-                token: .zero)
+                Self.queueFull(
+                    pendingWrites.count, "writes already wait for acknowledgement",
+                    limit: configuration.limits.pendingWritesMax), token: .zero)
         }
         // Every reply, an error or a write that changed nothing included, is computed from the
         // overlay of uncommitted writes and on a node that may already be deposed, so each one
@@ -221,10 +219,9 @@ extension LeaderGroup {
         guard replicaWaits.count < configuration.limits.replicaWaitsMax else {
             return answer(
                 target,
-                .error(
-                    "TRYAGAIN \(replicaWaits.count) WAIT commands already wait"
-                        + " (limit \(configuration.limits.replicaWaitsMax))"),
-                token: .zero)
+                Self.queueFull(
+                    replicaWaits.count, "WAIT commands already wait",
+                    limit: configuration.limits.replicaWaitsMax), token: .zero)
         }
         // Redis: a timeout of 0 blocks forever; bounded here by the write timeout.
         let millis = timeout == 0 ? configuration.writeTimeoutMillis : UInt64(timeout)

@@ -213,11 +213,6 @@ public struct LeaderGroup: Sendable {
         batchOutstanding = false
     }
 
-    /// Whether the group has actions (or Raft work) for the host.
-    public var hasActions: Bool {
-        !actions.isEmpty || (!isStopped && pendingReady == nil && raft.hasReady)
-    }
-
     /// Stops the group: a state machine that cannot persist or apply the log must not serve or
     /// vote (fsyncgate). Every request it holds is answered with an error; the host then fails
     /// its own table too (``LeaderGroupAction/stopped(reason:reply:)``). Idempotent.
@@ -263,14 +258,15 @@ public struct LeaderGroup: Sendable {
     static let notReplicated = RESPValue.error(
         "NOTREPLICATED the write is committed on a majority and applied, but not every voter"
             + " acknowledged it within the write timeout")
-    static let uncertain = RESPValue.error(
+    /// The answer to a write whose fate is unknown (also the keyspace proxy's).
+    public static let uncertain = RESPValue.error(
         "UNCERTAIN the write's outcome is unknown (leader change or timeout); it may or may not"
             + " have been applied")
     static let leadershipMoved = RESPValue.error(
         "TRYAGAIN leadership moved; the write was not applied")
-}
 
-extension LeaderGroup {
-    /// Whether the host is running a drained batch now.
-    public var isRunningBatch: Bool { batchOutstanding }
+    /// The refusal of a request whose queue is full: retryable, naming the queue and its bound.
+    static func queueFull(_ count: Int, _ what: String, limit: Int) -> RESPValue {
+        .error("TRYAGAIN \(count) \(what) (limit \(limit))")
+    }
 }

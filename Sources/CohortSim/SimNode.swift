@@ -38,6 +38,9 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
     var sessions: [Int: ClientSession] = [:]
     /// What the safety checker saw after the previous event.
     var commitSeen = LogIndex.zero
+    /// The snapshot index after the node's previous event (a growth is a snapshot taken or
+    /// installed).
+    var snapshotSeen = LogIndex.zero
     var leaderTermSeen: Term?
     var eventsHandled = 0
     /// The commit index through which the checks read this node's entries (this life).
@@ -163,6 +166,7 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
         }
         self.executor = executor
         self.runtime = runtime
+        snapshotSeen = group.raft.snapshotIndex
         runtime.pump()
     }
 

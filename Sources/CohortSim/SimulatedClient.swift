@@ -49,7 +49,5 @@ struct SessionRead: Sendable {
     /// Simulated time of the invocation and the reply.
     var invokedMicros: UInt64
     var completedMicros: UInt64
-    /// The client's token when it sent the read.
-    var tokenAtInvocation: UInt64
     var consistency: ReadConsistency
 }

@@ -11,7 +11,21 @@ extension Simulation {
     /// hash, checks its invariants now and then, and shows it to the Raft safety checker.
     func afterEvent(_ index: Int) {
         let node = nodes[index]
-        guard let raft = node.raft else { return }
+        guard let runtime = node.runtime else { return }
+        if runtime.isStopped {
+            crash(index)
+            schedule(.restart(node: index), afterMicros: ticks(random.integer(in: 1...20)))
+            return
+        }
+        let raft = runtime.group.raft
+        if raft.snapshotIndex > node.snapshotSeen {
+            snapshotsTaken += 1
+            node.snapshotSeen = raft.snapshotIndex
+        }
+        if raft.isLeader {
+            // Nodes added online that a leader counts as voters: joined and promoted.
+            promotedNodes.formUnion(raft.membership.voters.filter { !founderIDs.contains($0) })
+        }
         let wasLeaderOfThisTerm = node.leaderTermSeen == raft.term
         if raft.isLeader && wasLeaderOfThisTerm && raft.commitIndex > node.commitSeen {
             // A leader counts replicas only for an entry of its own term (Raft §5.4.2).
@@ -176,8 +190,8 @@ extension Simulation {
             clientOperationsIndeterminate: operationsIndeterminate,
             writesAcknowledged: writesAcknowledged, crashes: crashes,
             partitions: partitions, membershipChanges: membershipChangesAccepted,
-            learnersPromoted: 0, previousTermCommitPoints: previousTermCommitPoints,
-            snapshotsTaken: 0, snapshotsInstalled: 0, leadershipTransfers: 0,
+            learnersPromoted: promotedNodes.count,
+            previousTermCommitPoints: previousTermCommitPoints, snapshotsTaken: snapshotsTaken,
             diskWritesLost: lost, livenessReached: livenessReached,
             linearizability: linearizabilityVerdict, violations: found,
             traceHash: hasher.value, traceTail: traceTail)

@@ -201,7 +201,7 @@ extension Simulation {
                     SessionRead(
                         client: client, key: key, value: read,
                         invokedMicros: outstanding.invokedMicros, completedMicros: nowMicros,
-                        tokenAtInvocation: clients[client].token, consistency: consistency))
+                        consistency: consistency))
             }
             if read != nil { operationsSucceeded += 1 }
         }

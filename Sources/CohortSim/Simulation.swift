@@ -37,6 +37,7 @@ final class Simulation {
     var network: SimNetwork
     var nodes: [SimNode] = []
     var founders: [String] = []
+    var founderIDs: Set<NodeID> = []
     var clients: [SimulatedClient] = []
     var history = History()
     var sessionReads: [SessionRead] = []
@@ -74,6 +75,9 @@ final class Simulation {
     var operationsIndeterminate = 0
     var writesAcknowledged = 0
     var buggifyFired = 0
+    var stops = 0
+    var snapshotsTaken = 0
+    var promotedNodes: Set<NodeID> = []
     var linearizabilityVerdict = "skipped"
 
     init(seed: UInt64, options: SimulationOptions) {
@@ -90,6 +94,7 @@ final class Simulation {
     private func setUpWorld() {
         let total = parameters.nodeCount + parameters.spareNodeCount
         founders = (1...parameters.nodeCount).map { "n\($0)" }
+        founderIDs = Set(founders.map(LeaderGroup.nodeID(named:)))
         for index in 0..<total {
             let driftMax = parameters.clockDriftPartsPerMillionMax
             let drift = random.integer(in: -driftMax...driftMax)
@@ -274,8 +279,11 @@ final class Simulation {
         return true
     }
 
-    /// A node's group stopped itself (a disk or apply failure): it is crashed and restarted.
+    /// A node's group stopped itself (a disk or apply failure, fsyncgate). Its process then
+    /// exits and is restarted, as a supervisor would: `afterEvent` crashes it once the batch
+    /// that stopped it is over, and the restart recovers from its disk.
     func nodeStopped(_ index: Int, _ message: String) {
+        stops += 1
         if options.traceLinesMax > 0 { trace("\(nodes[index].name) stopped: \(message)") }
     }
 

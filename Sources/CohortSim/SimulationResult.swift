@@ -33,12 +33,8 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
     /// Times a leader's commit index advanced onto an entry of an earlier term (each is also
     /// a violation): zero for a correct Raft.
     public var previousTermCommitPoints: Int
-    /// Snapshots taken by nodes (compactions).
+    /// Snapshots nodes took or installed (their snapshot index grew).
     public var snapshotsTaken: Int
-    /// Snapshots installed from a leader.
-    public var snapshotsInstalled: Int
-    /// Leadership transfers the leader accepted.
-    public var leadershipTransfers: Int
     /// Unsynced disk writes crashes destroyed.
     public var diskWritesLost: Int
     /// Whether the liveness phase saw a new write committed within its bound.
@@ -72,8 +68,7 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
                 + " ok=\(clientOperationsSucceeded) info=\(clientOperationsIndeterminate)"
                 + " acked=\(writesAcknowledged) crashes=\(crashes) partitions=\(partitions)"
                 + " membership=\(membershipChanges) promoted=\(learnersPromoted)"
-                + " snapshots=\(snapshotsTaken)/"
-                + "\(snapshotsInstalled) transfers=\(leadershipTransfers)"
+                + " snapshots=\(snapshotsTaken)"
                 + " lostUnsynced=\(diskWritesLost) oldTermCommits=\(previousTermCommitPoints)"
                 + " liveness=\(livenessReached)"
                 + " linearizability=\(linearizability)"

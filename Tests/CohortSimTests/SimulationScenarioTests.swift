@@ -31,6 +31,8 @@ import Testing
         #expect(!nodesAddedOnline.isEmpty)
         #expect(!leaderModeSeeds.isEmpty)
         #expect(!sessionAndStaleReads.isEmpty)
+        #expect(results.contains { $0.snapshotsTaken > 0 })
+        #expect(results.contains { $0.learnersPromoted > 0 })
     }
 
     @Test func parametersAreLoggedAndReplayKeepsTheOtherDraws() {
