@@ -5,7 +5,9 @@
 # cannot build from Swift sources alone. `compile_c_modules DIR [CLANG_FLAG...]` compiles it
 # with the toolchain's clang into DIR (with the flags given, e.g. a sanitizer to match the
 # Swift side), writes a module map for it there, and sets C_MODULE_FLAGS to what swiftc needs
-# to import and link it. Needs `root`, the repository's root.
+# to compile CohortCore's sources with it: the package name (CohortCore has `package`
+# declarations, which need one) and the flags to import and link the C module. Needs `root`,
+# the repository's root.
 compile_c_modules() {
     local c_out=$1
     shift
@@ -18,5 +20,5 @@ module CohortCRC {
     export *
 }
 MAP
-    C_MODULE_FLAGS=(-I "$c_out" "$c_out/CohortCRC.o")
+    C_MODULE_FLAGS=(-package-name Cohort -I "$c_out" "$c_out/CohortCRC.o")
 }
