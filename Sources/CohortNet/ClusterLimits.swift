@@ -99,15 +99,10 @@ public struct ClusterLimits: Hashable, Sendable {
     /// The reply to a write the leader refused: ``entryTooLargeReply`` when it can never fit,
     /// otherwise a retryable `TRYAGAIN` (nothing was applied, and the refusal passes).
     public func reply(refusing rejection: RaftRejection) -> RESPValue {
-        if rejection == .entryTooLarge { return entryTooLargeReply }
-        return .error("TRYAGAIN the leader refused the write (\(rejection))")
+        LeaderGroup.refusal(of: rejection, entryBytesMax: entryBytesMax)
     }
 
     /// The error for a write whose log entry exceeds ``entryBytesMax`` (Raft refused it as
     /// `entryTooLarge`): many keys at once can exceed it when each fits.
-    public var entryTooLargeReply: RESPValue {
-        .error(
-            "ERR the write's log entry exceeds the cluster's limit of \(entryBytesMax) bytes (entryBytesMax, derived from bulk-bytes-max); split it into smaller writes"
-        )
-    }
+    public var entryTooLargeReply: RESPValue { reply(refusing: .entryTooLarge) }
 }

@@ -58,10 +58,10 @@ extension ReplicationDriver: GroupEnvironment {
             case .critical: logger.critical("\(message)", metadata: fields)
             }
         }
-        runtime.onKeyspaceDefined = { [unowned self] definition in
-            catalogBox.withLockedValue { $0 = runtime.group.catalog }
-            onKeyspaceDefined?(definition)
+        runtime.onCatalogSaved = { [unowned self] catalog in
+            catalogBox.withLockedValue { $0 = catalog }
         }
+        runtime.onKeyspaceDefined = { [unowned self] definition in onKeyspaceDefined?(definition) }
         runtime.onLeftGroup = { [unowned self] in onLeftKeyspace?() }
         runtime.onPeersChanged = { [unowned self] _ in savePeers() }
         runtime.onStopped = { [unowned self] _ in

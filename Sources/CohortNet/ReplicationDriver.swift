@@ -320,6 +320,5 @@ public final class ReplicationDriver: @unchecked Sendable {
     func pump() {
         pumpScheduled = false
         runtime.pump()
-        catalogBox.withLockedValue { $0 = runtime.group.catalog }
     }
 }

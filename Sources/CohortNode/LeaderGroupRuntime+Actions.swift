@@ -55,6 +55,7 @@ extension LeaderGroupRuntime {
                 // Forgetting a keyspace would fork this node from the others: stop instead.
                 return "saving the keyspace catalog failed: \(error)"
             }
+            onCatalogSaved?(group.catalog)
         case .keyspaceDefined(let definition):
             onKeyspaceDefined?(definition)
         case .peerLearned(_, let id, let endpoint):

@@ -22,6 +22,8 @@ public final class LeaderGroupRuntime: @unchecked Sendable {
     unowned let environment: any GroupEnvironment
     /// Default group: a keyspace was defined (the node follows it).
     public var onKeyspaceDefined: ((KeyspaceDefinition) -> Void)?
+    /// Default group: the keyspace catalog changed and is saved (readers elsewhere see it).
+    public var onCatalogSaved: ((KeyspaceCatalog) -> Void)?
     /// Keyspace group: this node left the group.
     public var onLeftGroup: (() -> Void)?
     /// Default group: the addresses of members added online changed (save them).

@@ -115,19 +115,24 @@ extension LeaderGroup {
                 deadlineMillis: deadlineMillis, target: target)
         case .notLeader:
             answer(target, Self.leadershipMoved, token: .zero)
-        case .rejected(.entryTooLarge):
-            // Retrying cannot help: say which limit, and do not invite a retry.
-            answer(
-                target,
-                .error(
-                    "ERR the write's log entry is larger than entryBytesMax"
-                        + " (\(configuration.raft.entryBytesMax) bytes)"),
-                token: .zero)
         case .rejected(let rejection):
             answer(
-                target, .error("TRYAGAIN the leader refused the write (\(rejection))"),
+                target,
+                Self.refusal(of: rejection, entryBytesMax: configuration.raft.entryBytesMax),
                 token: .zero)
         }
+    }
+
+    /// The reply to a write the Raft core refused: an entry too large can never fit, so it
+    /// gets a non-retryable `ERR` naming the limit; any other refusal passes, so `TRYAGAIN`
+    /// (nothing was applied).
+    public static func refusal(of rejection: RaftRejection, entryBytesMax: Int) -> RESPValue {
+        guard rejection == .entryTooLarge else {
+            return .error("TRYAGAIN the leader refused the write (\(rejection))")
+        }
+        return .error(
+            "ERR the write's log entry exceeds the cluster's limit of \(entryBytesMax) bytes"
+                + " (entryBytesMax, derived from bulk-bytes-max); split it into smaller writes")
     }
 
     /// A follower's forwarded request, or the leader's answer to ours.
