@@ -89,7 +89,9 @@ let package = Package(
         .testTarget(name: "CohortRaftTests", dependencies: ["CohortRaft", "CohortCore"]),
         .testTarget(name: "CohortCheckTests", dependencies: ["CohortCheck", "CohortCore"]),
         .testTarget(name: "CohortSimTests", dependencies: ["CohortSim"]),
-        .testTarget(name: "CohortNodeTests", dependencies: ["CohortNode"]),
+        .testTarget(
+            name: "CohortNodeTests",
+            dependencies: ["CohortNode", "CohortReplication", "CohortCore"]),
         .testTarget(
             name: "CohortReplicationTests",
             dependencies: ["CohortReplication", "CohortCore", "CohortRaft"]),

@@ -11,11 +11,15 @@ import NIOPosix
 /// One clustered node: the peer transport it shares between its replication groups, the
 /// default keyspace's group, and a group for every other keyspace this node is a member of.
 ///
-/// Keyspaces are defined in the default group's log (``KeyspaceDefinition``). When this node
-/// applies a definition that names it, it opens the keyspace's own engine and Raft log under
-/// `<data-dir>/keyspaces/<name>` and starts its group; after a restart the saved catalog
-/// starts them again. Peer messages are routed to groups by the group id on each frame;
-/// messages for a group this node has not started yet are dropped (Raft retransmits).
+/// It is the NIO host of the node's ``NodeShell``, which decides which keyspace groups run
+/// here and proxies commands for keyspaces this node does not replicate; this class carries
+/// out the shell's actions (see `ClusterNode+Shell.swift`). The shell and its request table
+/// are confined to the default group's raft loop, where the transport delivers.
+///
+/// Keyspaces are defined in the default group's log (``KeyspaceDefinition``). A keyspace group
+/// keeps its engine and Raft log under `<data-dir>/keyspaces/<name>`; after a restart the saved
+/// catalog starts them again. Peer messages are routed to groups by the group id on each
+/// frame; messages for a group this node has not started yet are dropped (Raft retransmits).
 public final class ClusterNode: Sendable {
     /// A keyspace's group on this node: its executor (over its own engine) and its driver.
     public struct Group: Sendable {
@@ -30,15 +34,18 @@ public final class ClusterNode: Sendable {
 
     /// The default keyspace's group.
     public let defaultGroup: Group
-    private let configuration: ServerConfiguration
-    private let logger: Logger
-    private let makeExecutor: @Sendable (ServerConfiguration) throws -> CommandExecutor
-    private let transportBox = NIOLockedValueBox<PeerTransport?>(nil)
-    /// Proxies commands for keyspaces this node does not replicate (set by ``start()``), and
-    /// the timer that expires them.
-    private let proxyBox = NIOLockedValueBox<(proxy: KeyspaceProxy, timer: RepeatedTask)?>(nil)
-    /// Keyspace groups by group id (a name's id is ``KeyspaceDefinition/groupID(named:)``).
-    private let groups = NIOLockedValueBox<[UInt64: Group]>([:])
+    let configuration: ServerConfiguration
+    let logger: Logger
+    let makeExecutor: @Sendable (ServerConfiguration) throws -> CommandExecutor
+    let transportBox = NIOLockedValueBox<PeerTransport?>(nil)
+    /// The shell and what waits on it (confined to the default group's raft loop).
+    let shellHost: ShellHost
+    /// Keyspace groups by group id (a name's id is ``KeyspaceDefinition/groupID(named:)``):
+    /// read by connections on any thread, changed on the raft loop.
+    let groups = NIOLockedValueBox<[UInt64: Group]>([:])
+
+    /// How often the shell's deadlines are checked.
+    static let shellTickMillis: Int64 = 100
 
     /// Opens the default group over `executor`. `makeExecutor` opens the engine of a keyspace
     /// whose configuration it is given (its data directory and default acknowledgement mode).
@@ -52,6 +59,12 @@ public final class ClusterNode: Sendable {
         let driver = try ReplicationDriver(
             configuration: configuration, executor: executor, logger: logger)
         self.defaultGroup = Group(executor: executor, driver: driver)
+        let shell = NodeShell(
+            configuration: NodeShellConfiguration(
+                nodeName: configuration.nodeName,
+                proxyTimeoutMillis: UInt64(configuration.writeTimeoutMillis) + 2_000),
+            randomSeed: driver.nodeID.rawValue ^ WallClock.monotonicNanos())
+        self.shellHost = ShellHost(shell: shell)
     }
 
     /// Starts the peer transport and the default group (which starts the keyspace groups it
@@ -77,30 +90,27 @@ public final class ClusterNode: Sendable {
             },
             onForward: { [self] peer, group, payload in
                 if ForwardMessage.isProxy(payload) {
-                    // Delivered on the default group's loop, where the proxy lives.
-                    proxyBox.withLockedValue { $0?.proxy }?.receive(
-                        payload, group: group, from: peer)
+                    // Delivered on the default group's loop, where the shell lives.
+                    withShell { $0.receiveProxyFrame(payload, group: GroupID(group), from: peer) }
                     return
                 }
                 self.driver(for: group)?.run { $0.receiveForward(payload, from: peer) }
             })
         driver.attach(transport: transport)
         transportBox.withLockedValue { $0 = transport }
-        let proxy = KeyspaceProxy(
-            loop: driver.loop, transport: transport, logger: logger,
-            timeoutMillis: UInt64(configuration.writeTimeoutMillis) + 2_000,
-            localGroup: { [self] id in id == 0 ? nil : groups.withLockedValue { $0[id] } },
-            catalog: { [self] in catalog })
-        let timer = driver.loop.scheduleRepeatedTask(
-            initialDelay: .milliseconds(100), delay: .milliseconds(100)
-        ) { _ in proxy.expire(nowMillis: WallClock.nowMillis()) }
-        proxyBox.withLockedValue { $0 = (proxy, timer) }
         // Keyspaces known from the saved catalog start here, before any message arrives or
         // the default group ticks: recovering a large keyspace's engine must not stall the
-        // default group's loop.
-        for definition in catalog.sorted { follow(definition) }
+        // default group's loop. Nothing else touches the shell yet.
+        withShell { $0.start(catalog: catalog) }
+        shellHost.timer = driver.loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(Self.shellTickMillis),
+            delay: .milliseconds(Self.shellTickMillis)
+        ) { [self] _ in withShell { $0.tick(now: ReplicationDriver.now()) } }
         let port = try transport.start()
-        driver.onKeyspaceDefined = { [self] definition in follow(definition) }
+        driver.onKeyspaceDefined = { [self] definition in
+            withShell { $0.keyspaceDefined(definition) }
+        }
+        driver.onCatalogSaved = { [self] saved in withShell { $0.catalogSaved(saved) } }
         driver.start()
         return port
     }
@@ -112,23 +122,18 @@ public final class ClusterNode: Sendable {
             defer { groups = [:] }
             return Array(groups.values)
         }
-        proxyBox.withLockedValue { $0 }?.timer.cancel()
+        try? defaultGroup.driver.loop.submit { [self] in
+            shellHost.timer?.cancel()
+            shellHost.timer = nil
+            withShell { $0.shutDown() }
+            shellHost.isStopped = true
+        }.wait()
         defaultGroup.driver.stop()
         for group in keyspaces { group.driver.shutdown() }
         // The transport runs on the default group's loop: stop it before that loop.
         transportBox.withLockedValue { $0 }?.shutdown()
         defaultGroup.driver.shutdown()
-        for group in keyspaces {
-            do {
-                try group.executor.engine.close()
-            } catch {
-                logger.error(
-                    "closing a keyspace's storage failed",
-                    metadata: [
-                        "keyspace": "\(group.keyspace)", "error": "\(error)",
-                    ])
-            }
-        }
+        for group in keyspaces { closeEngine(of: group) }
     }
 
     /// The group of keyspace `name` on this node; nil when this node is not a member (or the
@@ -150,43 +155,30 @@ public final class ClusterNode: Sendable {
 
     /// Runs a client's command in `keyspace`, which this node does not replicate, on one of its
     /// members (as the catalog names them when it is sent). `completion` gets the reply and
-    /// the session's new token. Any thread.
+    /// the session's new token, on the raft loop. Any thread.
     public func proxy(
         _ arguments: [[UInt8]], to keyspace: String, isWrite: Bool, token: UInt64,
         ackMode: AckMode, consistency: ReadConsistency,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
-        guard let proxy = proxyBox.withLockedValue({ $0?.proxy }) else {
-            return completion(.error("TRYAGAIN the node is starting"), 0)
+        let accepted = defaultGroup.driver.execute { [self] in
+            guard !shellHost.isStopped else {
+                return completion(.error("TRYAGAIN the node is stopping"), 0)
+            }
+            let request = shellHost.register(completion)
+            withShell {
+                $0.proxy(
+                    request, arguments: arguments, keyspace: keyspace, isWrite: isWrite,
+                    token: token, ackMode: ackMode, consistency: consistency,
+                    now: ReplicationDriver.now())
+            }
         }
-        proxy.send(
-            arguments, to: keyspace, isWrite: isWrite, token: token, ackMode: ackMode,
-            consistency: consistency, completion: completion)
+        if !accepted { completion(.error("TRYAGAIN the node is stopping"), 0) }
     }
 
-    private func driver(for group: UInt64) -> ReplicationDriver? {
+    func driver(for group: UInt64) -> ReplicationDriver? {
         if group == 0 { return defaultGroup.driver }
         return groups.withLockedValue { $0[group]?.driver }
-    }
-
-    /// Stops a keyspace group this node no longer replicates, off the raft loop (stopping
-    /// blocks until the group's own loop has finished).
-    private func closeGroup(_ group: Group, name: String) {
-        _ = groups.withLockedValue { $0.removeValue(forKey: group.driver.groupID) }
-        let logger = logger
-        DispatchQueue.global().async {
-            group.driver.shutdown()
-            do {
-                try group.executor.engine.close()
-            } catch {
-                logger.error(
-                    "closing a keyspace's storage failed",
-                    metadata: ["keyspace": "\(name)", "error": "\(error)"])
-            }
-            logger.info(
-                "keyspace group stopped: this node no longer replicates it",
-                metadata: ["keyspace": "\(name)"])
-        }
     }
 
     /// The directory of keyspace `name`'s engine and Raft log.
@@ -194,45 +186,34 @@ public final class ClusterNode: Sendable {
         configuration.dataDirectory + "/keyspaces/" + name
     }
 
-    /// Follows a keyspace's (new) definition on this node: starts its group when this node is
-    /// a member and it is not running yet, and hands a running group its new members. A node
-    /// the definition no longer names keeps its group until it has left it (see
-    /// `checkLeftKeyspace`), then stops it (its data stays on disk). Runs on the default
-    /// group's raft loop, in log order (and at start for the saved catalog).
-    private func follow(_ definition: KeyspaceDefinition) {
-        let isMember = definition.members.contains(configuration.nodeName)
-        if let running = group(named: definition.name) {
-            running.driver.updateKeyspace(definition)
-            return
-        }
-        guard isMember, let transport = transportBox.withLockedValue({ $0 }) else { return }
-        var keyspaceConfiguration = configuration
-        keyspaceConfiguration.dataDirectory = directory(of: definition.name)
-        keyspaceConfiguration.ackMode = definition.ackMode
-        let group: Group
+    func closeEngine(of group: Group) {
         do {
-            let executor = try makeExecutor(keyspaceConfiguration)
-            let driver = try ReplicationDriver(
-                configuration: keyspaceConfiguration, executor: executor,
-                logger: logger, keyspace: definition)
-            group = Group(executor: executor, driver: driver)
+            try group.executor.engine.close()
         } catch {
-            // The other members go on without this node; an operator sees why here and in
-            // the keyspace's status (absent on this node).
-            logger.critical(
-                "cannot start keyspace group",
-                metadata: ["keyspace": "\(definition.name)", "error": "\(error)"])
-            return
+            logger.error(
+                "closing a keyspace's storage failed",
+                metadata: ["keyspace": "\(group.keyspace)", "error": "\(error)"])
         }
-        // Attached before it is registered: from then on the transport delivers to it.
-        group.driver.attach(transport: transport)
-        groups.withLockedValue { $0[definition.groupID] = group }
-        group.driver.onLeftKeyspace = { [self] in closeGroup(group, name: definition.name) }
-        group.driver.start()
-        logger.info(
-            "keyspace group started",
-            metadata: [
-                "keyspace": "\(definition.name)", "dir": "\(directory(of: definition.name))",
-            ])
+    }
+}
+
+/// The node's shell and the completions of the requests it holds. Touched only on the default
+/// group's raft loop (and by `start()` before anything else runs there).
+final class ShellHost: @unchecked Sendable {
+    var shell: NodeShell
+    var completions: [RequestID: @Sendable (RESPValue, UInt64) -> Void] = [:]
+    var nextRequest: UInt64 = 1
+    var timer: RepeatedTask?
+    /// Set at shutdown: later requests are refused.
+    var isStopped = false
+
+    init(shell: NodeShell) { self.shell = shell }
+
+    /// Remembers a completion under a new request id.
+    func register(_ completion: @escaping @Sendable (RESPValue, UInt64) -> Void) -> RequestID {
+        let id = RequestID(nextRequest)
+        nextRequest += 1
+        completions[id] = completion
+        return id
     }
 }

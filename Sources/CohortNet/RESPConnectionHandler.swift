@@ -29,7 +29,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// go (see `ClusterCommandKind`).
     private var driver: ReplicationDriver?
     /// Set while the session uses a keyspace this node does not replicate (or only witnesses):
-    /// its reads, writes and WAITs are proxied to a member (see `KeyspaceProxy`).
+    /// its reads, writes and WAITs are proxied to a member (see `NodeShell`).
     private var remoteKeyspace: String?
     /// Cluster mode: replies in request order, filled as their commands complete.
     private var slots: [ByteBuffer?] = []
@@ -397,7 +397,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         if inFlight > 0 && (kind != inFlightKind || kind == .local || kind == .wait) {
             return false
         }
-        if let remote = remoteKeyspace, kind != .local {
+        // A SCAN cursor another member of this keyspace issued continues there (a client
+        // that moved between nodes): only the issuer knows where its next page starts.
+        let remote =
+            remoteKeyspace
+            ?? (kind == .read ? foreignScanKeyspace(arguments, cluster: cluster) : nil)
+        if let remote, kind != .local {
             let pending = beginAsync(kind, context: context)
             cluster.proxy(
                 arguments, to: remote, isWrite: kind != .read, token: session.token,
@@ -437,6 +442,19 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// COHORT USE and COHORT KEYSPACE, which need the node's groups rather than one engine.
+    /// The session's keyspace when `arguments` continue a SCAN whose cursor another member of
+    /// it issued; nil otherwise (the default keyspace is not in the catalog: its foreign
+    /// cursors fail here with a clear error).
+    private func foreignScanKeyspace(_ arguments: [[UInt8]], cluster: ClusterNode) -> String? {
+        guard let cursor = ScanCursor.continuing(arguments),
+            cursor.tag != ScanCursor.tag(ofNode: executor.configuration.nodeName),
+            let definition = cluster.catalog.definition(named: session.keyspace),
+            definition.voters.contains(where: { ScanCursor.tag(ofNode: $0) == cursor.tag })
+                || definition.learners.contains(where: { ScanCursor.tag(ofNode: $0) == cursor.tag })
+        else { return nil }
+        return definition.name
+    }
+
     private func startKeyspaceCommand(
         _ verb: KeyspaceCommand, _ arguments: [[UInt8]], cluster: ClusterNode,
         context: ChannelHandlerContext

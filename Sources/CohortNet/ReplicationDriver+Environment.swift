@@ -60,6 +60,7 @@ extension ReplicationDriver: GroupEnvironment {
         }
         runtime.onCatalogSaved = { [unowned self] catalog in
             catalogBox.withLockedValue { $0 = catalog }
+            onCatalogSaved?(catalog)
         }
         runtime.onKeyspaceDefined = { [unowned self] definition in onKeyspaceDefined?(definition) }
         runtime.onLeftGroup = { [unowned self] in onLeftKeyspace?() }

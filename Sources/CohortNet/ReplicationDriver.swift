@@ -44,6 +44,9 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// Keyspace groups only: called once, on the raft loop, when this node has left the
     /// group after the keyspace stopped naming it. Set before ``start()``.
     var onLeftKeyspace: (@Sendable () -> Void)?
+    /// Default group only: called on the raft loop with the keyspace catalog each time it
+    /// changed and was saved. Set before ``start()``.
+    var onCatalogSaved: (@Sendable (KeyspaceCatalog) -> Void)?
     let raftGroup: MultiThreadedEventLoopGroup
     /// The raft loop.
     let loop: any EventLoop

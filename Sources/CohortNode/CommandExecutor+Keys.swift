@@ -161,7 +161,7 @@ extension CommandExecutor {
     }
 
     /// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]. Cursor 0 starts; the cursor returned
-    /// names a server-side position in key order (see ScanCursorTable).
+    /// names a position in key order kept by this node (see ``ScanCursor``).
     func scan(_ c: inout CommandContext) throws -> CommandOutcome {
         guard let cursor = UInt64(String(decoding: c.arguments[1], as: UTF8.self)) else {
             throw CommandError("ERR invalid cursor")
@@ -187,6 +187,14 @@ extension CommandExecutor {
         var position: [UInt8]? = nil
         if cursor != 0 {
             guard let known = cursors.position(of: cursor) else {
+                let issuer = ScanCursor(rawValue: cursor).tag
+                if issuer != 0 && issuer != cursors.tag {
+                    // A cursor of another node that reached this one (its issuer was not a
+                    // member to send it to, or did not answer): say so, never restart.
+                    throw CommandError(
+                        "ERR invalid cursor: another node issued it; resume on that node or start again from 0"
+                    )
+                }
                 throw CommandError("ERR invalid cursor")
             }
             position = known

@@ -8,7 +8,7 @@ public final class CommandExecutor: Sendable {
     public let engine: StorageEngine
     public let configuration: ServerConfiguration
     public let statistics: ServerStatistics
-    let cursors = ScanCursorTable()
+    let cursors: ScanCursorTable
     /// Process start, for INFO's uptime.
     let startedAtMillis: UInt64
     /// Static facts INFO reports about the process (pid, executable), filled by the shell.
@@ -29,6 +29,8 @@ public final class CommandExecutor: Sendable {
         self.configuration = configuration
         self.statistics = statistics
         self.startedAtMillis = startedAtMillis
+        self.cursors = ScanCursorTable(
+            nodeName: configuration.nodeName, startedAtMillis: startedAtMillis)
         self.processFacts = processFacts
         var commands: [CommandName: CommandSpec] = [:]
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands

@@ -8,6 +8,8 @@ import Testing
 @Suite struct DeterminismTidyTests {
     static let pureTargets = [
         "CohortCore", "CohortRaft", "CohortCheck", "CohortSim", "CohortReplication",
+        // The command layer, the group runtime and the node shell: the simulator runs them.
+        "CohortNode",
     ]
 
     /// Banned text, and why.

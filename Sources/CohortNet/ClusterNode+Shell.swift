@@ -1,0 +1,147 @@
+import CohortCore
+import CohortNode
+import CohortReplication
+import Dispatch
+import Logging
+
+/// Carrying out the ``NodeShell``'s actions with the real world: engines and drivers opened
+/// and closed, frames on the peer transport, proxied commands run on a local group.
+extension ClusterNode {
+    /// Runs `input` on the shell, then every action it produced. On the default group's raft
+    /// loop (or in `start()` before anything runs there).
+    func withShell(_ input: (inout NodeShell) -> Void) {
+        input(&shellHost.shell)
+        while true {
+            let actions = shellHost.shell.drain()
+            guard !actions.isEmpty else { return }
+            for action in actions { run(action) }
+        }
+    }
+
+    private func run(_ action: NodeShellAction) {
+        switch action {
+        case .openGroup(let definition):
+            if !open(definition) {
+                shellHost.shell.groupOpenFailed(GroupID(definition.groupID))
+            }
+        case .updateGroup(let definition):
+            groups.withLockedValue { $0[definition.groupID] }?.driver.updateKeyspace(definition)
+        case .closeGroup(let id, let name):
+            close(id, name: name)
+        case .sendForward(let bytes, let peer, let group):
+            transportBox.withLockedValue { $0 }?.sendForward(bytes, to: peer, group: group.rawValue)
+        case .serveProxied(let command):
+            serve(command)
+        case .complete(let request, let reply, let token):
+            shellHost.completions.removeValue(forKey: request)?(reply, token)
+        case .log(let level, let message, let fields):
+            var metadata: Logger.Metadata = ["node": "\(configuration.nodeName)"]
+            for (key, value) in fields { metadata[key] = "\(value)" }
+            switch level {
+            case .info: logger.info("\(message)", metadata: metadata)
+            case .warning: logger.warning("\(message)", metadata: metadata)
+            case .error: logger.error("\(message)", metadata: metadata)
+            case .critical: logger.critical("\(message)", metadata: metadata)
+            }
+        }
+    }
+
+    /// Opens and starts keyspace `definition`'s group; false (logged) when it cannot.
+    private func open(_ definition: KeyspaceDefinition) -> Bool {
+        guard let transport = transportBox.withLockedValue({ $0 }) else { return false }
+        var keyspaceConfiguration = configuration
+        keyspaceConfiguration.dataDirectory = directory(of: definition.name)
+        keyspaceConfiguration.ackMode = definition.ackMode
+        let group: Group
+        do {
+            let executor = try makeExecutor(keyspaceConfiguration)
+            let driver = try ReplicationDriver(
+                configuration: keyspaceConfiguration, executor: executor,
+                logger: logger, keyspace: definition)
+            group = Group(executor: executor, driver: driver)
+        } catch {
+            // The other members go on without this node; an operator sees why here and in
+            // the keyspace's status (absent on this node).
+            logger.critical(
+                "cannot start keyspace group",
+                metadata: ["keyspace": "\(definition.name)", "error": "\(error)"])
+            return false
+        }
+        // Attached before it is registered: from then on the transport delivers to it.
+        group.driver.attach(transport: transport)
+        groups.withLockedValue { $0[definition.groupID] = group }
+        let id = GroupID(definition.groupID)
+        let defaultDriver = defaultGroup.driver
+        group.driver.onLeftKeyspace = { [self] in
+            // On the keyspace's own loop: the shell lives on the default group's.
+            defaultDriver.execute { [self] in withShell { $0.groupLeft(id) } }
+        }
+        group.driver.start()
+        logger.info(
+            "keyspace group started",
+            metadata: [
+                "keyspace": "\(definition.name)", "dir": "\(directory(of: definition.name))",
+            ])
+        return true
+    }
+
+    /// Stops a keyspace group this node no longer replicates, off the raft loop (stopping
+    /// blocks until the group's own loop has finished), then tells the shell, which may open
+    /// it again: never two instances over one directory.
+    private func close(_ id: GroupID, name: String) {
+        guard let group = groups.withLockedValue({ $0.removeValue(forKey: id.rawValue) }) else {
+            withShell { $0.groupClosed(id) }
+            return
+        }
+        let logger = logger
+        let defaultDriver = defaultGroup.driver
+        DispatchQueue.global().async { [self] in
+            group.driver.shutdown()
+            closeEngine(of: group)
+            logger.info(
+                "keyspace group stopped: this node no longer replicates it",
+                metadata: ["keyspace": "\(name)"])
+            defaultDriver.execute { [self] in withShell { $0.groupClosed(id) } }
+        }
+    }
+
+    /// Runs a command another node proxied here, as a client of this node in its group would,
+    /// and sends the answer back.
+    private func serve(_ command: ProxiedCommand) {
+        let transport = transportBox.withLockedValue { $0 }
+        let respond: @Sendable (RESPValue, UInt64) -> Void = { reply, token in
+            transport?.sendForward(
+                NodeShell.proxyAnswer(to: command, reply: reply, token: token),
+                to: command.peer, group: command.group.rawValue)
+        }
+        guard let group = groups.withLockedValue({ $0[command.group.rawValue] }) else {
+            return respond(.error("TRYAGAIN this node does not replicate that keyspace (yet)"), 0)
+        }
+        let executor = group.executor
+        let session = ClientSession(id: 0, address: "proxy", authenticated: true)
+        let arguments = command.arguments
+        switch ClusterCommandKind(arguments, executor: executor, session: session) {
+        case .write, .wait:
+            group.driver.submitWrite(
+                arguments, token: command.token, ackMode: command.ackMode, completion: respond)
+        case .read:
+            group.driver.submitRead(consistency: command.consistency, token: command.token) {
+                gate in
+                switch gate {
+                case .proceed(let applied):
+                    var session = session
+                    let outcome = executor.execute(
+                        arguments, session: &session, nowMillis: WallClock.nowMillis())
+                    respond(outcome.reply, applied)
+                case .refused(let reply):
+                    respond(reply, 0)
+                }
+            }
+        case .local:
+            var session = session
+            let outcome = executor.execute(
+                arguments, session: &session, nowMillis: WallClock.nowMillis())
+            respond(outcome.reply, 0)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+/// The settings of a ``NodeShell``.
+public struct NodeShellConfiguration: Sendable {
+    /// This node's name.
+    public var nodeName: String
+    /// How long a proxied command waits for the member's answer before it fails: a read with
+    /// `TRYAGAIN`, a write with the uncertain-outcome error (it may have been applied). The
+    /// member's own write timeout plus a margin, so a member's answer normally comes first.
+    public var proxyTimeoutMillis: UInt64
+    /// Most proxied commands waiting for their answers at once; past it a command is refused
+    /// with `TRYAGAIN` (nothing was sent).
+    public var proxyRequestsMax: Int = 65_536
+
+    /// Settings for the node called `nodeName`.
+    public init(nodeName: String, proxyTimeoutMillis: UInt64) {
+        self.nodeName = nodeName
+        self.proxyTimeoutMillis = proxyTimeoutMillis
+    }
+}

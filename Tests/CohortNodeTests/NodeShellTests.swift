@@ -1,0 +1,296 @@
+import CohortCore
+import CohortNode
+import CohortReplication
+import Testing
+
+/// The node shell's decisions, without a network or threads: which groups open and close, and
+/// where proxied commands go and how they end.
+@Suite struct NodeShellTests {
+    static let t0 = GroupTime(monotonicMillis: 10_000, wallMillis: 1_700_000_000_000)
+
+    func makeShell(node: String = "n1", proxyRequestsMax: Int = 64) -> NodeShell {
+        var configuration = NodeShellConfiguration(nodeName: node, proxyTimeoutMillis: 1_000)
+        configuration.proxyRequestsMax = proxyRequestsMax
+        return NodeShell(configuration: configuration, randomSeed: 42)
+    }
+
+    func keyspace(_ name: String, voters: [String], version: UInt32 = 0) -> KeyspaceDefinition {
+        var definition = KeyspaceDefinition(name: name, voters: voters)
+        definition.version = version
+        return definition
+    }
+
+    func opened(_ actions: [NodeShellAction]) -> [String] {
+        actions.compactMap { if case .openGroup(let d) = $0 { d.name } else { nil } }
+    }
+
+    /// Every forward frame sent: its decoded message and the peer.
+    func forwards(_ actions: [NodeShellAction]) -> [(ForwardMessage, NodeID)] {
+        actions.compactMap {
+            guard case .sendForward(let bytes, let peer, _) = $0,
+                let message = ForwardMessage.decode(bytes)
+            else { return nil }
+            return (message, peer)
+        }
+    }
+
+    func completions(_ actions: [NodeShellAction]) -> [(RequestID, RESPValue, UInt64)] {
+        actions.compactMap {
+            if case .complete(let id, let reply, let token) = $0 { (id, reply, token) } else { nil }
+        }
+    }
+
+    func errorText(_ value: RESPValue) -> String? {
+        if case .error(let text) = value { text } else { nil }
+    }
+
+    // MARK: Groups
+
+    @Test func aDefinitionNamingThisNodeOpensItsGroupAndNewerOnesUpdateIt() {
+        var shell = makeShell()
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n3"]))
+        shell.keyspaceDefined(keyspace("elsewhere", voters: ["n2", "n3", "n4"]))
+        #expect(opened(shell.drain()) == ["orders"])
+        #expect(shell.isRunning(GroupID(KeyspaceDefinition.groupID(named: "orders"))))
+        #expect(!shell.isRunning(GroupID(KeyspaceDefinition.groupID(named: "elsewhere"))))
+
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n4"], version: 1))
+        let actions = shell.drain()
+        #expect(opened(actions).isEmpty)
+        guard case .updateGroup(let definition) = actions.first else {
+            Issue.record("expected an update, got \(actions)")
+            return
+        }
+        #expect(definition.version == 1)
+        // An older definition applied late (a log replayed after a restart) changes nothing.
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n3"]))
+        #expect(shell.drain().isEmpty)
+    }
+
+    @Test func theSavedCatalogOpensThisNodesGroupsAtStart() {
+        var shell = makeShell(node: "n2")
+        var catalog = KeyspaceCatalog()
+        catalog.add(keyspace("b", voters: ["n2", "n3"]))
+        catalog.add(keyspace("a", voters: ["n1", "n2"]))
+        catalog.add(keyspace("c", voters: ["n1", "n3"]))
+        shell.start(catalog: catalog)
+        #expect(opened(shell.drain()) == ["a", "b"])
+    }
+
+    @Test func aGroupClosingIsReopenedOnlyAfterItsCloseFinished() {
+        var shell = makeShell()
+        let id = GroupID(KeyspaceDefinition.groupID(named: "orders"))
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n3"]))
+        _ = shell.drain()
+        // Removed, and the group has left: the shell closes it.
+        shell.keyspaceDefined(keyspace("orders", voters: ["n2", "n3", "n4"], version: 1))
+        _ = shell.drain()
+        shell.groupLeft(id)
+        let closing = shell.drain()
+        guard case .closeGroup(let closed, let name) = closing.first, closing.count == 1 else {
+            Issue.record("expected one close, got \(closing)")
+            return
+        }
+        #expect(closed == id && name == "orders")
+        #expect(!shell.isRunning(id))
+        // Added back while the close runs: nothing opens over the directory being closed.
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n3", "n4"], version: 2))
+        #expect(shell.drain().isEmpty)
+        shell.groupClosed(id)
+        #expect(opened(shell.drain()) == ["orders"])
+        #expect(shell.isRunning(id))
+    }
+
+    @Test func aGroupClosedForGoodIsForgottenAndAFailedOpenCanBeRetried() {
+        var shell = makeShell()
+        let id = GroupID(KeyspaceDefinition.groupID(named: "orders"))
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2"]))
+        _ = shell.drain()
+        shell.groupOpenFailed(id)
+        #expect(shell.groups[id] == nil)
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n3"], version: 1))
+        #expect(opened(shell.drain()) == ["orders"])
+        shell.keyspaceDefined(keyspace("orders", voters: ["n2", "n3"], version: 2))
+        _ = shell.drain()
+        shell.groupLeft(id)
+        _ = shell.drain()
+        shell.groupClosed(id)
+        #expect(shell.drain().isEmpty)
+        #expect(shell.groups[id] == nil)
+    }
+
+    // MARK: Proxying
+
+    @Test func aProxiedWriteGoesToAnotherDataMemberAndItsAnswerCompletesIt() {
+        var shell = makeShell(node: "n4")
+        var definition = keyspace("orders", voters: ["n1", "n2", "n3"])
+        definition.witnesses = ["n4"]
+        shell.keyspaceDefined(definition)
+        // A witness runs the group (it votes) but holds no data: its clients are proxied.
+        #expect(opened(shell.drain()) == ["orders"])
+        shell.proxy(
+            RequestID(7), arguments: [Array("SET".utf8), Array("k".utf8), Array("v".utf8)],
+            keyspace: "orders", isWrite: true, token: 3, ackMode: .majority,
+            consistency: .session, now: Self.t0)
+        let sent = forwards(shell.drain())
+        guard sent.count == 1, case .proxied(let id, let arguments, let token, _, _) = sent[0].0
+        else {
+            Issue.record("expected one proxied frame, got \(sent)")
+            return
+        }
+        #expect(arguments.count == 3 && token == 3)
+        #expect(
+            ["n1", "n2", "n3"].map(LeaderGroup.nodeID(named:)).contains(sent[0].1))
+        #expect(shell.proxyRequestsPending == 1)
+
+        var reply: [UInt8] = []
+        RESPValue.ok.encode(into: &reply, version: .resp3)
+        let answer = ForwardMessage.proxyResponse(id: id, reply: reply, index: 19).encoded()
+        shell.receiveProxyFrame(answer, group: GroupID(definition.groupID), from: sent[0].1)
+        let done = completions(shell.drain())
+        #expect(done.count == 1)
+        #expect(done.first?.0 == RequestID(7) && done.first?.1 == .ok && done.first?.2 == 19)
+        // The same answer delivered twice completes nothing more.
+        shell.receiveProxyFrame(answer, group: GroupID(definition.groupID), from: sent[0].1)
+        #expect(shell.drain().isEmpty)
+        #expect(shell.proxyRequestsPending == 0)
+    }
+
+    @Test func anUnknownKeyspaceOrOneWithNoOtherMemberIsAnsweredAtOnce() {
+        var shell = makeShell()
+        shell.proxy(
+            RequestID(1), arguments: [Array("GET".utf8), Array("k".utf8)], keyspace: "nope",
+            isWrite: false, token: 0, ackMode: .majority, consistency: .linearizable,
+            now: Self.t0)
+        #expect(
+            errorText(completions(shell.drain()).first?.1 ?? .ok) == "ERR no such keyspace nope")
+        shell.keyspaceDefined(keyspace("solo", voters: ["n1"]))
+        _ = shell.drain()
+        shell.proxy(
+            RequestID(2), arguments: [Array("GET".utf8), Array("k".utf8)], keyspace: "solo",
+            isWrite: false, token: 0, ackMode: .majority, consistency: .linearizable,
+            now: Self.t0)
+        let text = errorText(completions(shell.drain()).first?.1 ?? .ok) ?? ""
+        #expect(text.hasPrefix("TRYAGAIN no other node holds"))
+    }
+
+    @Test func waitingProxiedCommandsAreBounded() {
+        var shell = makeShell(node: "n9", proxyRequestsMax: 2)
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n3"]))
+        for request in 1...3 {
+            shell.proxy(
+                RequestID(UInt64(request)), arguments: [Array("INCR".utf8), Array("c".utf8)],
+                keyspace: "orders", isWrite: true, token: 0, ackMode: .majority,
+                consistency: .session, now: Self.t0)
+        }
+        let actions = shell.drain()
+        #expect(forwards(actions).count == 2)
+        let refused = completions(actions)
+        #expect(refused.count == 1 && refused.first?.0 == RequestID(3))
+        #expect(errorText(refused.first?.1 ?? .ok)?.contains("proxyRequestsMax") == true)
+        #expect(shell.proxyRequestsRefused == 1)
+    }
+
+    @Test func deadlinesFollowTheMonotonicClockAndAnExpiredWriteMovesToAnotherMember() {
+        var shell = makeShell(node: "n9")
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n3"]))
+        let write: [[UInt8]] = [Array("SET".utf8), Array("k".utf8), Array("v".utf8)]
+        shell.proxy(
+            RequestID(1), arguments: write, keyspace: "orders", isWrite: true, token: 0,
+            ackMode: .majority, consistency: .session, now: Self.t0)
+        let firstMember = forwards(shell.drain()).first?.1
+        // The wall clock steps an hour forward, then a day back: no deadline moves.
+        for wallStep in [Int64(3_600_000), -86_400_000] {
+            var stepped = Self.t0
+            stepped.monotonicMillis += 500
+            stepped.wallMillis = UInt64(Int64(Self.t0.wallMillis) + wallStep)
+            shell.tick(now: stepped)
+            #expect(shell.drain().isEmpty)
+        }
+        var late = Self.t0
+        late.monotonicMillis += 1_000
+        shell.tick(now: late)
+        let expired = completions(shell.drain())
+        #expect(expired.count == 1 && expired.first?.1 == LeaderGroup.uncertain)
+        #expect(shell.proxyRequestsExpired == 1)
+        // The next write tries another member.
+        shell.proxy(
+            RequestID(2), arguments: write, keyspace: "orders", isWrite: true, token: 0,
+            ackMode: .majority, consistency: .session, now: late)
+        let secondMember = forwards(shell.drain()).first?.1
+        #expect(firstMember != nil && secondMember != nil && firstMember != secondMember)
+    }
+
+    @Test func aContinuedScanGoesToTheMemberThatIssuedTheCursor() {
+        var shell = makeShell(node: "n9")
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2", "n3"]))
+        let cursor = ScanCursor(tag: ScanCursor.tag(ofNode: "n3"), serial: 99).rawValue
+        for request in 1...6 {
+            shell.proxy(
+                RequestID(UInt64(request)),
+                arguments: [Array("SCAN".utf8), Array("\(cursor)".utf8)], keyspace: "orders",
+                isWrite: false, token: 0, ackMode: .majority, consistency: .any, now: Self.t0)
+        }
+        let peers = Set(forwards(shell.drain()).map(\.1))
+        #expect(peers == [LeaderGroup.nodeID(named: "n3")])
+        // Reads without a cursor go round the members.
+        for request in 7...12 {
+            shell.proxy(
+                RequestID(UInt64(request)), arguments: [Array("SCAN".utf8), Array("0".utf8)],
+                keyspace: "orders", isWrite: false, token: 0, ackMode: .majority,
+                consistency: .any, now: Self.t0)
+        }
+        #expect(Set(forwards(shell.drain()).map(\.1)).count == 3)
+    }
+
+    @Test func aProxiedCommandIsServedOnlyWhereTheGroupRuns() {
+        var shell = makeShell(node: "n2")
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2"]))
+        _ = shell.drain()
+        let frame = ForwardMessage.proxied(
+            id: 5, arguments: [Array("GET".utf8), Array("k".utf8)], token: 0,
+            ackMode: .majority, consistency: .linearizable
+        ).encoded()
+        let peer = LeaderGroup.nodeID(named: "n7")
+        shell.receiveProxyFrame(
+            frame, group: GroupID(KeyspaceDefinition.groupID(named: "orders")), from: peer)
+        guard case .serveProxied(let command) = shell.drain().first else {
+            Issue.record("expected the command served here")
+            return
+        }
+        #expect(command.id == 5 && command.peer == peer)
+        // A group that does not run here answers TRYAGAIN, to the sender.
+        shell.receiveProxyFrame(frame, group: GroupID(12_345), from: peer)
+        let answers = forwards(shell.drain())
+        guard answers.count == 1, case .proxyResponse(let id, let bytes, _) = answers[0].0 else {
+            Issue.record("expected a refusal, got \(answers)")
+            return
+        }
+        #expect(id == 5 && answers[0].1 == peer)
+        #expect(errorText(LeaderGroup.decodeReply(bytes))?.hasPrefix("TRYAGAIN") == true)
+        // A malformed frame is logged and dropped.
+        shell.receiveProxyFrame([3, 1, 2], group: GroupID(12_345), from: peer)
+        guard case .log(.warning, _, _) = shell.drain().first else {
+            Issue.record("expected a warning")
+            return
+        }
+    }
+
+    @Test func stoppingAnswersEveryWaitingRequest() {
+        var shell = makeShell(node: "n9")
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2"]))
+        shell.proxy(
+            RequestID(1), arguments: [Array("SET".utf8), Array("k".utf8), Array("v".utf8)],
+            keyspace: "orders", isWrite: true, token: 0, ackMode: .majority,
+            consistency: .session, now: Self.t0)
+        shell.proxy(
+            RequestID(2), arguments: [Array("GET".utf8), Array("k".utf8)], keyspace: "orders",
+            isWrite: false, token: 0, ackMode: .majority, consistency: .session, now: Self.t0)
+        _ = shell.drain()
+        shell.shutDown()
+        let done = completions(shell.drain())
+        #expect(done.map(\.0) == [RequestID(1), RequestID(2)])
+        #expect(done.first { $0.0 == RequestID(1) }?.1 == LeaderGroup.uncertain)
+        #expect(shell.proxyRequestsPending == 0)
+    }
+}
