@@ -26,6 +26,7 @@ public struct RaftSafetyChecker: Sendable {
     /// Where an entry with a given index and term was first seen.
     private struct EntryRecord: Sendable {
         var payloadDigest: UInt64
+        var payloadOmitted: Bool
         /// The term of the entry just before it in the log that showed it; `nil` when compacted.
         var previousTerm: Term?
         var node: NodeID
@@ -238,11 +239,18 @@ public struct RaftSafetyChecker: Sendable {
         let key = EntryKey(index: entry.index, term: entry.term)
         guard var record = entriesSeen[key] else {
             entriesSeen[key] = EntryRecord(
-                payloadDigest: entry.payloadDigest, previousTerm: previousTerm, node: node,
-                step: step)
+                payloadDigest: entry.payloadDigest, payloadOmitted: entry.payloadOmitted,
+                previousTerm: previousTerm, node: node, step: step)
             return
         }
-        if record.payloadDigest != entry.payloadDigest {
+        if record.payloadOmitted && !entry.payloadOmitted {
+            // A node with the payload now shows what a witness's metadata stood for.
+            record.payloadDigest = entry.payloadDigest
+            record.payloadOmitted = false
+            entriesSeen[key] = record
+        } else if !record.payloadOmitted && !entry.payloadOmitted
+            && record.payloadDigest != entry.payloadDigest
+        {
             report(
                 .logMatching, [record.node, node],
                 "entries at \(entry.index) in \(entry.term) differ: \(node) holds digest "
@@ -280,7 +288,7 @@ public struct RaftSafetyChecker: Sendable {
             }
             return
         }
-        if record.entry != entry {
+        if !record.entry.matches(entry) {
             report(
                 .stateMachineSafety, [record.node, node],
                 "\(what) entries at \(entry.index) differ: \(node) has \(entry), \(record.node) "
@@ -328,7 +336,7 @@ public struct RaftSafetyChecker: Sendable {
             defer { index = index.next }
             guard let record = committed[index], record.term <= leader.term else { continue }
             let held = leader.entry(at: index)
-            if held != record.entry {
+            if held.map({ $0.matches(record.entry) }) != true {
                 let heldText = held.map { "holds \($0)" } ?? "holds nothing there"
                 report(
                     .leaderCompleteness, [leader.node, record.node],

@@ -49,7 +49,8 @@ enum PeerListFile {
     ) throws(Failure) -> (peers: [String: PeerAddress], damaged: [Failure]) {
         let bytes: [UInt8]?
         do {
-            bytes = try DurableFile.read(name: fileName, directory: directory)
+            bytes = try DurableFile.read(
+                name: fileName, directory: directory, device: POSIXStorageDevice.shared)
         } catch {
             throw .storage(error)
         }
@@ -108,7 +109,9 @@ enum PeerListFile {
             text += "\(name) \(address.host) \(address.port)\n"
         }
         do {
-            try DurableFile.write(Array(text.utf8), name: fileName, directory: directory)
+            try DurableFile.write(
+                Array(text.utf8), name: fileName, directory: directory,
+                device: POSIXStorageDevice.shared)
         } catch {
             throw .storage(error)
         }

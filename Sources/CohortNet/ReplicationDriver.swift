@@ -95,7 +95,8 @@ public final class ReplicationDriver: @unchecked Sendable {
             definition == nil ? Self.loadPeers(path: configuration.dataDirectory + "/peers") : [:]
         let catalog =
             definition == nil
-            ? try LeaderGroupRuntime.loadCatalog(directory: configuration.dataDirectory)
+            ? try LeaderGroupRuntime.loadCatalog(
+                directory: configuration.dataDirectory, device: POSIXStorageDevice.shared)
             : KeyspaceCatalog()
         var storeOptions = RaftLogStoreOptions.cluster(for: configuration)
         storeOptions.segmentPreallocationBytes = Self.raftLogPreallocationBytes

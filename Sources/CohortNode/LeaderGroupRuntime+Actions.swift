@@ -50,7 +50,9 @@ extension LeaderGroupRuntime {
             readCompletions.removeValue(forKey: id)?(gate)
         case .saveCatalog(let bytes):
             do {
-                try DurableFile.write(bytes, name: Self.catalogFileName, directory: dataDirectory)
+                try DurableFile.write(
+                    bytes, name: Self.catalogFileName, directory: dataDirectory,
+                    device: store.options.device)
             } catch {
                 // Forgetting a keyspace would fork this node from the others: stop instead.
                 return "saving the keyspace catalog failed: \(error)"

@@ -79,10 +79,16 @@ public final class LeaderGroupRuntime: @unchecked Sendable {
         return engineApplied
     }
 
-    /// The catalog saved in `directory`; empty when there is none. A damaged file is fatal:
-    /// serving without keyspaces the cluster has would answer for data this node lost.
-    public static func loadCatalog(directory: String) throws -> KeyspaceCatalog {
-        guard let bytes = try DurableFile.read(name: catalogFileName, directory: directory) else {
+    /// The catalog saved in `directory` on `device`; empty when there is none. A damaged file
+    /// is fatal: serving without keyspaces the cluster has would answer for data this node
+    /// lost.
+    public static func loadCatalog(directory: String, device: any StorageDevice) throws
+        -> KeyspaceCatalog
+    {
+        guard
+            let bytes = try DurableFile.read(
+                name: catalogFileName, directory: directory, device: device)
+        else {
             return KeyspaceCatalog()
         }
         guard let catalog = KeyspaceCatalog.decode(bytes) else {

@@ -74,6 +74,9 @@ extension NodeShell {
     ) {
         switch ForwardMessage.decode(payload) {
         case .proxied(let id, let arguments, let token, let ackMode, let consistency):
+            // The first delivery is served and answered; a duplicate is dropped (the sender
+            // waits for one answer only).
+            guard proxiedSeen.firstDelivery(from: peer, id: id) else { return }
             let command = ProxiedCommand(
                 peer: peer, group: group, id: id, arguments: arguments, token: token,
                 ackMode: ackMode, consistency: consistency)

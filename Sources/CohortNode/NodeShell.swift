@@ -59,6 +59,9 @@ public struct NodeShell: Sendable {
     /// Per keyspace, the data member writes go to (an index into its members).
     var preferredMember: [String: Int] = [:]
     var readCursor = 0
+    /// Proxied commands taken here, by sender and id: a frame delivered twice is served once
+    /// (a write served twice would be applied twice).
+    var proxiedSeen: DeliveryFilter
     /// Proxied requests that expired without an answer, since start.
     public internal(set) var proxyRequestsExpired = 0
     /// Proxied requests refused because ``NodeShellConfiguration/proxyRequestsMax`` were
@@ -74,6 +77,7 @@ public struct NodeShell: Sendable {
         self.nodeID = LeaderGroup.nodeID(named: configuration.nodeName)
         // The top bit stays clear: ids never wrap within a life.
         self.nextProxyID = (randomSeed >> 1) | 1
+        self.proxiedSeen = DeliveryFilter(countMax: configuration.proxiedRememberedMax)
     }
 
     /// Proxied requests waiting for their answers.

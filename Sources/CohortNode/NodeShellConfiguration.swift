@@ -9,6 +9,9 @@ public struct NodeShellConfiguration: Sendable {
     /// Most proxied commands waiting for their answers at once; past it a command is refused
     /// with `TRYAGAIN` (nothing was sent).
     public var proxyRequestsMax: Int = 65_536
+    /// Proxied commands this node remembers having served (by sender and id), to serve a
+    /// duplicated frame once; several times what senders have in flight.
+    public var proxiedRememberedMax: Int = 262_144
 
     /// Settings for the node called `nodeName`.
     public init(nodeName: String, proxyTimeoutMillis: UInt64) {

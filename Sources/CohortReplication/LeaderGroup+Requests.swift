@@ -9,27 +9,11 @@ extension LeaderGroup {
         case peer(NodeID, forwardID: UInt64)
     }
 
-    /// A forwarded write as the leader remembers it.
-    struct ForwardKey: Hashable, Sendable {
-        var peer: NodeID
-        var id: UInt64
-    }
-
-    /// Records a forwarded write; false when it was already taken (a duplicate delivery).
-    mutating func firstDelivery(of key: ForwardKey) -> Bool {
+    /// Records a forwarded write from `peer`; false when it was already taken (a duplicate
+    /// delivery).
+    mutating func firstDelivery(from peer: NodeID, id: UInt64) -> Bool {
         if configuration.faults.contains(.forwardRetryDuplicates) { return true }
-        guard forwardsSeen.insert(key).inserted else { return false }
-        forwardsSeenOrder.append(key)
-        if forwardsSeenOrder.count - forwardsSeenStart > configuration.limits.forwardsRememberedMax
-        {
-            forwardsSeen.remove(forwardsSeenOrder[forwardsSeenStart])
-            forwardsSeenStart += 1
-            if forwardsSeenStart >= forwardsSeenOrder.count / 2 {
-                forwardsSeenOrder.removeFirst(forwardsSeenStart)
-                forwardsSeenStart = 0
-            }
-        }
-        return true
+        return forwardsSeen.firstDelivery(from: peer, id: id)
     }
 
     /// A proposed write waiting for its acknowledgement condition.

@@ -142,7 +142,7 @@ extension LeaderGroup {
         advanceTime(time)
         switch ForwardMessage.decode(payload) {
         case .request(let id, let arguments, let token, let ackMode):
-            guard firstDelivery(of: ForwardKey(peer: peer, id: id)) else {
+            guard firstDelivery(from: peer, id: id) else {
                 // Delivered twice: the first delivery is answered; this one is dropped.
                 return
             }

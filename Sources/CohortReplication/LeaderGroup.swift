@@ -70,9 +70,7 @@ public struct LeaderGroup: Sendable {
     var nextInternalID: UInt64
     /// Leader: forwarded writes already taken, by sender and id, oldest first (bounded): the
     /// network may deliver a frame twice, and a write must not be applied twice.
-    var forwardsSeen: Set<ForwardKey> = []
-    var forwardsSeenOrder: [ForwardKey] = []
-    var forwardsSeenStart = 0
+    var forwardsSeen: DeliveryFilter
 
     /// What the state machine reflects: the Raft applied index, or further when the engine was
     /// ahead of the persisted commit index at restart.
@@ -144,6 +142,7 @@ public struct LeaderGroup: Sendable {
         names[me] = configuration.nodeName
         self.names = names
         self.nextInternalID = (randomSeed & 0xFFFF_FFFF) << 24 | 1
+        self.forwardsSeen = DeliveryFilter(countMax: configuration.limits.forwardsRememberedMax)
         self.knownPeers = knownPeers
         self.catalog = catalog
         self.desiredKeyspace = configuration.definition

@@ -36,6 +36,29 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
     var nextJob: UInt64 = 1
     /// Sessions of simulated clients connected to this node, by client.
     var sessions: [Int: ClientSession] = [:]
+    /// The node's shell (nil while down): its keyspace groups and proxying.
+    var shell: NodeShell?
+    /// Keyspace groups running here, by id.
+    var keyspaceGroups: [GroupID: SimKeyspaceGroup] = [:]
+    /// Completions of commands this node proxied, by the shell's request id.
+    var proxyCompletions: [RequestID: (RESPValue, UInt64) -> Void] = [:]
+    var nextProxyRequest: UInt64 = 1
+    /// Keyspace groups this node closed (in any life): opening one again over its old
+    /// directory is what the checks want to see happen.
+    var closedKeyspaces: Set<GroupID> = []
+    /// What `start` built, for the keyspace groups it opens later.
+    var settings: Settings?
+
+    /// The configuration a node's groups share.
+    struct Settings {
+        var server: ServerConfiguration
+        var storage: StorageOptions
+        var log: RaftLogStoreOptions
+        var raft: RaftConfig
+        var parameters: SimulationParameters
+        var faults: LeaderGroupFaults
+        var founders: [String]
+    }
     /// What the safety checker saw after the previous event.
     var commitSeen = LogIndex.zero
     /// The snapshot index after the node's previous event (a growth is a snapshot taken or
@@ -73,7 +96,8 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
     func send(_ messages: [RaftMessage], group: GroupID) {
         for message in messages {
             // Encoded as on the wire: the simulator exercises the codec too.
-            world.transmit(.raft(RaftMessageCodec.encode(message)), from: id, to: message.to)
+            world.transmit(
+                .raft(group, RaftMessageCodec.encode(message)), from: id, to: message.to)
         }
         world.crashPointAfterSending(index, messages)
     }
@@ -81,7 +105,7 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
     func forward(_ bytes: [UInt8], to peer: NodeID, group: GroupID) {
         // A fault point in product policy's path: forwards are dropped now and then.
         if world.buggify(.dropForward) { return }
-        world.transmit(.forward(bytes), from: id, to: peer)
+        world.transmit(.forward(group, bytes), from: id, to: peer)
     }
 
     func addPeer(_ peer: NodeID, endpoint: PeerEndpoint) {}
@@ -95,10 +119,22 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
 
     /// An offloaded job's time has come: run it and its continuation.
     func runOffloaded(_ job: UInt64) {
-        guard let work = offloaded.removeValue(forKey: job), let runtime else { return }
+        guard let work = offloaded.removeValue(forKey: job), isUp else { return }
         let continuation = work()
         continuation()
-        runtime.pump()
+        // The environment is shared by the node's groups: pump each (an idle one does nothing).
+        pumpAll()
+    }
+
+    /// Pumps every group of the node, the default one first, then keyspaces in id order.
+    func pumpAll() {
+        runtime?.pump()
+        for id in keyspaceGroups.keys.sorted() { keyspaceGroups[id]?.runtime.pump() }
+    }
+
+    /// The runtime of group `id` here; nil when it does not run here.
+    func runtime(of id: GroupID) -> LeaderGroupRuntime? {
+        id.isDefault ? runtime : keyspaceGroups[id]?.runtime
     }
 
     // MARK: Life cycle
@@ -110,6 +146,8 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
         incarnation += 1
         offloaded.removeAll()
         sessions.removeAll()
+        keyspaceGroups.removeAll()
+        proxyCompletions.removeAll()
         committedScanned = .zero
         var storage = StorageOptions()
         storage.device = device
@@ -153,7 +191,11 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
             readTimeoutMillis: parameters.readTimeoutMillis,
             snapshotEntries: parameters.snapshotEntries, defaultAckMode: .majority)
         groupConfiguration.faults = faults?.groupFaults ?? []
-        let catalog = try LeaderGroupRuntime.loadCatalog(directory: Self.dataDirectory)
+        settings = Settings(
+            server: configuration, storage: storage, log: logOptions, raft: raftConfig,
+            parameters: parameters, faults: groupConfiguration.faults, founders: founders)
+        let catalog = try LeaderGroupRuntime.loadCatalog(
+            directory: Self.dataDirectory, device: device)
         let group = LeaderGroup(
             configuration: groupConfiguration, evaluator: executor, durable: durable,
             engineApplied: engineApplied, catalog: catalog, knownPeers: [:],
@@ -164,9 +206,18 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
         runtime.onLog = { [unowned self] level, message, _ in
             if level == .critical { world.nodeStopped(index, message) }
         }
+        runtime.onKeyspaceDefined = { [unowned self] definition in
+            withShell { $0.keyspaceDefined(definition) }
+        }
+        runtime.onCatalogSaved = { [unowned self] saved in withShell { $0.catalogSaved(saved) } }
         self.executor = executor
         self.runtime = runtime
         snapshotSeen = group.raft.snapshotIndex
+        shell = NodeShell(
+            configuration: NodeShellConfiguration(
+                nodeName: name, proxyTimeoutMillis: parameters.writeTimeoutMillis + 2_000),
+            randomSeed: world.random.next())
+        withShell { $0.start(catalog: catalog) }
         runtime.pump()
     }
 
@@ -180,6 +231,9 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
         // The old engine's handles fail with EIO from here on; dropping it writes nothing.
         runtime = nil
         executor = nil
+        shell = nil
+        keyspaceGroups.removeAll()
+        proxyCompletions.removeAll()
         offloaded.removeAll()
         sessions.removeAll()
     }
@@ -191,5 +245,14 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
         _ = executor.engine.runPendingSync()
         _ = executor.engine.runPendingBackgroundWork(nowMillis: now().wallMillis)
         runtime.pump()
+        for id in keyspaceGroups.keys.sorted() {
+            guard let group = keyspaceGroups[id] else { continue }
+            group.runtime.tick()
+            _ = group.executor.engine.runPendingSync()
+            _ = group.executor.engine.runPendingBackgroundWork(nowMillis: now().wallMillis)
+            group.runtime.pump()
+        }
+        let time = now()
+        withShell { $0.tick(now: time) }
     }
 }

@@ -34,6 +34,8 @@ struct SimulatedClient: Sendable {
     var valuesWritten = 0
     /// The session token: the highest log index it wrote or observed.
     var token: UInt64 = 0
+    /// The keyspace the client's session uses for its whole life (nil: `default`).
+    var keyspace: String?
 
     init(process: ProcessID, target: Int) {
         self.process = process

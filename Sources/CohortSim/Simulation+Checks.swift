@@ -58,8 +58,10 @@ extension Simulation {
         {
             raft.checkInvariants()
         }
-        guard options.checksRaftSafety else { return }
-        let found = safety.observe([observation(index)], step: UInt64(eventsProcessed))
+        afterKeyspaceEvent(index)
+        guard options.checksRaftSafety, let group = nodes[index].runtime?.group else { return }
+        let found = safety.observe(
+            [observation(of: group, node: node.id)], step: UInt64(eventsProcessed))
         for violation in found {
             record(.raftSafety, violation.description)
         }
@@ -69,16 +71,19 @@ extension Simulation {
     /// seen. A correct node sends nothing that depends on state before it is durable, so the
     /// world sees its durable term, and it counts as leader only once that term is durable.
     /// The log is the node's, with its commit index.
-    func observation(_ index: Int) -> RaftNodeObservation {
-        let group = nodes[index].runtime!.group
+    func observation(of group: LeaderGroup, node: NodeID) -> RaftNodeObservation {
         let raft = group.raft
         let term = group.syncedHardState.term
-        let entries = raft.entries.map {
-            ObservedEntry(index: $0.index, term: $0.term, payloadDigest: Self.digest($0))
+        let entries = raft.entries.map { entry in
+            var omitted = false
+            if case .normalDataOmitted = entry.kind { omitted = true }
+            return ObservedEntry(
+                index: entry.index, term: entry.term, payloadDigest: Self.digest(entry),
+                payloadOmitted: omitted)
         }
         let commit = min(raft.commitIndex, raft.lastIndex)
         return RaftNodeObservation(
-            node: nodes[index].id, term: term, isLeader: raft.isLeader && raft.term == term,
+            node: node, term: term, isLeader: raft.isLeader && raft.term == term,
             commitIndex: commit, appliedIndex: min(raft.appliedIndex, commit),
             firstIndex: raft.firstIndex, entries: entries)
     }
@@ -112,7 +117,10 @@ extension Simulation {
         guard violations.isEmpty, options.checksLinearizability else { return }
         let checked = history
         let verdict: LinearizabilityResult
-        if livenessReached, let finalValues = finalValues() {
+        if livenessReached, var finalValues = finalValues() {
+            if clients.contains(where: { $0.keyspace != nil }) {
+                finalValues += finalKeyspaceValues() ?? []
+            }
             // Every `ok` write took effect: the final state must be explained too.
             verdict = AckedWriteChecker.checkFinalState(of: checked, finalValues: finalValues)
         } else {
@@ -180,7 +188,7 @@ extension Simulation {
         }
         var lost = 0
         for node in nodes { lost += node.device.statistics.unsyncedWritesLost }
-        return SimulationResult(
+        var result = SimulationResult(
             seed: seed, options: options, parameters: parameters,
             eventsProcessed: eventsProcessed, simulatedMicros: nowMicros, elections: elections,
             commitIndexMax: commitIndexMax.rawValue,
@@ -195,5 +203,11 @@ extension Simulation {
             diskWritesLost: lost, livenessReached: livenessReached,
             linearizability: linearizabilityVerdict, violations: found,
             traceHash: hasher.value, traceTail: traceTail)
+        result.keyspace.created = keyspaceCreated
+        result.keyspace.writesAcknowledged = keyspaceWritesAcknowledged
+        result.keyspace.proxiedCommandsServed = proxiedCommandsServed
+        result.keyspace.moves = keyspaceMovesAccepted
+        result.keyspace.reopens = keyspaceReopens
+        return result
     }
 }

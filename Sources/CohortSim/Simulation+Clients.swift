@@ -7,13 +7,25 @@ import CohortReplication
 /// command layer, recorded into a `History` (writes, linearizable reads) or as session and
 /// bounded-staleness reads for their own checks.
 extension Simulation {
-    /// A key of the workload.
+    /// A key of the workload in the default keyspace.
     static func keyBytes(_ key: Int) -> [UInt8] { Array("k\(key)".utf8) }
+
+    /// A key of the workload in `keyspace` (nil: default). Keys of different keyspaces are
+    /// different registers: their names differ, so the history keeps them apart.
+    static func keyBytes(_ key: Int, keyspace: String?) -> [UInt8] {
+        guard let keyspace else { return keyBytes(key) }
+        return Array("\(keyspace):k\(key)".utf8)
+    }
 
     /// Sends client `client`'s next request, if clients are still active.
     func issue(_ client: Int) {
         guard clientsActive, clients[client].outstanding == nil else { return }
-        let key = Self.keyBytes(random.integer(in: 0...(parameters.keyCount - 1)))
+        if clients[client].keyspace != nil && !keyspaceCreated {
+            // Its keyspace does not exist yet: look again later.
+            return schedule(.clientIssue(client: client), afterMicros: ticks(10))
+        }
+        let key = Self.keyBytes(
+            random.integer(in: 0...(parameters.keyCount - 1)), keyspace: clients[client].keyspace)
         let request: SimulatedClient.Request
         if random.below(100) < 45 {
             clients[client].valuesWritten += 1
@@ -77,7 +89,7 @@ extension Simulation {
         hasher.combine(index)
         hasher.combine(sequence)
         let node = nodes[index]
-        guard let runtime = node.runtime, let executor = node.executor,
+        guard let defaultRuntime = node.runtime, let defaultExecutor = node.executor,
             let outstanding = clients[client].outstanding, outstanding.sequence == sequence
         else { return }
         var parser = RESPRequestParser()
@@ -92,7 +104,26 @@ extension Simulation {
             session.readConsistency = consistency
         }
         node.sessions[client] = session
-        switch ClusterCommandKind(arguments, executor: executor, session: session) {
+        let kind = ClusterCommandKind(arguments, executor: defaultExecutor, session: session)
+        var runtime = defaultRuntime
+        var executor = defaultExecutor
+        if let keyspace = clients[client].keyspace, kind != .local {
+            // As a connection after COHORT USE: a data member serves the keyspace itself; any
+            // other node (or a witness, which holds no data) proxies it through its shell.
+            let group = node.keyspaceGroups[Self.keyspaceGroupID]
+            guard let group, !group.runtime.group.isWitness else {
+                node.proxy(
+                    arguments, keyspace: keyspace, isWrite: kind != .read, token: session.token,
+                    ackMode: parameters.ackMode, consistency: session.readConsistency
+                ) { [unowned self] value, token in
+                    reply(to: client, sequence: sequence, value, token: token)
+                }
+                return afterEvent(index)
+            }
+            runtime = group.runtime
+            executor = group.executor
+        }
+        switch kind {
         case .write, .wait:
             runtime.submitWrite(
                 arguments, token: SessionToken(wireValue: session.token),
@@ -107,11 +138,12 @@ extension Simulation {
             ) { [unowned self] gate in
                 switch gate {
                 case .proceed(let applied):
-                    if options.traceLinesMax > 0, let raft = node.raft {
+                    if options.traceLinesMax > 0 {
+                        let raft = runtime.group.raft
                         trace(
                             "\(node.name) serves \(session.readConsistency.name) read for client "
-                                + "\(client) at applied \(applied) as \(raft.softState.role) of "
-                                + "\(raft.term)")
+                                + "\(client) in \(runtime.group.configuration.keyspace) at applied "
+                                + "\(applied) as \(raft.softState.role) of \(raft.term)")
                     }
                     var running = session
                     let outcome = executor.execute(
@@ -146,6 +178,9 @@ extension Simulation {
         guard let outstanding = clients[client].outstanding, outstanding.sequence == sequence
         else { return }
         let value = LeaderGroup.decodeReply(bytes)
+        if options.traceLinesMax > 0 {
+            trace("client \(client) got \(value) token \(token) for \(outstanding.request)")
+        }
         clients[client].token = max(clients[client].token, token)
         switch outstanding.request {
         case .write(let key, let written):
@@ -175,6 +210,7 @@ extension Simulation {
                 indexOfValue[written] = token
                 ackedWrites.append((client, key, token, nowMicros))
                 writesAcknowledged += 1
+                if clients[client].keyspace != nil { keyspaceWritesAcknowledged += 1 }
                 operationsSucceeded += 1
                 if parameters.ackMode == .leader {
                     leaderModeWrites.append((operation, key, written))

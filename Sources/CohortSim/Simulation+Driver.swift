@@ -18,6 +18,7 @@ extension Simulation {
             return
         }
         safety.nodeRestarted(nodes[index].id)
+        keyspaceSafety.nodeRestarted(nodes[index].id)
         let firstTick = random.integer(in: UInt64(1)...nodes[index].tickMicros)
         schedule(
             .tick(node: index, incarnation: nodes[index].incarnation), afterMicros: firstTick)
@@ -58,24 +59,33 @@ extension Simulation {
     func handleFrame(from: NodeID, to: NodeID, _ frame: PeerFrame) {
         hasher.combine(from.rawValue)
         hasher.combine(to.rawValue)
-        guard let index = nodes.firstIndex(where: { $0.id == to }),
-            let runtime = nodes[index].runtime
-        else { return }
+        guard let index = nodes.firstIndex(where: { $0.id == to }), nodes[index].isUp else {
+            return
+        }
         guard network.allows(from: from, to: to) else {
             network.recordPartitionDrop()
             return
         }
+        let node = nodes[index]
         switch frame {
-        case .raft(let bytes):
+        case .raft(let group, let bytes):
             guard let message = try? RaftMessageCodec.decode(bytes) else {
-                return record(.raftSafety, "\(nodes[index].name) got an undecodable Raft frame")
+                return record(.raftSafety, "\(node.name) got an undecodable Raft frame")
             }
             hasher.combine(message.term.rawValue)
+            // A group not running here drops its messages (Raft retransmits), as production.
+            guard let runtime = node.runtime(of: group) else { return }
             runtime.receive(message)
-        case .forward(let bytes):
-            runtime.receiveForward(bytes, from: from)
+            runtime.pump()
+        case .forward(let group, let bytes):
+            if ForwardMessage.isProxy(bytes) {
+                // The node's shell, not a group, takes proxy frames.
+                node.withShell { $0.receiveProxyFrame(bytes, group: group, from: from) }
+            } else if let runtime = node.runtime(of: group) {
+                runtime.receiveForward(bytes, from: from)
+                runtime.pump()
+            }
         }
-        runtime.pump()
         afterEvent(index)
     }
 

@@ -51,6 +51,17 @@ final class Simulation {
     /// Every (key, value) some node committed (`leader`-mode seeds only).
     var appliedValues: Set<[[UInt8]]> = []
     var safety = RaftSafetyChecker()
+    /// The keyspace groups' own safety checker (another Raft group, another log).
+    var keyspaceSafety = RaftSafetyChecker()
+    var keyspaceCreated = false
+    var keyspaceMoveScheduled = false
+    /// A voter the operator removed from the keyspace and will add back.
+    var keyspaceRemovedVoter: Int?
+    var keyspaceMovesAccepted = 0
+    /// Keyspace groups a node opened again after closing them.
+    var keyspaceReopens = 0
+    var proxiedCommandsServed = 0
+    var keyspaceWritesAcknowledged = 0
     var hasher = TraceHasher()
     var violations: [SimulationViolation] = []
     var violationsDropped = 0
@@ -106,12 +117,15 @@ final class Simulation {
             rollbacks.append(MemoryRollbackLog())
         }
         for index in 0..<parameters.nodeCount { start(index) }
-        for _ in 0..<parameters.clientCount {
-            clients.append(
-                SimulatedClient(
-                    process: newProcess(),
-                    target: random.integer(in: 0...(parameters.nodeCount - 1))))
+        for number in 0..<(parameters.clientCount + parameters.keyspaceClientCount) {
+            var client = SimulatedClient(
+                process: newProcess(), target: random.integer(in: 0...(parameters.nodeCount - 1)))
+            if number >= parameters.clientCount { client.keyspace = Self.keyspaceName }
+            clients.append(client)
             schedule(.clientIssue(client: clients.count - 1), afterMicros: thinkMicros())
+        }
+        if parameters.keyspaceClientCount > 0 {
+            schedule(.createKeyspace, afterMicros: ticks(random.integer(in: 10...60)))
         }
         let faults = parameters.faults
         if faults.contains(.partition) || faults.contains(.crash) || faults.contains(.clock) {
@@ -181,6 +195,12 @@ final class Simulation {
             if faultsActive { crash(crashed, downMicrosMax: downMicrosMax) }
         case .operatorAction:
             handleOperatorAction()
+        case .createKeyspace:
+            handleCreateKeyspace()
+        case .keyspaceMove:
+            handleKeyspaceMove()
+        case .shellInput(let node, let incarnation, let input):
+            handleShellInput(node, incarnation: incarnation, input)
         case .startLiveness:
             startLiveness()
         case .livenessDeadline:
@@ -251,7 +271,12 @@ final class Simulation {
     /// (every committed write, even one a later entry of the same batch overwrote).
     func noteCommitted(_ index: Int) {
         guard let raft = nodes[index].raft else { return }
-        var next = max(nodes[index].committedScanned.next, raft.firstIndex)
+        noteCommitted(raft: raft, scanned: &nodes[index].committedScanned)
+    }
+
+    /// Records the writes of `raft`'s committed entries after `scanned`, and moves it on.
+    func noteCommitted(raft: RaftNode, scanned: inout LogIndex) {
+        var next = max(scanned.next, raft.firstIndex)
         while next <= raft.commitIndex, let entry = raft.entry(at: next) {
             if case .normal(let data) = entry.kind, let logical = LogicalEntryCodec.decode(data) {
                 for effect in logical.effects {
@@ -262,7 +287,7 @@ final class Simulation {
             }
             next = next.next
         }
-        nodes[index].committedScanned = max(nodes[index].committedScanned, raft.commitIndex)
+        scanned = max(scanned, raft.commitIndex)
     }
 
     /// The rollback log of node `index` (it survives the node's crashes, as its file would).

@@ -3,10 +3,19 @@ import CohortNode
 
 /// What crosses the simulated network between nodes: encoded bytes, as on the wire.
 enum PeerFrame: Sendable {
-    /// An encoded Raft message (`RaftMessageCodec`).
-    case raft([UInt8])
-    /// An encoded forwarding frame (`ForwardMessage`).
-    case forward([UInt8])
+    /// An encoded Raft message (`RaftMessageCodec`) of a group.
+    case raft(GroupID, [UInt8])
+    /// An encoded forwarding or proxy frame (`ForwardMessage`) of a group.
+    case forward(GroupID, [UInt8])
+}
+
+/// What a node's host tells its ``NodeShell`` later than the moment it happened, so that the
+/// shell is never re-entered from inside a group's actions.
+enum ShellInput: Sendable {
+    /// A keyspace group has left its group (`LeaderGroupRuntime.onLeftGroup`).
+    case groupLeft(GroupID)
+    /// The host finished closing a group (after a delay, as a real close takes).
+    case groupClosed(GroupID)
 }
 
 /// What the scheduler runs. Node events carry the node's incarnation so that timers and
@@ -36,6 +45,12 @@ enum SimulationEvent: Sendable {
     case crashNow(nodes: [Int], downMicrosMax: UInt64)
     /// The operator adds a spare node to the cluster.
     case operatorAction
+    /// The operator creates the workload's keyspace (again until it is created).
+    case createKeyspace
+    /// The operator removes a voter from the keyspace, or adds it back.
+    case keyspaceMove
+    /// Node `node`'s shell learns something its host did.
+    case shellInput(node: Int, incarnation: Int, ShellInput)
     /// Faults stop: the liveness phase begins.
     case startLiveness
     /// The liveness bound passes.
@@ -64,6 +79,9 @@ enum SimulationEvent: Sendable {
         case .stopClients: return 14
         case .end: return 15
         case .crashNow: return 17
+        case .createKeyspace: return 18
+        case .shellInput: return 19
+        case .keyspaceMove: return 20
         }
     }
 }

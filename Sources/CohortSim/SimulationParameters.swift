@@ -79,6 +79,16 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
     public var clientTimeoutTicks: Int
     /// Longest pause of a client between requests, in microseconds.
     public var clientThinkMicrosMax: UInt64
+    /// Clients of the workload's keyspace (0: the run creates none). They are extra clients,
+    /// each bound to the keyspace for its life (a session token names one keyspace's log).
+    public var keyspaceClientCount: Int
+    /// The keyspace's voters, and its witness (nil: none), among the founders. Founders it
+    /// does not name hold no copy: their clients' commands are proxied (and a witness's).
+    public var keyspaceVoters: [Int]
+    public var keyspaceWitness: Int?
+    /// Whether the operator moves the keyspace's members online (REMOVE, then ADD back), so
+    /// that nodes close a keyspace's group and open it again.
+    public var keyspaceMembershipChanges: Bool
 
     /// Draws the parameters of one run. The draws always happen in the same order and
     /// number, whatever the options say, so overriding one field (for example the node
@@ -152,6 +162,18 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         writeTimeoutMillis = UInt64(random.integer(in: 100...1_000))
         readTimeoutMillis = UInt64(random.integer(in: 100...1_000))
         clientThinkMicrosMax = random.integer(in: UInt64(0)...UInt64(40_000))
+        // Drawn last, so the draws above stay what they were for every seed.
+        let keyspace = random.chance(0.5)
+        keyspaceClientCount = keyspace ? random.integer(in: 1...2) : 0
+        let founders = random.shuffled(Array(0..<nodeCount))
+        if random.chance(0.3) {
+            keyspaceVoters = Array(founders.prefix(2)).sorted()
+            keyspaceWitness = founders[2]
+        } else {
+            keyspaceVoters = Array(founders.prefix(3)).sorted()
+            keyspaceWitness = nil
+        }
+        keyspaceMembershipChanges = keyspace && random.chance(0.5)
     }
 
     /// One line listing every parameter, for the run's summary.
@@ -188,6 +210,13 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         parts.append("membership=\(membershipChanges)")
         parts.append("timeouts=\(writeTimeoutMillis)/\(readTimeoutMillis)ms")
         parts.append("clientTimeout=\(clientTimeoutTicks)t think<=\(clientThinkMicrosMax)us")
+        if keyspaceClientCount > 0 {
+            parts.append(
+                "keyspace: clients=\(keyspaceClientCount)"
+                    + " voters=\(keyspaceVoters.map { "n\($0 + 1)" }.joined(separator: ","))"
+                    + (keyspaceWitness.map { " witness=n\($0 + 1)" } ?? "")
+                    + " moves=\(keyspaceMembershipChanges)")
+        }
         return parts.joined(separator: " ")
     }
 

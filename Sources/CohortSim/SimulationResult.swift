@@ -41,6 +41,10 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
     public var livenessReached: Bool
     /// Linearizability verdict, `"skipped"` when not checked.
     public var linearizability: String
+    /// The workload keyspace: whether the operator created it, writes its clients had
+    /// acknowledged, commands nodes served for another node's client (proxied), member moves
+    /// the cluster accepted, and groups a node opened again after closing them.
+    public var keyspace = KeyspaceCounters()
     /// Everything found wrong; empty when the seed passes.
     public var violations: [SimulationViolation]
     /// FNV-1a over every processed event: equal for two runs of one seed.
@@ -73,6 +77,12 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
                 + " liveness=\(livenessReached)"
                 + " linearizability=\(linearizability)"
                 + " trace=\(String(traceHash, radix: 16))")
+        if keyspace.created {
+            lines.append(
+                "  keyspace: acked=\(keyspace.writesAcknowledged)"
+                    + " proxied=\(keyspace.proxiedCommandsServed) moves=\(keyspace.moves)"
+                    + " reopened=\(keyspace.reopens)")
+        }
         lines.append("  parameters: \(parameters)")
         for violation in violations.prefix(Self.violationsPrintedMax) {
             lines.append("  violation: \(violation)")
@@ -88,4 +98,15 @@ public struct SimulationResult: Hashable, Sendable, CustomStringConvertible {
 
     /// Violations listed in `description`; the rest are counted.
     static let violationsPrintedMax = 10
+}
+
+/// What a run did with its workload keyspace (see ``SimulationResult/keyspace``).
+public struct KeyspaceCounters: Hashable, Sendable {
+    public var created = false
+    public var writesAcknowledged = 0
+    public var proxiedCommandsServed = 0
+    public var moves = 0
+    public var reopens = 0
+
+    public init() {}
 }

@@ -4,7 +4,7 @@ public enum DurableFile {
     /// The contents of `directory/name` on `device`, or nil when it does not exist.
     public static func read(
         name: String, directory: String,
-        device: any StorageDevice = POSIXStorageDevice.shared
+        device: any StorageDevice
     ) throws(StorageError) -> [UInt8]? {
         try RaftLogFileSystem.read(directory + "/" + name, device: device)
     }
@@ -13,7 +13,7 @@ public enum DurableFile {
     /// the new contents, never a mix; when this returns, the new contents are durable.
     public static func write(
         _ bytes: [UInt8], name: String, directory: String,
-        device: any StorageDevice = POSIXStorageDevice.shared
+        device: any StorageDevice
     ) throws(StorageError) {
         try RaftLogFileSystem.createDirectory(directory, device: device)
         try RaftLogFileSystem.writeAtomically(

@@ -20,6 +20,30 @@ func observation(
 }
 
 @Suite struct RaftSafetyCheckerTests {
+    @Test func aWitnessesMetadataMatchesAnyPayloadButTwoPayloadsStillMustAgree() {
+        // A witness keeps entries' metadata only (found when the simulator first ran a
+        // keyspace with a witness: its entries were reported as differing from the voters').
+        func witnessView(_ node: UInt64, commit: UInt64) -> RaftNodeObservation {
+            var seen = observation(node, term: 1, commit: commit, applied: commit, terms: [1, 1])
+            for offset in seen.entries.indices {
+                seen.entries[offset].payloadDigest = 0
+                seen.entries[offset].payloadOmitted = true
+            }
+            return seen
+        }
+        var checker = RaftSafetyChecker()
+        var violations = checker.observe([witnessView(3, commit: 2)], step: 1)
+        violations += checker.observe(
+            [observation(1, term: 1, leader: true, commit: 2, applied: 2, terms: [1, 1])], step: 2)
+        violations += checker.observe([witnessView(3, commit: 2)], step: 3)
+        #expect(violations.isEmpty, "\(violations)")
+        // A voter whose payload at a committed index differs is still caught.
+        let diverged = checker.observe(
+            [observation(2, term: 1, commit: 2, applied: 2, terms: [1, 1], digests: [2: 99])],
+            step: 4)
+        #expect(!diverged.isEmpty)
+    }
+
     @Test func validRunHasNoViolations() {
         var checker = RaftSafetyChecker()
         var violations: [SafetyViolation] = []

@@ -260,13 +260,17 @@ import Testing
         }
         #expect(command.id == 5 && command.peer == peer)
         // A group that does not run here answers TRYAGAIN, to the sender.
-        shell.receiveProxyFrame(frame, group: GroupID(12_345), from: peer)
+        let another = ForwardMessage.proxied(
+            id: 6, arguments: [Array("GET".utf8), Array("k".utf8)], token: 0,
+            ackMode: .majority, consistency: .linearizable
+        ).encoded()
+        shell.receiveProxyFrame(another, group: GroupID(12_345), from: peer)
         let answers = forwards(shell.drain())
         guard answers.count == 1, case .proxyResponse(let id, let bytes, _) = answers[0].0 else {
             Issue.record("expected a refusal, got \(answers)")
             return
         }
-        #expect(id == 5 && answers[0].1 == peer)
+        #expect(id == 6 && answers[0].1 == peer)
         #expect(errorText(LeaderGroup.decodeReply(bytes))?.hasPrefix("TRYAGAIN") == true)
         // A malformed frame is logged and dropped.
         shell.receiveProxyFrame([3, 1, 2], group: GroupID(12_345), from: peer)
@@ -274,6 +278,29 @@ import Testing
             Issue.record("expected a warning")
             return
         }
+    }
+
+    @Test func aProxiedCommandDeliveredTwiceIsServedOnce() {
+        // Found by the simulator: the network delivered a proxied SET twice, 600 ms apart, and
+        // the member applied it twice, after a later write (a stale value came back).
+        var shell = makeShell(node: "n2")
+        shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2"]))
+        _ = shell.drain()
+        let group = GroupID(KeyspaceDefinition.groupID(named: "orders"))
+        let frame = ForwardMessage.proxied(
+            id: 9, arguments: [Array("SET".utf8), Array("k".utf8), Array("v".utf8)], token: 0,
+            ackMode: .majority, consistency: .linearizable
+        ).encoded()
+        let sender = LeaderGroup.nodeID(named: "n7")
+        shell.receiveProxyFrame(frame, group: group, from: sender)
+        shell.receiveProxyFrame(frame, group: group, from: sender)
+        let served = shell.drain().filter {
+            if case .serveProxied = $0 { true } else { false }
+        }
+        #expect(served.count == 1)
+        // The same id from another sender is another command.
+        shell.receiveProxyFrame(frame, group: group, from: LeaderGroup.nodeID(named: "n8"))
+        #expect(shell.drain().count == 1)
     }
 
     @Test func stoppingAnswersEveryWaitingRequest() {

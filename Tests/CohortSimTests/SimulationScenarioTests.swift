@@ -33,6 +33,14 @@ import Testing
         #expect(!sessionAndStaleReads.isEmpty)
         #expect(results.contains { $0.snapshotsTaken > 0 })
         #expect(results.contains { $0.learnersPromoted > 0 })
+        // The node shell in simulation: keyspaces created through the cluster, written to,
+        // served to other nodes' clients (proxied), and their groups closed and reopened as
+        // the operator moves members.
+        let keyspaceSeeds = results.filter { $0.keyspace.created }
+        #expect(keyspaceSeeds.contains { $0.keyspace.writesAcknowledged > 0 })
+        #expect(keyspaceSeeds.contains { $0.keyspace.proxiedCommandsServed > 0 })
+        #expect(keyspaceSeeds.contains { $0.keyspace.moves > 0 })
+        #expect(keyspaceSeeds.contains { $0.keyspace.reopens > 0 })
     }
 
     @Test func parametersAreLoggedAndReplayKeepsTheOtherDraws() {

@@ -35,6 +35,7 @@ import Testing
         ("FileManager", "files"),
         ("FileHandle", "files"),
         ("fopen(", "files"),
+        ("POSIXStorageDevice", "real files: the host passes its storage device"),
     ]
 
     static var repositoryRoot: URL {
