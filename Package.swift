@@ -91,7 +91,9 @@ let package = Package(
         .testTarget(name: "CohortSimTests", dependencies: ["CohortSim"]),
         .testTarget(
             name: "CohortNodeTests",
-            dependencies: ["CohortNode", "CohortReplication", "CohortCore"]),
+            dependencies: [
+                "CohortNode", "CohortReplication", "CohortCore", "CohortRaft", "CohortStorage",
+            ]),
         .testTarget(
             name: "CohortReplicationTests",
             dependencies: ["CohortReplication", "CohortCore", "CohortRaft"]),

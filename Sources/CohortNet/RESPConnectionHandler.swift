@@ -85,6 +85,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// `nextRequest`): enough for the pipelines clients send, few enough that the prefetched
     /// lines are still in the cache when their commands run.
     static let parseAheadRequestsMax = 32
+    /// Cluster mode: commands of one connection running at once (a pipeline's writes overlap).
+    /// Past it the connection stops reading until they are all answered: a client pipelining
+    /// without bound is held back by TCP, not by the server's memory.
+    static let clusterCommandsInFlightMax = 1_024
     static let parseAheadBytesMax = 16 << 10
     /// Requests run on one clock reading, at most (see `processRequests`).
     static let requestsPerClockReading = 64
@@ -397,6 +401,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         if inFlight > 0 && (kind != inFlightKind || kind == .local || kind == .wait) {
             return false
         }
+        if inFlight >= Self.clusterCommandsInFlightMax { return false }
         // A SCAN cursor another member of this keyspace issued continues there (a client
         // that moved between nodes): only the issuer knows where its next page starts.
         let remote =

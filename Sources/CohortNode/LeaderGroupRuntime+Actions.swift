@@ -183,6 +183,7 @@ extension LeaderGroupRuntime {
     /// Before the log store overwrites entries a new leader replaced, records the ones that
     /// carried writes in the rollback log.
     func recordDiscardedEntries(replacedBy ready: RaftReady) {
+        if let snapshot = ready.snapshot { recordEntriesReplaced(by: snapshot) }
         guard let first = ready.entriesToAppend.first, first.index <= store.lastIndex else {
             return
         }
@@ -209,6 +210,36 @@ extension LeaderGroupRuntime {
                 }
             }
             index = index.next
+        }
+    }
+
+    /// A leader's snapshot replaces this node's log when the log does not hold the snapshot's
+    /// last entry (Raft §7): the entries above what this node knew committed are dropped
+    /// without a new entry naming each index, so they are recorded here. Which of them the
+    /// cluster had committed (and the snapshot holds) cannot be told from here: each is
+    /// recorded as possibly discarded, and never one this node knew committed.
+    private func recordEntriesReplaced(by snapshot: RaftSnapshot) {
+        let index = snapshot.metadata.index
+        if store.entry(at: index)?.term == snapshot.metadata.term { return }
+        var next = max(store.hardState.commitIndex.next, store.firstIndex)
+        let now = environment.now().wallMillis
+        while next <= store.lastIndex {
+            defer { next = next.next }
+            guard let old = store.entry(at: next), case .normal(let data) = old.kind,
+                let logical = LogicalEntryCodec.decode(data), !logical.isEmpty
+            else { continue }
+            do {
+                try rollback.record(index: next, term: old.term, entry: logical, nowMillis: now)
+                onLog?(
+                    .warning,
+                    "a leader's snapshot replaced an uncommitted write, which it may or may not"
+                        + " hold; recorded in rollback.log",
+                    ["index": "\(next)", "term": "\(old.term)", "snapshot": "\(index)"])
+            } catch {
+                onLog?(
+                    .error, "could not write rollback.log",
+                    ["index": "\(next)", "term": "\(old.term)", "error": "\(error)"])
+            }
         }
     }
 }

@@ -59,13 +59,16 @@ public final class LeaderGroupRuntime: @unchecked Sendable {
     }
 
     /// Restores the engine from the log's snapshot when the engine is behind it (its writes
-    /// since were never synced), and returns the index the engine then holds.
+    /// since were never synced), and returns the index the engine then holds. A witness's
+    /// snapshot holds metadata only (no data): there is nothing to restore from it.
     public static func restoreEngine(
         _ engine: StorageEngine, from durable: RaftDurableState, nowMillis: UInt64,
         directory: String
     ) throws -> LogIndex {
         var engineApplied = LogIndex(engine.sequences.committed)
-        if let snapshot = durable.snapshot, engineApplied < snapshot.metadata.index {
+        if let snapshot = durable.snapshot, engineApplied < snapshot.metadata.index,
+            !snapshot.data.isEmpty
+        {
             guard let state = KeyspaceCatalog.unwrapSnapshot(snapshot.data),
                 let puts = StateSnapshotCodec.decode(state.state)
             else {

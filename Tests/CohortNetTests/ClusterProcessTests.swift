@@ -94,6 +94,31 @@ struct ClusterProcessTests {
         #expect(try check.call("GET", "after").text == "failover")
     }
 
+    /// A pipeline deeper than a connection's bound on commands in flight
+    /// (`clusterCommandsInFlightMax`, 1,024) through a follower and through the leader: the
+    /// connection holds back and resumes, and every reply comes, in order.
+    @Test(.timeLimit(.minutes(2)))
+    func aPipelineDeeperThanTheConnectionsBoundIsAnsweredInOrder() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        let leader = try #require(cluster.waitForLeader())
+        for node in [(leader + 1) % 3, leader] {
+            let client = try TestRESPClient(port: cluster.clientPorts[node], timeoutSeconds: 30)
+            let depth = 3_000
+            var bytes: [UInt8] = []
+            for index in 0..<depth {
+                bytes += TestRESPClient.encode(["SET", "deep:\(node)", "v\(index)"])
+            }
+            bytes += TestRESPClient.encode(["GET", "deep:\(node)"])
+            try client.send(raw: bytes)
+            var acknowledged = 0
+            for _ in 0..<depth where try client.readReply().text == "OK" { acknowledged += 1 }
+            #expect(acknowledged == depth)
+            // Read after the writes on the same connection: the last write's value.
+            #expect(try client.readReply().text == "v\(depth - 1)")
+        }
+    }
+
     /// Concurrent clients write and read three keys through all nodes while the leader is
     /// killed and restarted; the history must be linearizable and every acknowledged write
     /// of unique keys present at the end. (Checked to have teeth: with followers answering
