@@ -63,7 +63,8 @@ public final class ClusterNode: Sendable {
             configuration: NodeShellConfiguration(
                 nodeName: configuration.nodeName,
                 proxyTimeoutMillis: UInt64(configuration.writeTimeoutMillis) + 2_000),
-            randomSeed: driver.nodeID.rawValue ^ WallClock.monotonicNanos())
+            randomSeed: driver.nodeID.rawValue ^ WallClock.monotonicNanos(),
+            now: ReplicationDriver.now())
         self.shellHost = ShellHost(shell: shell)
     }
 
@@ -91,7 +92,11 @@ public final class ClusterNode: Sendable {
             onForward: { [self] peer, group, payload in
                 if ForwardMessage.isProxy(payload) {
                     // Delivered on the default group's loop, where the shell lives.
-                    withShell { $0.receiveProxyFrame(payload, group: GroupID(group), from: peer) }
+                    withShell {
+                        $0.receiveProxyFrame(
+                            payload, group: GroupID(group), from: peer, now: ReplicationDriver.now()
+                        )
+                    }
                     return
                 }
                 self.driver(for: group)?.run { $0.receiveForward(payload, from: peer) }

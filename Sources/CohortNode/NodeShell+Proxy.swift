@@ -70,7 +70,7 @@ extension NodeShell {
     /// A proxy frame from `peer` on group `group`: a command to serve here, or the answer to one
     /// of ours.
     public mutating func receiveProxyFrame(
-        _ payload: [UInt8], group: GroupID, from peer: NodeID
+        _ payload: [UInt8], group: GroupID, from peer: NodeID, now: GroupTime
     ) {
         switch ForwardMessage.decode(payload) {
         case .proxied(let id, let arguments, let token, let ackMode, let consistency):
@@ -80,6 +80,16 @@ extension NodeShell {
             let command = ProxiedCommand(
                 peer: peer, group: group, id: id, arguments: arguments, token: token,
                 ackMode: ackMode, consistency: consistency)
+            guard now.millis(since: startedAtMillis) >= configuration.proxyTimeoutMillis else {
+                // Found by the simulator: a member restarted, forgot what it had served, and
+                // ran a delayed duplicate of a SET after later writes.
+                let answer = Self.proxyAnswer(
+                    to: command,
+                    reply: .error(
+                        "TRYAGAIN this node has just started and serves no proxied commands yet"),
+                    token: 0)
+                return actions.append(.sendForward(answer, to: peer, group: group))
+            }
             guard isRunning(group) else {
                 let answer = Self.proxyAnswer(
                     to: command,

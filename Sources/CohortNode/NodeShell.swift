@@ -23,7 +23,10 @@ import CohortReplication
 /// Writes go to one preferred member at a time (a session's pipelined writes stay in order)
 /// and move on after a timeout; reads go round the members; a SCAN that continues a cursor
 /// goes to the member that issued it (``ScanCursor``). Waiting requests are bounded
-/// (``NodeShellConfiguration/proxyRequestsMax``) and expire at a deadline.
+/// (``NodeShellConfiguration/proxyRequestsMax``) and expire at a deadline. A member serves a
+/// proxied command once per (sender, id); for one proxy timeout after it starts it serves
+/// none, since what it served before a crash is forgotten and a delayed duplicate of it must
+/// not run twice (the sender gave up on anything older by then).
 public struct NodeShell: Sendable {
     /// A keyspace group's state on this node.
     public enum GroupState: Hashable, Sendable {
@@ -69,10 +72,13 @@ public struct NodeShell: Sendable {
     public internal(set) var proxyRequestsRefused = 0
 
     var actions: [NodeShellAction] = []
+    /// When this node started, on the monotonic clock.
+    let startedAtMillis: UInt64
 
-    /// A shell for a node starting now. `randomSeed` picks where proxy request ids start, so
+    /// A shell for a node starting `now`. `randomSeed` picks where proxy request ids start, so
     /// an answer delayed across a restart cannot match a new request.
-    public init(configuration: NodeShellConfiguration, randomSeed: UInt64) {
+    public init(configuration: NodeShellConfiguration, randomSeed: UInt64, now: GroupTime) {
+        self.startedAtMillis = now.monotonicMillis
         self.configuration = configuration
         self.nodeID = LeaderGroup.nodeID(named: configuration.nodeName)
         // The top bit stays clear: ids never wrap within a life.

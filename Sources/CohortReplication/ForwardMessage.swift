@@ -7,8 +7,11 @@
 /// own client would and answers with ``proxyResponse(id:reply:index:)``.
 public enum ForwardMessage: Hashable, Sendable {
     /// Run `arguments` as a client of the leader would; `token` is the session's token (for
-    /// WAIT), `ackMode` the session's acknowledgement mode.
-    case request(id: UInt64, arguments: [[UInt8]], token: UInt64, ackMode: AckMode)
+    /// WAIT), `ackMode` the session's acknowledgement mode, `term` the term of the leader the
+    /// follower sent it to: a leader takes only its own term's forwards, so a copy the network
+    /// delays past a restart (which ends a leader's term, and the memory of what it took) is
+    /// never applied again.
+    case request(id: UInt64, arguments: [[UInt8]], token: UInt64, ackMode: AckMode, term: UInt64)
     /// The answer to request `id`: the reply as RESP3 bytes, and the log index of the write
     /// (0 when it wrote nothing).
     case response(id: UInt64, reply: [UInt8], index: UInt64)
@@ -38,21 +41,22 @@ public enum ForwardMessage: Hashable, Sendable {
     public static let argumentsMax = 1 << 20
 
     /// The byte form: kind u8 (1 request, 2 response, 3 proxied, 4 proxy response) · id u64 ·
-    /// then for a request: token u64 · ack mode u8 · argument count u32 · (length u32 ·
-    /// bytes)*; a proxied request adds, after the ack mode, the consistency (u8: 0
+    /// then for a request: token u64 · ack mode u8 · leader term u64 · argument count u32 ·
+    /// (length u32 · bytes)*; a proxied request has no term but, after the ack mode, the
+    /// consistency (u8: 0
     /// linearizable, 1 session, 2 bounded staleness, 3 any) and its bound in ms (u64); for a
     /// response: index u64 · reply length u32 · reply.
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
         switch self {
-        case .request(let id, let arguments, let token, let ackMode):
+        case .request(let id, let arguments, let token, let ackMode, let term):
             Self.appendRequest(
                 kind: Self.requestKind, id: id, arguments: arguments, token: token,
-                ackMode: ackMode, consistency: nil, to: &out)
+                ackMode: ackMode, term: term, consistency: nil, to: &out)
         case .proxied(let id, let arguments, let token, let ackMode, let consistency):
             Self.appendRequest(
                 kind: Self.proxiedKind, id: id, arguments: arguments, token: token,
-                ackMode: ackMode, consistency: consistency, to: &out)
+                ackMode: ackMode, term: nil, consistency: consistency, to: &out)
         case .response(let id, let reply, let index):
             Self.appendResponse(
                 kind: Self.responseKind, id: id, reply: reply, index: index, to: &out)
@@ -65,12 +69,13 @@ public enum ForwardMessage: Hashable, Sendable {
 
     private static func appendRequest(
         kind: UInt8, id: UInt64, arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
-        consistency: ReadConsistency?, to out: inout [UInt8]
+        term: UInt64?, consistency: ReadConsistency?, to out: inout [UInt8]
     ) {
         out.append(kind)
         ByteCoding.append(id, to: &out)
         ByteCoding.append(token, to: &out)
         out.append(ackMode.wireByte)
+        if let term { ByteCoding.append(term, to: &out) }
         if let consistency {
             switch consistency {
             case .linearizable: out.append(0)
@@ -107,6 +112,11 @@ public enum ForwardMessage: Hashable, Sendable {
                 let ackMode = AckMode(wireByte: mode)
             else { return nil }
             var consistency = ReadConsistency.linearizable
+            var term: UInt64 = 0
+            if kind == requestKind {
+                guard let leaderTerm = reader.uint64() else { return nil }
+                term = leaderTerm
+            }
             if kind == proxiedKind {
                 guard let consistencyKind = reader.byte(), let millis = reader.uint64() else {
                     return nil
@@ -134,7 +144,8 @@ public enum ForwardMessage: Hashable, Sendable {
                     id: id, arguments: arguments, token: token, ackMode: ackMode,
                     consistency: consistency)
             }
-            return .request(id: id, arguments: arguments, token: token, ackMode: ackMode)
+            return .request(
+                id: id, arguments: arguments, token: token, ackMode: ackMode, term: term)
         case responseKind, proxyResponseKind:
             guard let index = reader.uint64(), let reply = reader.lengthPrefixed(),
                 reader.remaining == 0

@@ -66,7 +66,8 @@ extension LeaderGroup {
             actions.append(
                 .forward(
                     ForwardMessage.request(
-                        id: id, arguments: arguments, token: token.rawValue, ackMode: ackMode
+                        id: id, arguments: arguments, token: token.rawValue, ackMode: ackMode,
+                        term: raft.term.rawValue
                     ).encoded(), to: leader))
             return
         }
@@ -141,10 +142,19 @@ extension LeaderGroup {
         guard !isStopped else { return }
         advanceTime(time)
         switch ForwardMessage.decode(payload) {
-        case .request(let id, let arguments, let token, let ackMode):
+        case .request(let id, let arguments, let token, let ackMode, let term):
             guard firstDelivery(from: peer, id: id) else {
                 // Delivered twice: the first delivery is answered; this one is dropped.
                 return
+            }
+            guard
+                configuration.faults.contains(.forwardRetryDuplicates)
+                    || (raft.isLeader && term == raft.term.rawValue)
+            else {
+                // Sent to the leader of another term (found by the simulator: a SET the
+                // network delayed past a whole-cluster power loss was applied again after later
+                // writes, as the new leader had no memory of it). Nothing was applied.
+                return answer(.peer(peer, forwardID: id), Self.leadershipMoved, token: .zero)
             }
             handleWrite(
                 arguments, token: LogIndex(token), ackMode: ackMode,

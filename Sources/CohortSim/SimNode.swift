@@ -213,10 +213,16 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
         self.executor = executor
         self.runtime = runtime
         snapshotSeen = group.raft.snapshotIndex
+        if world.options.traceLinesMax > 0 {
+            world.trace(
+                "\(name) recovered: log last \(group.raft.lastIndex)@\(group.raft.lastTerm)"
+                    + " commit \(group.raft.commitIndex) engine \(engineApplied)"
+                    + " snapshot \(group.raft.snapshotIndex) term \(group.raft.term)")
+        }
         shell = NodeShell(
             configuration: NodeShellConfiguration(
                 nodeName: name, proxyTimeoutMillis: parameters.writeTimeoutMillis + 2_000),
-            randomSeed: world.random.next())
+            randomSeed: world.random.next(), now: now())
         withShell { $0.start(catalog: catalog) }
         runtime.pump()
     }

@@ -80,7 +80,10 @@ extension Simulation {
         case .forward(let group, let bytes):
             if ForwardMessage.isProxy(bytes) {
                 // The node's shell, not a group, takes proxy frames.
-                node.withShell { $0.receiveProxyFrame(bytes, group: group, from: from) }
+                let time = node.now()
+                node.withShell {
+                    $0.receiveProxyFrame(bytes, group: group, from: from, now: time)
+                }
             } else if let runtime = node.runtime(of: group) {
                 runtime.receiveForward(bytes, from: from)
                 runtime.pump()

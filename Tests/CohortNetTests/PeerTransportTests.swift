@@ -274,7 +274,10 @@ private struct Node {
         for bytes in garbage {
             let channel = try await ClientBootstrap(group: group)
                 .connect(host: "127.0.0.1", port: b.port).get()
-            try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).get()
+            // On a loaded machine the acceptor's handshake deadline (1 s here) can pass before
+            // the garbage is written, and the write then finds the connection closed (seen in
+            // a full parallel test run): either way the acceptor closed it, counting an error.
+            try? await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).get()
             // The acceptor closes the connection; the close future completes.
             try await channel.closeFuture.get()
         }

@@ -13,7 +13,8 @@ import Testing
     @Test(arguments: AckMode.allCases)
     func requestRoundTripsForEveryAckMode(ackMode: AckMode) throws {
         let message = ForwardMessage.request(
-            id: 0x0102_0304_0506_0708, arguments: Self.setCommand, token: .max, ackMode: ackMode)
+            id: 0x0102_0304_0506_0708, arguments: Self.setCommand, token: .max, ackMode: ackMode,
+            term: .max)
         let encoded = message.encoded()
         #expect(try #require(ForwardMessage.decode(encoded)) == message)
     }
@@ -34,7 +35,8 @@ import Testing
         // Follower-to-leader forwards are not proxy traffic.
         #expect(
             !ForwardMessage.isProxy(
-                ForwardMessage.request(id: 1, arguments: [], token: 0, ackMode: .all).encoded()))
+                ForwardMessage.request(id: 1, arguments: [], token: 0, ackMode: .all, term: 3)
+                    .encoded()))
         #expect(
             !ForwardMessage.isProxy(
                 ForwardMessage.response(id: 1, reply: [], index: 0).encoded()))
@@ -51,7 +53,8 @@ import Testing
         // Pinned per named case: reordering the enum must not change the wire.
         let modes: [AckMode] = [.all, .majority, .leader]
         let bytes = modes.map {
-            ForwardMessage.request(id: 1, arguments: [], token: 2, ackMode: $0).encoded()[17]
+            ForwardMessage.request(id: 1, arguments: [], token: 2, ackMode: $0, term: 3).encoded()[
+                17]
         }
         #expect(bytes == [0, 1, 2])
     }
@@ -67,9 +70,9 @@ import Testing
                 }
         }
         for message in [
-            ForwardMessage.request(id: 7, arguments: arguments, token: 0, ackMode: .all),
-            ForwardMessage.request(id: 0, arguments: [], token: 9, ackMode: .leader),
-            ForwardMessage.request(id: 1, arguments: [[]], token: 9, ackMode: .majority),
+            ForwardMessage.request(id: 7, arguments: arguments, token: 0, ackMode: .all, term: 3),
+            ForwardMessage.request(id: 0, arguments: [], token: 9, ackMode: .leader, term: 3),
+            ForwardMessage.request(id: 1, arguments: [[]], token: 9, ackMode: .majority, term: 3),
         ] {
             #expect(try #require(ForwardMessage.decode(message.encoded())) == message)
         }
@@ -93,8 +96,8 @@ import Testing
     }
 
     static let samples: [ForwardMessage] = [
-        .request(id: 3, arguments: setCommand, token: 11, ackMode: .majority),
-        .request(id: 4, arguments: [], token: 0, ackMode: .all),
+        .request(id: 3, arguments: setCommand, token: 11, ackMode: .majority, term: 5),
+        .request(id: 4, arguments: [], token: 0, ackMode: .all, term: 5),
         .response(id: 5, reply: Array("$3\r\nabc\r\n".utf8), index: 99),
         .response(id: 6, reply: [], index: 0),
     ]
@@ -135,8 +138,11 @@ import Testing
     }
 
     @Test func argumentCountsBeyondTheBytesOrTheLimitAreRejected() throws {
-        // Header of a request: kind, id, token, ack mode; then the count.
-        let header: [UInt8] = [1] + [UInt8](repeating: 0, count: 16) + [0]
+        // Header of a request: kind, id, token, ack mode, leader term; then the count.
+        let header: [UInt8] =
+            [1] + [UInt8](repeating: 0, count: 16) + [0]
+            + [UInt8](
+                repeating: 0, count: 8)
         func count(_ value: UInt32) -> [UInt8] {
             (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
         }
@@ -151,7 +157,7 @@ import Testing
         // bytes are there.
         let limit = ForwardMessage.argumentsMax
         let atLimit = header + count(UInt32(limit)) + [UInt8](repeating: 0, count: 4 * limit)
-        guard case .request(_, let arguments, _, _)? = ForwardMessage.decode(atLimit) else {
+        guard case .request(_, let arguments, _, _, _)? = ForwardMessage.decode(atLimit) else {
             Issue.record("a request with argumentsMax arguments did not decode")
             return
         }

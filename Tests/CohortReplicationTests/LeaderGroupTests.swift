@@ -22,6 +22,45 @@ import Testing
         }
     }
 
+    /// Found by the simulator: a forwarded SET the network delayed past a whole-cluster power
+    /// loss reached the new leader, which had no memory of having applied it, and applied it
+    /// again after later writes. A leader takes only forwards sent to its own term.
+    @Test func aLeaderTakesOnlyForwardsSentToItsOwnTerm() {
+        var harness = GroupHarness(nodes: 3)
+        let leader = harness.electLeader()
+        let follower = (leader + 1) % 3
+        let term = harness.members[leader].group.raft.term.rawValue
+        let sender = harness.members[follower].group.nodeID
+        for (id, sentTerm, value) in [(UInt64(900), term - 1, "old"), (901, term + 1, "new")] {
+            let frame = ForwardMessage.request(
+                id: id, arguments: [Array("SET".utf8), Array("k".utf8), Array(value.utf8)],
+                token: 0, ackMode: .majority, term: sentTerm
+            ).encoded()
+            harness.members[leader].group.receiveForward(frame, from: sender, now: harness.now)
+        }
+        let refusals = harness.members[leader].group.drain().compactMap { action -> String? in
+            guard case .forward(let bytes, _) = action,
+                case .response(_, let reply, let index)? = ForwardMessage.decode(bytes),
+                index == 0, case .error(let text) = LeaderGroup.decodeReply(reply)
+            else { return nil }
+            return text
+        }
+        #expect(refusals.count == 2)
+        #expect(refusals.allSatisfy { $0.hasPrefix("TRYAGAIN") })
+        harness.members[leader].group.finishedActions()
+        harness.settle()
+        #expect(harness.members[leader].evaluator.state[Array("k".utf8)] == nil)
+        // The same write sent to the leader's term is applied.
+        let frame = ForwardMessage.request(
+            id: 902, arguments: [Array("SET".utf8), Array("k".utf8), Array("now".utf8)],
+            token: 0, ackMode: .majority, term: term
+        ).encoded()
+        harness.members[leader].group.receiveForward(frame, from: sender, now: harness.now)
+        harness.drain(leader)
+        harness.settle()
+        #expect(harness.members[leader].evaluator.state[Array("k".utf8)] == Array("now".utf8))
+    }
+
     /// REVIEW §7 defect 1: deadlines and lag are measured on the monotonic clock, so a step of
     /// the system clock, either way, neither traps nor expires anything.
     @Test func aStepOfTheWallClockMovesNoDeadline() {
