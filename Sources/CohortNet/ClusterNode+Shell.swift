@@ -1,6 +1,7 @@
 import CohortCore
 import CohortNode
 import CohortReplication
+import CohortStorage
 import Dispatch
 import Logging
 
@@ -24,6 +25,8 @@ extension ClusterNode {
             if !open(definition) {
                 shellHost.shell.groupOpenFailed(GroupID(definition.groupID))
             }
+        case .sweepGroup(let definition):
+            sweep(definition)
         case .updateGroup(let definition):
             groups.withLockedValue { $0[definition.groupID] }?.driver.updateKeyspace(definition)
         case .closeGroup(let id, let name):
@@ -83,6 +86,27 @@ extension ClusterNode {
                 "keyspace": "\(definition.name)", "dir": "\(directory(of: definition.name))",
             ])
         return true
+    }
+
+    /// Records what a keyspace's leftover log holds beyond what this node knew committed (see
+    /// ``NodeShellAction/sweepGroup(_:)``), in the keyspace's own rollback log.
+    private func sweep(_ definition: KeyspaceDefinition) {
+        let directory = directory(of: definition.name)
+        do {
+            let rollback = try RollbackLog(path: directory + "/rollback.log")
+            let recorded = try LeaderGroupRuntime.recordOrphanedEntries(
+                directory: directory, logOptions: RaftLogStoreOptions.cluster(for: configuration),
+                rollback: rollback, nowMillis: WallClock.nowMillis())
+            if recorded > 0 {
+                logger.warning(
+                    "this node left a keyspace while holding uncommitted writes, which the group may or may not hold; recorded in rollback.log",
+                    metadata: ["keyspace": "\(definition.name)", "entries": "\(recorded)"])
+            }
+        } catch {
+            logger.error(
+                "cannot read a former keyspace's log",
+                metadata: ["keyspace": "\(definition.name)", "error": "\(error)"])
+        }
     }
 
     /// Stops a keyspace group this node no longer replicates, off the raft loop (stopping

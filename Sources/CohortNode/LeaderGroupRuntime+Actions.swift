@@ -68,6 +68,13 @@ extension LeaderGroupRuntime {
         case .saveSnapshot(let snapshot, let urgent):
             saveSnapshot(snapshot, urgent: urgent)
         case .leftGroup:
+            // What this node holds beyond what it knew committed will never be replicated from
+            // here (found by the simulator: a keyspace's leader removed while holding
+            // `leader`-mode writes only it had).
+            recordUncommittedEntries(
+                after: max(store.hardState.commitIndex, group.raft.commitIndex),
+                because: "this node left the group holding an uncommitted write, which the group"
+                    + " may or may not hold")
             onLeftGroup?()
         case .stopped(let reason, let reply):
             isStopped = true
@@ -221,7 +228,16 @@ extension LeaderGroupRuntime {
     private func recordEntriesReplaced(by snapshot: RaftSnapshot) {
         let index = snapshot.metadata.index
         if store.entry(at: index)?.term == snapshot.metadata.term { return }
-        var next = max(store.hardState.commitIndex.next, store.firstIndex)
+        recordUncommittedEntries(
+            after: store.hardState.commitIndex,
+            because: "a leader's snapshot replaced an uncommitted write, which it may or may not"
+                + " hold")
+    }
+
+    /// Records in the rollback log every entry with writes above `committed` (what this node
+    /// knew committed) that its log holds, as possibly discarded: `reason` says why.
+    func recordUncommittedEntries(after committed: LogIndex, because reason: String) {
+        var next = max(committed.next, store.firstIndex)
         let now = environment.now().wallMillis
         while next <= store.lastIndex {
             defer { next = next.next }
@@ -231,10 +247,8 @@ extension LeaderGroupRuntime {
             do {
                 try rollback.record(index: next, term: old.term, entry: logical, nowMillis: now)
                 onLog?(
-                    .warning,
-                    "a leader's snapshot replaced an uncommitted write, which it may or may not"
-                        + " hold; recorded in rollback.log",
-                    ["index": "\(next)", "term": "\(old.term)", "snapshot": "\(index)"])
+                    .warning, reason + "; recorded in rollback.log",
+                    ["index": "\(next)", "term": "\(old.term)"])
             } catch {
                 onLog?(
                     .error, "could not write rollback.log",

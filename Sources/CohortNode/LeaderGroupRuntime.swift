@@ -82,6 +82,49 @@ public final class LeaderGroupRuntime: @unchecked Sendable {
         return engineApplied
     }
 
+    /// The marker file, in a keyspace's directory, of the last log index
+    /// ``recordOrphanedEntries(directory:logOptions:rollback:nowMillis:)`` recorded.
+    public static let orphansRecordedFileName = "orphans-recorded"
+
+    /// For a keyspace this node is no longer a member of, whose group never left cleanly (the
+    /// node crashed first, and a group is not opened for a keyspace that does not name the
+    /// node): records in `rollback` the writes its Raft log in `directory/raft` holds beyond
+    /// what the node knew committed, as possibly discarded, once (a marker file remembers the
+    /// last index recorded). Returns how many it recorded; zero when no log remains.
+    @discardableResult
+    public static func recordOrphanedEntries(
+        directory: String, logOptions: RaftLogStoreOptions, rollback: any RollbackRecording,
+        nowMillis: UInt64
+    ) throws -> Int {
+        let device = logOptions.device
+        guard let files = try? device.contentsOfDirectory(directory + "/raft"), !files.isEmpty
+        else { return 0 }
+        let store = try RaftLogStore.open(directory: directory + "/raft", options: logOptions)
+        var after = store.hardState.commitIndex
+        if let marker = try DurableFile.read(
+            name: orphansRecordedFileName, directory: directory, device: device),
+            let recorded = UInt64(String(decoding: marker, as: UTF8.self))
+        {
+            after = max(after, LogIndex(recorded))
+        }
+        var recorded = 0
+        var next = max(after.next, store.firstIndex)
+        while next <= store.lastIndex {
+            defer { next = next.next }
+            guard let entry = store.entry(at: next), case .normal(let data) = entry.kind,
+                let logical = LogicalEntryCodec.decode(data), !logical.isEmpty
+            else { continue }
+            try rollback.record(index: next, term: entry.term, entry: logical, nowMillis: nowMillis)
+            recorded += 1
+        }
+        if store.lastIndex > after {
+            try DurableFile.write(
+                Array("\(store.lastIndex.rawValue)".utf8), name: orphansRecordedFileName,
+                directory: directory, device: device)
+        }
+        return recorded
+    }
+
     /// The catalog saved in `directory` on `device`; empty when there is none. A damaged file
     /// is fatal: serving without keyspaces the cluster has would answer for data this node
     /// lost.

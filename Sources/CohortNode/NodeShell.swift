@@ -100,7 +100,13 @@ public struct NodeShell: Sendable {
     /// The node starts with the catalog it saved: opens the groups of this node's keyspaces.
     public mutating func start(catalog saved: KeyspaceCatalog) {
         catalog = saved
-        for definition in saved.sorted { follow(definition) }
+        for definition in saved.sorted {
+            if isMember(definition) {
+                follow(definition)
+            } else {
+                actions.append(.sweepGroup(definition))
+            }
+        }
     }
 
     /// The default group saved a changed catalog (a definition added or replaced, or an entry

@@ -8,6 +8,10 @@ public enum NodeShellAction: Sendable {
     /// Open keyspace `definition`'s group (its engine and log under the keyspace's directory)
     /// and start it. Report ``NodeShell/groupOpenFailed(_:)`` if that fails.
     case openGroup(KeyspaceDefinition)
+    /// This node starts outside keyspace `definition`: if a Raft log of it remains here (the
+    /// node was removed and crashed before its group left), record the writes that log holds
+    /// beyond what the node knew committed (``LeaderGroupRuntime/recordOrphanedEntries``).
+    case sweepGroup(KeyspaceDefinition)
     /// Hand the running group of a keyspace its new definition.
     case updateGroup(KeyspaceDefinition)
     /// Stop the group and close its engine, then report ``NodeShell/groupClosed(_:)``; its data

@@ -12,6 +12,8 @@ final class SimKeyspaceGroup {
     /// What the checks saw after the previous event.
     var committedScanned = LogIndex.zero
     var eventsHandled = 0
+    /// The term this node last led the group in (for the trace).
+    var ledTerm: Term?
 
     init(name: String, runtime: LeaderGroupRuntime, executor: CommandExecutor) {
         self.name = name

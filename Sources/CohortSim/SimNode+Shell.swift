@@ -47,6 +47,16 @@ extension SimNode {
             if !openKeyspace(definition) {
                 shell?.groupOpenFailed(GroupID(definition.groupID))
             }
+        case .sweepGroup(let definition):
+            guard let settings else { return }
+            do {
+                try LeaderGroupRuntime.recordOrphanedEntries(
+                    directory: Self.directory(ofKeyspace: definition.name),
+                    logOptions: settings.log,
+                    rollback: world.rollback(of: index), nowMillis: now().wallMillis)
+            } catch {
+                world.keyspaceOpenFailed(node: index, keyspace: definition.name, error: error)
+            }
         case .updateGroup(let definition):
             guard let group = keyspaceGroups[GroupID(definition.groupID)] else { return }
             group.runtime.updateKeyspace(definition)

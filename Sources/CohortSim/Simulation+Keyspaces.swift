@@ -164,6 +164,10 @@ extension Simulation {
                 return
             }
             let raft = group.runtime.group.raft
+            if options.traceLinesMax > 0, raft.isLeader, group.ledTerm != raft.term {
+                group.ledTerm = raft.term
+                trace("\(node.name) leads keyspace \(group.name) in \(raft.term)")
+            }
             hasher.combine(raft.term.rawValue)
             hasher.combine(raft.commitIndex.rawValue)
             if parameters.ackMode == .leader {

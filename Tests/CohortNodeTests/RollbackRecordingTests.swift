@@ -96,6 +96,42 @@ import Testing
         #expect(rollbacks.indexes == [LogIndex(3), LogIndex(4)])
     }
 
+    @Test func leavingTheGroupRecordsWhatOnlyThisNodeMayHold() throws {
+        // Found by the simulator: a keyspace's leader was removed while holding `leader`-mode
+        // writes no other member had; they vanished with its group.
+        let (runtime, rollbacks, environment) = try deposedLeader()
+        _ = environment
+        #expect(runtime.run(.leftGroup) == nil)
+        #expect(rollbacks.indexes == [LogIndex(3), LogIndex(4)])
+    }
+
+    @Test func aLeftoverLogOfAFormerKeyspaceIsRecordedOnce() throws {
+        // The removed node crashed before its group left: at the next start its log is swept.
+        let device = SimulatedStorageDevice()
+        var logOptions = RaftLogStoreOptions()
+        logOptions.device = device
+        let directory = "/data/keyspaces/orders"
+        let rollbacks = ListedRollbacks()
+        #expect(
+            try LeaderGroupRuntime.recordOrphanedEntries(
+                directory: directory, logOptions: logOptions, rollback: rollbacks, nowMillis: 1)
+                == 0)
+        do {
+            let store = try RaftLogStore.open(directory: directory + "/raft", options: logOptions)
+            try store.write(
+                RaftReady(
+                    hardState: RaftHardState(
+                        term: Term(1), votedFor: NodeID(1), commitIndex: LogIndex(1)),
+                    entriesToAppend: (1...3).map { write("v\($0)", at: $0, term: 1) }))
+            try store.sync()
+        }
+        for _ in 0..<2 {
+            try LeaderGroupRuntime.recordOrphanedEntries(
+                directory: directory, logOptions: logOptions, rollback: rollbacks, nowMillis: 1)
+        }
+        #expect(rollbacks.indexes == [LogIndex(2), LogIndex(3)])
+    }
+
     @Test func aSnapshotThatMatchesTheLogDropsNothing() throws {
         let (runtime, rollbacks, environment) = try deposedLeader()
         _ = environment
