@@ -80,7 +80,8 @@ extension NodeShell {
             let command = ProxiedCommand(
                 peer: peer, group: group, id: id, arguments: arguments, token: token,
                 ackMode: ackMode, consistency: consistency)
-            guard now.millis(since: startedAtMillis) >= configuration.proxyTimeoutMillis else {
+            guard now.millis(since: startedAtMillis) >= configuration.duplicateDelayMillisMax
+            else {
                 // Found by the simulator: a member restarted, forgot what it had served, and
                 // ran a delayed duplicate of a SET after later writes.
                 let answer = Self.proxyAnswer(

@@ -24,9 +24,10 @@ import CohortReplication
 /// and move on after a timeout; reads go round the members; a SCAN that continues a cursor
 /// goes to the member that issued it (``ScanCursor``). Waiting requests are bounded
 /// (``NodeShellConfiguration/proxyRequestsMax``) and expire at a deadline. A member serves a
-/// proxied command once per (sender, id); for one proxy timeout after it starts it serves
-/// none, since what it served before a crash is forgotten and a delayed duplicate of it must
-/// not run twice (the sender gave up on anything older by then).
+/// proxied command once per (sender, id); on a network that duplicates frames it serves none
+/// for as long as a duplicate may be delayed after it starts
+/// (``NodeShellConfiguration/duplicateDelayMillisMax``), since what it served before a crash
+/// is forgotten and a late copy of it must not run twice.
 public struct NodeShell: Sendable {
     /// A keyspace group's state on this node.
     public enum GroupState: Hashable, Sendable {

@@ -12,6 +12,12 @@ public struct NodeShellConfiguration: Sendable {
     /// Proxied commands this node remembers having served (by sender and id), to serve a
     /// duplicated frame once; several times what senders have in flight.
     public var proxiedRememberedMax: Int = 262_144
+    /// How long after a frame was sent a second copy of it may still arrive. A node serves no
+    /// proxied command for this long after it starts, since what it served before a crash is
+    /// forgotten. Zero for the NIO transport, which never delivers a frame twice (TCP, and a
+    /// frame leaves its peer's queue when it is written); the simulator's network duplicates
+    /// frames and delays them up to a bound, which it sets here.
+    public var duplicateDelayMillisMax: UInt64 = 0
 
     /// Settings for the node called `nodeName`.
     public init(nodeName: String, proxyTimeoutMillis: UInt64) {

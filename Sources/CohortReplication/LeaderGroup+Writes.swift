@@ -49,9 +49,9 @@ extension LeaderGroup {
             return
         }
         guard mayForward else {
-            // A forwarded request reached a node that is no longer the leader: it did nothing,
-            // so the client may safely retry.
-            return answer(target, Self.leadershipMoved, token: .zero)
+            // A forwarded request reached a node that is no longer the leader: this copy did
+            // nothing, but another copy may have reached the leader (see `refusedHere(_:)`).
+            return answer(target, Self.refusedHere(target), token: .zero)
         }
         if let leader = raft.leader, leader != nodeID {
             guard forwardedWrites.count < configuration.limits.forwardedWritesMax else {
@@ -115,13 +115,24 @@ extension LeaderGroup {
                 term: term, ackMode: ackMode, reply: evaluation.reply,
                 deadlineMillis: deadlineMillis, target: target)
         case .notLeader:
-            answer(target, Self.leadershipMoved, token: .zero)
+            answer(target, Self.refusedHere(target), token: .zero)
         case .rejected(let rejection):
             answer(
                 target,
                 Self.refusal(of: rejection, entryBytesMax: configuration.raft.entryBytesMax),
                 token: .zero)
         }
+    }
+
+    /// The answer to a write this node refused because it is not (or no longer) the leader of
+    /// the right term. A client's own request was not applied: retrying is safe. A forwarded
+    /// one is only this copy of it: the network may have delivered another to the leader,
+    /// which applied it (found by the simulator: a duplicate reached a node after a leader
+    /// change, its refusal came back first, and the client was told "not applied" of a write
+    /// that was), so its outcome is unknown.
+    static func refusedHere(_ target: ReplyTarget) -> RESPValue {
+        if case .peer = target { return uncertain }
+        return leadershipMoved
     }
 
     /// The reply to a write the Raft core refused: an entry too large can never fit, so it
@@ -154,7 +165,8 @@ extension LeaderGroup {
                 // Sent to the leader of another term (found by the simulator: a SET the
                 // network delayed past a whole-cluster power loss was applied again after later
                 // writes, as the new leader had no memory of it). Nothing was applied.
-                return answer(.peer(peer, forwardID: id), Self.leadershipMoved, token: .zero)
+                let target = ReplyTarget.peer(peer, forwardID: id)
+                return answer(target, Self.refusedHere(target), token: .zero)
             }
             handleWrite(
                 arguments, token: LogIndex(token), ackMode: ackMode,

@@ -219,9 +219,14 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
                     + " commit \(group.raft.commitIndex) engine \(engineApplied)"
                     + " snapshot \(group.raft.snapshotIndex) term \(group.raft.term)")
         }
+        var shellConfiguration = NodeShellConfiguration(
+            nodeName: name, proxyTimeoutMillis: parameters.writeTimeoutMillis + 2_000)
+        // The simulated network duplicates frames, late by up to its longest delay.
+        let network = parameters.network
+        shellConfiguration.duplicateDelayMillisMax =
+            (network.delayMicrosMax + network.longDelayMicrosMax) / 1_000 + 1
         shell = NodeShell(
-            configuration: NodeShellConfiguration(
-                nodeName: name, proxyTimeoutMillis: parameters.writeTimeoutMillis + 2_000),
+            configuration: shellConfiguration,
             randomSeed: world.random.next(), now: now())
         withShell { $0.start(catalog: catalog) }
         runtime.pump()

@@ -36,6 +36,10 @@ struct SimulatedClient: Sendable {
     var token: UInt64 = 0
     /// The keyspace the client's session uses for its whole life (nil: `default`).
     var keyspace: String?
+    /// A client that only reads with bounded staleness: it stays on its node while its reads
+    /// succeed, so a node cut off from its leader keeps being asked (the check of the bound
+    /// needs a reader that does not move away on a failed write).
+    var readsStaleOnly = false
 
     init(process: ProcessID, target: Int) {
         self.process = process

@@ -27,7 +27,10 @@ extension Simulation {
         let key = Self.keyBytes(
             random.integer(in: 0...(parameters.keyCount - 1)), keyspace: clients[client].keyspace)
         let request: SimulatedClient.Request
-        if random.below(100) < 45 {
+        if clients[client].readsStaleOnly {
+            request = .read(
+                key: key, consistency: .boundedStaleness(millis: parameters.staleBoundMillis))
+        } else if random.below(100) < 45 {
             clients[client].valuesWritten += 1
             let value = Array("\(client + 1)-\(clients[client].valuesWritten)".utf8)
             request = .write(key: key, value: value)

@@ -124,6 +124,13 @@ final class Simulation {
             clients.append(client)
             schedule(.clientIssue(client: clients.count - 1), afterMicros: thinkMicros())
         }
+        if parameters.staleReadPercent > 0 {
+            var reader = SimulatedClient(
+                process: newProcess(), target: random.integer(in: 0...(parameters.nodeCount - 1)))
+            reader.readsStaleOnly = true
+            clients.append(reader)
+            schedule(.clientIssue(client: clients.count - 1), afterMicros: thinkMicros())
+        }
         if parameters.keyspaceClientCount > 0 {
             schedule(.createKeyspace, afterMicros: ticks(random.integer(in: 10...60)))
         }
