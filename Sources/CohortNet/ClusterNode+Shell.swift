@@ -139,33 +139,18 @@ extension ClusterNode {
                 to: command.peer, group: command.group.rawValue)
         }
         guard let group = groups.withLockedValue({ $0[command.group.rawValue] }) else {
-            return respond(.error("TRYAGAIN this node does not replicate that keyspace (yet)"), 0)
+            return respond(NodeShell.groupNotHere, 0)
         }
-        let executor = group.executor
-        let session = ClientSession(id: 0, address: "proxy", authenticated: true)
-        let arguments = command.arguments
-        switch ClusterCommandKind(arguments, executor: executor, session: session) {
-        case .write, .wait:
-            group.driver.submitWrite(
-                arguments, token: command.token, ackMode: command.ackMode, completion: respond)
-        case .read:
-            group.driver.submitRead(consistency: command.consistency, token: command.token) {
-                gate in
-                switch gate {
-                case .proceed(let applied):
-                    var session = session
-                    let outcome = executor.execute(
-                        arguments, session: &session, nowMillis: WallClock.nowMillis())
-                    respond(outcome.reply, applied)
-                case .refused(let reply):
-                    respond(reply, 0)
-                }
-            }
-        case .local:
-            var session = session
-            let outcome = executor.execute(
-                arguments, session: &session, nowMillis: WallClock.nowMillis())
-            respond(outcome.reply, 0)
-        }
+        command.serve(
+            on: group.executor, nowMillis: { WallClock.nowMillis() },
+            submitWrite: { completion in
+                group.driver.submitWrite(
+                    command.arguments, token: command.token, ackMode: command.ackMode,
+                    completion: completion)
+            },
+            submitRead: { completion in
+                group.driver.submitRead(
+                    consistency: command.consistency, token: command.token, completion: completion)
+            }, respond: respond)
     }
 }

@@ -94,7 +94,7 @@ extension NodeShell {
             guard isRunning(group) else {
                 let answer = Self.proxyAnswer(
                     to: command,
-                    reply: .error("TRYAGAIN this node does not replicate that keyspace (yet)"),
+                    reply: NodeShell.groupNotHere,
                     token: 0)
                 return actions.append(.sendForward(answer, to: peer, group: group))
             }
@@ -108,6 +108,10 @@ extension NodeShell {
             actions.append(.log(.warning, "dropping a malformed proxy frame", ["peer": "\(peer)"]))
         }
     }
+
+    /// The answer to a proxied command for a group that does not run here.
+    public static let groupNotHere = RESPValue.error(
+        "TRYAGAIN this node does not replicate that keyspace (yet)")
 
     /// The frame that answers a proxied command with `reply` and the session's new `token`.
     public static func proxyAnswer(to command: ProxiedCommand, reply: RESPValue, token: UInt64)

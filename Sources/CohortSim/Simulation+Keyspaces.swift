@@ -99,52 +99,29 @@ extension Simulation {
     /// client's would be (`ClusterNode.serve` in production), and answered.
     func serveProxied(_ command: ProxiedCommand, on index: Int) {
         let node = nodes[index]
-        let respond: (RESPValue, UInt64) -> Void = { [unowned node] reply, token in
+        let respond: @Sendable (RESPValue, UInt64) -> Void = { [unowned node] reply, token in
             node.forward(
                 NodeShell.proxyAnswer(to: command, reply: reply, token: token), to: command.peer,
                 group: command.group)
         }
         guard let group = node.keyspaceGroups[command.group] else {
-            return respond(.error("TRYAGAIN this node does not replicate that keyspace (yet)"), 0)
+            return respond(NodeShell.groupNotHere, 0)
         }
         proxiedCommandsServed += 1
-        let executor = group.executor
-        let session = ClientSession(id: 0, address: "proxy", authenticated: true)
-        let arguments = command.arguments
-        switch ClusterCommandKind(arguments, executor: executor, session: session) {
-        case .write, .wait:
-            group.runtime.submitWrite(
-                arguments, token: SessionToken(wireValue: command.token),
-                ackMode: command.ackMode, completion: respond)
-        case .read:
-            group.runtime.submitRead(
-                consistency: command.consistency, token: SessionToken(wireValue: command.token)
-            ) { [unowned self, unowned node] gate in
-                switch gate {
-                case .proceed(let applied):
-                    if self.options.traceLinesMax > 0 {
-                        let raft = group.runtime.group.raft
-                        self.trace(
-                            "\(node.name) serves proxied \(command.consistency.name) read for "
-                                + "\(command.peer) in \(group.name) at applied \(applied) as "
-                                + "\(raft.softState.role) of \(raft.term) "
-                                + "voters=\(raft.membership.voters)")
-                    }
-                    var running = session
-                    let outcome = executor.execute(
-                        arguments, session: &running, nowMillis: node.now().wallMillis)
-                    respond(outcome.reply, applied)
-                case .refused(let reply):
-                    respond(reply, 0)
-                }
-            }
-        case .local:
-            var running = session
-            let outcome = executor.execute(
-                arguments, session: &running, nowMillis: node.now().wallMillis)
-            respond(outcome.reply, 0)
-        }
-        group.runtime.pump()
+        let runtime = group.runtime
+        let token = SessionToken(wireValue: command.token)
+        command.serve(
+            on: group.executor, nowMillis: { [unowned node] in node.now().wallMillis },
+            submitWrite: { completion in
+                runtime.submitWrite(
+                    command.arguments, token: token, ackMode: command.ackMode,
+                    completion: completion)
+            },
+            submitRead: { completion in
+                runtime.submitRead(
+                    consistency: command.consistency, token: token, completion: completion)
+            }, respond: respond)
+        runtime.pump()
     }
 
     /// A node could not open a keyspace's storage: as for the default group's, a finding.
