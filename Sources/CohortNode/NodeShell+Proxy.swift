@@ -76,7 +76,8 @@ extension NodeShell {
         case .proxied(let id, let arguments, let token, let ackMode, let consistency):
             // The first delivery is served and answered; a duplicate is dropped (the sender
             // waits for one answer only).
-            guard proxiedSeen.firstDelivery(from: peer, id: id) else { return }
+            let first = proxiedSeen.firstDelivery(from: peer, id: id)
+            guard first || configuration.faults.contains(.proxiedServedTwice) else { return }
             let command = ProxiedCommand(
                 peer: peer, group: group, id: id, arguments: arguments, token: token,
                 ackMode: ackMode, consistency: consistency)

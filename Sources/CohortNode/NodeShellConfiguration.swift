@@ -18,6 +18,8 @@ public struct NodeShellConfiguration: Sendable {
     /// frame leaves its peer's queue when it is written); the simulator's network duplicates
     /// frames and delays them up to a bound, which it sets here.
     public var duplicateDelayMillisMax: UInt64 = 0
+    /// Deliberate bugs for the simulator's broken variants; empty in production.
+    public var faults: NodeShellFaults = []
 
     /// Settings for the node called `nodeName`.
     public init(nodeName: String, proxyTimeoutMillis: UInt64) {

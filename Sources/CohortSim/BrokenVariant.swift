@@ -1,3 +1,4 @@
+import CohortNode
 import CohortRaft
 import CohortReplication
 
@@ -26,6 +27,9 @@ public enum BrokenVariant: String, CaseIterable, Hashable, Sendable {
     /// A forwarded write delivered twice is applied twice
     /// (`LeaderGroupFaults.forwardRetryDuplicates`).
     case forwardRetryDuplicates
+    /// A proxied command delivered twice is served twice
+    /// (`NodeShellFaults.proxiedServedTwice`).
+    case proxiedServedTwice
 
     /// The Raft faults this variant switches on.
     public var raftFaults: RaftFaults {
@@ -35,7 +39,7 @@ public enum BrokenVariant: String, CaseIterable, Hashable, Sendable {
         case .skipTermCheck: return .skipTermCheck
         case .voteNotPersisted: return .voteNotPersisted
         case .sessionReadBeforeApplied, .leaderAckBeforeDurable, .staleReadUnbounded,
-            .forwardRetryDuplicates:
+            .forwardRetryDuplicates, .proxiedServedTwice:
             return []
         }
     }
@@ -49,5 +53,10 @@ public enum BrokenVariant: String, CaseIterable, Hashable, Sendable {
         case .forwardRetryDuplicates: return .forwardRetryDuplicates
         default: return []
         }
+    }
+
+    /// The node shell's policy faults this variant switches on.
+    public var shellFaults: NodeShellFaults {
+        self == .proxiedServedTwice ? .proxiedServedTwice : []
     }
 }

@@ -223,6 +223,7 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
             nodeName: name, proxyTimeoutMillis: parameters.writeTimeoutMillis + 2_000)
         // The simulated network duplicates frames, late by up to its longest delay.
         let network = parameters.network
+        shellConfiguration.faults = faults?.shellFaults ?? []
         shellConfiguration.duplicateDelayMillisMax =
             (network.delayMicrosMax + network.longDelayMicrosMax) / 1_000 + 1
         shell = NodeShell(

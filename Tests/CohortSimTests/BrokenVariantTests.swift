@@ -13,6 +13,8 @@ import Testing
         var variant: BrokenVariant
         var nodeCount: Int?
         var faults: FaultSet
+        /// Whether the search checks linearizability (slower; some variants show only there).
+        var checksLinearizability = false
         var testDescription: String { variant.rawValue }
     }
 
@@ -21,6 +23,10 @@ import Testing
         Case(variant: .leaderAckBeforeDurable, nodeCount: nil, faults: .all),
         Case(variant: .staleReadUnbounded, nodeCount: nil, faults: .all),
         Case(variant: .forwardRetryDuplicates, nodeCount: nil, faults: .all),
+        // A keyspace write served twice brings an old value back after later writes.
+        Case(
+            variant: .proxiedServedTwice, nodeCount: nil, faults: .all,
+            checksLinearizability: true),
         Case(variant: .grantMultipleVotesPerTerm, nodeCount: nil, faults: .all),
         Case(variant: .voteNotPersisted, nodeCount: 3, faults: FaultSet([.crash])),
         Case(variant: .skipTermCheck, nodeCount: 5, faults: FaultSet([.partition])),
@@ -30,7 +36,8 @@ import Testing
     @Test(arguments: cases) func brokenVariantIsCaughtWithinBoundedSeeds(_ testCase: Case) {
         let options = SimulationOptions(
             nodeCount: testCase.nodeCount, faults: testCase.faults, ticks: 1_000,
-            brokenVariant: testCase.variant, checksLinearizability: false)
+            brokenVariant: testCase.variant,
+            checksLinearizability: testCase.checksLinearizability)
         var caught: SimulationResult?
         for seed in 1...Self.seedsMax {
             let result = runSimulation(seed: seed, options: options)
