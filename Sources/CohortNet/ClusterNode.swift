@@ -81,11 +81,13 @@ public final class ClusterNode: Sendable {
         transportConfiguration.reconnectJitterSeed = driver.nodeID.rawValue
         transportConfiguration.outboundQueueMessagesMax = 65_536
         transportConfiguration.apply(ClusterLimits(configuration))
+        let identity = try NodeIdentityStore.open(directory: configuration.dataDirectory)
         let transport = PeerTransport(
             // The transport runs on the default group's raft loop: its messages then reach Raft
             // and leave it without a thread hop on either side, which is most of a write's
             // latency on a busy machine. Other keyspaces' groups hop to their own loops.
-            configuration: transportConfiguration, group: driver.raftGroup, logger: logger,
+            configuration: transportConfiguration, group: driver.raftGroup, identity: identity,
+            logger: logger,
             onMessage: { [self] group, message in
                 self.driver(for: group)?.run { $0.receive(message) }
             },
@@ -101,7 +103,7 @@ public final class ClusterNode: Sendable {
                 }
                 self.driver(for: group)?.run { $0.receiveForward(payload, from: peer) }
             })
-        driver.attach(transport: transport)
+        driver.attach(transport: transport, identity: identity)
         transportBox.withLockedValue { $0 = transport }
         // Keyspaces known from the saved catalog start here, before any message arrives or
         // the default group ticks: recovering a large keyspace's engine must not stall the

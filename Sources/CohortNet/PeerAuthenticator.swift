@@ -20,25 +20,32 @@ struct PeerAuthenticator: Sendable {
         key1 = SipHash.hash24(key0: 0x636F_686F_7274_2D6B, key1: 0x6579_2D68_616C_6632, bytes)
     }
 
-    /// The dialer's proof: binds the acceptor's nonce, both node ids and the cluster name.
+    /// The dialer's proof: binds the acceptor's nonce, both node ids, the dialer's incarnation
+    /// and the cluster name.
     func helloProof(
-        acceptorNonce: PeerNonce, dialer: NodeID, acceptor: NodeID, clusterName: String
+        acceptorNonce: PeerNonce, dialer: NodeID, acceptor: NodeID, dialerIncarnation: UInt64,
+        clusterName: String
     ) -> UInt64 {
         var message = Array("cohort-hello".utf8)
         acceptorNonce.append(to: &message)
         Self.append(dialer.rawValue, to: &message)
         Self.append(acceptor.rawValue, to: &message)
+        Self.append(dialerIncarnation, to: &message)
         message.append(contentsOf: clusterName.utf8)
         return SipHash.hash24(key0: key0, key1: key1, message)
     }
 
-    /// The acceptor's proof: binds the dialer's nonce and both node ids, in the other order and
-    /// under another label, so a dialer's own proof cannot be reflected back to it.
-    func acceptProof(dialerNonce: PeerNonce, dialer: NodeID, acceptor: NodeID) -> UInt64 {
+    /// The acceptor's proof: binds the dialer's nonce, both node ids (in the other order and
+    /// under another label, so a dialer's own proof cannot be reflected back to it) and the
+    /// acceptor's incarnation, which its unauthenticated challenge announced.
+    func acceptProof(
+        dialerNonce: PeerNonce, dialer: NodeID, acceptor: NodeID, acceptorIncarnation: UInt64
+    ) -> UInt64 {
         var message = Array("cohort-accept".utf8)
         dialerNonce.append(to: &message)
         Self.append(acceptor.rawValue, to: &message)
         Self.append(dialer.rawValue, to: &message)
+        Self.append(acceptorIncarnation, to: &message)
         return SipHash.hash24(key0: key0, key1: key1, message)
     }
 

@@ -24,8 +24,9 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         case awaitingChallenge
         /// Acceptor: challenge sent with `nonce`, waiting for hello.
         case awaitingHello(nonce: PeerNonce)
-        /// Dialer: hello sent with `nonce`, waiting for the verdict.
-        case awaitingVerdict(nonce: PeerNonce)
+        /// Dialer: hello sent with `nonce` to an acceptor that announced `incarnation`, waiting
+        /// for the verdict.
+        case awaitingVerdict(nonce: PeerNonce, incarnation: UInt64)
         /// Authenticated with `peer`: Raft messages flow.
         case established(peer: NodeID)
         /// Closing; nothing more is read.
@@ -70,7 +71,8 @@ final class PeerConnectionHandler: ChannelInboundHandler {
                 send(
                     .challenge(
                         acceptor: context.localID, nonce: nonce,
-                        clusterName: configuration.clusterName),
+                        clusterName: configuration.clusterName,
+                        incarnation: context.localIncarnation),
                     context: channelContext)
             }
         }
@@ -251,7 +253,10 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         let authenticator = context.authenticator
         let localID = context.localID
         switch (message, state, role) {
-        case (.challenge(let acceptor, let acceptorNonce, let clusterName), _, .dialer(let link)):
+        case (
+            .challenge(let acceptor, let acceptorNonce, let clusterName, let acceptorIncarnation),
+            _, .dialer(let link)
+        ):
             guard clusterName == configuration.clusterName else {
                 reject("cluster name \(clusterName) is not ours", context: channelContext)
                 return
@@ -264,20 +269,22 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             let nonce = PeerNonce.random()
             let proof = authenticator.helloProof(
                 acceptorNonce: acceptorNonce, dialer: localID, acceptor: acceptor,
-                clusterName: clusterName)
-            state = .awaitingVerdict(nonce: nonce)
+                dialerIncarnation: context.localIncarnation, clusterName: clusterName)
+            state = .awaitingVerdict(nonce: nonce, incarnation: acceptorIncarnation)
             send(
                 .hello(
                     dialer: localID, acceptor: acceptor, clusterName: clusterName, proof: proof,
-                    nonce: nonce),
+                    nonce: nonce, incarnation: context.localIncarnation),
                 context: channelContext)
         case (
-            .hello(let dialer, let acceptor, let clusterName, let proof, let dialerNonce),
+            .hello(
+                let dialer, let acceptor, let clusterName, let proof, let dialerNonce,
+                let dialerIncarnation),
             .awaitingHello(let nonce), .acceptor
         ):
             let expected = authenticator.helloProof(
                 acceptorNonce: nonce, dialer: dialer, acceptor: acceptor,
-                clusterName: clusterName)
+                dialerIncarnation: dialerIncarnation, clusterName: clusterName)
             let reason: String?
             if clusterName != configuration.clusterName {
                 reason = "cluster name mismatch"
@@ -288,7 +295,8 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             } else if proof != expected {
                 reason = "cluster secret mismatch"
             } else {
-                reason = nil
+                // Only an authenticated peer's incarnation is remembered.
+                reason = context.admit(dialer, presenting: dialerIncarnation)
             }
             if let reason {
                 context.count(\.handshakesRejected)
@@ -308,15 +316,24 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             send(
                 .accepted(
                     proof: authenticator.acceptProof(
-                        dialerNonce: dialerNonce, dialer: dialer, acceptor: localID)),
+                        dialerNonce: dialerNonce, dialer: dialer, acceptor: localID,
+                        acceptorIncarnation: context.localIncarnation)),
                 context: channelContext)
             established(with: dialer, context: channelContext)
             context.count(\.connectionsAccepted)
-        case (.accepted(let proof), .awaitingVerdict(let nonce), .dialer(let link)):
+        case (
+            .accepted(let proof), .awaitingVerdict(let nonce, let acceptorIncarnation),
+            .dialer(let link)
+        ):
             let expected = authenticator.acceptProof(
-                dialerNonce: nonce, dialer: localID, acceptor: link.peerID)
+                dialerNonce: nonce, dialer: localID, acceptor: link.peerID,
+                acceptorIncarnation: acceptorIncarnation)
             guard proof == expected else {
                 reject("\(link.peerID) does not know the cluster secret", context: channelContext)
+                return
+            }
+            if let reason = context.admit(link.peerID, presenting: acceptorIncarnation) {
+                reject(reason, context: channelContext)
                 return
             }
             established(with: link.peerID, context: channelContext)

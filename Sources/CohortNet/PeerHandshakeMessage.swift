@@ -2,18 +2,21 @@ import CohortCore
 
 /// The payloads of the handshake frames. The acceptor speaks first:
 ///
-///     acceptor → dialer   challenge(acceptor id, acceptor nonce, cluster name)
+///     acceptor → dialer   challenge(acceptor id, acceptor nonce, cluster name,
+///                                   acceptor incarnation)
 ///     dialer → acceptor   hello(dialer id, expected acceptor id, cluster name, proof,
-///                               dialer nonce)
+///                               dialer nonce, dialer incarnation)
 ///     acceptor → dialer   helloAccepted(proof) | helloRejected(reason), then close
 ///
 /// Each side checks the other's proof (see ``PeerAuthenticator``), the cluster name, and that
-/// the node at the other end is the one it expects. Integers are little-endian; texts are a u16
+/// the node at the other end is the one it expects, with the data directory it remembers (the
+/// incarnation, see ``NodeIdentity``; 0 from a transport that checks none). Integers are little-endian; texts are a u16
 /// byte length and UTF-8.
 enum PeerHandshakeMessage: Hashable, Sendable {
-    case challenge(acceptor: NodeID, nonce: PeerNonce, clusterName: String)
+    case challenge(acceptor: NodeID, nonce: PeerNonce, clusterName: String, incarnation: UInt64)
     case hello(
-        dialer: NodeID, acceptor: NodeID, clusterName: String, proof: UInt64, nonce: PeerNonce)
+        dialer: NodeID, acceptor: NodeID, clusterName: String, proof: UInt64, nonce: PeerNonce,
+        incarnation: UInt64)
     case accepted(proof: UInt64)
     case rejected(reason: String)
 
@@ -33,16 +36,19 @@ enum PeerHandshakeMessage: Hashable, Sendable {
     /// Appends the payload (not the frame header).
     func encode(into buffer: inout [UInt8]) {
         switch self {
-        case .challenge(let acceptor, let nonce, let clusterName):
+        case .challenge(let acceptor, let nonce, let clusterName, let incarnation):
             Self.append(acceptor.rawValue, to: &buffer)
             nonce.append(to: &buffer)
             Self.append(text: clusterName, to: &buffer)
-        case .hello(let dialer, let acceptor, let clusterName, let proof, let nonce):
+            Self.append(incarnation, to: &buffer)
+        case .hello(
+            let dialer, let acceptor, let clusterName, let proof, let nonce, let incarnation):
             Self.append(dialer.rawValue, to: &buffer)
             Self.append(acceptor.rawValue, to: &buffer)
             Self.append(text: clusterName, to: &buffer)
             Self.append(proof, to: &buffer)
             nonce.append(to: &buffer)
+            Self.append(incarnation, to: &buffer)
         case .accepted(let proof):
             Self.append(proof, to: &buffer)
         case .rejected(let reason):
@@ -81,15 +87,19 @@ enum PeerHandshakeMessage: Hashable, Sendable {
         let message: PeerHandshakeMessage?
         switch kind {
         case .challenge:
-            guard let acceptor = word(), let nonce = nonce(), let name = text() else { return nil }
-            message = .challenge(acceptor: NodeID(acceptor), nonce: nonce, clusterName: name)
+            guard let acceptor = word(), let nonce = nonce(), let name = text(),
+                let incarnation = word()
+            else { return nil }
+            message = .challenge(
+                acceptor: NodeID(acceptor), nonce: nonce, clusterName: name,
+                incarnation: incarnation)
         case .hello:
             guard let dialer = word(), let acceptor = word(), let name = text(),
-                let proof = word(), let nonce = nonce()
+                let proof = word(), let nonce = nonce(), let incarnation = word()
             else { return nil }
             message = .hello(
                 dialer: NodeID(dialer), acceptor: NodeID(acceptor), clusterName: name,
-                proof: proof, nonce: nonce)
+                proof: proof, nonce: nonce, incarnation: incarnation)
         case .helloAccepted:
             guard let proof = word() else { return nil }
             message = .accepted(proof: proof)

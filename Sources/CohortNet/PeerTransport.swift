@@ -37,9 +37,12 @@ public final class PeerTransport: Sendable {
     }
 
     /// Creates a transport; nothing happens until ``start()``. The caller owns `group` and
-    /// shuts it down after ``shutdown()``. Traps on an invalid configuration.
+    /// shuts it down after ``shutdown()``. Traps on an invalid configuration. With `identity`,
+    /// a peer whose data directory is not the one this node remembers is refused (see
+    /// ``NodeIdentity``); without, no peer's is checked.
     public init(
-        configuration: PeerTransportConfiguration, group: any EventLoopGroup, logger: Logger,
+        configuration: PeerTransportConfiguration, group: any EventLoopGroup,
+        identity: NodeIdentityStore? = nil, logger: Logger,
         onMessage: @escaping @Sendable (UInt64, RaftMessage) -> Void,
         onForward: @escaping @Sendable (NodeID, UInt64, [UInt8]) -> Void = { _, _, _ in }
     ) {
@@ -47,7 +50,8 @@ public final class PeerTransport: Sendable {
         self.configuration = configuration
         self.group = group
         let context = PeerTransportContext(
-            configuration: configuration, logger: logger, onMessage: onMessage,
+            configuration: configuration, identity: identity, logger: logger,
+            onMessage: onMessage,
             onForward: onForward)
         self.context = context
         links.withLockedValue { links in

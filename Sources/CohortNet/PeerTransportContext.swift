@@ -1,4 +1,5 @@
 import CohortCore
+import CohortNode
 import CohortRaft
 import Logging
 import NIOConcurrencyHelpers
@@ -11,6 +12,9 @@ final class PeerTransportContext: Sendable {
     let configuration: PeerTransportConfiguration
     let authenticator: PeerAuthenticator
     let logger: Logger
+    /// What this node remembers of its peers' data directories; nil checks none (and presents
+    /// incarnation 0).
+    let identity: NodeIdentityStore?
     /// A Raft message for the replication group with the given id (0: the default keyspace).
     let onMessage: @Sendable (UInt64, RaftMessage) -> Void
     /// A forward payload from a peer for the replication group with the given id.
@@ -20,18 +24,30 @@ final class PeerTransportContext: Sendable {
     private let shutDown = NIOLockedValueBox(false)
 
     init(
-        configuration: PeerTransportConfiguration, logger: Logger,
+        configuration: PeerTransportConfiguration, identity: NodeIdentityStore?, logger: Logger,
         onMessage: @escaping @Sendable (UInt64, RaftMessage) -> Void,
         onForward: @escaping @Sendable (NodeID, UInt64, [UInt8]) -> Void
     ) {
         self.configuration = configuration
         self.authenticator = PeerAuthenticator(secret: configuration.clusterSecret)
+        self.identity = identity
         self.logger = logger
         self.onMessage = onMessage
         self.onForward = onForward
     }
 
     var localID: NodeID { configuration.nodeID }
+
+    /// This node's incarnation, as presented in handshakes.
+    var localIncarnation: UInt64 { identity?.incarnation ?? 0 }
+
+    /// Nil to accept `peer` presenting `incarnation`, or the reason to refuse it.
+    func admit(_ peer: NodeID, presenting incarnation: UInt64) -> String? {
+        guard let identity else { return nil }
+        let reason = identity.admit(peer, presenting: incarnation)
+        if reason != nil { count(\.incarnationsRefused) }
+        return reason
+    }
 
     var statistics: PeerTransportStatistics { counters.withLockedValue { $0 } }
 

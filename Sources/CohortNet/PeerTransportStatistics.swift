@@ -16,6 +16,9 @@ public struct PeerTransportStatistics: Hashable, Sendable {
     public var connectionsAccepted = 0
     /// Handshakes refused in either direction (wrong secret, cluster or node).
     public var handshakesRejected = 0
+    /// Handshakes refused because the peer's data directory is not the one this node
+    /// remembers (``NodeIdentity``); also counted in `handshakesRejected`.
+    public var incarnationsRefused = 0
     /// Connections closed for malformed frames or messages, or for a handshake timeout.
     public var protocolErrors = 0
     /// Connection attempts that failed or were lost, each followed by a backoff delay.

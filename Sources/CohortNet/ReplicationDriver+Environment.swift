@@ -20,7 +20,18 @@ extension ReplicationDriver: GroupEnvironment {
         transport.sendForward(bytes, to: peer, group: group.rawValue)
     }
 
-    public func addPeer(_ peer: NodeID, endpoint: PeerEndpoint) {
+    public func addPeer(_ peer: NodeID, endpoint: PeerEndpoint, admittedAt: LogIndex) {
+        if let identity {
+            do {
+                try identity.memberAdmitted(peer, at: admittedAt)
+            } catch {
+                // The old incarnation stays remembered: the readmitted node is refused until a
+                // restart replays this entry and the save succeeds. Refusing is the safe side.
+                logger.error(
+                    "could not record a member's readmission",
+                    metadata: ["peer": "\(peer)", "error": "\(error)"])
+            }
+        }
         transport.addPeer(peer, address: PeerAddress(host: endpoint.host, port: endpoint.port))
     }
 

@@ -51,6 +51,11 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// The raft loop.
     let loop: any EventLoop
     private(set) var transport: PeerTransport!
+    /// Default group: what this node remembers of its peers' data directories, which a member
+    /// entry readmitting a removed node updates (set with the transport).
+    /// (Read by connections on any thread.)
+    var identity: NodeIdentityStore? { identityBox.withLockedValue { $0 } }
+    private let identityBox = NIOLockedValueBox<NodeIdentityStore?>(nil)
 
     // Loop-confined state.
     /// The group and the storage it runs over.
@@ -171,8 +176,11 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// transport's start, the registry's lock) publishes it. A message triggers a pump and a
     /// pump sends; a node restarted into a busy cluster once got a message in between and
     /// crashed on the missing transport.
-    public func attach(transport: PeerTransport) {
+    ///
+    /// `identity` (default group only) is what the transport checks peers against.
+    public func attach(transport: PeerTransport, identity: NodeIdentityStore? = nil) {
         self.transport = transport
+        identityBox.withLockedValue { $0 = identity }
     }
 
     /// Starts the tick timer. The group's messages go out on the transport that

@@ -13,8 +13,9 @@ public protocol GroupEnvironment: AnyObject, Sendable {
     func send(_ messages: [RaftMessage], group: GroupID)
     /// Sends a forwarding frame of group `group` to `peer`.
     func forward(_ bytes: [UInt8], to peer: NodeID, group: GroupID)
-    /// Dials a member learned from the log.
-    func addPeer(_ peer: NodeID, endpoint: PeerEndpoint)
+    /// Dials a member learned from the log's member entry at `admittedAt`; a node that was
+    /// removed and is added again may present a new data directory from then on.
+    func addPeer(_ peer: NodeID, endpoint: PeerEndpoint, admittedAt: LogIndex)
     /// Runs `work` away from the group's thread (`kind` says what it is, for the environment's
     /// choice of thread or delay); the closure it returns then runs on the group's thread,
     /// after which the runtime is pumped.

@@ -60,9 +60,11 @@ extension LeaderGroupRuntime {
             onCatalogSaved?(group.catalog)
         case .keyspaceDefined(let definition):
             onKeyspaceDefined?(definition)
-        case .peerLearned(_, let id, let endpoint):
+        case .peerLearned(_, let id, let endpoint, let admittedAt):
             onPeersChanged?(group.knownPeers)
-            if id != group.nodeID { environment.addPeer(id, endpoint: endpoint) }
+            if id != group.nodeID {
+                environment.addPeer(id, endpoint: endpoint, admittedAt: admittedAt)
+            }
         case .takeSnapshot(let index, let catalog, let urgent):
             takeSnapshot(at: index, catalog: catalog, urgent: urgent)
         case .saveSnapshot(let snapshot, let urgent):

@@ -44,7 +44,7 @@ extension LeaderGroup {
             if data.first == MemberEntry.tag {
                 flush(&self)
                 if let member = MemberEntry.decode(data) {
-                    applyMember(member)
+                    applyMember(member, at: entry.index)
                 } else {
                     log(.error, "skipping an undecodable member entry", ["index": "\(entry.index)"])
                 }

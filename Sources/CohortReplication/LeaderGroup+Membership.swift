@@ -100,12 +100,12 @@ extension LeaderGroup {
     }
 
     /// Every node: learn the new member's address. The leader: propose the membership change.
-    mutating func applyMember(_ entry: MemberEntry) {
+    mutating func applyMember(_ entry: MemberEntry, at index: LogIndex) {
         let id = Self.nodeID(named: entry.name)
         names[id] = entry.name
         let endpoint = PeerEndpoint(host: entry.host, port: entry.port)
         knownPeers[entry.name] = endpoint
-        actions.append(.peerLearned(name: entry.name, id, endpoint))
+        actions.append(.peerLearned(name: entry.name, id, endpoint, admittedAt: index))
         log(
             .info, "member address recorded",
             ["name": "\(entry.name)", "address": "\(entry.host):\(entry.port)"])

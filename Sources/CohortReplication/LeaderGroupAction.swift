@@ -38,8 +38,9 @@ public enum LeaderGroupAction: Sendable {
     /// Default group: the log (or a snapshot) defined or changed a keyspace; the node starts,
     /// changes or keeps its group.
     case keyspaceDefined(KeyspaceDefinition)
-    /// Default group: a member's peer address, to save and dial (`knownPeers` holds them all).
-    case peerLearned(name: String, NodeID, PeerEndpoint)
+    /// Default group: a member's peer address, to save and dial (`knownPeers` holds them all),
+    /// from the member entry at `admittedAt` (which readmits a removed node, see `NodeIdentity`).
+    case peerLearned(name: String, NodeID, PeerEndpoint, admittedAt: LogIndex)
     /// Take a point-in-time view of the state machine now, encode it as a snapshot (with
     /// `catalog`, default group only) and report with ``LeaderGroup/snapshotEncoded(_:at:)``.
     /// `urgent`: do it before running anything else (a node is being added and will be

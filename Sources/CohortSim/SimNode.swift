@@ -108,7 +108,7 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
         world.transmit(.forward(group, bytes), from: id, to: peer)
     }
 
-    func addPeer(_ peer: NodeID, endpoint: PeerEndpoint) {}
+    func addPeer(_ peer: NodeID, endpoint: PeerEndpoint, admittedAt: LogIndex) {}
 
     func offload(_ kind: OffloadKind, _ work: @escaping @Sendable () -> @Sendable () -> Void) {
         let job = nextJob

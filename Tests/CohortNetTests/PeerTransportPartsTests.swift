@@ -7,40 +7,47 @@ import Testing
 /// The pure pieces of the peer transport: proofs, handshake payloads, backoff and
 /// the outbound queue.
 @Suite struct PeerTransportPartsTests {
-    @Test func proofsDependOnSecretNonceAndIdentities() {
+    @Test func proofsDependOnSecretNonceIdentitiesAndIncarnations() {
         let right = PeerAuthenticator(secret: "s3cret")
         let wrong = PeerAuthenticator(secret: "s3cres")
         let nonce = PeerNonce(high: 1, low: 2)
-        let proof = right.helloProof(
-            acceptorNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2), clusterName: "c")
-        #expect(
-            proof
-                == PeerAuthenticator(secret: "s3cret").helloProof(
-                    acceptorNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2),
-                    clusterName: "c"))
+        func hello(
+            _ authenticator: PeerAuthenticator, nonce: PeerNonce = nonce, dialer: UInt64 = 1,
+            incarnation: UInt64 = 7, cluster: String = "c"
+        ) -> UInt64 {
+            authenticator.helloProof(
+                acceptorNonce: nonce, dialer: NodeID(dialer), acceptor: NodeID(2),
+                dialerIncarnation: incarnation, clusterName: cluster)
+        }
+        let proof = hello(right)
+        #expect(proof == hello(PeerAuthenticator(secret: "s3cret")))
         let variants = [
-            wrong.helloProof(
-                acceptorNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2), clusterName: "c"),
-            right.helloProof(
-                acceptorNonce: PeerNonce(high: 1, low: 3), dialer: NodeID(1),
-                acceptor: NodeID(2), clusterName: "c"),
-            right.helloProof(
-                acceptorNonce: nonce, dialer: NodeID(3), acceptor: NodeID(2), clusterName: "c"),
-            right.helloProof(
-                acceptorNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2), clusterName: "d"),
-            right.acceptProof(dialerNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2)),
+            hello(wrong), hello(right, nonce: PeerNonce(high: 1, low: 3)),
+            hello(right, dialer: 3), hello(right, incarnation: 8), hello(right, cluster: "d"),
+            right.acceptProof(
+                dialerNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2),
+                acceptorIncarnation: 7),
         ]
         for variant in variants {
             #expect(variant != proof)
         }
+        let accept = right.acceptProof(
+            dialerNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2), acceptorIncarnation: 7)
+        #expect(
+            accept
+                != right.acceptProof(
+                    dialerNonce: nonce, dialer: NodeID(1), acceptor: NodeID(2),
+                    acceptorIncarnation: 9))
     }
 
     @Test func handshakeMessagesRoundTripAndRejectMalformedPayloads() {
         let messages: [PeerHandshakeMessage] = [
-            .challenge(acceptor: NodeID(2), nonce: PeerNonce(high: 3, low: 4), clusterName: "prod"),
+            .challenge(
+                acceptor: NodeID(2), nonce: PeerNonce(high: 3, low: 4), clusterName: "prod",
+                incarnation: 0xABCD),
             .hello(
                 dialer: NodeID(1), acceptor: NodeID(2), clusterName: "prod", proof: 99,
-                nonce: PeerNonce(high: 5, low: 6)),
+                nonce: PeerNonce(high: 5, low: 6), incarnation: 0x1234),
             .accepted(proof: 7),
             .rejected(reason: "cluster secret mismatch"),
         ]

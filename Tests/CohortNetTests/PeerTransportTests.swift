@@ -34,6 +34,7 @@ private struct Node {
     let transport: PeerTransport
     let inbox: Inbox
     let port: Int
+    let identity: NodeIdentityStore?
 }
 
 /// Transports on loopback, ephemeral ports only, each test bounded in time.
@@ -56,17 +57,18 @@ private struct Node {
     }
 
     private static func start(
-        _ configuration: PeerTransportConfiguration, group: any EventLoopGroup
+        _ configuration: PeerTransportConfiguration, group: any EventLoopGroup,
+        identity: NodeIdentityStore? = nil
     ) throws -> Node {
         let inbox = Inbox()
         var logger = Logger(label: "peer-test-\(configuration.nodeID)")
         logger.logLevel = .critical
         let transport = PeerTransport(
-            configuration: configuration, group: group, logger: logger,
+            configuration: configuration, group: group, identity: identity, logger: logger,
             onMessage: { group, message in inbox.append(message, group: group) },
             onForward: { _, group, payload in inbox.appendForward(payload, group: group) })
         let port = try transport.start()
-        return Node(transport: transport, inbox: inbox, port: port)
+        return Node(transport: transport, inbox: inbox, port: port, identity: identity)
     }
 
     /// Polls `condition` every 10 ms for up to `seconds`; returns whether it became true.
@@ -159,6 +161,67 @@ private struct Node {
         #expect(a.transport.statistics.connectionsEstablished == 1)
         #expect(b.transport.statistics.connectionsAccepted == 1)
         #expect(a.transport.queuedMessages(to: NodeID(2)) == 0)
+    }
+
+    /// A node whose data directory was wiped comes back under its old id with a new
+    /// incarnation: it may have forgotten its votes, so it is refused in either direction until
+    /// a member entry readmits it (`NodeIdentity`). Without the check, its messages would flow.
+    @Test(.timeLimit(.minutes(1)))
+    func aPeerWithAReplacedDataDirectoryIsRefusedUntilReadmitted() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let directories = (0..<4).map { _ in TemporaryDirectory() }
+        defer { for directory in directories { directory.remove() } }
+        let identityA = try NodeIdentityStore.open(directory: directories[0].path)
+        let a = try Self.start(Self.configuration(1), group: group, identity: identityA)
+        let b = try Self.start(
+            Self.configuration(2), group: group,
+            identity: try NodeIdentityStore.open(directory: directories[1].path))
+        defer { a.transport.shutdown() }
+        b.transport.addPeer(NodeID(1), address: Self.address(a.port))
+        b.transport.send(Self.message(from: 2, to: 1, round: 0))
+        #expect(try await Self.eventually { a.inbox.received.count == 1 })
+        b.transport.shutdown()
+        // Reopening the same directory keeps the incarnation, and what it remembers.
+        let reopened = try NodeIdentityStore.open(directory: directories[0].path)
+        #expect(reopened.incarnation == identityA.incarnation)
+        #expect(reopened.identity.peers[NodeID(2)]?.incarnation == b.identity?.incarnation)
+
+        // Node 2 again, over an empty directory: the acceptor refuses it.
+        let wiped = try Self.start(
+            Self.configuration(2), group: group,
+            identity: try NodeIdentityStore.open(directory: directories[2].path))
+        defer { wiped.transport.shutdown() }
+        wiped.transport.addPeer(NodeID(1), address: Self.address(a.port))
+        wiped.transport.send(Self.message(from: 2, to: 1, round: 1))
+        #expect(
+            try await Self.eventually {
+                a.transport.statistics.incarnationsRefused >= 2
+                    && wiped.transport.statistics.handshakesRejected >= 2
+            })
+        #expect(a.inbox.received.count == 1)
+        #expect(identityA.refusals.last?.contains("data directory was") == true)
+
+        // As dialer too: node 1 refuses to talk to it.
+        a.transport.addPeer(NodeID(2), address: Self.address(wiped.port))
+        a.transport.send(Self.message(from: 1, to: 2, round: 2))
+        #expect(
+            try await Self.eventually {
+                a.transport.statistics.incarnationsRefused >= 4
+                    && a.transport.statistics.connectionsEstablished == 0
+            })
+        #expect(wiped.inbox.received.isEmpty)
+
+        // Removed and added again: a member entry at index 9 readmits it, and messages flow
+        // both ways. Replaying that entry later forgets nothing.
+        try identityA.memberAdmitted(NodeID(2), at: LogIndex(9))
+        #expect(
+            try await Self.eventually {
+                a.inbox.received.count == 2 && wiped.inbox.received.count == 1
+            })
+        let remembered = identityA.identity.peers[NodeID(2)]
+        #expect(remembered?.incarnation == wiped.identity?.incarnation)
+        try identityA.memberAdmitted(NodeID(2), at: LogIndex(9))
+        #expect(identityA.identity.peers[NodeID(2)] == remembered)
     }
 
     @Test(.timeLimit(.minutes(1)))

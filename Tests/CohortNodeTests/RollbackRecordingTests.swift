@@ -13,7 +13,7 @@ import Testing
         func now() -> GroupTime { GroupTime(monotonicMillis: 1, wallMillis: 1_700_000_000_000) }
         func send(_ messages: [RaftMessage], group: GroupID) {}
         func forward(_ bytes: [UInt8], to peer: NodeID, group: GroupID) {}
-        func addPeer(_ peer: NodeID, endpoint: PeerEndpoint) {}
+        func addPeer(_ peer: NodeID, endpoint: PeerEndpoint, admittedAt: LogIndex) {}
         func offload(
             _ kind: OffloadKind, _ work: @escaping @Sendable () -> @Sendable () -> Void
         ) {}
