@@ -14,6 +14,9 @@ public struct RecoveryReport: Sendable {
     public var tornTail: TornTail?
     /// Corrupt regions before the tail or in sealed segments, skipped and never served.
     public var corruptions: [StorageCorruption] = []
+    /// Files discarded because a restore from a snapshot was interrupted (see
+    /// `StorageEngine.restore(sequence:nowMillis:_:)`): the engine opened empty.
+    public var discardedInterruptedRestore: [String] = []
     /// The highest sequence found.
     public var lastSequence: UInt64 = 0
 

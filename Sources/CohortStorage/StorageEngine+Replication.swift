@@ -50,60 +50,13 @@ extension StorageEngine {
         try flushAll(sequence: sequence)
     }
 
-    /// Replaces the whole state with `entries` (a snapshot streamed from the leader) under
-    /// `sequence`: one atomic group of a clear record and the puts, so a crash leaves either
-    /// the old state or the new one.
+    /// Replaces the whole state with `entries` under `sequence` (see
+    /// ``restore(sequence:nowMillis:_:)``, which streams them instead).
     public func restore(
         _ entries: [(key: [UInt8], write: KeyWrite)], sequence: UInt64, nowMillis: UInt64
     ) throws {
-        let puts = entries.compactMap {
-            entry -> (key: [UInt8], value: [UInt8], metadata: VersionMetadata)? in
-            guard case .put(let value, let type, let expiresAtMillis) = entry.write else {
-                return nil
-            }
-            return (
-                entry.key, value,
-                VersionMetadata(
-                    sequence: sequence, timestamp: .zero, origin: options.origin,
-                    isTombstone: false, type: type, expiresAtMillis: expiresAtMillis)
-            )
-        }
-        try writing {
-            precondition(
-                sequence > lastSequence, "restore at \(sequence) not above last \(lastSequence)")
-            let groupRecords = UInt32(puts.count + 1)
-            let timestamp = clock.now(physicalMillis: nowMillis)
-            var buffer: [UInt8] = []
-            RecordCodec.encode(
-                key: [], value: [],
-                metadata: VersionMetadata(
-                    sequence: sequence, timestamp: timestamp, origin: options.origin,
-                    isTombstone: false, type: .string, expiresAtMillis: 0),
-                isClear: true, groupRecords: groupRecords, into: &buffer)
-            var placements: [(key: [UInt8], offset: Int, length: Int, metadata: VersionMetadata)] =
-                []
-            placements.reserveCapacity(puts.count)
-            for put in puts {
-                try checkSizes(keyCount: put.key.count, valueCount: put.value.count)
-                var metadata = put.metadata
-                metadata.timestamp = timestamp
-                let start = buffer.count
-                RecordCodec.encode(
-                    key: put.key, value: put.value, metadata: metadata, groupRecords: groupRecords,
-                    into: &buffer)
-                placements.append((put.key, start, buffer.count - start, metadata))
-            }
-            let location = try appendLocked(buffer, sequence: sequence, deletes: true)
-            clearIndexLocked()
-            for placement in placements {
-                let entry = IndexEntry(
-                    segmentID: location.segmentID,
-                    offset: UInt64(location.offset + placement.offset),
-                    recordLength: UInt32(placement.length), metadata: placement.metadata)
-                index.insert(placement.key, entry)
-                segments[location.segmentID]?.liveBytes += placement.length
-            }
-            finishCommitLocked(sequence: sequence, records: placements.count + 1)
+        try restore(sequence: sequence, nowMillis: nowMillis) { (emit) throws in
+            for entry in entries { try emit(entry.key, entry.write) }
         }
     }
 }

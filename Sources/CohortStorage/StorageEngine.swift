@@ -150,8 +150,10 @@ public final class StorageEngine: @unchecked Sendable {
         directory: String, options: StorageOptions, nowMillis: UInt64
     ) throws -> StorageEngine {
         try options.device.createDirectory(directory)
+        let discarded = try discardInterruptedRestore(directory: directory, device: options.device)
         let engine = StorageEngine(directory: directory, options: options)
         try engine.recover(nowMillis: nowMillis)
+        engine.recovery.discardedInterruptedRestore = discarded
         engine.startPolicyThread()
         return engine
     }

@@ -585,8 +585,10 @@ import Testing
         #expect(contents(recovered) == expected, "no old key resurrected")
     }
 
-    /// A restore is one group: a crash that tears it anywhere leaves the old state whole.
-    @Test func tornRestoreLeavesTheOldState() throws {
+    /// A restore goes out as many groups; a crash part way (its marker still present) makes
+    /// the next open discard the engine's files and open empty, wherever the tear is: never a
+    /// mix of old and restored keys. The caller restores again from its snapshot.
+    @Test func aTornRestoreOpensEmpty() throws {
         let directory = TemporaryDirectory()
         let segment = directory.file("seg-000001.log")
         let sizeBefore: Int
@@ -600,27 +602,94 @@ import Testing
                 [(bytes("a"), put("new")), (bytes("c"), put("3")), (bytes("d"), put("4"))],
                 sequence: 10, nowMillis: 1_000)
             #expect(contents(engine) == ["a": "new", "c": "3", "d": "4"])
+            #expect(!directory.files.contains(StorageEngine.restoreMarkerName))
             try engine.close()
         }
         try FileManager.default.removeItem(atPath: directory.file(IndexCheckpoint.fileName))
         #expect(directory.files.filter { $0.hasSuffix(".log") } == ["seg-000001.log"])
         let original = try Data(contentsOf: URL(fileURLWithPath: segment))
         #expect(original.count > sizeBefore + RecordCodec.headerBytes)
-        // Inside the clear record, just after it, halfway through the puts, one byte short.
+        // Inside the clear record, just after it, halfway through the puts, one byte short,
+        // and whole (the crash came after the last write but before the marker went).
         let cuts = [
             sizeBefore + 1, sizeBefore + RecordCodec.headerBytes,
-            (sizeBefore + original.count) / 2, original.count - 1,
+            (sizeBefore + original.count) / 2, original.count - 1, original.count,
         ]
         for cut in cuts {
             try original.prefix(cut).write(to: URL(fileURLWithPath: segment))
+            _ = FileManager.default.createFile(
+                atPath: directory.file(StorageEngine.restoreMarkerName), contents: Data())
             let engine = try StorageEngine.open(
                 directory: directory.path, options: options(), nowMillis: 1_000)
-            #expect(engine.recovery.tornTail?.offset == sizeBefore, "cut at \(cut)")
-            #expect(engine.sequences.committed == 3, "cut at \(cut)")
-            #expect(contents(engine) == ["a": "1", "b": "2"], "cut at \(cut)")
+            #expect(engine.recovery.discardedInterruptedRestore == ["seg-000001.log"])
+            #expect(engine.sequences.committed == 0, "cut at \(cut)")
+            #expect(engine.keyCount == 0, "cut at \(cut)")
+            #expect(!directory.files.contains(StorageEngine.restoreMarkerName))
+            // Restoring again works, and survives a reopen.
+            try engine.restore(
+                [(bytes("a"), put("new")), (bytes("c"), put("3"))], sequence: 10,
+                nowMillis: 1_000)
             try engine.close()
             try FileManager.default.removeItem(atPath: directory.file(IndexCheckpoint.fileName))
+            let reopened = try StorageEngine.open(
+                directory: directory.path, options: options(), nowMillis: 1_000)
+            #expect(contents(reopened) == ["a": "new", "c": "3"], "cut at \(cut)")
+            #expect(reopened.sequences.committed == 10)
+            try reopened.close()
+            try FileManager.default.removeItem(atPath: directory.file(IndexCheckpoint.fileName))
         }
+    }
+
+    /// A restore larger than a batch and than a segment streams through many groups and
+    /// segments, holding one batch at a time; a producer that fails part way leaves the engine refusing writes and the next open empty.
+    @Test func aStreamedRestoreSpansSegmentsAndAFailedOneOpensEmpty() throws {
+        let directory = TemporaryDirectory()
+        let small = options(segmentBytesMax: 256 << 10)
+        let value = [UInt8](repeating: 0x76, count: 10_000)
+        let keys = 600  // 6 MB: six batches, about 24 segments
+        do {
+            let engine = try StorageEngine.open(
+                directory: directory.path, options: small, nowMillis: 1_000)
+            try engine.apply([bytes("old"): put("o")], sequence: 1, nowMillis: 1_000)
+            try engine.restore(sequence: 5, nowMillis: 1_000) { emit in
+                for number in 0..<keys {
+                    try emit(
+                        bytes("k\(number)"), .put(value: value, type: .string, expiresAtMillis: 0))
+                }
+            }
+            #expect(engine.keyCount == keys)
+            try engine.close()
+        }
+        try FileManager.default.removeItem(atPath: directory.file(IndexCheckpoint.fileName))
+        do {
+            let engine = try StorageEngine.open(
+                directory: directory.path, options: small, nowMillis: 1_000)
+            #expect(engine.keyCount == keys)
+            #expect(engine.sequences.committed == 5)
+            #expect(try engine.get(bytes("k599"), nowMillis: 1_000)?.bytes == value)
+            #expect(try engine.get(bytes("old"), nowMillis: 1_000) == nil)
+            struct Damaged: Error {}
+            #expect(throws: Damaged.self) {
+                try engine.restore(sequence: 9, nowMillis: 1_000) { emit in
+                    for number in 0..<300 {
+                        try emit(
+                            bytes("x\(number)"),
+                            .put(value: value, type: .string, expiresAtMillis: 0))
+                    }
+                    throw Damaged()
+                }
+            }
+            #expect(throws: StorageError.self) {
+                try engine.apply([bytes("after"): put("a")], sequence: 10, nowMillis: 1_000)
+            }
+            try? engine.close()
+        }
+        let engine = try StorageEngine.open(
+            directory: directory.path, options: small, nowMillis: 1_000)
+        defer { try? engine.close() }
+        #expect(!engine.recovery.discardedInterruptedRestore.isEmpty)
+        #expect(engine.keyCount == 0)
+        #expect(engine.sequences.committed == 0)
     }
 
     @Test func restoreOfNothingEmptiesTheEngine() throws {
