@@ -122,9 +122,15 @@ public struct KeyspaceCatalog: Hashable, Sendable {
 
     /// A default-group snapshot: tag · catalog (u32 length, bytes) · the state snapshot.
     public func wrapSnapshot(_ state: [UInt8]) -> [UInt8] {
+        snapshotPrefix() + state
+    }
+
+    /// What precedes the state snapshot in a default-group snapshot: tag · catalog (u32
+    /// length, bytes); nothing for an empty catalog (a bare state snapshot).
+    public func snapshotPrefix() -> [UInt8] {
+        guard !definitions.isEmpty || !unsupported.isEmpty else { return [] }
         var out: [UInt8] = [Self.snapshotTag]
         ByteCoding.appendBytes(encoded(), to: &out)
-        out.append(contentsOf: state)
         return out
     }
 
@@ -133,12 +139,21 @@ public struct KeyspaceCatalog: Hashable, Sendable {
     public static func unwrapSnapshot(
         _ bytes: [UInt8]
     ) -> (catalog: KeyspaceCatalog, state: [UInt8])? {
-        guard bytes.first == snapshotTag else { return (KeyspaceCatalog(), bytes) }
-        var reader = ByteCoding.Reader(bytes)
-        _ = reader.byte()
-        guard let encoded = reader.lengthPrefixed(), let catalog = decode(encoded) else {
-            return nil
-        }
-        return (catalog, Array(bytes[reader.position...]))
+        var source = SnapshotByteSource(bytes)
+        guard let catalog = try? readSnapshotPrefix(&source) else { return nil }
+        return (catalog, Array(bytes[source.consumed...]))
+    }
+
+    /// Reads a snapshot's catalog prefix from `source`, leaving it at the state snapshot: the
+    /// catalog, or an empty one for a bare state snapshot. Nil when the prefix is damaged.
+    public static func readSnapshotPrefix(_ source: inout SnapshotByteSource) throws
+        -> KeyspaceCatalog?
+    {
+        guard try source.peekByte() == snapshotTag else { return KeyspaceCatalog() }
+        _ = try source.byte()
+        guard let encoded = try source.lengthPrefixed(limit: 64 << 20),
+            let catalog = decode(encoded)
+        else { return nil }
+        return catalog
     }
 }
