@@ -37,8 +37,9 @@ public struct ClusterLimits: Hashable, Sendable {
     public static let appendEntriesBatchBytes = 4 << 20
     /// Bytes of one snapshot chunk.
     public static let snapshotChunkBytes = 1 << 20
-    /// The smallest snapshot a follower accepts (DESIGN §5; larger keyspaces are defect 5).
-    public static let snapshotBytesFloor = 1 << 30
+    /// The largest snapshot a follower accepts. Snapshots stream from disk to disk (never held
+    /// in memory), so this bounds only the disk a transfer may take: 1 TiB.
+    public static let snapshotBytesFloor = 1 << 40
 
     /// The largest bulk string a client may send (``ServerConfiguration/bulkBytesMax``).
     public let bulkBytesMax: Int
@@ -79,7 +80,7 @@ public struct ClusterLimits: Hashable, Sendable {
     /// Bytes of one snapshot chunk.
     public var snapshotChunkBytesMax: Int { Self.snapshotChunkBytes }
 
-    /// The largest snapshot a follower assembles and stores: at least two largest entries.
+    /// The largest snapshot a follower receives and stores: at least two largest entries.
     public var snapshotBytesMax: Int { max(Self.snapshotBytesFloor, 2 * entryBytesMax) }
 
     /// Argument bytes of `arguments` as ``commandBytesMax`` counts them.

@@ -110,7 +110,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.rollbackLog = try RollbackLog(path: configuration.dataDirectory + "/rollback.log")
         let durable = store.durableState
         let engineApplied = try LeaderGroupRuntime.restoreEngine(
-            engine, from: durable, nowMillis: WallClock.nowMillis(), directory: store.directory)
+            engine, from: store, nowMillis: WallClock.nowMillis(), directory: store.directory)
         let groupConfiguration = LeaderGroupConfiguration(
             groupID: GroupID(definition?.groupID ?? 0), keyspace: keyspace,
             nodeName: configuration.nodeName, founders: configuration.peers.map(\.name),

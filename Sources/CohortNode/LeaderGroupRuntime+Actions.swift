@@ -8,19 +8,25 @@ extension LeaderGroupRuntime {
     func run(_ action: LeaderGroupAction) -> String? {
         switch action {
         case .send(let messages):
-            environment.send(messages, group: group.groupID)
+            environment.send(filledSnapshotChunks(messages), group: group.groupID)
         case .forward(let bytes, let peer):
             environment.forward(bytes, to: peer, group: group.groupID)
         case .persist(let id, let ready, let syncs):
             recordDiscardedEntries(replacedBy: ready)
             var failure: String?
+            var catalog: KeyspaceCatalog?
             do {
                 try store.write(ready)
                 if syncs { try store.sync() }
+                if let snapshot = ready.snapshot, snapshot.size > 0 {
+                    catalog = try receivedSnapshotCatalog(snapshot)
+                }
             } catch {
                 failure = "\(error)"
             }
-            deferredInputs.append { $0.diskCompleted(id, failure: failure) }
+            deferredInputs.append {
+                $0.diskCompleted(id, failure: failure, snapshotCatalog: catalog)
+            }
         case .syncInBackground(let id):
             startBackgroundSync(id)
         case .apply(let writes, let sequence):
@@ -36,10 +42,10 @@ extension LeaderGroupRuntime {
             } catch {
                 return "applying a flush failed: \(error)"
             }
-        case .restore(let puts, let sequence):
+        case .restoreSnapshot(let metadata):
             do {
-                try engine.restore(
-                    puts.map(\.keyWrite), sequence: sequence.rawValue,
+                try Self.restore(
+                    engine, from: store, metadata: metadata,
                     nowMillis: environment.now().wallMillis)
             } catch {
                 return "restoring a snapshot failed: \(error)"
@@ -65,10 +71,8 @@ extension LeaderGroupRuntime {
             if id != group.nodeID {
                 environment.addPeer(id, endpoint: endpoint, admittedAt: admittedAt)
             }
-        case .takeSnapshot(let index, let catalog, let urgent):
-            takeSnapshot(at: index, catalog: catalog, urgent: urgent)
-        case .saveSnapshot(let snapshot, let urgent):
-            saveSnapshot(snapshot, urgent: urgent)
+        case .takeSnapshot(let metadata, let catalog, let urgent):
+            takeSnapshot(metadata, catalog: catalog, urgent: urgent)
         case .leftGroup:
             // What this node holds beyond what it knew committed will never be replicated from
             // here (found by the simulator: a keyspace's leader removed while holding
@@ -118,74 +122,6 @@ extension LeaderGroupRuntime {
                 }
                 group.backgroundSyncCompleted(id, failure: description)
             }
-        }
-    }
-
-    /// Takes the engine's point-in-time view now (nothing applies in between) and encodes it:
-    /// at once when urgent, else off the group's thread, so a large state machine neither
-    /// stalls heartbeats nor takes the CPU from clients.
-    private func takeSnapshot(at index: LogIndex, catalog: KeyspaceCatalog, urgent: Bool) {
-        let view = engine.snapshot(nowMillis: 0)
-        if urgent {
-            let data = Self.encodeSnapshot(view, catalog: catalog)
-            deferredInputs.append { $0.snapshotEncoded(data, at: index, urgent: true) }
-            return
-        }
-        environment.offload(.snapshot) { [self] in
-            let data = Self.encodeSnapshot(view, catalog: catalog)
-            return { [self] in group.snapshotEncoded(data, at: index) }
-        }
-    }
-
-    static func encodeSnapshot(_ view: StorageSnapshot, catalog: KeyspaceCatalog) -> [UInt8] {
-        let state = StateSnapshotCodec.encode(
-            view.lazy.map { key, value in
-                KeyEffect.put(
-                    key: key, value: value.bytes, valueType: value.metadata.type.rawValue,
-                    expiresAtMillis: value.metadata.expiresAtMillis)
-            })
-        return catalog.definitions.isEmpty ? state : catalog.wrapSnapshot(state)
-    }
-
-    /// Writes and syncs the snapshot file (off the group's thread unless urgent), then puts
-    /// it in place and compacts the log up to it.
-    private func saveSnapshot(_ snapshot: RaftSnapshot, urgent: Bool) {
-        let writer = store.snapshotFileWriter
-        if urgent {
-            let result = Result { () throws(StorageError) in try writer.prepare(snapshot) }
-            let failure = installSnapshotFile(result, snapshot: snapshot)
-            let bytes = snapshot.data.count
-            let index = snapshot.metadata.index
-            deferredInputs.append { $0.snapshotSaved(at: index, bytes: bytes, failure: failure) }
-            return
-        }
-        environment.offload(.snapshot) { [self] in
-            let result = Result { () throws(StorageError) in try writer.prepare(snapshot) }
-            return { [self] in
-                let failure = installSnapshotFile(result, snapshot: snapshot)
-                group.snapshotSaved(
-                    at: snapshot.metadata.index, bytes: snapshot.data.count, failure: failure)
-            }
-        }
-    }
-
-    /// Puts a written snapshot file in place and compacts the log; the failure, if any.
-    private func installSnapshotFile(
-        _ written: Result<PreparedRaftSnapshot, StorageError>, snapshot: RaftSnapshot
-    ) -> String? {
-        do {
-            let prepared = try written.get()
-            if isStopped {
-                prepared.discard()
-                return nil
-            }
-            // Installed, or discarded for a newer one: either way the store's snapshot now
-            // covers its index.
-            try store.installSnapshot(prepared)
-            try store.compact(upTo: snapshot.metadata.index)
-            return nil
-        } catch {
-            return "\(error)"
         }
     }
 

@@ -62,21 +62,19 @@ public final class LeaderGroupRuntime: @unchecked Sendable {
     /// since were never synced), and returns the index the engine then holds. A witness's
     /// snapshot holds metadata only (no data): there is nothing to restore from it.
     public static func restoreEngine(
-        _ engine: StorageEngine, from durable: RaftDurableState, nowMillis: UInt64,
+        _ engine: StorageEngine, from store: RaftLogStore, nowMillis: UInt64,
         directory: String
     ) throws -> LogIndex {
         var engineApplied = LogIndex(engine.sequences.committed)
-        if let snapshot = durable.snapshot, engineApplied < snapshot.metadata.index,
-            !snapshot.data.isEmpty
+        if let snapshot = store.snapshot, engineApplied < snapshot.metadata.index,
+            snapshot.size > 0
         {
-            guard let state = KeyspaceCatalog.unwrapSnapshot(snapshot.data),
-                let puts = StateSnapshotCodec.decode(state.state)
-            else {
-                throw StorageError.failed("the Raft snapshot in \(directory) is damaged")
+            do {
+                try restore(engine, from: store, metadata: snapshot.metadata, nowMillis: nowMillis)
+            } catch {
+                throw StorageError.failed(
+                    "restoring the Raft snapshot in \(directory) failed: \(error)")
             }
-            try engine.restore(
-                puts.map(\.keyWrite), sequence: snapshot.metadata.index.rawValue,
-                nowMillis: nowMillis)
             engineApplied = snapshot.metadata.index
         }
         return engineApplied

@@ -35,8 +35,9 @@ public struct RaftConfig: Hashable, Sendable {
     public var committedEntriesPerReadyMax: Int = 1024
     /// Most snapshot bytes in one InstallSnapshot chunk.
     public var snapshotChunkBytesMax: Int = 64 << 10
-    /// Largest snapshot a follower assembles from chunks; larger transfers are dropped.
-    public var incomingSnapshotBytesMax: Int = 1 << 30
+    /// Largest snapshot a follower receives (its host writes the chunks to disk; Raft holds
+    /// none of them); larger transfers are dropped.
+    public var incomingSnapshotBytesMax: Int = 1 << 40
     /// Most ReadIndex requests a leader holds unanswered.
     public var readRequestsPendingMax: Int = 1024
     /// Heartbeat rounds whose send time the leader remembers for lease reads.

@@ -1,5 +1,6 @@
-/// A snapshot a follower is assembling from chunks.
+/// A snapshot a follower is receiving chunk by chunk; the bytes go to the host
+/// (``RaftReady/snapshotChunks``), only their count stays here.
 struct RaftIncomingSnapshot: Hashable, Sendable {
     var metadata: RaftSnapshotMetadata
-    var data: [UInt8]
+    var receivedBytes: UInt64
 }

@@ -115,6 +115,10 @@ public enum RaftMessageCodec {
             buffer.append(BodyTag.heartbeatResponse.rawValue)
             append(round, to: &buffer)
         case .installSnapshotRequest(let request):
+            precondition(
+                !request.needsData,
+                "a snapshot chunk of \(request.chunkLength) bytes was sent before its host filled it"
+            )
             buffer.append(BodyTag.installSnapshotRequest.rawValue)
             append(request.metadata.index.rawValue, to: &buffer)
             append(request.metadata.term.rawValue, to: &buffer)

@@ -7,7 +7,8 @@ extension RaftNode {
         guard !readyOutstanding else { return false }
         return appendBroadcastPending || commitBroadcastPending || readRoundPending
             || hardState != emittedHardState || log.unemittedFrom <= log.lastIndex
-            || snapshotToPersist != nil || !outboundMessages.isEmpty || !outboundReadStates.isEmpty
+            || snapshotToPersist != nil || !snapshotChunksToPersist.isEmpty
+            || !outboundMessages.isEmpty || !outboundReadStates.isEmpty
             || softState != emittedSoftState || log.applyingThrough < min(log.committed, log.stable)
     }
 
@@ -35,6 +36,8 @@ extension RaftNode {
                 bytesMax: Int.max)
             log.unemittedFrom = log.lastIndex.next
         }
+        ready.snapshotChunks = snapshotChunksToPersist
+        snapshotChunksToPersist = []
         ready.snapshot = snapshotToPersist
         snapshotToPersist = nil
         ready.messages = outboundMessages

@@ -1,22 +1,32 @@
 import CohortCore
 
 extension RaftNode {
-    /// Records that the application took a snapshot of its state through `index` (at most the
-    /// applied index), and drops the log entries it covers. The node keeps the snapshot to
-    /// send to followers that fall behind the compacted log. The driver persists the snapshot
-    /// itself (it made it) before discarding the durable log prefix.
-    public mutating func compact(upTo index: LogIndex, snapshotData: [UInt8]) {
+    /// What a snapshot of the state through `index` (at most the applied index, above the
+    /// current snapshot) is labelled with: the application writes it under this before
+    /// ``compact(upTo:snapshotBytes:)``. Nil when the log no longer holds `index`.
+    public func snapshotMetadata(through index: LogIndex) -> RaftSnapshotMetadata? {
+        guard index > log.snapshotIndex, index <= log.applied,
+            let snapshotTerm = log.term(at: index)
+        else { return nil }
+        return RaftSnapshotMetadata(
+            index: index, term: snapshotTerm, membership: log.membership(at: index))
+    }
+
+    /// Records that the application wrote a snapshot of its state through `index` (at most the
+    /// applied index), `snapshotBytes` long, and drops the log entries it covers. The node
+    /// sends it, chunk by chunk, to followers that fall behind the compacted log; the host
+    /// reads the chunks from where it wrote the data. The driver persists the snapshot itself
+    /// (it made it) before discarding the durable log prefix.
+    public mutating func compact(upTo index: LogIndex, snapshotBytes: UInt64) {
         precondition(
             index <= log.applied,
             "\(id): compacting through \(index) beyond applied \(log.applied)")
         guard index > log.snapshotIndex else { return }
-        guard let snapshotTerm = log.term(at: index) else {
+        guard let metadata = snapshotMetadata(through: index) else {
             preconditionFailure("\(id): no term at \(index) to compact")
         }
-        let metadata = RaftSnapshotMetadata(
-            index: index, term: snapshotTerm, membership: log.membership(at: index))
-        latestSnapshot = RaftSnapshot(metadata: metadata, data: snapshotData)
-        log.compact(through: index, term: snapshotTerm, membership: metadata.membership)
+        latestSnapshot = RaftSnapshot(metadata: metadata, size: snapshotBytes)
+        log.compact(through: index, term: metadata.term, membership: metadata.membership)
     }
 
     mutating func startSnapshotTransfer(to peer: NodeID, state: inout RaftLeaderState) {
@@ -43,12 +53,12 @@ extension RaftNode {
             return
         }
         // Witnesses keep no state-machine data: they receive the metadata only.
-        let data = membership.witnesses.contains(peer) ? [] : snapshot.data
-        let start = Int(min(transfer.offsetAcknowledged, UInt64(data.count)))
-        let end = min(start + config.snapshotChunkBytesMax, data.count)
+        let size = membership.witnesses.contains(peer) ? 0 : snapshot.size
+        let start = min(transfer.offsetAcknowledged, size)
+        let end = min(start + UInt64(config.snapshotChunkBytesMax), size)
         let request = RaftInstallSnapshotRequest(
-            metadata: snapshot.metadata, offset: UInt64(start), chunk: Array(data[start..<end]),
-            isLastChunk: end == data.count)
+            metadata: snapshot.metadata, offset: start, chunkLength: Int(end - start),
+            isLastChunk: end == size)
         send(to: peer, term: term, body: .installSnapshotRequest(request))
     }
 
@@ -63,36 +73,41 @@ extension RaftNode {
             return
         }
         if request.offset == 0 {
-            incomingSnapshot = RaftIncomingSnapshot(metadata: metadata, data: [])
+            incomingSnapshot = RaftIncomingSnapshot(metadata: metadata, receivedBytes: 0)
         }
         guard var incoming = incomingSnapshot, incoming.metadata == metadata,
-            request.offset == UInt64(incoming.data.count)
+            request.offset == incoming.receivedBytes
         else {
             let have =
-                incomingSnapshot.map { $0.metadata == metadata ? UInt64($0.data.count) : 0 } ?? 0
+                incomingSnapshot.map { $0.metadata == metadata ? $0.receivedBytes : 0 } ?? 0
             send(
                 to: sender, term: term,
                 body: .installSnapshotResponse(
                     .progress(snapshotIndex: metadata.index, nextOffset: have)))
             return
         }
-        guard incoming.data.count + request.chunk.count <= config.incomingSnapshotBytesMax else {
+        guard
+            incoming.receivedBytes + UInt64(request.chunk.count)
+                <= UInt64(config.incomingSnapshotBytesMax)
+        else {
             // Over the bound: drop the transfer rather than grow without limit.
             incomingSnapshot = nil
             return
         }
-        incoming.data.append(contentsOf: request.chunk)
+        // The host writes the bytes (before this ready's response goes out).
+        snapshotChunksToPersist.append(
+            RaftSnapshotChunk(metadata: metadata, offset: request.offset, bytes: request.chunk))
+        incoming.receivedBytes += UInt64(request.chunk.count)
         guard request.isLastChunk else {
             incomingSnapshot = incoming
             send(
                 to: sender, term: term,
                 body: .installSnapshotResponse(
-                    .progress(
-                        snapshotIndex: metadata.index, nextOffset: UInt64(incoming.data.count))))
+                    .progress(snapshotIndex: metadata.index, nextOffset: incoming.receivedBytes)))
             return
         }
         incomingSnapshot = nil
-        install(RaftSnapshot(metadata: metadata, data: incoming.data))
+        install(RaftSnapshot(metadata: metadata, size: incoming.receivedBytes))
         send(
             to: sender, term: term,
             body: .installSnapshotResponse(.complete(snapshotIndex: metadata.index)))

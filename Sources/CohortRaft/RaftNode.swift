@@ -76,6 +76,8 @@ public struct RaftNode: Sendable {
     var emittedHardState: RaftHardState
     var emittedSoftState: RaftSoftState
     var snapshotToPersist: RaftSnapshot?
+    /// Received snapshot chunks for the host to write (see ``RaftReady/snapshotChunks``).
+    var snapshotChunksToPersist: [RaftSnapshotChunk] = []
     var incomingSnapshot: RaftIncomingSnapshot?
     var readyOutstanding = false
     var appendBroadcastPending = false

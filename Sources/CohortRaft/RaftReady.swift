@@ -1,7 +1,8 @@
 /// Everything a node asks its driver to do, taken with ``RaftNode/ready()``. The driver must,
 /// in this order:
 ///
-/// 1. persist `snapshot` (replacing the whole durable log with it), then truncate the durable
+/// 1. write `snapshotChunks` (the data of a snapshot being received), persist `snapshot`
+///    (replacing the whole durable log with it; its data is the chunks received), then truncate the durable
 ///    log at `entriesToAppend.first.index` (dropping that entry and all after it) and append
 ///    `entriesToAppend`, then persist `hardState` — and sync;
 /// 2. only then send `messages` (they may depend on that state: a vote is sent only once it is
@@ -17,8 +18,11 @@ public struct RaftReady: Hashable, Sendable {
     /// Entries to append durably; any durable entries at or after the first one's index are
     /// discarded first.
     public var entriesToAppend: [RaftEntry]
-    /// A snapshot received from the leader, to persist and restore from. On a witness its data
-    /// is empty (witnesses keep no state-machine data): persist it, restore nothing.
+    /// Pieces of a snapshot being received, in order, to write before anything else.
+    public var snapshotChunks: [RaftSnapshotChunk]
+    /// A snapshot received from the leader, whose data is the chunks written for it (this
+    /// ready's and earlier ones'), to persist and restore from. On a witness its size is zero
+    /// (witnesses keep no state-machine data): persist it, restore nothing.
     public var snapshot: RaftSnapshot?
     /// Messages to send once everything above is durable.
     public var messages: [RaftMessage]
@@ -32,12 +36,13 @@ public struct RaftReady: Hashable, Sendable {
     /// Creates a ready.
     public init(
         hardState: RaftHardState? = nil, entriesToAppend: [RaftEntry] = [],
-        snapshot: RaftSnapshot? = nil,
+        snapshotChunks: [RaftSnapshotChunk] = [], snapshot: RaftSnapshot? = nil,
         messages: [RaftMessage] = [], committedEntries: [RaftEntry] = [],
         readStates: [RaftReadState] = [], softState: RaftSoftState? = nil
     ) {
         self.hardState = hardState
         self.entriesToAppend = entriesToAppend
+        self.snapshotChunks = snapshotChunks
         self.snapshot = snapshot
         self.messages = messages
         self.committedEntries = committedEntries
@@ -47,12 +52,13 @@ public struct RaftReady: Hashable, Sendable {
 
     /// True when there is nothing to do.
     public var isEmpty: Bool {
-        hardState == nil && entriesToAppend.isEmpty && snapshot == nil && messages.isEmpty
+        hardState == nil && entriesToAppend.isEmpty && snapshotChunks.isEmpty && snapshot == nil
+            && messages.isEmpty
             && committedEntries.isEmpty && readStates.isEmpty && softState == nil
     }
 
     /// True when step 1 has something to write.
     public var needsPersistence: Bool {
-        hardState != nil || !entriesToAppend.isEmpty || snapshot != nil
+        hardState != nil || !entriesToAppend.isEmpty || !snapshotChunks.isEmpty || snapshot != nil
     }
 }

@@ -1,15 +1,19 @@
 /// A snapshot of the application's state machine through ``RaftSnapshotMetadata/index``.
-/// The data is opaque to Raft: the application produces it (``RaftNode/compact(upTo:snapshotData:)``)
-/// and restores from it (``RaftReady/snapshot``).
+///
+/// Raft never holds its data: the application writes it (to a file, before
+/// ``RaftNode/compact(upTo:snapshotBytes:)``), the host reads the chunks it sends from there
+/// (``RaftInstallSnapshotRequest/chunkLength``) and writes the chunks it receives
+/// (``RaftReady/snapshotChunks``), and restores from it (``RaftReady/snapshot``). So a state
+/// machine larger than memory can be snapshotted and sent.
 public struct RaftSnapshot: Hashable, Sendable {
     /// Which log prefix it replaces.
     public var metadata: RaftSnapshotMetadata
-    /// The application's serialized state. Empty on witnesses, which keep no data.
-    public var data: [UInt8]
+    /// The length of the application's data in bytes. Zero on witnesses, which keep no data.
+    public var size: UInt64
 
     /// Creates a snapshot.
-    public init(metadata: RaftSnapshotMetadata, data: [UInt8]) {
+    public init(metadata: RaftSnapshotMetadata, size: UInt64) {
         self.metadata = metadata
-        self.data = data
+        self.size = size
     }
 }

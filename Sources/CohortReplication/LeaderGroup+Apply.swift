@@ -121,25 +121,22 @@ extension LeaderGroup {
         }
     }
 
-    /// The leader streamed a snapshot: replace the state machine with it.
-    mutating func installSnapshot(_ snapshot: RaftSnapshot) {
+    /// The leader streamed a snapshot (now in the Raft log store, whose catalog prefix the
+    /// host read: `catalog`): replace the state machine with it.
+    mutating func installSnapshot(_ snapshot: RaftSnapshot, catalog: KeyspaceCatalog) {
         let index = snapshot.metadata.index
         guard index > appliedIndex || engineSequence < index else { return }
-        guard !snapshot.data.isEmpty else { return }
-        guard let state = KeyspaceCatalog.unwrapSnapshot(snapshot.data),
-            let puts = StateSnapshotCodec.decode(state.state)
-        else {
-            return stop(because: "the leader's snapshot is damaged")
-        }
-        for definition in state.catalog.sorted {
+        // A witness's snapshot has no data (witnesses keep none).
+        guard snapshot.size > 0 else { return }
+        for definition in catalog.sorted {
             applyKeyspace(definition, fromSnapshot: true)
             if isStopped { return }
         }
         if engineSequence < index {
-            actions.append(.restore(puts, sequence: index))
+            actions.append(.restoreSnapshot(snapshot.metadata))
             engineSequence = index
         }
-        log(.info, "installed snapshot", ["index": "\(index)", "keys": "\(puts.count)"])
+        log(.info, "installed snapshot", ["index": "\(index)", "bytes": "\(snapshot.size)"])
         clearOverlay()
         appliedIndex = max(appliedIndex, index)
         releaseAppliedWaiters()

@@ -58,8 +58,12 @@ extension LeaderGroup {
         if pendingReady == nil { afterReadies() }
     }
 
-    /// The host finished a `persist`; `failure` says why it failed, if it did.
-    public mutating func diskCompleted(_ id: DiskOperationID, failure: String?) {
+    /// The host finished a `persist`; `failure` says why it failed, if it did. When the ready
+    /// carried a received snapshot with data, `snapshotCatalog` is the catalog its data starts
+    /// with (empty when none), which the host read from the persisted file.
+    public mutating func diskCompleted(
+        _ id: DiskOperationID, failure: String?, snapshotCatalog: KeyspaceCatalog? = nil
+    ) {
         guard !isStopped else { return }
         guard let pending = pendingReady, pending.id == id else {
             preconditionFailure("\(nodeID): completion of \(id), which is not outstanding")
@@ -71,6 +75,10 @@ extension LeaderGroup {
             return stop(because: "the Raft log write failed: \(failure)")
         }
         if pending.syncs, let hardState = pending.ready.hardState { syncedHardState = hardState }
+        if let snapshot = pending.ready.snapshot, snapshot.size > 0, snapshotCatalog == nil {
+            preconditionFailure("\(nodeID): a received snapshot was persisted without its catalog")
+        }
+        receivedSnapshotCatalog = snapshotCatalog ?? KeyspaceCatalog()
         finish(pending)
     }
 
@@ -82,7 +90,9 @@ extension LeaderGroup {
             actions.append(.send(ready.messages))
         }
         if !pending.appliesEarly {
-            if let snapshot = ready.snapshot { installSnapshot(snapshot) }
+            if let snapshot = ready.snapshot {
+                installSnapshot(snapshot, catalog: receivedSnapshotCatalog)
+            }
             apply(ready.committedEntries)
             for readState in ready.readStates { readIndexAnswered(readState) }
             if isStopped { return }

@@ -9,9 +9,9 @@ extension LeaderGroup {
     /// later writes.
     ///
     /// The host takes the point-in-time view when it runs the action (nothing applies in
-    /// between) and encodes it, then ``snapshotEncoded(_:at:)`` compacts the Raft core in
-    /// memory and asks for the file (``LeaderGroupAction/saveSnapshot(_:urgent:)``), and
-    /// ``snapshotSaved(at:failure:)`` ends it. A failed write leaves the previous snapshot and
+    /// between), streams it into the snapshot file and puts it in place; then
+    /// ``snapshotSaved(_:failure:)`` compacts the Raft core, which sends it to lagging
+    /// followers chunk by chunk from that file. A failed write leaves the previous snapshot and
     /// the whole log on disk, which is consistent; the next snapshot tries again.
     mutating func maybeCompactLog(urgent: Bool = false) {
         let applied = raft.appliedIndex
@@ -20,37 +20,32 @@ extension LeaderGroup {
             urgent && applied > raft.snapshotIndex
                 || applied.rawValue >= raft.snapshotIndex.rawValue + configuration.snapshotEntries
         else { return }
+        guard let metadata = raft.snapshotMetadata(through: applied) else { return }
         isSnapshotInProgress = true
         // The default group's state machine also holds the keyspace catalog.
         actions.append(
             .takeSnapshot(
-                at: applied, catalog: configuration.groupID.isDefault ? catalog : KeyspaceCatalog(),
+                metadata,
+                catalog: configuration.groupID.isDefault ? catalog : KeyspaceCatalog(),
                 urgent: urgent))
     }
 
-    /// The host encoded the snapshot it was asked for at `index`.
-    public mutating func snapshotEncoded(_ data: [UInt8], at index: LogIndex, urgent: Bool = false)
-    {
-        guard !isStopped, index > raft.snapshotIndex else {
-            // A newer snapshot (from the leader) arrived meanwhile.
-            isSnapshotInProgress = false
-            return
-        }
-        raft.compact(upTo: index, snapshotData: data)
-        guard let snapshot = raft.snapshot else {
-            preconditionFailure("\(nodeID): compacted through \(index) but holds no snapshot")
-        }
-        actions.append(.saveSnapshot(snapshot, urgent: urgent))
-    }
-
-    /// The host saved the snapshot at `index` and compacted the durable log (or failed to).
-    public mutating func snapshotSaved(at index: LogIndex, bytes: Int, failure: String?) {
+    /// The host wrote `snapshot` and put it in place in the Raft log store, compacting the
+    /// durable log through its index (or failed to): the Raft core drops the entries it covers
+    /// and sends it to followers behind them.
+    public mutating func snapshotSaved(_ snapshot: RaftSnapshot, failure: String?) {
         isSnapshotInProgress = false
         guard !isStopped else { return }
+        let index = snapshot.metadata.index
         if let failure {
             log(.error, "saving a snapshot failed", ["error": failure])
-        } else {
-            log(.info, "snapshot taken, log compacted", ["index": "\(index)", "bytes": "\(bytes)"])
+            return
         }
+        // A newer snapshot (from the leader) may have arrived meanwhile.
+        guard index > raft.snapshotIndex else { return }
+        raft.compact(upTo: index, snapshotBytes: snapshot.size)
+        log(
+            .info, "snapshot taken, log compacted",
+            ["index": "\(index)", "bytes": "\(snapshot.size)"])
     }
 }

@@ -72,7 +72,7 @@ extension LeaderGroup {
                 if case .snapshot(let sending) = progress?.state {
                     status.snapshotTransfer = (
                         sending.metadata.index.rawValue, sending.offsetAcknowledged,
-                        raft.snapshot?.data.count ?? 0
+                        Int(raft.snapshot?.size ?? 0)
                     )
                 }
                 followers.append(status)

@@ -109,6 +109,9 @@ public struct LeaderGroup: Sendable {
     var backgroundSync: (id: DiskOperationID, through: LogIndex, term: Term)?
     /// A snapshot is being encoded or written.
     var isSnapshotInProgress = false
+    /// The catalog at the start of the received snapshot the last persisted ready carried
+    /// (read by the host from the file; empty for none).
+    var receivedSnapshotCatalog = KeyspaceCatalog()
 
     var actions: [LeaderGroupAction] = []
     /// A drained batch the host has not finished running yet.

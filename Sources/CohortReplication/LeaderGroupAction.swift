@@ -25,8 +25,9 @@ public enum LeaderGroupAction: Sendable {
     case apply([[UInt8]: KeyWrite], sequence: LogIndex)
     /// Delete every key, at log index `sequence` (before any `apply` that follows it).
     case applyFlushAll(sequence: LogIndex)
-    /// Replace the state machine with a snapshot's keys, at log index `sequence`.
-    case restore([KeyEffect], sequence: LogIndex)
+    /// Replace the state machine with the keys of the snapshot with `metadata` (the Raft log
+    /// store's current one, received and persisted), at its index: streamed from its file.
+    case restoreSnapshot(RaftSnapshotMetadata)
     /// Answer a client's write (or WAIT, or cluster command) with `reply`; `token` is the log
     /// index that carries it (zero when none), the session's new token.
     case reply(RequestID, RESPValue, token: LogIndex)
@@ -41,14 +42,12 @@ public enum LeaderGroupAction: Sendable {
     /// Default group: a member's peer address, to save and dial (`knownPeers` holds them all),
     /// from the member entry at `admittedAt` (which readmits a removed node, see `NodeIdentity`).
     case peerLearned(name: String, NodeID, PeerEndpoint, admittedAt: LogIndex)
-    /// Take a point-in-time view of the state machine now, encode it as a snapshot (with
-    /// `catalog`, default group only) and report with ``LeaderGroup/snapshotEncoded(_:at:)``.
-    /// `urgent`: do it before running anything else (a node is being added and will be
-    /// seeded from it); otherwise off the hot path, in the background.
-    case takeSnapshot(at: LogIndex, catalog: KeyspaceCatalog, urgent: Bool)
-    /// Write `snapshot` to the Raft log's snapshot file, install it and compact the durable
-    /// log through its index; report with ``LeaderGroup/snapshotSaved(at:failure:)``.
-    case saveSnapshot(RaftSnapshot, urgent: Bool)
+    /// Take a point-in-time view of the state machine now and stream it (after `catalog`,
+    /// default group only) into a snapshot file labelled `metadata`, durably; then put it in
+    /// place in the Raft log store, compact the durable log through its index, and report
+    /// with ``LeaderGroup/snapshotSaved(_:failure:)``. `urgent`: do it before running anything
+    /// else (a node is being added and will be seeded from it); otherwise in the background.
+    case takeSnapshot(RaftSnapshotMetadata, catalog: KeyspaceCatalog, urgent: Bool)
     /// Keyspace group: this node has left the keyspace's group; the node stops its copy.
     case leftGroup
     /// The group stopped (a disk or apply failure, or shutdown): every request the host still

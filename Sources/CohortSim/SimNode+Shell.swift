@@ -96,7 +96,7 @@ extension SimNode {
                 directory: directory + "/raft", options: settings.log)
             let durable = store.durableState
             let engineApplied = try LeaderGroupRuntime.restoreEngine(
-                opened, from: durable, nowMillis: nowMillis, directory: store.directory)
+                opened, from: store, nowMillis: nowMillis, directory: store.directory)
             var groupConfiguration = LeaderGroupConfiguration(
                 groupID: id, keyspace: definition.name, nodeName: name,
                 founders: settings.founders, joins: joins, definition: definition,

@@ -175,7 +175,7 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
             directory: Self.dataDirectory + "/raft", options: logOptions)
         let durable = store.durableState
         let engineApplied = try LeaderGroupRuntime.restoreEngine(
-            engine, from: durable, nowMillis: now().wallMillis, directory: store.directory)
+            engine, from: store, nowMillis: now().wallMillis, directory: store.directory)
         var raftConfig = RaftConfig()
         raftConfig.electionTimeoutTicksMin = parameters.electionTimeoutTicksMin
         raftConfig.electionTimeoutTicksMax = parameters.electionTimeoutTicksMax

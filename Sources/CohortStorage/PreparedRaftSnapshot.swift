@@ -1,13 +1,14 @@
 import CohortRaft
 
-/// A snapshot the driver took itself, already encoded, written and fdatasynced under a
-/// temporary name by a ``RaftSnapshotFileWriter`` off the thread that owns the store.
+/// A snapshot the driver took itself, written and fdatasynced under a temporary name by a
+/// ``RaftSnapshotFileWriter`` off the thread that owns the store.
 /// ``RaftLogStore/installSnapshot(_:)`` renames it into place, or ``discard()`` removes it.
 /// A leftover temporary file (a crash in between) is removed when the store next opens.
 public struct PreparedRaftSnapshot: Sendable {
     public let snapshot: RaftSnapshot
     let directory: String
     let temporaryName: String
+    let dataOffset: Int
     let device: any StorageDevice
 
     /// Removes the temporary file; for a snapshot that will not be installed.
@@ -17,9 +18,10 @@ public struct PreparedRaftSnapshot: Sendable {
 }
 
 /// Writes snapshot files for a ``RaftLogStore`` on any thread: it holds only the store's
-/// directory and bounds, never the store. Writing a multi-megabyte snapshot and waiting for
-/// its fdatasync takes long enough (80-290 ms measured for 12 MB under load) that a Raft loop
-/// doing it itself would miss heartbeats.
+/// directory and bounds, never the store. Writing a large snapshot and waiting for its
+/// fdatasync takes long enough (80-290 ms measured for 12 MB under load) that a Raft loop
+/// doing it itself would miss heartbeats. The data streams (``begin(_:)``): a state machine
+/// larger than memory can be snapshotted.
 public struct RaftSnapshotFileWriter: Sendable {
     let directory: String
     let snapshotBytesMax: Int
@@ -29,16 +31,44 @@ public struct RaftSnapshotFileWriter: Sendable {
     /// that the two never overwrite each other.
     static let temporaryName = RaftLogStore.snapshotFileName + ".local.tmp"
 
-    /// Encodes `snapshot` and writes it durably under the temporary name.
-    public func prepare(_ snapshot: RaftSnapshot) throws(StorageError) -> PreparedRaftSnapshot {
-        guard snapshot.data.count <= snapshotBytesMax else {
-            throw .valueTooLarge(bytes: snapshot.data.count, max: snapshotBytesMax)
+    /// Starts writing a snapshot with `metadata` under the temporary name: append its data,
+    /// then ``finish(_:)``.
+    public func begin(_ metadata: RaftSnapshotMetadata) throws(StorageError)
+        -> RaftSnapshotFileStream
+    {
+        try RaftLogFileSystem.createDirectory(directory, device: device)
+        return try RaftSnapshotFileStream(
+            path: directory + "/" + Self.temporaryName, metadata: metadata,
+            dataBytesMax: snapshotBytesMax, device: device)
+    }
+
+    /// Makes what `stream` wrote durable, ready for ``RaftLogStore/installSnapshot(_:)``.
+    public func finish(_ stream: RaftSnapshotFileStream) throws(StorageError)
+        -> PreparedRaftSnapshot
+    {
+        let snapshot: RaftSnapshot
+        do {
+            snapshot = try stream.finish()
+        } catch {
+            try? device.remove(directory + "/" + Self.temporaryName)
+            throw error
         }
-        try RaftLogFileSystem.writeDurably(
-            RaftLogSnapshotCodec.encode(snapshot), name: Self.temporaryName,
-            directory: directory, device: device)
         return PreparedRaftSnapshot(
             snapshot: snapshot, directory: directory, temporaryName: Self.temporaryName,
-            device: device)
+            dataOffset: stream.dataOffset, device: device)
+    }
+
+    /// Writes a snapshot whose data is in memory (small ones, and tests).
+    public func prepare(
+        _ metadata: RaftSnapshotMetadata, data: [UInt8]
+    ) throws(StorageError) -> PreparedRaftSnapshot {
+        let stream = try begin(metadata)
+        do {
+            try stream.append(data)
+        } catch {
+            try? device.remove(directory + "/" + Self.temporaryName)
+            throw error
+        }
+        return try finish(stream)
     }
 }

@@ -21,15 +21,12 @@ extension RaftLogStore {
             }
         }
         segmentIDs.sort()
-        if let bytes = try RaftLogFileSystem.read(
-            directory + "/" + Self.snapshotFileName, device: device)
-        {
-            do throws(RecordDecodeError) {
-                latestSnapshot = try RaftLogSnapshotCodec.decode(
-                    bytes, dataBytesMax: options.snapshotBytesMax)
-            } catch {
-                throw .corrupt(file: Self.snapshotFileName, offset: 0, reason: error.description)
-            }
+        if try RaftLogFileSystem.list(directory, device: device).contains(Self.snapshotFileName) {
+            let file = try RaftSnapshotFile.open(
+                path: directory + "/" + Self.snapshotFileName, device: device,
+                dataBytesMax: options.snapshotBytesMax)
+            latestSnapshotFile = file
+            latestSnapshot = file.snapshot
         }
         var files: [SegmentFile] = []
         for id in segmentIDs {

@@ -25,10 +25,8 @@ extension RaftLogStore {
                 throw .valueTooLarge(bytes: bytes, max: options.entryBytesMax)
             }
         }
-        if let snapshot = ready.snapshot, snapshot.data.count > options.snapshotBytesMax {
-            throw .valueTooLarge(bytes: snapshot.data.count, max: options.snapshotBytesMax)
-        }
         do {
+            try writeSnapshotChunks(of: ready)
             try writeRecords(of: ready)
         } catch {
             failure = error
@@ -50,24 +48,24 @@ extension RaftLogStore {
         hasUnsyncedWrites = false
     }
 
-    /// Durably records a snapshot the driver took itself (after
-    /// ``RaftNode/compact(upTo:snapshotData:)``): the snapshot file is replaced atomically and
+    /// Durably records a snapshot the driver took itself, whose data is `data` (after
+    /// ``RaftNode/compact(upTo:snapshotBytes:)``): the snapshot file is replaced atomically and
     /// the entries it covers leave ``entries``; entries after it stay. Their segment files stay
     /// until ``compact(upTo:)``. A snapshot not newer than the current one is ignored.
     ///
     /// This writes and syncs the whole file on the calling thread; a driver that must keep its
-    /// thread responsive prepares the file elsewhere with ``snapshotFileWriter`` and then calls
-    /// ``installSnapshot(_:)``.
-    public func saveSnapshot(_ snapshot: RaftSnapshot) throws(StorageError) {
+    /// thread responsive (or whose state is large) streams the file elsewhere with
+    /// ``snapshotFileWriter`` and then calls ``installSnapshot(_:)``.
+    public func saveSnapshot(
+        _ metadata: RaftSnapshotMetadata, data: [UInt8]
+    ) throws(StorageError) {
         try checkWritable()
-        guard snapshot.data.count <= options.snapshotBytesMax else {
-            throw .valueTooLarge(bytes: snapshot.data.count, max: options.snapshotBytesMax)
-        }
-        guard snapshot.metadata.index > image.baseIndex else { return }
+        guard metadata.index > image.baseIndex else { return }
         let prepared: PreparedRaftSnapshot
         do {
-            prepared = try snapshotFileWriter.prepare(snapshot)
+            prepared = try snapshotFileWriter.prepare(metadata, data: data)
         } catch {
+            if case .valueTooLarge = error { throw error }
             failure = error
             throw error
         }
@@ -107,8 +105,61 @@ extension RaftLogStore {
             failure = error
             throw error
         }
-        latestSnapshot = snapshot
+        try adoptSnapshotFile(snapshot, dataOffset: prepared.dataOffset)
         image.adopt(snapshotIndex: snapshot.metadata.index, snapshotTerm: snapshot.metadata.term)
+    }
+
+    /// Opens the snapshot file just put in place for reading (trusted: this store wrote it).
+    private func adoptSnapshotFile(_ snapshot: RaftSnapshot, dataOffset: Int) throws(StorageError) {
+        let handle: any StorageFileHandle
+        do {
+            handle = try device.open(directory + "/" + Self.snapshotFileName, mode: .read)
+        } catch {
+            failure = error
+            throw error
+        }
+        latestSnapshot = snapshot
+        latestSnapshotFile = RaftSnapshotFile(
+            snapshot: snapshot, handle: handle, dataOffset: dataOffset)
+    }
+
+    /// Writes the chunks of a snapshot being received to its temporary file (the first of a
+    /// transfer starts it afresh) and, when the ready completes the snapshot, makes the file
+    /// durable and puts it in place, before any record that depends on it.
+    private func writeSnapshotChunks(of ready: RaftReady) throws(StorageError) {
+        for chunk in ready.snapshotChunks {
+            if chunk.offset == 0 || incomingSnapshot?.metadata != chunk.metadata {
+                incomingSnapshot = try RaftSnapshotFileStream(
+                    path: directory + "/" + Self.receivedSnapshotTemporaryName,
+                    metadata: chunk.metadata, dataBytesMax: options.snapshotBytesMax,
+                    device: device)
+            }
+            guard let stream = incomingSnapshot, stream.dataBytes == chunk.offset else {
+                throw .failed(
+                    "snapshot chunk at \(chunk.offset) does not follow the \(incomingSnapshot?.dataBytes ?? 0) bytes received"
+                )
+            }
+            try stream.append(chunk.bytes)
+        }
+        guard let snapshot = ready.snapshot else { return }
+        precondition(
+            snapshot.metadata.index >= image.baseIndex,
+            "received snapshot \(snapshot.metadata.index) below the log's base \(image.baseIndex)")
+        guard let stream = incomingSnapshot, stream.metadata == snapshot.metadata,
+            stream.dataBytes == snapshot.size
+        else {
+            throw .failed(
+                "received snapshot \(snapshot.metadata.index) of \(snapshot.size) bytes has "
+                    + "\(incomingSnapshot?.dataBytes ?? 0) bytes written")
+        }
+        incomingSnapshot = nil
+        _ = try stream.finish()
+        // Durable before any record that depends on it; a crash before the log reset is
+        // reconciled on open (Raft §7).
+        try RaftLogFileSystem.publish(
+            Self.receivedSnapshotTemporaryName, as: Self.snapshotFileName, directory: directory,
+            device: device)
+        try adoptSnapshotFile(snapshot, dataOffset: stream.dataOffset)
     }
 
     /// The records of one ready, in order: the early hard state (term and vote, commit limited
@@ -126,12 +177,6 @@ extension RaftLogStore {
                 snapshot.metadata.index >= image.baseIndex,
                 "received snapshot \(snapshot.metadata.index) below the log's base"
                     + " \(image.baseIndex)")
-            // Durable before any record that depends on it; a crash before the log reset is
-            // reconciled on open (Raft §7).
-            try RaftLogFileSystem.writeAtomically(
-                RaftLogSnapshotCodec.encode(snapshot), name: Self.snapshotFileName,
-                directory: directory, device: device)
-            latestSnapshot = snapshot
             covered = snapshot.metadata.index
         }
         var entries = ready.entriesToAppend

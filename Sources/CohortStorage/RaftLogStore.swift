@@ -12,7 +12,9 @@ import CohortRaft
 ///   once compaction has removed older segments. A segment is synced, and its successor's
 ///   start record synced, when a new one begins; only the last segment can have a torn tail.
 /// - `snapshot`: the latest snapshot (index, term, membership, data), replaced atomically
-///   (temporary file, fdatasync, rename, directory fsync).
+///   (temporary file, fdatasync, rename, directory fsync). Its data is never read whole:
+///   ``readSnapshotData(of:offset:count:)`` and ``snapshotFile`` read pieces of it. A snapshot
+///   being received is written to `snapshot.received.tmp` chunk by chunk.
 ///
 /// The hard state lives in the log, not in a file of its own: a ready's entries and hard state
 /// then cost one sequential write and one fdatasync, where a separate file would add a
@@ -45,6 +47,12 @@ public final class RaftLogStore {
     var image = RaftLogImage()
     /// The latest snapshot written.
     var latestSnapshot: RaftSnapshot?
+    /// Its file, open for reading.
+    var latestSnapshotFile: RaftSnapshotFile?
+    /// The snapshot being received from a leader, chunk by chunk.
+    var incomingSnapshot: RaftSnapshotFileStream?
+    /// The name a received snapshot is written under until it is complete.
+    static let receivedSnapshotTemporaryName = snapshotFileName + ".received.tmp"
     /// The segments, ascending by id; the last one receives appends.
     var segments: [SegmentFile] = []
     /// The length of the active segment's records.
@@ -110,6 +118,18 @@ public final class RaftLogStore {
     public var hardState: RaftHardState { image.hardState }
     /// The latest snapshot written.
     public var snapshot: RaftSnapshot? { latestSnapshot }
+
+    /// The latest snapshot's file, to read its data in pieces (nil without one).
+    public var snapshotFile: RaftSnapshotFile? { latestSnapshotFile }
+
+    /// `count` bytes of the data of the snapshot with `metadata` from `offset` (a leader's
+    /// chunk); nil when the store's snapshot is another one (it was replaced meanwhile).
+    public func readSnapshotData(
+        of metadata: RaftSnapshotMetadata, offset: UInt64, count: Int
+    ) throws(StorageError) -> [UInt8]? {
+        guard let file = latestSnapshotFile, file.snapshot.metadata == metadata else { return nil }
+        return try file.readData(offset: offset, count: count)
+    }
     /// The entries after the snapshot, contiguous and ascending.
     public var entries: [RaftEntry] { image.entries }
     /// The index of the first entry held (one past the snapshot).

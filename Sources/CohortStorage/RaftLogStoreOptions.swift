@@ -19,7 +19,7 @@ public struct RaftLogStoreOptions: Sendable, Hashable {
     /// a torn tail, cut on open. At most ``segmentBytesMax`` is preallocated.
     public var segmentPreallocationBytes = 0
     /// Largest snapshot (its data) stored. At least ``RaftConfig/incomingSnapshotBytesMax``.
-    public var snapshotBytesMax: Int = 1 << 30
+    public var snapshotBytesMax: Int = 1 << 40
     /// What opening does with damage before the end of the log.
     public var corruptionPolicy: RaftLogCorruptionPolicy = .refuse
 

@@ -15,45 +15,68 @@ import Testing
         return try StorageEngine.open(directory: "/data", options: options, nowMillis: 1_000)
     }
 
-    func durable(snapshotAt index: UInt64, data: [UInt8]) -> RaftDurableState {
+    /// A Raft log store on `device` whose snapshot at `index` holds `data`.
+    func store(
+        on device: SimulatedStorageDevice, snapshotAt index: UInt64, data: [UInt8]
+    ) throws -> RaftLogStore {
+        var options = RaftLogStoreOptions()
+        options.device = device
+        let store = try RaftLogStore.open(directory: "/data/raft", options: options)
         let metadata = RaftSnapshotMetadata(
             index: LogIndex(index), term: Term(2),
             membership: RaftMembership(voters: [NodeID(1), NodeID(2)], witnesses: [NodeID(3)]))
-        return RaftDurableState(
-            hardState: .initial, snapshot: RaftSnapshot(metadata: metadata, data: data),
-            entries: [])
+        try store.saveSnapshot(metadata, data: data)
+        return store
     }
 
     @Test func aWitnessesMetadataOnlySnapshotRestoresNothingAndDoesNotStopTheNode() throws {
         // Found by the simulator: a keyspace's witness that had installed a snapshot could not
         // restart ("the Raft snapshot ... is damaged"): witnesses receive no data.
-        let engine = try openEngine(on: SimulatedStorageDevice())
+        let device = SimulatedStorageDevice()
+        let engine = try openEngine(on: device)
         defer { try? engine.close() }
         let applied = try LeaderGroupRuntime.restoreEngine(
-            engine, from: durable(snapshotAt: 40, data: []), nowMillis: 1_000, directory: "/data")
+            engine, from: store(on: device, snapshotAt: 40, data: []), nowMillis: 1_000,
+            directory: "/data")
         #expect(applied == .zero)
     }
 
     @Test func aDataSnapshotRestoresTheEngineAndADamagedOneIsRefused() throws {
-        let engine = try openEngine(on: SimulatedStorageDevice())
+        let device = SimulatedStorageDevice()
+        let engine = try openEngine(on: device)
         defer { try? engine.close() }
-        let state = StateSnapshotCodec.encode([
-            .put(key: Array("k".utf8), value: Array("v".utf8), valueType: 0, expiresAtMillis: 0)
-        ])
+        var catalog = KeyspaceCatalog()
+        catalog.add(
+            KeyspaceDefinition(
+                name: "orders", voters: ["n1", "n2", "n3"], learners: [], witnesses: [],
+                ackMode: .majority))
+        let state = StateSnapshotCodec.encode(
+            (0..<3_000).map {
+                .put(
+                    key: Array("k\($0)".utf8), value: Array(repeating: 7, count: 1_000),
+                    valueType: 0, expiresAtMillis: 0)
+            })
+        // 3 MB with the catalog first: read in pieces, across batches of the engine.
         let applied = try LeaderGroupRuntime.restoreEngine(
-            engine, from: durable(snapshotAt: 40, data: state), nowMillis: 1_000,
-            directory: "/data")
+            engine, from: store(on: device, snapshotAt: 40, data: catalog.wrapSnapshot(state)),
+            nowMillis: 1_000, directory: "/data")
         #expect(applied == LogIndex(40))
-        #expect(try engine.get(Array("k".utf8), nowMillis: 1_000)?.bytes == Array("v".utf8))
+        #expect(engine.keyCount == 3_000)
+        #expect(
+            try engine.get(Array("k2999".utf8), nowMillis: 1_000)?.bytes
+                == Array(repeating: 7, count: 1_000))
 
-        let other = try openEngine(on: SimulatedStorageDevice())
+        let otherDevice = SimulatedStorageDevice()
+        let other = try openEngine(on: otherDevice)
         defer { try? other.close() }
         var damaged = state
         damaged[damaged.count / 2] ^= 0xFF
         #expect(throws: (any Error).self) {
             try LeaderGroupRuntime.restoreEngine(
-                other, from: durable(snapshotAt: 40, data: damaged), nowMillis: 1_000,
-                directory: "/data")
+                other, from: store(on: otherDevice, snapshotAt: 40, data: damaged),
+                nowMillis: 1_000, directory: "/data")
         }
+        // The damaged restore left the engine refusing writes and nothing visible.
+        #expect(other.keyCount == 0)
     }
 }

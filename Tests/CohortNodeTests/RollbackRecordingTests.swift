@@ -91,7 +91,7 @@ import Testing
             metadata: RaftSnapshotMetadata(
                 index: LogIndex(10), term: Term(3),
                 membership: RaftMembership(voters: [NodeID(1), NodeID(2), NodeID(3)])),
-            data: StateSnapshotCodec.encode([]))
+            size: UInt64(StateSnapshotCodec.encode([]).count))
         runtime.recordDiscardedEntries(replacedBy: RaftReady(snapshot: snapshot))
         #expect(rollbacks.indexes == [LogIndex(3), LogIndex(4)])
     }
@@ -139,7 +139,7 @@ import Testing
             metadata: RaftSnapshotMetadata(
                 index: LogIndex(4), term: Term(1),
                 membership: RaftMembership(voters: [NodeID(1), NodeID(2), NodeID(3)])),
-            data: StateSnapshotCodec.encode([]))
+            size: UInt64(StateSnapshotCodec.encode([]).count))
         runtime.recordDiscardedEntries(replacedBy: RaftReady(snapshot: snapshot))
         #expect(rollbacks.indexes.isEmpty)
     }

@@ -125,7 +125,7 @@ struct RandomizedRun {
             let id = pick(live)
             let applied = cluster.nodes[id]!.appliedIndex
             if applied > cluster.nodes[id]!.snapshotIndex && chance(50) {
-                cluster.nodes[id]!.compact(upTo: applied, snapshotData: Array("s\(applied)".utf8))
+                cluster.compact(id, upTo: applied, data: Array("s\(applied)".utf8))
                 var disk = cluster.disks[id]!
                 disk.snapshot = cluster.nodes[id]!.snapshot
                 disk.entries.removeAll { $0.index <= applied }

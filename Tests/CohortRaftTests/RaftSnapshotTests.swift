@@ -18,8 +18,7 @@ struct RaftSnapshotTests {
         for number in 0..<10 { _ = cluster.propose(leader.rawValue, "e\(number)") }
         let snapshotText = cluster.appliedTexts(leader.rawValue).joined(separator: ",")
         let compactedThrough = cluster.nodes[leader]!.appliedIndex
-        cluster.nodes[leader]!.compact(
-            upTo: compactedThrough, snapshotData: Array(snapshotText.utf8))
+        cluster.compact(leader, upTo: compactedThrough, data: Array(snapshotText.utf8))
         #expect(cluster.nodes[leader]!.snapshotIndex == compactedThrough)
         #expect(cluster.nodes[leader]!.firstIndex == compactedThrough.next)
         _ = cluster.propose(leader.rawValue, "after")
@@ -34,7 +33,10 @@ struct RaftSnapshotTests {
         #expect(chunks.allSatisfy { $0.chunk.count <= 8 })
         let restored = cluster.restoredSnapshots[lagging] ?? []
         #expect(restored.count == 1)
-        #expect(restored.first.map { String(decoding: $0.data, as: UTF8.self) } == snapshotText)
+        #expect(
+            cluster.restoredSnapshotData[lagging]?.first.map { String(decoding: $0, as: UTF8.self) }
+                == snapshotText)
+        #expect(restored.first?.size == UInt64(snapshotText.utf8.count))
         #expect(restored.first?.metadata.index == compactedThrough)
         #expect(cluster.appliedTexts(lagging.rawValue) == ["after"])
         #expect(cluster.nodes[lagging]!.commitIndex == cluster.nodes[leader]!.commitIndex)
@@ -55,7 +57,7 @@ struct RaftSnapshotTests {
         cluster.isolate(lagging.rawValue)
         for number in 0..<5 { _ = cluster.propose(leader.rawValue, "e\(number)") }
         let applied = cluster.nodes[leader]!.appliedIndex
-        cluster.nodes[leader]!.compact(upTo: applied, snapshotData: Array("0123456789abcdef".utf8))
+        cluster.compact(leader, upTo: applied, data: Array("0123456789abcdef".utf8))
         cluster.heal()
         var droppedOne = false
         cluster.intercept = { message in
@@ -69,7 +71,7 @@ struct RaftSnapshotTests {
         }
         cluster.tick(30)
         #expect(droppedOne)
-        #expect(cluster.restoredSnapshots[lagging]?.first?.data == Array("0123456789abcdef".utf8))
+        #expect(cluster.restoredSnapshotData[lagging]?.first == Array("0123456789abcdef".utf8))
         #expect(cluster.nodes[lagging]!.commitIndex == cluster.nodes[leader]!.commitIndex)
     }
 }

@@ -8,6 +8,13 @@ struct TestCluster {
     var disks: [NodeID: RaftDurableState] = [:]
     var appliedEntries: [NodeID: [RaftEntry]] = [:]
     var restoredSnapshots: [NodeID: [RaftSnapshot]] = [:]
+    /// The data of each restored snapshot, as the node's chunks assembled it.
+    var restoredSnapshotData: [NodeID: [[UInt8]]] = [:]
+    /// Each node's current snapshot data (its own, or the last one received): what its chunks
+    /// are read from, as a host reads them from its snapshot file.
+    var snapshotData: [NodeID: [UInt8]] = [:]
+    /// The chunks of a snapshot each node is receiving.
+    var receivingData: [NodeID: [UInt8]] = [:]
     var readStates: [NodeID: [RaftReadState]] = [:]
     var readies: [NodeID: [RaftReady]] = [:]
     var network: [RaftMessage] = []
@@ -77,10 +84,20 @@ struct TestCluster {
             precondition(guardCount < 1000, "ready loop of \(id) does not settle")
             let ready = nodes[id]!.ready()
             readies[id, default: []].append(ready)
+            for chunk in ready.snapshotChunks {
+                if chunk.offset == 0 { receivingData[id] = [] }
+                precondition(receivingData[id]?.count == Int(chunk.offset), "chunk out of order")
+                receivingData[id]!.append(contentsOf: chunk.bytes)
+            }
             persist(ready, on: id)
-            network.append(contentsOf: ready.messages)
+            network.append(contentsOf: ready.messages.map { filled($0) })
             if let snapshot = ready.snapshot {
+                let data = receivingData.removeValue(forKey: id) ?? []
+                precondition(
+                    data.count == Int(snapshot.size), "received \(data.count) of \(snapshot.size)")
+                snapshotData[id] = data
                 restoredSnapshots[id, default: []].append(snapshot)
+                restoredSnapshotData[id, default: []].append(data)
                 appliedEntries[id] = []
             }
             appliedEntries[id, default: []].append(contentsOf: ready.committedEntries)
@@ -88,6 +105,26 @@ struct TestCluster {
             nodes[id]!.advance(ready)
             nodes[id]!.checkInvariants()
         }
+    }
+
+    /// A message with its snapshot chunk read from the sender's snapshot data.
+    func filled(_ message: RaftMessage) -> RaftMessage {
+        guard case .installSnapshotRequest(var request) = message.body, request.needsData else {
+            return message
+        }
+        let data = snapshotData[message.from] ?? []
+        let start = Int(request.offset)
+        request.chunk = Array(data[start..<(start + request.chunkLength)])
+        var message = message
+        message.body = .installSnapshotRequest(request)
+        return message
+    }
+
+    /// `id`'s application snapshots its state through `index` as `data`.
+    mutating func compact(_ id: NodeID, upTo index: LogIndex, data: [UInt8]) {
+        guard nodes[id]!.snapshotMetadata(through: index) != nil else { return }
+        snapshotData[id] = data
+        nodes[id]!.compact(upTo: index, snapshotBytes: UInt64(data.count))
     }
 
     mutating func persist(_ ready: RaftReady, on id: NodeID) {

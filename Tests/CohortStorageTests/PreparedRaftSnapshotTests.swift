@@ -42,7 +42,7 @@ import Testing
         let reopened = try RaftLogStore.open(
             directory: directory.path, options: RaftLogStoreOptions())
         #expect(reopened.snapshotIndex == LogIndex(15))
-        #expect(reopened.latestSnapshot?.data == Array("state at 15".utf8))
+        #expect(reopened.latestSnapshotData == Array("state at 15".utf8))
         #expect(reopened.lastIndex == LogIndex(20))
     }
 
@@ -54,7 +54,7 @@ import Testing
         try store.saveSnapshot(raftSnapshot(18, 2, data: "new"))
         try store.installSnapshot(stale)
         #expect(store.snapshotIndex == LogIndex(18))
-        #expect(store.latestSnapshot?.data == Array("new".utf8))
+        #expect(store.latestSnapshotData == Array("new".utf8))
         #expect(!directory.files.contains("snapshot.local.tmp"))
     }
 
@@ -69,7 +69,7 @@ import Testing
         let reopened = try RaftLogStore.open(
             directory: directory.path, options: RaftLogStoreOptions())
         #expect(reopened.snapshotIndex == LogIndex(5))
-        #expect(reopened.latestSnapshot?.data == Array("five".utf8))
+        #expect(reopened.latestSnapshotData == Array("five".utf8))
         #expect(reopened.lastIndex == LogIndex(20))
         #expect(!directory.files.contains("snapshot.local.tmp"))
     }

@@ -20,6 +20,9 @@ private struct StoreCluster {
     let options: RaftLogStoreOptions
     var nodes: [NodeID: RaftNode] = [:]
     var memoryDisks: [NodeID: RaftDurableState] = [:]
+    /// The snapshot data of the nodes without a store, and what they are receiving.
+    var memorySnapshotData: [NodeID: [UInt8]] = [:]
+    var memoryReceiving: [NodeID: [UInt8]] = [:]
     var store: RaftLogStore
     var expected = RaftDurableState.empty
     var network: [RaftMessage] = []
@@ -98,9 +101,31 @@ private struct StoreCluster {
                 compare("after a ready")
                 if ready.snapshot != nil { snapshotsInstalled += 1 }
             } else {
+                for chunk in ready.snapshotChunks {
+                    if chunk.offset == 0 { memoryReceiving[id] = [] }
+                    memoryReceiving[id, default: []].append(contentsOf: chunk.bytes)
+                }
+                if ready.snapshot != nil {
+                    memorySnapshotData[id] = memoryReceiving.removeValue(forKey: id) ?? []
+                }
                 Self.apply(ready, to: &memoryDisks[id]!)
             }
-            network.append(contentsOf: ready.messages)
+            for var message in ready.messages {
+                if case .installSnapshotRequest(var request) = message.body, request.needsData {
+                    if id == Self.storeID {
+                        request.chunk =
+                            try store.readSnapshotData(
+                                of: request.metadata, offset: request.offset,
+                                count: request.chunkLength) ?? []
+                    } else {
+                        let data = memorySnapshotData[id] ?? []
+                        let start = Int(request.offset)
+                        request.chunk = Array(data[start..<(start + request.chunkLength)])
+                    }
+                    message.body = .installSnapshotRequest(request)
+                }
+                network.append(message)
+            }
             nodes[id]!.advance(ready)
             nodes[id]!.checkInvariants()
         }
@@ -161,17 +186,18 @@ private struct StoreCluster {
         guard isUp(id), node.appliedIndex.rawValue >= node.snapshotIndex.rawValue + 8 else {
             return
         }
-        nodes[id]!.compact(
-            upTo: node.appliedIndex, snapshotData: Array("state@\(node.appliedIndex)".utf8))
+        let data = Array("state@\(node.appliedIndex)".utf8)
+        nodes[id]!.compact(upTo: node.appliedIndex, snapshotBytes: UInt64(data.count))
         let snapshot = nodes[id]!.snapshot!
         if id == Self.storeID {
-            try store.saveSnapshot(snapshot)
+            try store.saveSnapshot(snapshot.metadata, data: data)
             segmentsRemoved += try store.compact(upTo: snapshot.metadata.index).count
             expected.snapshot = snapshot
             expected.entries.removeAll { $0.index <= snapshot.metadata.index }
             compare("after compaction")
         } else {
             memoryDisks[id]!.snapshot = snapshot
+            memorySnapshotData[id] = data
             memoryDisks[id]!.entries.removeAll { $0.index <= snapshot.metadata.index }
         }
         compactions += 1
@@ -284,7 +310,8 @@ struct RaftLogStoreClusterTests {
         }
         #expect(cluster.snapshotsInstalled >= 1)
         #expect(cluster.store.snapshotIndex >= leaderSnapshotIndex)
-        #expect(cluster.store.snapshot?.data == cluster.nodes[leaderID]!.snapshot?.data)
+        #expect(cluster.store.snapshot == cluster.nodes[leaderID]!.snapshot)
+        #expect(cluster.store.latestSnapshotData == cluster.memorySnapshotData[leaderID])
         try cluster.restartStoreNode(seed: 6)
         #expect(cluster.nodes[StoreCluster.storeID]!.snapshotIndex >= leaderSnapshotIndex)
         #expect(cluster.mismatches.isEmpty, "\(cluster.mismatches)")

@@ -236,19 +236,38 @@ struct RaftLogStoreRecoveryTests {
                 try RaftLogRecordCodec.decode(Array(bytes.dropLast()), payloadBytesMax: 1 << 20)
             }
         }
-        let snapshot = raftSnapshot(12, 2, data: "snapshot data")
-        let encoded = RaftLogSnapshotCodec.encode(snapshot)
-        #expect(try RaftLogSnapshotCodec.decode(encoded, dataBytesMax: 1 << 20) == snapshot)
+        // Snapshot files: written as a stream, read back; any truncation or flipped byte
+        // fails the open.
+        let files = TemporaryDirectory("snapshot-files")
+        let fixture = raftSnapshot(12, 2, data: "snapshot data")
+        let writer = RaftSnapshotFileWriter(
+            directory: files.path, snapshotBytesMax: 1 << 20, device: POSIXStorageDevice.shared)
+        _ = try writer.prepare(fixture)
+        let path = files.file(RaftSnapshotFileWriter.temporaryName)
+        let encoded = try #require(
+            try RaftLogFileSystem.read(path, device: POSIXStorageDevice.shared))
+        func open(_ bytes: [UInt8]) throws -> RaftSnapshotFile {
+            try Data(bytes).write(to: URL(fileURLWithPath: files.file("probe")))
+            return try RaftSnapshotFile.open(
+                path: files.file("probe"), device: POSIXStorageDevice.shared,
+                dataBytesMax: 1 << 20)
+        }
+        let opened = try open(encoded)
+        #expect(opened.snapshot == fixture.snapshot)
+        #expect(try opened.readData(offset: 0, count: 100) == fixture.data)
+        #expect(try opened.readData(offset: 9, count: 2) == Array("da".utf8))
         for length in 0..<encoded.count {
-            #expect(throws: RecordDecodeError.self) {
-                try RaftLogSnapshotCodec.decode(
-                    Array(encoded.prefix(length)), dataBytesMax: 1 << 20)
-            }
+            #expect(throws: StorageError.self) { try open(Array(encoded.prefix(length))) }
+        }
+        for position in encoded.indices {
+            var damaged = encoded
+            damaged[position] ^= 0x40
+            #expect(throws: StorageError.self, "byte \(position)") { try open(damaged) }
         }
         for _ in 0..<2000 {
             let noise = random.bytes(count: Int.random(in: 0..<96, using: &random))
             _ = try? RaftLogRecordCodec.decode(noise, payloadBytesMax: 64)
-            _ = try? RaftLogSnapshotCodec.decode(noise, dataBytesMax: 64)
+            _ = try? open(noise)
         }
     }
 }

@@ -15,13 +15,40 @@ func raftHardState(_ term: UInt64, vote: UInt64? = nil, commit: UInt64) -> RaftH
     RaftHardState(term: Term(term), votedFor: vote.map(NodeID.init), commitIndex: LogIndex(commit))
 }
 
+/// A snapshot's metadata with its data in memory, as tests write it.
+struct SnapshotFixture {
+    var metadata: RaftSnapshotMetadata
+    var data: [UInt8]
+
+    /// What Raft and the store know of it.
+    var snapshot: RaftSnapshot { RaftSnapshot(metadata: metadata, size: UInt64(data.count)) }
+}
+
 /// A snapshot through `index` at `term` with three voters.
-func raftSnapshot(_ index: UInt64, _ term: UInt64, data: String = "state") -> RaftSnapshot {
-    RaftSnapshot(
+func raftSnapshot(_ index: UInt64, _ term: UInt64, data: String = "state") -> SnapshotFixture {
+    SnapshotFixture(
         metadata: RaftSnapshotMetadata(
             index: LogIndex(index), term: Term(term),
             membership: RaftMembership(voters: [NodeID(1), NodeID(2), NodeID(3)])),
         data: Array(data.utf8))
+}
+
+extension RaftLogStore {
+    func saveSnapshot(_ fixture: SnapshotFixture) throws(StorageError) {
+        try saveSnapshot(fixture.metadata, data: fixture.data)
+    }
+
+    /// The whole data of the latest snapshot.
+    var latestSnapshotData: [UInt8]? {
+        guard let file = snapshotFile else { return nil }
+        return try? file.readData(offset: 0, count: Int(file.snapshot.size))
+    }
+}
+
+extension RaftSnapshotFileWriter {
+    func prepare(_ fixture: SnapshotFixture) throws(StorageError) -> PreparedRaftSnapshot {
+        try prepare(fixture.metadata, data: fixture.data)
+    }
 }
 
 @Suite("RaftLogStore")
@@ -108,7 +135,8 @@ struct RaftLogStoreTests {
     @Test("an installed snapshot replaces the whole log and survives a restart")
     func snapshotInstallReplacesLog() throws {
         let directory = TemporaryDirectory()
-        let snapshot = raftSnapshot(20, 3, data: "machine through 20")
+        let fixture = raftSnapshot(20, 3, data: "machine through 20")
+        let snapshot = fixture.snapshot
         do {
             let store = try RaftLogStore.open(directory: directory.path)
             try store.persist(
@@ -118,12 +146,18 @@ struct RaftLogStoreTests {
             try store.persist(
                 RaftReady(
                     hardState: raftHardState(3, commit: 20),
-                    entriesToAppend: [raftEntry(21, 3, "after")], snapshot: snapshot))
+                    entriesToAppend: [raftEntry(21, 3, "after")],
+                    snapshotChunks: [
+                        RaftSnapshotChunk(
+                            metadata: fixture.metadata, offset: 0, bytes: fixture.data)
+                    ], snapshot: snapshot))
             #expect(store.entries == [raftEntry(21, 3, "after")])
+            #expect(store.latestSnapshotData == fixture.data)
             #expect(store.snapshotIndex == LogIndex(20))
         }
         let reopened = try RaftLogStore.open(directory: directory.path)
         #expect(reopened.snapshot == snapshot)
+        #expect(reopened.latestSnapshotData == fixture.data)
         #expect(reopened.entries == [raftEntry(21, 3, "after")])
         #expect(reopened.firstIndex == LogIndex(21))
         #expect(reopened.hardState == raftHardState(3, commit: 20))
@@ -144,10 +178,13 @@ struct RaftLogStoreTests {
             }
             // The crash came after the snapshot file was renamed into place, before the log
             // reset record reached the disk.
-            try RaftLogFileSystem.writeAtomically(
-                RaftLogSnapshotCodec.encode(raftSnapshot(5, term)),
-                name: RaftLogStore.snapshotFileName, directory: directory.path,
-                device: POSIXStorageDevice.shared)
+            let prepared = try RaftSnapshotFileWriter(
+                directory: directory.path, snapshotBytesMax: 1 << 20,
+                device: POSIXStorageDevice.shared
+            ).prepare(raftSnapshot(5, term))
+            try RaftLogFileSystem.publish(
+                prepared.temporaryName, as: RaftLogStore.snapshotFileName,
+                directory: directory.path, device: POSIXStorageDevice.shared)
             let reopened = try RaftLogStore.open(directory: directory.path)
             #expect(reopened.snapshotIndex == LogIndex(5))
             #expect(reopened.entries.count == kept)
