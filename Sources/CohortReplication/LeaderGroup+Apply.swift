@@ -37,6 +37,7 @@ extension LeaderGroup {
         }
 
         for entry in entries {
+            appliedBytesSinceSnapshot += UInt64(entry.sizeBytes)
             guard case .normal(let data) = entry.kind else {
                 processed.append((entry.index, entry.term))
                 continue
@@ -137,6 +138,8 @@ extension LeaderGroup {
             engineSequence = index
         }
         log(.info, "installed snapshot", ["index": "\(index)", "bytes": "\(snapshot.size)"])
+        appliedBytesSinceSnapshot = 0
+        lastSnapshotBytes = snapshot.size
         clearOverlay()
         appliedIndex = max(appliedIndex, index)
         releaseAppliedWaiters()

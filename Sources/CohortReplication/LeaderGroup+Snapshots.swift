@@ -16,12 +16,15 @@ extension LeaderGroup {
     mutating func maybeCompactLog(urgent: Bool = false) {
         let applied = raft.appliedIndex
         guard applied == appliedIndex, !isSnapshotInProgress else { return }
+        let logBytesDue = max(configuration.snapshotLogBytesMin, lastSnapshotBytes)
         guard
             urgent && applied > raft.snapshotIndex
                 || applied.rawValue >= raft.snapshotIndex.rawValue + configuration.snapshotEntries
+                || appliedBytesSinceSnapshot >= logBytesDue && applied > raft.snapshotIndex
         else { return }
         guard let metadata = raft.snapshotMetadata(through: applied) else { return }
         isSnapshotInProgress = true
+        appliedBytesSinceSnapshot = 0
         // The default group's state machine also holds the keyspace catalog.
         actions.append(
             .takeSnapshot(
@@ -44,6 +47,7 @@ extension LeaderGroup {
         // A newer snapshot (from the leader) may have arrived meanwhile.
         guard index > raft.snapshotIndex else { return }
         raft.compact(upTo: index, snapshotBytes: snapshot.size)
+        lastSnapshotBytes = snapshot.size
         log(
             .info, "snapshot taken, log compacted",
             ["index": "\(index)", "bytes": "\(snapshot.size)"])

@@ -112,6 +112,10 @@ public struct LeaderGroup: Sendable {
     /// The catalog at the start of the received snapshot the last persisted ready carried
     /// (read by the host from the file; empty for none).
     var receivedSnapshotCatalog = KeyspaceCatalog()
+    /// Bytes of the entries applied since the last snapshot was asked for or installed, and
+    /// the size of the last snapshot (see ``LeaderGroupConfiguration/snapshotLogBytesMin``).
+    var appliedBytesSinceSnapshot: UInt64 = 0
+    var lastSnapshotBytes: UInt64 = 0
 
     var actions: [LeaderGroupAction] = []
     /// A drained batch the host has not finished running yet.
@@ -153,6 +157,7 @@ public struct LeaderGroup: Sendable {
         self.engineSequence = engineApplied
         self.syncedHardState = durable.hardState
         let snapshotIndex = durable.snapshot?.metadata.index ?? .zero
+        self.lastSnapshotBytes = durable.snapshot?.size ?? 0
         let applied = max(snapshotIndex, min(engineApplied, durable.hardState.commitIndex))
         let membership: RaftMembership
         if let definition = configuration.definition, definition.version > 0 {

@@ -23,6 +23,12 @@ public struct LeaderGroupConfiguration: Sendable {
     public var readTimeoutMillis: UInt64
     /// A snapshot is taken once this many entries were applied since the last one.
     public var snapshotEntries: UInt64
+    /// A snapshot is also taken once the entries applied since the last one hold this many
+    /// bytes and at least as many as the last snapshot (Redis's AOF rewrite rule: 64 MB
+    /// minimum, 100% growth). The Raft log holds them in memory until then: with large values,
+    /// a count alone let it grow to hundreds of megabytes; the growth rule keeps snapshot
+    /// writes within about twice the log's.
+    public var snapshotLogBytesMin: UInt64 = 64 << 20
     /// The acknowledgement mode a session gets when it names none (status only).
     public var defaultAckMode: AckMode
     /// The bounds on every queue the group keeps.
