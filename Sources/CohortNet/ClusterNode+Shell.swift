@@ -14,9 +14,11 @@ extension ClusterNode {
         input(&shellHost.shell)
         while true {
             let actions = shellHost.shell.drain()
-            guard !actions.isEmpty else { return }
+            guard !actions.isEmpty else { break }
             for action in actions { run(action) }
         }
+        let fields = shellHost.shell.statusFields
+        shellStatus.withLockedValue { $0 = fields }
     }
 
     private func run(_ action: NodeShellAction) {

@@ -43,6 +43,8 @@ public final class ClusterNode: Sendable {
     /// Keyspace groups by group id (a name's id is ``KeyspaceDefinition/groupID(named:)``):
     /// read by connections on any thread, changed on the raft loop.
     let groups = NIOLockedValueBox<[UInt64: Group]>([:])
+    /// The shell's INFO fields as of its last input (read by connections on any thread).
+    let shellStatus = NIOLockedValueBox<[(String, String)]>([])
 
     /// How often the shell's deadlines are checked.
     static let shellTickMillis: Int64 = 100
@@ -118,6 +120,7 @@ public final class ClusterNode: Sendable {
             withShell { $0.keyspaceDefined(definition) }
         }
         driver.onCatalogSaved = { [self] saved in withShell { $0.catalogSaved(saved) } }
+        driver.extraStatusFields = { [shellStatus] in shellStatus.withLockedValue { $0 } }
         driver.start()
         return port
     }

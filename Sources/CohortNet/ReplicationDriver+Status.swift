@@ -15,6 +15,7 @@ extension ReplicationDriver: ReplicationStatusSource {
             fields.append(("peer_incarnations_refused", "\(refusals.count)"))
             if let last = refusals.last { fields.append(("peer_incarnation_refused_last", last)) }
         }
+        if let extra = extraStatusFields { fields += extra() }
         return fields
     }
 

@@ -47,6 +47,12 @@ public final class ReplicationDriver: @unchecked Sendable {
     /// Default group only: called on the raft loop with the keyspace catalog each time it
     /// changed and was saved. Set before ``start()``.
     var onCatalogSaved: (@Sendable (KeyspaceCatalog) -> Void)?
+    /// Default group only: more INFO replication fields (the node shell's).
+    var extraStatusFields: (@Sendable () -> [(String, String)])? {
+        get { extraStatusBox.withLockedValue { $0 } }
+        set { extraStatusBox.withLockedValue { $0 = newValue } }
+    }
+    private let extraStatusBox = NIOLockedValueBox<(@Sendable () -> [(String, String)])?>(nil)
     let raftGroup: MultiThreadedEventLoopGroup
     /// The raft loop.
     let loop: any EventLoop

@@ -41,6 +41,7 @@ extension NodeShell {
         pending[id] = PendingProxy(
             request: request, isWrite: isWrite, keyspace: keyspace.name, deadlineMillis: deadline)
         deadlineOrder.append((id, deadline))
+        proxyRequestsSent += 1
         actions.append(
             .sendForward(
                 ForwardMessage.proxied(
@@ -77,7 +78,10 @@ extension NodeShell {
             // The first delivery is served and answered; a duplicate is dropped (the sender
             // waits for one answer only).
             let first = proxiedSeen.firstDelivery(from: peer, id: id)
-            guard first || configuration.faults.contains(.proxiedServedTwice) else { return }
+            guard first || configuration.faults.contains(.proxiedServedTwice) else {
+                proxiedDuplicatesDropped += 1
+                return
+            }
             let command = ProxiedCommand(
                 peer: peer, group: group, id: id, arguments: arguments, token: token,
                 ackMode: ackMode, consistency: consistency)
@@ -99,6 +103,7 @@ extension NodeShell {
                     token: 0)
                 return actions.append(.sendForward(answer, to: peer, group: group))
             }
+            proxiedServed += 1
             actions.append(.serveProxied(command))
         case .proxyResponse(let id, let bytes, let index):
             // An answer after the deadline (or a duplicate) finds nothing: dropped.

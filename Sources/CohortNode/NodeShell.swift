@@ -71,6 +71,31 @@ public struct NodeShell: Sendable {
     /// Proxied requests refused because ``NodeShellConfiguration/proxyRequestsMax`` were
     /// waiting, since start.
     public internal(set) var proxyRequestsRefused = 0
+    /// Requests this node proxied to another, since start.
+    public internal(set) var proxyRequestsSent = 0
+    /// Commands other nodes proxied here that this node served, and duplicate deliveries of
+    /// them it dropped, since start.
+    public internal(set) var proxiedServed = 0
+    public internal(set) var proxiedDuplicatesDropped = 0
+
+    /// INFO fields for operators: the proxy table and its counters.
+    public var statusFields: [(String, String)] {
+        [
+            ("proxy_requests_waiting", "\(pending.count)"),
+            ("proxy_requests_sent", "\(proxyRequestsSent)"),
+            ("proxy_requests_expired", "\(proxyRequestsExpired)"),
+            ("proxy_requests_refused", "\(proxyRequestsRefused)"),
+            ("proxied_served", "\(proxiedServed)"),
+            ("proxied_duplicates_dropped", "\(proxiedDuplicatesDropped)"),
+            (
+                "keyspace_groups_here",
+                groups.keys.sorted().compactMap { id -> String? in
+                    guard case .running(let definition) = groups[id] else { return nil }
+                    return definition.name
+                }.joined(separator: ",")
+            ),
+        ]
+    }
 
     var actions: [NodeShellAction] = []
     /// When this node started, on the monotonic clock.

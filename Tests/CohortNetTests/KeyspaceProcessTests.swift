@@ -284,6 +284,10 @@ struct KeyspaceProcessTests {
         let reader = try #require(Self.client(port: cluster.clientPorts[0], keyspace: "carts"))
         #expect(try reader.call("GET", "after").text == "remove")
         #expect(try reader.call("GET", "c0").text == "v0")
+        // n1's status shows what it proxied, and that it no longer runs carts' group.
+        let n1Info = try #require(cluster.replicationInfo(0))
+        #expect((Int(n1Info["proxy_requests_sent"] ?? "") ?? 0) >= 3, "\(n1Info)")
+        #expect(n1Info["keyspace_groups_here"] == "")
         let n1List = try admin.call("COHORT", "KEYSPACE", "LIST")
         #expect(
             n1List == .array([.bulkString(Array("carts ack=majority voters=n2,n3 here=no".utf8))]))

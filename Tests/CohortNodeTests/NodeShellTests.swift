@@ -200,6 +200,10 @@ import Testing
         #expect(refused.count == 1 && refused.first?.0 == RequestID(3))
         #expect(errorText(refused.first?.1 ?? .ok)?.contains("proxyRequestsMax") == true)
         #expect(shell.proxyRequestsRefused == 1)
+        let fields = Dictionary(uniqueKeysWithValues: shell.statusFields)
+        #expect(fields["proxy_requests_waiting"] == "2")
+        #expect(fields["proxy_requests_sent"] == "2")
+        #expect(fields["proxy_requests_refused"] == "1")
     }
 
     @Test func deadlinesFollowTheMonotonicClockAndAnExpiredWriteMovesToAnotherMember() {
@@ -314,6 +318,11 @@ import Testing
         shell.receiveProxyFrame(
             frame, group: group, from: LeaderGroup.nodeID(named: "n8"), now: Self.t0)
         #expect(shell.drain().count == 1)
+        // Operators see it.
+        let fields = Dictionary(uniqueKeysWithValues: shell.statusFields)
+        #expect(fields["proxied_served"] == "2")
+        #expect(fields["proxied_duplicates_dropped"] == "1")
+        #expect(fields["keyspace_groups_here"] == "orders")
     }
 
     @Test func aJustStartedNodeServesNoProxiedCommandWhileADuplicateMayArrive() {
