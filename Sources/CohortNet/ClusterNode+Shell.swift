@@ -140,7 +140,10 @@ extension ClusterNode {
                 NodeShell.proxyAnswer(to: command, reply: reply, token: token),
                 to: command.peer, group: command.group.rawValue)
         }
-        guard let group = groups.withLockedValue({ $0[command.group.rawValue] }) else {
+        guard
+            let group = command.group.isDefault
+                ? defaultGroup : groups.withLockedValue({ $0[command.group.rawValue] })
+        else {
             return respond(NodeShell.groupNotHere, 0)
         }
         command.serve(

@@ -186,6 +186,35 @@ public final class ClusterNode: Sendable {
         if !accepted { completion(.error("TRYAGAIN the node is stopping"), 0) }
     }
 
+    /// Continues a default-keyspace SCAN on `issuer`, the node that gave out its cursor (see
+    /// ``NodeShell/proxyDefaultScan(_:arguments:issuer:token:consistency:now:)``). Any thread.
+    public func proxyDefaultScan(
+        _ arguments: [[UInt8]], issuer: String, token: UInt64, consistency: ReadConsistency,
+        completion: @escaping @Sendable (RESPValue, UInt64) -> Void
+    ) {
+        let accepted = defaultGroup.driver.execute { [self] in
+            guard !shellHost.isStopped else {
+                return completion(.error("TRYAGAIN the node is stopping"), 0)
+            }
+            let request = shellHost.register(completion)
+            withShell {
+                $0.proxyDefaultScan(
+                    request, arguments: arguments, issuer: issuer, token: token,
+                    consistency: consistency, now: ReplicationDriver.now())
+            }
+        }
+        if !accepted { completion(.error("TRYAGAIN the node is stopping"), 0) }
+    }
+
+    /// The default group's members that hold data, by name (the command line's and those
+    /// added online), this node included.
+    var defaultDataMembers: [String] {
+        let driver = defaultGroup.driver
+        var names = Set(configuration.peers.map(\.name))
+        names.formUnion(driver.knownPeerNames)
+        return names.sorted()
+    }
+
     func driver(for group: UInt64) -> ReplicationDriver? {
         if group == 0 { return defaultGroup.driver }
         return groups.withLockedValue { $0[group]?.driver }

@@ -407,6 +407,14 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         let remote =
             remoteKeyspace
             ?? (kind == .read ? foreignScanKeyspace(arguments, cluster: cluster) : nil)
+        if remote == nil, kind == .read, let issuer = defaultScanIssuer(arguments, cluster: cluster)
+        {
+            let pending = beginAsync(kind, context: context)
+            cluster.proxyDefaultScan(
+                arguments, issuer: issuer, token: session.token,
+                consistency: session.readConsistency, completion: pending.finish)
+            return true
+        }
         if let remote, kind != .local {
             let pending = beginAsync(kind, context: context)
             cluster.proxy(
@@ -447,9 +455,19 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// COHORT USE and COHORT KEYSPACE, which need the node's groups rather than one engine.
+    /// The default-keyspace member that issued the cursor `arguments` continue, when it is
+    /// another node: its next page starts there. Nil otherwise (an unknown issuer's cursor
+    /// fails here with a clear error).
+    private func defaultScanIssuer(_ arguments: [[UInt8]], cluster: ClusterNode) -> String? {
+        guard session.keyspace == KeyspaceDefinition.defaultName,
+            let cursor = ScanCursor.continuing(arguments),
+            cursor.tag != ScanCursor.tag(ofNode: executor.configuration.nodeName)
+        else { return nil }
+        return cluster.defaultDataMembers.first { ScanCursor.tag(ofNode: $0) == cursor.tag }
+    }
+
     /// The session's keyspace when `arguments` continue a SCAN whose cursor another member of
-    /// it issued; nil otherwise (the default keyspace is not in the catalog: its foreign
-    /// cursors fail here with a clear error).
+    /// it issued; nil otherwise.
     private func foreignScanKeyspace(_ arguments: [[UInt8]], cluster: ClusterNode) -> String? {
         guard let cursor = ScanCursor.continuing(arguments),
             cursor.tag != ScanCursor.tag(ofNode: executor.configuration.nodeName),

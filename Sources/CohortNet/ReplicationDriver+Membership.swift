@@ -13,6 +13,7 @@ extension ReplicationDriver {
 
     func savePeers() {
         let peers = group.knownPeers.mapValues { PeerAddress(host: $0.host, port: $0.port) }
+        knownPeerNamesBox.withLockedValue { $0 = peers.keys.sorted() }
         do {
             try PeerListFile.save(peers, directory: configuration.dataDirectory)
         } catch {

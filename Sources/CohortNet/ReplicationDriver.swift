@@ -80,6 +80,9 @@ public final class ReplicationDriver: @unchecked Sendable {
 
     // Shared with other threads.
     let statusBox = NIOLockedValueBox(LeaderGroupStatus())
+    /// Default group: the names of the members added online (read on any thread).
+    let knownPeerNamesBox = NIOLockedValueBox<[String]>([])
+    var knownPeerNames: [String] { knownPeerNamesBox.withLockedValue { $0 } }
     let catalogBox = NIOLockedValueBox(KeyspaceCatalog())
     /// Set (under its lock) just before the raft loop shuts down: tasks from other threads
     /// are then refused instead of handed to a dead loop, where they would never run.
@@ -134,6 +137,7 @@ public final class ReplicationDriver: @unchecked Sendable {
         self.raftGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = raftGroup.next()
         catalogBox.withLockedValue { $0 = catalog }
+        knownPeerNamesBox.withLockedValue { $0 = knownPeers.keys.sorted() }
         self.runtime = LeaderGroupRuntime(
             group: group, store: store, engine: engine, rollback: rollbackLog,
             dataDirectory: configuration.dataDirectory, environment: self)

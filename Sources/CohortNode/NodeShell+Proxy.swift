@@ -24,6 +24,32 @@ extension NodeShell {
                     request, reply: .error("TRYAGAIN no other node holds keyspace \(name)'s data"),
                     token: 0))
         }
+        let member = chooseMember(members, keyspace: keyspace.name, isWrite: isWrite, arguments)
+        send(
+            request, arguments: arguments, to: member, group: GroupID(keyspace.groupID),
+            keyspace: keyspace.name, isWrite: isWrite, token: token, ackMode: ackMode,
+            consistency: consistency, now: now)
+    }
+
+    /// A default-keyspace SCAN that continues a cursor `issuer` gave out: only the issuer
+    /// knows where the next page starts, so it runs there (the default keyspace is not in the
+    /// catalog; the host knows its members).
+    public mutating func proxyDefaultScan(
+        _ request: RequestID, arguments: [[UInt8]], issuer: String, token: UInt64,
+        consistency: ReadConsistency, now: GroupTime
+    ) {
+        send(
+            request, arguments: arguments, to: issuer, group: .defaultGroup,
+            keyspace: KeyspaceDefinition.defaultName, isWrite: false, token: token,
+            ackMode: .majority, consistency: consistency, now: now)
+    }
+
+    /// Sends a proxied command to `member` (bounded, with a deadline).
+    private mutating func send(
+        _ request: RequestID, arguments: [[UInt8]], to member: String, group: GroupID,
+        keyspace: String, isWrite: Bool, token: UInt64, ackMode: AckMode,
+        consistency: ReadConsistency, now: GroupTime
+    ) {
         guard pending.count < configuration.proxyRequestsMax else {
             proxyRequestsRefused += 1
             return actions.append(
@@ -34,12 +60,11 @@ extension NodeShell {
                             + " for their answers on this node (proxyRequestsMax); retry later"),
                     token: 0))
         }
-        let member = chooseMember(members, keyspace: keyspace.name, isWrite: isWrite, arguments)
         let id = nextProxyID
         nextProxyID += 1
         let deadline = now.deadline(after: configuration.proxyTimeoutMillis)
         pending[id] = PendingProxy(
-            request: request, isWrite: isWrite, keyspace: keyspace.name, deadlineMillis: deadline)
+            request: request, isWrite: isWrite, keyspace: keyspace, deadlineMillis: deadline)
         deadlineOrder.append((id, deadline))
         proxyRequestsSent += 1
         actions.append(
@@ -47,8 +72,7 @@ extension NodeShell {
                 ForwardMessage.proxied(
                     id: id, arguments: arguments, token: token, ackMode: ackMode,
                     consistency: consistency
-                ).encoded(), to: LeaderGroup.nodeID(named: member),
-                group: GroupID(keyspace.groupID)))
+                ).encoded(), to: LeaderGroup.nodeID(named: member), group: group))
     }
 
     /// The member a proxied command goes to.
@@ -96,7 +120,8 @@ extension NodeShell {
                     token: 0)
                 return actions.append(.sendForward(answer, to: peer, group: group))
             }
-            guard isRunning(group) else {
+            // The default group is the host's and always runs here.
+            guard group.isDefault || isRunning(group) else {
                 let answer = Self.proxyAnswer(
                     to: command,
                     reply: NodeShell.groupNotHere,

@@ -258,6 +258,38 @@ import Testing
         #expect(Set(forwards(shell.drain()).map(\.1)).count == 3)
     }
 
+    /// The default keyspace is not in the catalog, but its SCAN cursors are node-local too: a
+    /// continued one goes to its issuer, on the default group, which every node serves.
+    @Test func aDefaultKeyspaceScanContinuesOnItsIssuer() {
+        var shell = makeShell(node: "n1")
+        let cursor = ScanCursor(tag: ScanCursor.tag(ofNode: "n2"), serial: 7).rawValue
+        let arguments = [
+            Array("SCAN".utf8), Array("\(cursor)".utf8), Array("COUNT".utf8), Array("5".utf8),
+        ]
+        shell.proxyDefaultScan(
+            RequestID(1), arguments: arguments, issuer: "n2", token: 0, consistency: .any,
+            now: Self.t0)
+        let sent = forwards(shell.drain())
+        #expect(sent.count == 1 && sent.first?.1 == LeaderGroup.nodeID(named: "n2"))
+        guard case .proxied(let id, let forwarded, _, _, _)? = sent.first?.0 else {
+            Issue.record("expected a proxied SCAN, got \(sent)")
+            return
+        }
+        #expect(forwarded == arguments)
+        // On the issuer, a proxied command for the default group is served (it always runs).
+        var issuer = makeShell(node: "n2")
+        issuer.receiveProxyFrame(
+            ForwardMessage.proxied(
+                id: id, arguments: arguments, token: 0, ackMode: .majority, consistency: .any
+            ).encoded(), group: .defaultGroup, from: LeaderGroup.nodeID(named: "n1"),
+            now: Self.t0)
+        guard case .serveProxied(let command) = issuer.drain().first else {
+            Issue.record("expected the SCAN served on its issuer")
+            return
+        }
+        #expect(command.group == .defaultGroup && command.arguments == arguments)
+    }
+
     @Test func aProxiedCommandIsServedOnlyWhereTheGroupRuns() {
         var shell = makeShell(node: "n2")
         shell.keyspaceDefined(keyspace("orders", voters: ["n1", "n2"]))
