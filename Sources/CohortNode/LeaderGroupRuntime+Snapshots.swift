@@ -60,7 +60,10 @@ extension LeaderGroupRuntime {
                 expiresAtMillis: value.metadata.expiresAtMillis)
         }
         encoder.finish()
-        if let failure { throw failure }
+        if let failure {
+            writer.abandon(stream)
+            throw failure
+        }
         return try writer.finish(stream)
     }
 

@@ -58,6 +58,12 @@ public struct RaftSnapshotFileWriter: Sendable {
             dataOffset: stream.dataOffset, device: device)
     }
 
+    /// Gives up a snapshot being written (its data could not be produced): removes the
+    /// temporary file, which may be large.
+    public func abandon(_ stream: RaftSnapshotFileStream) {
+        try? device.remove(stream.path)
+    }
+
     /// Writes a snapshot whose data is in memory (small ones, and tests).
     public func prepare(
         _ metadata: RaftSnapshotMetadata, data: [UInt8]
@@ -66,7 +72,7 @@ public struct RaftSnapshotFileWriter: Sendable {
         do {
             try stream.append(data)
         } catch {
-            try? device.remove(directory + "/" + Self.temporaryName)
+            abandon(stream)
             throw error
         }
         return try finish(stream)

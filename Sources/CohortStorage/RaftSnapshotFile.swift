@@ -131,7 +131,12 @@ public final class RaftSnapshotFileStream: @unchecked Sendable {
         handle = try device.open(path, mode: .replace)
         let placeholder = RaftLogSnapshotCodec.header(metadata, dataBytes: 0, dataChecksum: 0)
         dataOffset = placeholder.count
-        try Self.write(placeholder, to: handle, at: 0)
+        do {
+            try Self.write(placeholder, to: handle, at: 0)
+        } catch {
+            try? device.remove(path)
+            throw error
+        }
     }
 
     /// Appends data.

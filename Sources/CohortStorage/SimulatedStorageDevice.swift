@@ -41,6 +41,9 @@ public final class SimulatedStorageDevice: StorageDevice {
 
     /// The most bytes all files may hold together (nil: no bound); a write beyond it fails
     /// as on a full disk.
+    /// The bytes all files hold together now.
+    public var bytesUsed: Int { state.withLock { $0.bytesUsed } }
+
     public var capacityBytes: Int? {
         get { state.withLock { $0.capacityBytes } }
         set { state.withLock { $0.capacityBytes = newValue } }

@@ -1,9 +1,10 @@
 import CohortCore
-import CohortNode
 import CohortRaft
 import CohortReplication
 import CohortStorage
 import Testing
+
+@testable import CohortNode
 
 /// What a restarting node does with its log's snapshot before its group starts.
 @Suite struct LeaderGroupRuntimeRestoreTests {
@@ -78,5 +79,44 @@ import Testing
         }
         // The damaged restore left the engine refusing writes and nothing visible.
         #expect(other.keyCount == 0)
+    }
+
+    /// A disk that fills while a snapshot is written: the write fails with a clear error, and
+    /// its temporary file (which can be as large as the state) does not stay behind.
+    @Test func aSnapshotThatDoesNotFitLeavesNoTemporaryFile() throws {
+        let device = SimulatedStorageDevice()
+        let engine = try openEngine(on: device)
+        defer { try? engine.close() }
+        for number in 0..<300 {
+            try engine.apply(
+                [
+                    Array("k\(number)".utf8): .put(
+                        value: Array(repeating: 1, count: 10_000), type: .string, expiresAtMillis: 0
+                    )
+                ],
+                sequence: UInt64(number + 1), nowMillis: 1_000)
+        }
+        var options = RaftLogStoreOptions()
+        options.device = device
+        let store = try RaftLogStore.open(directory: "/data/raft", options: options)
+        let metadata = RaftSnapshotMetadata(
+            index: LogIndex(300), term: Term(1), membership: RaftMembership(voters: [NodeID(1)]))
+        // Room for about half of the 3 MB state.
+        device.capacityBytes = device.bytesUsed + 1_500_000
+        #expect(throws: StorageError.diskFull) {
+            try LeaderGroupRuntime.writeSnapshot(
+                engine.snapshot(nowMillis: 0), catalog: KeyspaceCatalog(), metadata: metadata,
+                to: store.snapshotFileWriter)
+        }
+        let leftover = device.contents(of: "/data/raft/snapshot.local.tmp")?.count
+        #expect(leftover == nil, "\(leftover ?? 0) bytes of a failed snapshot left behind")
+        // With room again, the same snapshot is written and reads back whole.
+        device.capacityBytes = nil
+        let prepared = try LeaderGroupRuntime.writeSnapshot(
+            engine.snapshot(nowMillis: 0), catalog: KeyspaceCatalog(), metadata: metadata,
+            to: store.snapshotFileWriter)
+        try store.installSnapshot(prepared)
+        #expect(prepared.snapshot.size > 3_000_000)
+        #expect(store.snapshot == prepared.snapshot)
     }
 }
