@@ -183,7 +183,6 @@ final class SimNode: GroupEnvironment, @unchecked Sendable {
         raftConfig.preVote = parameters.preVote
         raftConfig.checkQuorum = parameters.checkQuorum
         raftConfig.entriesPerMessageMax = parameters.entriesPerMessageMax
-        raftConfig.snapshotChunkBytesMax = parameters.snapshotChunkBytesMax
         raftConfig.faults = faults?.raftFaults ?? []
         var groupConfiguration = LeaderGroupConfiguration(
             groupID: .defaultGroup, keyspace: KeyspaceDefinition.defaultName, nodeName: name,

@@ -61,9 +61,6 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
     /// Compact once this many entries are applied past the snapshot; nil: never.
     /// A snapshot is taken after this many applied entries.
     public var snapshotEntries: UInt64
-    /// Snapshot data bytes per InstallSnapshot chunk: small values make every transfer take
-    /// many chunks, so crashes, losses and leader changes land in the middle of one.
-    public var snapshotChunkBytesMax: Int = 64 << 10
     /// How clients' writes are acknowledged (`COHORT ACK`).
     public var ackMode: AckMode
     /// Percent of reads that are session reads (on any node; read-your-writes, monotonic).
@@ -177,7 +174,6 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
             keyspaceWitness = nil
         }
         keyspaceMembershipChanges = keyspace && random.chance(0.5)
-        snapshotChunkBytesMax = random.chance(0.5) ? random.integer(in: 8...96) : 64 << 10
     }
 
     /// One line listing every parameter, for the run's summary.
@@ -210,7 +206,7 @@ public struct SimulationParameters: Hashable, Sendable, CustomStringConvertible 
         parts.append(
             "sessionReads=\(sessionReadPercent)% staleReads=\(staleReadPercent)%"
                 + "<=\(staleBoundMillis)ms buggify=\(percent(buggifyProbability))")
-        parts.append("snapshotEvery=\(snapshotEntries) chunk=\(snapshotChunkBytesMax)B")
+        parts.append("snapshotEvery=\(snapshotEntries)")
         parts.append("membership=\(membershipChanges)")
         parts.append("timeouts=\(writeTimeoutMillis)/\(readTimeoutMillis)ms")
         parts.append("clientTimeout=\(clientTimeoutTicks)t think<=\(clientThinkMicrosMax)us")
