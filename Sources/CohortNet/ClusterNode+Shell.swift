@@ -14,11 +14,9 @@ extension ClusterNode {
         input(&shellHost.shell)
         while true {
             let actions = shellHost.shell.drain()
-            guard !actions.isEmpty else { break }
+            guard !actions.isEmpty else { return }
             for action in actions { run(action) }
         }
-        let fields = shellHost.shell.statusFields
-        shellStatus.withLockedValue { $0 = fields }
     }
 
     private func run(_ action: NodeShellAction) {

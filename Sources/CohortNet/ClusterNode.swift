@@ -43,7 +43,8 @@ public final class ClusterNode: Sendable {
     /// Keyspace groups by group id (a name's id is ``KeyspaceDefinition/groupID(named:)``):
     /// read by connections on any thread, changed on the raft loop.
     let groups = NIOLockedValueBox<[UInt64: Group]>([:])
-    /// The shell's INFO fields as of its last input (read by connections on any thread).
+    /// The shell's INFO fields as of its last tick (read by connections on any thread; copied
+    /// per tick, not per proxied command).
     let shellStatus = NIOLockedValueBox<[(String, String)]>([])
 
     /// How often the shell's deadlines are checked.
@@ -114,7 +115,11 @@ public final class ClusterNode: Sendable {
         shellHost.timer = driver.loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(Self.shellTickMillis),
             delay: .milliseconds(Self.shellTickMillis)
-        ) { [self] _ in withShell { $0.tick(now: ReplicationDriver.now()) } }
+        ) { [self] _ in
+            withShell { $0.tick(now: ReplicationDriver.now()) }
+            let fields = shellHost.shell.statusFields
+            shellStatus.withLockedValue { $0 = fields }
+        }
         let port = try transport.start()
         driver.onKeyspaceDefined = { [self] definition in
             withShell { $0.keyspaceDefined(definition) }
@@ -171,19 +176,11 @@ public final class ClusterNode: Sendable {
         ackMode: AckMode, consistency: ReadConsistency,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
-        let accepted = defaultGroup.driver.execute { [self] in
-            guard !shellHost.isStopped else {
-                return completion(.error("TRYAGAIN the node is stopping"), 0)
-            }
-            let request = shellHost.register(completion)
-            withShell {
-                $0.proxy(
-                    request, arguments: arguments, keyspace: keyspace, isWrite: isWrite,
-                    token: token, ackMode: ackMode, consistency: consistency,
-                    now: ReplicationDriver.now())
-            }
+        submitToShell(completion) { shell, request, now in
+            shell.proxy(
+                request, arguments: arguments, keyspace: keyspace, isWrite: isWrite,
+                token: token, ackMode: ackMode, consistency: consistency, now: now)
         }
-        if !accepted { completion(.error("TRYAGAIN the node is stopping"), 0) }
     }
 
     /// Continues a default-keyspace SCAN on `issuer`, the node that gave out its cursor (see
@@ -192,16 +189,25 @@ public final class ClusterNode: Sendable {
         _ arguments: [[UInt8]], issuer: String, token: UInt64, consistency: ReadConsistency,
         completion: @escaping @Sendable (RESPValue, UInt64) -> Void
     ) {
+        submitToShell(completion) { shell, request, now in
+            shell.proxyDefaultScan(
+                request, arguments: arguments, issuer: issuer, token: token,
+                consistency: consistency, now: now)
+        }
+    }
+
+    /// Registers `completion` for a new request and hands it to the shell on its loop, or
+    /// answers at once when the node is stopping.
+    private func submitToShell(
+        _ completion: @escaping @Sendable (RESPValue, UInt64) -> Void,
+        _ input: @escaping @Sendable (inout NodeShell, RequestID, GroupTime) -> Void
+    ) {
         let accepted = defaultGroup.driver.execute { [self] in
             guard !shellHost.isStopped else {
                 return completion(.error("TRYAGAIN the node is stopping"), 0)
             }
             let request = shellHost.register(completion)
-            withShell {
-                $0.proxyDefaultScan(
-                    request, arguments: arguments, issuer: issuer, token: token,
-                    consistency: consistency, now: ReplicationDriver.now())
-            }
+            withShell { input(&$0, request, ReplicationDriver.now()) }
         }
         if !accepted { completion(.error("TRYAGAIN the node is stopping"), 0) }
     }

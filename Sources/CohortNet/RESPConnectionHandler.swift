@@ -402,18 +402,22 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             return false
         }
         if inFlight >= Self.clusterCommandsInFlightMax { return false }
-        // A SCAN cursor another member of this keyspace issued continues there (a client
-        // that moved between nodes): only the issuer knows where its next page starts.
-        let remote =
-            remoteKeyspace
-            ?? (kind == .read ? foreignScanKeyspace(arguments, cluster: cluster) : nil)
-        if remote == nil, kind == .read, let issuer = defaultScanIssuer(arguments, cluster: cluster)
-        {
-            let pending = beginAsync(kind, context: context)
-            cluster.proxyDefaultScan(
-                arguments, issuer: issuer, token: session.token,
-                consistency: session.readConsistency, completion: pending.finish)
-            return true
+        // A SCAN cursor another node issued continues there (a client that moved between
+        // nodes): only the issuer knows where its next page starts.
+        var remote = remoteKeyspace
+        if remote == nil, kind == .read {
+            switch scanContinuation(arguments, cluster: cluster) {
+            case .defaultKeyspace(let issuer)?:
+                let pending = beginAsync(kind, context: context)
+                cluster.proxyDefaultScan(
+                    arguments, issuer: issuer, token: session.token,
+                    consistency: session.readConsistency, completion: pending.finish)
+                return true
+            case .keyspace(let name)?:
+                remote = name
+            case nil:
+                break
+            }
         }
         if let remote, kind != .local {
             let pending = beginAsync(kind, context: context)
@@ -454,30 +458,36 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         return true
     }
 
-    /// COHORT USE and COHORT KEYSPACE, which need the node's groups rather than one engine.
-    /// The default-keyspace member that issued the cursor `arguments` continue, when it is
-    /// another node: its next page starts there. Nil otherwise (an unknown issuer's cursor
-    /// fails here with a clear error).
-    private func defaultScanIssuer(_ arguments: [[UInt8]], cluster: ClusterNode) -> String? {
-        guard session.keyspace == KeyspaceDefinition.defaultName,
-            let cursor = ScanCursor.continuing(arguments),
+    /// Where a SCAN that continues another node's cursor runs.
+    private enum ScanContinuation {
+        /// On the issuer, a member of the default keyspace.
+        case defaultKeyspace(issuer: String)
+        /// In the session's keyspace, whose member issued it (the shell routes it there).
+        case keyspace(String)
+    }
+
+    /// Where `arguments` go when they continue a SCAN whose cursor another node issued; nil
+    /// for anything else, and for an issuer that is not a member (SCAN then fails with a clear
+    /// error).
+    private func scanContinuation(_ arguments: [[UInt8]], cluster: ClusterNode)
+        -> ScanContinuation?
+    {
+        guard let cursor = ScanCursor.continuing(arguments),
             cursor.tag != ScanCursor.tag(ofNode: executor.configuration.nodeName)
         else { return nil }
-        return cluster.defaultDataMembers.first { ScanCursor.tag(ofNode: $0) == cursor.tag }
-    }
-
-    /// The session's keyspace when `arguments` continue a SCAN whose cursor another member of
-    /// it issued; nil otherwise.
-    private func foreignScanKeyspace(_ arguments: [[UInt8]], cluster: ClusterNode) -> String? {
-        guard let cursor = ScanCursor.continuing(arguments),
-            cursor.tag != ScanCursor.tag(ofNode: executor.configuration.nodeName),
-            let definition = cluster.catalog.definition(named: session.keyspace),
-            definition.voters.contains(where: { ScanCursor.tag(ofNode: $0) == cursor.tag })
-                || definition.learners.contains(where: { ScanCursor.tag(ofNode: $0) == cursor.tag })
+        let issuedIt = { (member: String) in ScanCursor.tag(ofNode: member) == cursor.tag }
+        if session.keyspace == KeyspaceDefinition.defaultName {
+            return cluster.defaultDataMembers.first(where: issuedIt).map {
+                .defaultKeyspace(issuer: $0)
+            }
+        }
+        guard let definition = cluster.catalog.definition(named: session.keyspace),
+            (definition.voters + definition.learners).contains(where: issuedIt)
         else { return nil }
-        return definition.name
+        return .keyspace(definition.name)
     }
 
+    /// COHORT USE and COHORT KEYSPACE, which need the node's groups rather than one engine.
     private func startKeyspaceCommand(
         _ verb: KeyspaceCommand, _ arguments: [[UInt8]], cluster: ClusterNode,
         context: ChannelHandlerContext

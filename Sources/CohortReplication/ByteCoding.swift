@@ -13,6 +13,13 @@ enum ByteCoding {
         }
     }
 
+    /// The little-endian integer in `bytes` (as many as the type holds).
+    static func integer<T: FixedWidthInteger & UnsignedInteger>(
+        littleEndian bytes: ArraySlice<UInt8>, as type: T.Type = T.self
+    ) -> T {
+        bytes.reversed().reduce(0) { $0 << 8 | T($1) }
+    }
+
     /// A u32 length, then the bytes.
     static func appendBytes(_ bytes: [UInt8], to out: inout [UInt8]) {
         precondition(bytes.count <= Int(UInt32.max), "\(bytes.count) bytes exceed a u32 length")

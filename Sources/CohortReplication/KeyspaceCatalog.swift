@@ -3,7 +3,7 @@ import CohortCore
 /// Every keyspace the cluster has created, as the default keyspace's log defined them.
 ///
 /// It is state of the default group's state machine: it is saved beside the node's data after
-/// each change, and it travels inside the default group's snapshots (``wrapSnapshot(_:)``), so a
+/// each change, and it travels inside the default group's snapshots (``snapshotPrefix()``), so a
 /// node seeded from a snapshot learns the keyspaces created before it.
 public struct KeyspaceCatalog: Hashable, Sendable {
     /// Definitions by name.
@@ -120,11 +120,6 @@ public struct KeyspaceCatalog: Hashable, Sendable {
     /// snapshot starts with "CSNP", so the two forms never collide.
     public static let snapshotTag: UInt8 = 0xC3
 
-    /// A default-group snapshot: tag · catalog (u32 length, bytes) · the state snapshot.
-    public func wrapSnapshot(_ state: [UInt8]) -> [UInt8] {
-        snapshotPrefix() + state
-    }
-
     /// What precedes the state snapshot in a default-group snapshot: tag · catalog (u32
     /// length, bytes); nothing for an empty catalog (a bare state snapshot).
     public func snapshotPrefix() -> [UInt8] {
@@ -132,16 +127,6 @@ public struct KeyspaceCatalog: Hashable, Sendable {
         var out: [UInt8] = [Self.snapshotTag]
         ByteCoding.appendBytes(encoded(), to: &out)
         return out
-    }
-
-    /// Splits a default-group snapshot into its catalog and state snapshot; a bare state
-    /// snapshot (older nodes, other groups) has an empty catalog. Nil when damaged.
-    public static func unwrapSnapshot(
-        _ bytes: [UInt8]
-    ) -> (catalog: KeyspaceCatalog, state: [UInt8])? {
-        var source = SnapshotByteSource(bytes)
-        guard let catalog = try? readSnapshotPrefix(&source) else { return nil }
-        return (catalog, Array(bytes[source.consumed...]))
     }
 
     /// Reads a snapshot's catalog prefix from `source`, leaving it at the state snapshot: the

@@ -60,13 +60,13 @@ public struct SnapshotByteSource {
     /// A little-endian u32, or nil at the end.
     public mutating func uint32() throws -> UInt32? {
         guard let bytes = try read(4) else { return nil }
-        return bytes.reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        return ByteCoding.integer(littleEndian: bytes)
     }
 
     /// A little-endian u64, or nil at the end.
     public mutating func uint64() throws -> UInt64? {
         guard let bytes = try read(8) else { return nil }
-        return bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        return ByteCoding.integer(littleEndian: bytes)
     }
 
     /// A u32 length, then that many bytes (at most `limit`); nil when the source ends or the

@@ -138,7 +138,7 @@ public struct StateSnapshotDecoder {
         }
         let key = try takeLengthPrefixed()
         let valueType = try take(1).first!
-        let expiresAtMillis = Self.uint64(try take(8))
+        let expiresAtMillis = ByteCoding.integer(littleEndian: try take(8), as: UInt64.self)
         let value = try takeLengthPrefixed()
         decoded += 1
         return .put(key: key, value: value, valueType: valueType, expiresAtMillis: expiresAtMillis)
@@ -153,17 +153,18 @@ public struct StateSnapshotDecoder {
         guard version == 1 || version == 2 else {
             throw Damaged(description: "state snapshot version \(version) is not read here")
         }
-        if version == 1 { remaining = Self.uint64(try take(8)) }
+        if version == 1 { remaining = ByteCoding.integer(littleEndian: try take(8)) }
     }
 
     private mutating func finish() throws {
         if version == 2 {
-            guard Self.uint64(try take(8)) == decoded else {
+            guard ByteCoding.integer(littleEndian: try take(8)) == decoded else {
                 throw Damaged(description: "the put count does not match")
             }
         }
         let expected = checksum
-        guard let stored = try source.read(4), Self.uint32(stored) == expected else {
+        guard let stored = try source.read(4), ByteCoding.integer(littleEndian: stored) == expected
+        else {
             throw Damaged(description: "checksum mismatch")
         }
         guard try source.isAtEnd() else { throw Damaged(description: "bytes after the end") }
@@ -179,16 +180,8 @@ public struct StateSnapshotDecoder {
     }
 
     private mutating func takeLengthPrefixed() throws -> [UInt8] {
-        let length = Int(Self.uint32(try take(4)))
+        let length = Int(ByteCoding.integer(littleEndian: try take(4), as: UInt32.self))
         guard length <= bytesMax else { throw Damaged(description: "a length of \(length)") }
         return Array(try take(length))
-    }
-
-    private static func uint32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        bytes.reversed().reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    private static func uint64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }
 }

@@ -7,7 +7,9 @@ extension RaftLogStore {
     func recover() throws(StorageError) {
         var report = RaftLogRecovery()
         var segmentIDs: [UInt32] = []
+        var hasSnapshot = false
         for name in try RaftLogFileSystem.list(directory, device: device) {
+            if name == Self.snapshotFileName { hasSnapshot = true }
             if name.hasSuffix(".tmp") {
                 // An interrupted atomic write: never renamed into place.
                 try RaftLogFileSystem.remove(name, directory: directory, device: device)
@@ -21,12 +23,10 @@ extension RaftLogStore {
             }
         }
         segmentIDs.sort()
-        if try RaftLogFileSystem.list(directory, device: device).contains(Self.snapshotFileName) {
-            let file = try RaftSnapshotFile.open(
+        if hasSnapshot {
+            latestSnapshotFile = try RaftSnapshotFile.open(
                 path: directory + "/" + Self.snapshotFileName, device: device,
                 dataBytesMax: options.snapshotBytesMax)
-            latestSnapshotFile = file
-            latestSnapshot = file.snapshot
         }
         var files: [SegmentFile] = []
         for id in segmentIDs {

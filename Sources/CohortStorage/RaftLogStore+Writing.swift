@@ -25,6 +25,12 @@ extension RaftLogStore {
                 throw .valueTooLarge(bytes: bytes, max: options.entryBytesMax)
             }
         }
+        if let snapshot = ready.snapshot {
+            precondition(
+                snapshot.metadata.index >= image.baseIndex,
+                "received snapshot \(snapshot.metadata.index) below the log's base"
+                    + " \(image.baseIndex)")
+        }
         do {
             try writeSnapshotChunks(of: ready)
             try writeRecords(of: ready)
@@ -118,7 +124,6 @@ extension RaftLogStore {
             failure = error
             throw error
         }
-        latestSnapshot = snapshot
         latestSnapshotFile = RaftSnapshotFile(
             snapshot: snapshot, handle: handle, dataOffset: dataOffset)
     }
@@ -128,13 +133,16 @@ extension RaftLogStore {
     /// durable and puts it in place, before any record that depends on it.
     private func writeSnapshotChunks(of ready: RaftReady) throws(StorageError) {
         for chunk in ready.snapshotChunks {
-            if chunk.offset == 0 || incomingSnapshot?.metadata != chunk.metadata {
+            if chunk.offset == 0 {
                 incomingSnapshot = try RaftSnapshotFileStream(
                     path: directory + "/" + Self.receivedSnapshotTemporaryName,
                     metadata: chunk.metadata, dataBytesMax: options.snapshotBytesMax,
                     device: device)
             }
-            guard let stream = incomingSnapshot, stream.dataBytes == chunk.offset else {
+            // Raft emits a transfer's chunks in order from offset 0 (RaftNode+Snapshot).
+            guard let stream = incomingSnapshot, stream.metadata == chunk.metadata,
+                stream.dataBytes == chunk.offset
+            else {
                 throw .failed(
                     "snapshot chunk at \(chunk.offset) does not follow the \(incomingSnapshot?.dataBytes ?? 0) bytes received"
                 )
@@ -142,9 +150,6 @@ extension RaftLogStore {
             try stream.append(chunk.bytes)
         }
         guard let snapshot = ready.snapshot else { return }
-        precondition(
-            snapshot.metadata.index >= image.baseIndex,
-            "received snapshot \(snapshot.metadata.index) below the log's base \(image.baseIndex)")
         guard let stream = incomingSnapshot, stream.metadata == snapshot.metadata,
             stream.dataBytes == snapshot.size
         else {
@@ -172,13 +177,7 @@ extension RaftLogStore {
         defer { recordBuffer = pending.capacity <= Self.recordBufferKeptBytesMax ? pending : [] }
         pending.removeAll(keepingCapacity: true)
         var covered = image.lastIndex
-        if let snapshot = ready.snapshot {
-            precondition(
-                snapshot.metadata.index >= image.baseIndex,
-                "received snapshot \(snapshot.metadata.index) below the log's base"
-                    + " \(image.baseIndex)")
-            covered = snapshot.metadata.index
-        }
+        if let snapshot = ready.snapshot { covered = snapshot.metadata.index }
         var entries = ready.entriesToAppend
         let resetIndex = ready.snapshot?.metadata.index ?? image.baseIndex
         // Entries a snapshot already covers are not rewritten (the simulator's disk does the

@@ -45,10 +45,10 @@ public final class RaftLogStore {
 
     /// The log as written (synced or not): base, entries and hard state.
     var image = RaftLogImage()
-    /// The latest snapshot written.
-    var latestSnapshot: RaftSnapshot?
-    /// Its file, open for reading.
+    /// The latest snapshot's file, open for reading.
     var latestSnapshotFile: RaftSnapshotFile?
+    /// The latest snapshot written.
+    var latestSnapshot: RaftSnapshot? { latestSnapshotFile?.snapshot }
     /// The snapshot being received from a leader, chunk by chunk.
     var incomingSnapshot: RaftSnapshotFileStream?
     /// The name a received snapshot is written under until it is complete.

@@ -149,16 +149,25 @@ final class TestCluster {
 
     /// Waits until node `index` has applied at least `appliedIndex`.
     func waitForApplied(_ index: Int, atLeast appliedIndex: UInt64, seconds: Double = 30) -> Bool {
+        let applied = waitForField(index, "cohort_applied_index", seconds: seconds) {
+            (UInt64($0) ?? 0) >= appliedIndex
+        }
+        return (applied.flatMap(UInt64.init) ?? 0) >= appliedIndex
+    }
+
+    /// Reads `field` of node `index`'s INFO replication until `accept` holds or `seconds`
+    /// pass; returns the last value read (nil when the node never answered).
+    func waitForField(
+        _ index: Int, _ field: String, seconds: Double = 30, _ accept: (String) -> Bool
+    ) -> String? {
         let deadline = Date().addingTimeInterval(seconds)
+        var last: String?
         while Date() < deadline {
-            if let applied = replicationInfo(index)?["cohort_applied_index"].flatMap(UInt64.init),
-                applied >= appliedIndex
-            {
-                return true
-            }
+            last = replicationInfo(index)?[field] ?? last
+            if let last, accept(last) { return last }
             usleep(100_000)
         }
-        return false
+        return last
     }
 
     /// Stops every node and proxy and removes the data.

@@ -10,21 +10,6 @@ import Testing
 /// (issue 17: node identity). Real processes on loopback, stopped by process id.
 @Suite(.serialized, .tags(.process, .cluster))
 struct WipedNodeProcessTests {
-    /// Reads `field` of node `index`'s INFO replication until `accept` holds or `seconds` pass.
-    private static func waitFor(
-        _ cluster: TestCluster, _ index: Int, _ field: String, seconds: Double = 30,
-        _ accept: (String) -> Bool
-    ) -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last: String?
-        while Date() < deadline {
-            last = cluster.replicationInfo(index)?[field]
-            if let last, accept(last) { return last }
-            usleep(100_000)
-        }
-        return last
-    }
-
     @Test(.timeLimit(.minutes(3)))
     func aWipedNodeIsRefusedUntilRemovedAndAddedAgain() throws {
         let cluster = try TestCluster()
@@ -42,7 +27,7 @@ struct WipedNodeProcessTests {
         try cluster.start(wiped)
         // Both others refuse it: it presents a new incarnation under an old name.
         for index in [leader, other] {
-            let refused = Self.waitFor(cluster, index, "peer_incarnations_refused") {
+            let refused = cluster.waitForField(index, "peer_incarnations_refused") {
                 (Int($0) ?? 0) > 0
             }
             #expect((Int(refused ?? "") ?? 0) > 0, "node \(index) never refused \(name)")
@@ -62,7 +47,7 @@ struct WipedNodeProcessTests {
         let added = try admin.call(
             "COHORT", "NODE", "ADD", name, "127.0.0.1:\(cluster.peerPorts[wiped])")
         #expect(added.text?.hasPrefix("OK") == true, "\(added)")
-        let voters = Self.waitFor(cluster, current, "cohort_voters", seconds: 60) {
+        let voters = cluster.waitForField(current, "cohort_voters", seconds: 60) {
             $0.split(separator: ",").contains(Substring(name))
         }
         #expect(voters?.split(separator: ",").contains(Substring(name)) == true, "\(voters ?? "")")

@@ -59,7 +59,7 @@ import Testing
             })
         // 3 MB with the catalog first: read in pieces, across batches of the engine.
         let applied = try LeaderGroupRuntime.restoreEngine(
-            engine, from: store(on: device, snapshotAt: 40, data: catalog.wrapSnapshot(state)),
+            engine, from: store(on: device, snapshotAt: 40, data: catalog.snapshotPrefix() + state),
             nowMillis: 1_000, directory: "/data")
         #expect(applied == LogIndex(40))
         #expect(engine.keyCount == 3_000)

@@ -128,15 +128,24 @@ struct KeyspaceDefinitionTests {
         let state = StateSnapshotCodec.encode([
             .put(key: Array("k".utf8), value: Array("v".utf8), valueType: 0, expiresAtMillis: 0)
         ])
-        let wrapped = try #require(KeyspaceCatalog.unwrapSnapshot(catalog.wrapSnapshot(state)))
+        let wrapped = try #require(Self.split(catalog.snapshotPrefix() + state))
         #expect(wrapped.catalog == catalog)
         #expect(wrapped.state == state)
         // A bare state snapshot (a keyspace's group, or no keyspaces yet) has no catalog.
-        let bare = try #require(KeyspaceCatalog.unwrapSnapshot(state))
+        let bare = try #require(Self.split(state))
         #expect(bare.catalog == KeyspaceCatalog())
         #expect(bare.state == state)
-        var damaged = catalog.wrapSnapshot(state)
+        var damaged = catalog.snapshotPrefix() + state
         damaged[8] ^= 1
-        #expect(KeyspaceCatalog.unwrapSnapshot(damaged) == nil)
+        #expect(Self.split(damaged) == nil)
+    }
+
+    /// A default-group snapshot's catalog and the state snapshot after it; nil when damaged.
+    static func split(_ bytes: [UInt8]) -> (catalog: KeyspaceCatalog, state: [UInt8])? {
+        var source = SnapshotByteSource(bytes, pieceBytes: 3)
+        guard let catalog = (try? KeyspaceCatalog.readSnapshotPrefix(&source)) ?? nil else {
+            return nil
+        }
+        return (catalog, Array(bytes[source.consumed...]))
     }
 }

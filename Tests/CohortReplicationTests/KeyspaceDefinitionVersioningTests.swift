@@ -144,7 +144,8 @@ struct KeyspaceDefinitionVersioningTests {
         // Re-encoded untouched, in the file and in snapshots.
         #expect(decoded.encoded() == catalog.encoded())
         let state = StateSnapshotCodec.encode([])
-        let unwrapped = try #require(KeyspaceCatalog.unwrapSnapshot(catalog.wrapSnapshot(state)))
+        let unwrapped = try #require(
+            KeyspaceDefinitionTests.split(catalog.snapshotPrefix() + state))
         #expect(unwrapped.catalog == catalog)
         // A later entry of the same name replaces the earlier.
         let newer = Self.versioned(format: 100, name: "future", body: [])
