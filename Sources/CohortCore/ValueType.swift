@@ -1,7 +1,26 @@
-/// The type of a stored value, so that one engine can hold plain strings now and CRDTs and
-/// collections later. Stored as one byte in every record; values not listed here are rejected by
-/// the record decoder of this format version.
+/// The type of a stored value. Stored as one byte in every record; values not listed here are
+/// rejected by the record decoder of this format version.
+///
+/// A collection (hash, set) is a header record under its key, whose value is a
+/// `CollectionHeader` (version and element count), plus one `.element` record per element under
+/// an internal key (see `EngineKey`), so that changing one element writes two small records
+/// whatever the collection's size.
 public enum ValueType: UInt8, Sendable, CaseIterable {
     /// An opaque byte string (Redis strings, counters kept as decimal text).
     case string = 0
+    /// The header of a Redis hash; its elements are field → value.
+    case hash = 1
+    /// The header of a Redis set; its elements are members with empty values.
+    case set = 2
+    /// One element of a collection, under an internal key naming the collection's key, its
+    /// version and the element.
+    case element = 16
+
+    /// Whether values of this type are collection headers.
+    public var isCollection: Bool {
+        switch self {
+        case .hash, .set: true
+        case .string, .element: false
+        }
+    }
 }

@@ -76,6 +76,10 @@ extension CommandExecutor {
     static func typeName(_ type: ValueType) -> String {
         switch type {
         case .string: return "string"
+        case .hash: return "hash"
+        case .set: return "set"
+        // Elements live under internal keys, which no command names.
+        case .element: return "none"
         }
     }
 
@@ -204,7 +208,7 @@ extension CommandExecutor {
         let page = engine.scan(
             after: position, count: count, nowMillis: c.nowMillis, matching: matcher)
         var keys = page.keys
-        if let typeFilter, typeFilter != "string" {
+        if let typeFilter {
             keys = try keys.filter { key in
                 guard let metadata = try engine.metadata(key, nowMillis: c.nowMillis) else {
                     return false

@@ -34,6 +34,7 @@ public final class CommandExecutor: Sendable {
         self.processFacts = processFacts
         var commands: [CommandName: CommandSpec] = [:]
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
+            + CommandExecutor.hashCommands + CommandExecutor.setCommands
             + CommandExecutor.connectionCommands
             + CommandExecutor.serverCommands + CommandExecutor.cohortCommands
         {

@@ -18,6 +18,8 @@ struct KeyIndex: Sendable {
     private var points = PointTable()
     /// Incremented by every `snapshotTree()`.
     private var generation: UInt64 = 0
+    /// How many of the keys are internal (collection elements, see `EngineKey`).
+    private(set) var internalCount = 0
 
     init() {}
 
@@ -43,6 +45,8 @@ struct KeyIndex: Sendable {
             inParallel: inParallel,
             { OrderedIndex(sortedKeys: keys, slots: slots) },
             { PointTable(distinctKeys: keys, slots: slots) })
+        // Internal keys sort first: count them up to the first user key.
+        internalCount = keys.firstIndex { !EngineKey.isInternal($0) } ?? keys.count
     }
 
     /// Initializes `buffer[start...]` with a new slot for each of `entries`.
@@ -97,6 +101,7 @@ struct KeyIndex: Sendable {
             let inTree = tree.insert(key, fresh)
             precondition(
                 inTree.previous == nil, "a key in the index tree is missing from its table")
+            if EngineKey.isInternal(key) { internalCount += 1 }
             return (nil, true, fresh)
         }
         let previous = slot.entry
@@ -118,6 +123,7 @@ struct KeyIndex: Sendable {
         guard let removed = points.remove(key) else { return nil }
         let inTree = tree.remove(key)
         precondition(inTree == removed.entry, "index tree and table disagree on a removed key")
+        if EngineKey.isInternal(key) { internalCount -= 1 }
         return removed.entry
     }
 

@@ -324,9 +324,10 @@ extension StorageEngine {
         return nil
     }
 
-    /// Removes expired keys from the index, examining at most `keysMax` entries from where the
-    /// previous call stopped. Writes nothing: the expired record itself acts as the deletion at
-    /// recovery. Returns how many keys were removed.
+    /// Removes expired keys and orphaned collection elements (see `EngineKey`) from the index,
+    /// examining at most `keysMax` entries from where the previous call stopped. Writes
+    /// nothing: the expired record itself acts as the deletion at recovery, and an orphan is
+    /// an orphan again there. Returns how many keys were removed.
     @discardableResult
     public func sweepExpired(nowMillis: UInt64, keysMax: Int) -> Int {
         condition.lock()
@@ -338,6 +339,7 @@ extension StorageEngine {
             var iterator = index.makeIterator(after: sweepCursor)
             var examined = 0
             var last: [UInt8]?
+            var lastHeader: (prefix: [UInt8], isLive: Bool)?
             while examined < max(keysMax, 1) {
                 guard let (key, entry) = iterator.next() else {
                     reachedEnd = true
@@ -345,7 +347,15 @@ extension StorageEngine {
                 }
                 examined += 1
                 last = key
-                if entry.metadata.isExpired(nowMillis: nowMillis) { expired.append(key) }
+                if entry.metadata.isExpired(nowMillis: nowMillis) {
+                    expired.append(key)
+                } else if EngineKey.isInternal(key)
+                    && isOrphanLocked(key, nowMillis: nowMillis, lastHeader: &lastHeader)
+                {
+                    // An element of a deleted, replaced or expired collection: never read
+                    // again, and at recovery an orphan again (so no deletion marker either).
+                    expired.append(key)
+                }
             }
             sweepCursor = reachedEnd ? nil : last
         }

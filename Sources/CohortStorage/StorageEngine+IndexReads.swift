@@ -42,7 +42,9 @@ extension StorageEngine {
 extension StorageEngine {
     /// The live version's metadata without reading its value from disk: for commands that
     /// only need existence, type or expiry (EXISTS, TTL, TYPE). Nil when absent or expired.
+    /// `key` is the client's key.
     public func metadata(_ key: [UInt8], nowMillis: UInt64) throws -> VersionMetadata? {
+        let key = EngineKey.user(key)
         condition.lock()
         defer { condition.unlock() }
         guard !isClosed else { throw StorageError.closed }

@@ -105,6 +105,7 @@ extension StorageEngine {
             index.insert(key, entry)
             addLiveBytesLocked(Int(entry.recordLength), to: entry.segmentID)
         }
+        noteCollectionVersionsLocked()
         finishCommitLocked(sequence: sequence, records: placed.count + 1)
         writtenSequence = sequence
         durableSequence = sequence

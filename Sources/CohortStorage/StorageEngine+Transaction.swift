@@ -87,6 +87,9 @@ extension StorageEngine {
             let entry = IndexEntry(
                 segmentID: location.segmentID, offset: UInt64(offset),
                 recordLength: UInt32(length), metadata: metadata(of: write, sequence, timestamp))
+            if EngineKey.isInternal(key), let version = EngineKey.parseElement(key)?.version {
+                collectionVersionHigh = max(collectionVersionHigh, version)
+            }
             let placed = index.insert(key, entry)
             if let previous = placed.previous {
                 if previous.segmentID == location.segmentID {

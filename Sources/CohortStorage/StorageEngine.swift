@@ -68,6 +68,10 @@ public final class StorageEngine: @unchecked Sendable {
     var pendingHintSegments: [UInt32] = []
     /// Where the next active expiry sweep step starts.
     var sweepCursor: [UInt8]?
+    /// At or above the version of every collection element in the index and every version a
+    /// committed transaction handed out: a new collection's version is above it (see
+    /// `EngineKey`).
+    var collectionVersionHigh: UInt64 = 0
     /// Tests simulate a slow disk with this pause before each durability fsync.
     var fsyncDelayMicrosForTesting: UInt32 = 0
     /// Tests make the next durability fsync fail.
@@ -153,6 +157,7 @@ public final class StorageEngine: @unchecked Sendable {
         let discarded = try discardInterruptedRestore(directory: directory, device: options.device)
         let engine = StorageEngine(directory: directory, options: options)
         try engine.recover(nowMillis: nowMillis)
+        try engine.finishCollectionsAtOpen(nowMillis: nowMillis)
         engine.recovery.discardedInterruptedRestore = discarded
         engine.startPolicyThread()
         return engine
@@ -209,9 +214,10 @@ public final class StorageEngine: @unchecked Sendable {
         return result
     }
 
-    /// The live value of `key`, read from disk and checksum-verified; nil when absent, deleted
-    /// or expired at `nowMillis`.
+    /// The live value of the client's `key`, read from disk and checksum-verified; nil when
+    /// absent, deleted or expired at `nowMillis`. A collection's value is its header.
     public func get(_ key: [UInt8], nowMillis: UInt64) throws -> StoredValue? {
+        let key = EngineKey.user(key)
         condition.lock()
         guard !isClosed else {
             condition.unlock()
@@ -247,10 +253,11 @@ public final class StorageEngine: @unchecked Sendable {
         index.prefetch(keys)
     }
 
-    /// Up to `count` index entries after `cursor` (from the start when nil), in key order,
-    /// returning the live, unexpired ones that `matching` accepts. `count` bounds the work, as in
-    /// Redis SCAN: a page may hold fewer keys. `next` is the cursor for the following page, nil
-    /// when the scan reached the end. Iterates a snapshot, so writes do not wait for it.
+    /// Up to `count` of the clients' keys after `cursor` (a client's key; from the start when
+    /// nil), in key order, returning the live, unexpired ones that `matching` accepts. `count`
+    /// bounds the work, as in Redis SCAN: a page may hold fewer keys. `next` is the cursor for
+    /// the following page, nil when the scan reached the end. Iterates a snapshot, so writes do
+    /// not wait for it. Collection elements are never listed (their keys are internal).
     public func scan(
         after cursor: [UInt8]?, count: Int, nowMillis: UInt64,
         matching: (([UInt8]) -> Bool)? = nil
@@ -259,12 +266,15 @@ public final class StorageEngine: @unchecked Sendable {
         let tree = index.snapshotTree()
         condition.unlock()
         let examinedMax = max(count, 1)
-        var iterator = tree.makeIterator(after: cursor)
+        // Internal keys sort before every user key, so starting after them skips them all.
+        var iterator = tree.makeIterator(
+            after: cursor.map(EngineKey.user) ?? EngineKey.afterInternalKeys)
         var keys: [[UInt8]] = []
         var examined = 0
         var last: [UInt8]?
-        while examined < examinedMax, let (key, entry) = iterator.next() {
+        while examined < examinedMax, let (engineKey, entry) = iterator.next() {
             examined += 1
+            guard let key = EngineKey.userKey(engineKey) else { continue }
             last = key
             if entry.metadata.isTombstone || entry.metadata.isExpired(nowMillis: nowMillis) {
                 continue
@@ -276,11 +286,12 @@ public final class StorageEngine: @unchecked Sendable {
         return (keys, more ? last : nil)
     }
 
-    /// Keys in the index. Approximate: keys that expired but were not yet swept are counted.
+    /// The clients' keys in the index (collection elements are not counted). Approximate: keys
+    /// that expired but were not yet swept are counted.
     public var keyCount: Int {
         condition.lock()
         defer { condition.unlock() }
-        return index.count
+        return index.count - index.internalCount
     }
 
     /// Deletes every key, durably: appends one "clear" record that recovery applies to every

@@ -16,6 +16,8 @@ public struct StorageTransaction {
     let overlay: [[UInt8]: KeyWrite]
     /// A FLUSHALL is in the overlay: keys it does not name are absent.
     let overlayHidesEngine: Bool
+    /// The highest collection version this transaction handed out (see `newCollection`).
+    var versionsHandedOut: UInt64 = 0
 
     init(
         engine: StorageEngine, nowMillis: UInt64, overlay: [[UInt8]: KeyWrite] = [:],
@@ -67,9 +69,14 @@ public struct StorageTransaction {
         ownWrite(key) ?? (overlay.isEmpty ? nil : overlay[key])
     }
 
-    /// The live value of `key` as this transaction sees it: its own writes first, then every
-    /// earlier commit. Nil when absent, deleted or expired.
+    /// The live value of the client's `key` as this transaction sees it: its own writes first,
+    /// then every earlier commit. Nil when absent, deleted or expired.
     public func get(_ key: [UInt8]) throws -> StoredValue? {
+        try get(engineKey: EngineKey.user(key))
+    }
+
+    /// `get` of an engine key (see `EngineKey`).
+    func get(engineKey key: [UInt8]) throws -> StoredValue? {
         if let write = pendingWrite(key) {
             switch write {
             case .put(let value, let type, let expiresAtMillis):
@@ -86,8 +93,13 @@ public struct StorageTransaction {
         return try engine.readLocked(key, nowMillis: nowMillis)
     }
 
-    /// True when `key` has a live value, without reading it.
+    /// True when the client's `key` has a live value, without reading it.
     public func contains(_ key: [UInt8]) -> Bool {
+        contains(engineKey: EngineKey.user(key))
+    }
+
+    /// `contains` of an engine key.
+    func contains(engineKey key: [UInt8]) -> Bool {
         if let write = pendingWrite(key) {
             switch write {
             case .put(_, _, let expiresAtMillis):
@@ -100,8 +112,13 @@ public struct StorageTransaction {
         return engine.metadataLocked(key, nowMillis: nowMillis) != nil
     }
 
-    /// The metadata of the live version of `key`, without reading its value.
+    /// The metadata of the live version of the client's `key`, without reading its value.
     public func metadata(_ key: [UInt8]) -> VersionMetadata? {
+        metadata(engineKey: EngineKey.user(key))
+    }
+
+    /// `metadata` of an engine key.
+    func metadata(engineKey key: [UInt8]) -> VersionMetadata? {
         if let write = pendingWrite(key) {
             switch write {
             case .put(_, let type, let expiresAtMillis):
@@ -117,30 +134,49 @@ public struct StorageTransaction {
         return engine.metadataLocked(key, nowMillis: nowMillis)
     }
 
-    /// Writes `value` under `key`, replacing any version. `expiresAtMillis` is absolute
-    /// milliseconds since the epoch, 0 for none. Throws when the key or value is over the limit.
+    /// Writes `value` under the client's `key`, replacing any version (a collection there
+    /// included: its elements become orphans). `expiresAtMillis` is absolute milliseconds since
+    /// the epoch, 0 for none. Throws when the key or value is over the limit.
     public mutating func set(
         _ key: [UInt8], value: [UInt8], type: ValueType = .string, expiresAtMillis: UInt64 = 0
+    ) throws {
+        try set(
+            engineKey: EngineKey.user(key), value: value, type: type,
+            expiresAtMillis: expiresAtMillis)
+    }
+
+    /// `set` of an engine key.
+    mutating func set(
+        engineKey key: [UInt8], value: [UInt8], type: ValueType, expiresAtMillis: UInt64
     ) throws {
         try engine.checkSizes(keyCount: key.count, valueCount: value.count)
         record(key, .put(value: value, type: type, expiresAtMillis: expiresAtMillis))
     }
 
-    /// Deletes `key`. Returns true when a live value existed.
+    /// Deletes the client's `key` (a collection's elements become orphans). Returns true when
+    /// a live value existed.
     @discardableResult
     public mutating func delete(_ key: [UInt8]) -> Bool {
-        let existed = contains(key)
+        delete(engineKey: EngineKey.user(key))
+    }
+
+    /// `delete` of an engine key.
+    @discardableResult
+    mutating func delete(engineKey key: [UInt8]) -> Bool {
+        let existed = contains(engineKey: key)
         // A deletion marker is needed only if the index holds some version (even an expired
         // one); otherwise every older version on disk is already superseded.
         record(key, engine.indexContainsLocked(key) || overlay[key] != nil ? .delete : nil)
         return existed
     }
 
-    /// Sets (or with 0 removes) the expiry of a live key by rewriting its value with the new
-    /// expiry. Returns false when the key has no live value.
+    /// Sets (or with 0 removes) the expiry of the client's live `key` by rewriting its value
+    /// (a collection's header) with the new expiry. Returns false when the key has no live
+    /// value.
     @discardableResult
     public mutating func setExpiry(_ key: [UInt8], expiresAtMillis: UInt64) throws -> Bool {
-        guard let current = try get(key) else { return false }
+        let key = EngineKey.user(key)
+        guard let current = try get(engineKey: key) else { return false }
         record(
             key,
             .put(

@@ -12,9 +12,17 @@ final class ExecutorHarness {
     let executor: CommandExecutor
     var session: ClientSession
     var nowMillis: UInt64 = 1_700_000_000_000
+    /// Whether the directory is this harness's own, removed with it (not when the test passed
+    /// one in, to reopen it).
+    let ownsDirectory: Bool
 
-    init(password: String? = nil, fsync: FsyncPolicy = .none) throws {
-        directory = NSTemporaryDirectory() + "cohort-exec-" + UUID().uuidString
+    init(
+        password: String? = nil, fsync: FsyncPolicy = .none, directory given: String? = nil,
+        nowMillis: UInt64 = 1_700_000_000_000
+    ) throws {
+        directory = given ?? NSTemporaryDirectory() + "cohort-exec-" + UUID().uuidString
+        ownsDirectory = given == nil
+        self.nowMillis = nowMillis
         var options = StorageOptions()
         options.fsync = fsync
         engine = try StorageEngine.open(
@@ -30,13 +38,24 @@ final class ExecutorHarness {
 
     deinit {
         try? engine.close()
-        try? FileManager.default.removeItem(atPath: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
     @discardableResult
     func run(_ arguments: String...) -> RESPValue {
+        run(arguments)
+    }
+
+    @discardableResult
+    func run(_ arguments: [String]) -> RESPValue {
         executor.execute(arguments.map { Array($0.utf8) }, session: &session, nowMillis: nowMillis)
             .reply
+    }
+
+    /// Closes the engine and opens a harness on the same directory (a restart).
+    func reopened() throws -> ExecutorHarness {
+        try engine.close()
+        return try ExecutorHarness(directory: directory, nowMillis: nowMillis)
     }
 }
 

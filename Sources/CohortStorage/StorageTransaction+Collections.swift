@@ -1,0 +1,176 @@
+import CohortCore
+
+/// One collection (hash, set) as a transaction sees it: the header's state and where its
+/// elements live. Obtained from `StorageTransaction.collection(_:)` or
+/// `newCollection(_:type:)`, changed through the transaction's element methods, and written back
+/// with `saveCollection(_:)`.
+public struct CollectionHandle: Sendable {
+    /// The client's key.
+    public let key: [UInt8]
+    /// The collection's type (`.hash` or `.set`).
+    public let type: ValueType
+    /// Version and element count.
+    public internal(set) var header: CollectionHeader
+    /// The key's expiry, absolute milliseconds since the epoch; 0 for none.
+    public let expiresAtMillis: UInt64
+    /// Every element key of this version starts with this.
+    let prefix: [UInt8]
+    /// The header as read (nil for a new collection).
+    let original: CollectionHeader?
+    /// Whether an element was written or removed: saving then rewrites the header even when
+    /// the count stayed, so that the key's version changes (WATCH sees every change).
+    var changed = false
+
+    /// The number of elements.
+    public var count: Int { header.count }
+}
+
+extension StorageTransaction {
+    /// The live collection at the client's `key`; nil when the key is absent or expired. When
+    /// the key holds another type, returns its type instead (the caller answers WRONGTYPE).
+    public func collection(_ key: [UInt8]) throws -> CollectionLookup {
+        guard let stored = try get(engineKey: EngineKey.user(key)) else { return .absent }
+        let type = stored.metadata.type
+        guard type.isCollection else { return .otherType(type) }
+        guard let header = CollectionHeader(decoding: stored.bytes) else {
+            throw StorageError.corrupt(
+                file: "collection header", offset: 0,
+                reason: "undecodable \(type) header of \(stored.bytes.count) bytes")
+        }
+        return .found(
+            CollectionHandle(
+                key: key, type: type, header: header,
+                expiresAtMillis: stored.metadata.expiresAtMillis,
+                prefix: EngineKey.elementPrefix(of: key, version: header.version),
+                original: header))
+    }
+
+    /// A new, empty collection of `type` at the client's `key`, under a version above every
+    /// version the engine holds, the overlay names or this transaction handed out. Nothing is
+    /// written until `saveCollection` (and then only if it has elements).
+    public mutating func newCollection(_ key: [UInt8], type: ValueType) -> CollectionHandle {
+        precondition(type.isCollection, "\(type) is not a collection type")
+        var high = max(engine.collectionVersionHigh, versionsHandedOut)
+        if !overlay.isEmpty {
+            for overlayKey in overlay.keys where EngineKey.isInternal(overlayKey) {
+                if let parsed = EngineKey.parseElement(overlayKey) {
+                    high = max(high, parsed.version)
+                }
+            }
+        }
+        let version = high + 1
+        versionsHandedOut = version
+        return CollectionHandle(
+            key: key, type: type, header: CollectionHeader(version: version, count: 0),
+            expiresAtMillis: 0, prefix: EngineKey.elementPrefix(of: key, version: version),
+            original: nil)
+    }
+
+    /// The value of `element` in `collection`; nil when it has no such element.
+    public func element(_ element: [UInt8], of collection: CollectionHandle) throws -> [UInt8]? {
+        try get(engineKey: EngineKey.element(element, prefix: collection.prefix))?.bytes
+    }
+
+    /// Whether `collection` has `element`, without reading its value.
+    public func hasElement(_ element: [UInt8], of collection: CollectionHandle) -> Bool {
+        contains(engineKey: EngineKey.element(element, prefix: collection.prefix))
+    }
+
+    /// Sets `element` of `collection` to `value`. Returns true when the element is new.
+    /// Throws when the element key or the value is over the engine's limits.
+    @discardableResult
+    public mutating func putElement(
+        _ element: [UInt8], value: [UInt8], in collection: inout CollectionHandle
+    ) throws -> Bool {
+        let key = EngineKey.element(element, prefix: collection.prefix)
+        let isNew = !contains(engineKey: key)
+        try set(engineKey: key, value: value, type: .element, expiresAtMillis: 0)
+        if isNew { collection.header.count += 1 }
+        collection.changed = true
+        return isNew
+    }
+
+    /// Removes `element` from `collection`. Returns true when it was there.
+    @discardableResult
+    public mutating func removeElement(
+        _ element: [UInt8], from collection: inout CollectionHandle
+    ) -> Bool {
+        let removed = delete(engineKey: EngineKey.element(element, prefix: collection.prefix))
+        if removed {
+            collection.header.count -= 1
+            collection.changed = true
+        }
+        return removed
+    }
+
+    /// Writes `collection`'s header back: a collection left without elements is deleted (as
+    /// Redis deletes an emptied key), one with a changed element is rewritten with its expiry.
+    public mutating func saveCollection(_ collection: CollectionHandle) throws {
+        guard collection.header.count > 0 else {
+            if collection.original != nil { delete(collection.key) }
+            return
+        }
+        guard collection.changed else { return }
+        try set(
+            engineKey: EngineKey.user(collection.key), value: collection.header.encoded,
+            type: collection.type, expiresAtMillis: collection.expiresAtMillis)
+    }
+
+    /// Calls `body` with each element of `collection` and its value, in element order (byte
+    /// order), starting after `cursor` (an element; from the first when nil), until `body`
+    /// returns false. Sees this transaction's writes and the overlay over the engine's state.
+    public func forEachElement(
+        of collection: CollectionHandle, after cursor: [UInt8]? = nil,
+        _ body: (_ element: [UInt8], _ value: [UInt8]) throws -> Bool
+    ) throws {
+        let prefix = collection.prefix
+        let start = cursor.map { EngineKey.element($0, prefix: prefix) } ?? prefix
+        // Writes not in the engine yet (this transaction's, then the overlay's), in key order.
+        var pending: [[UInt8]: KeyWrite] = [:]
+        for (key, write) in overlay where EngineKey.hasPrefix(key, prefix) {
+            if OrderedIndex.compare(key, start) > 0 { pending[key] = write }
+        }
+        for (key, write) in writes where EngineKey.hasPrefix(key, prefix) {
+            if OrderedIndex.compare(key, start) > 0 { pending[key] = write }
+        }
+        let pendingKeys = pending.keys.sorted { OrderedIndex.compare($0, $1) < 0 }
+        var nextPending = 0
+        let dropped = prefix.count
+        // Emits pending keys before `limit` (all when nil); false when `body` stopped.
+        func emitPending(before limit: [UInt8]?) throws -> Bool {
+            while nextPending < pendingKeys.count {
+                let key = pendingKeys[nextPending]
+                if let limit, OrderedIndex.compare(key, limit) >= 0 { break }
+                nextPending += 1
+                if case .put(let value, _, _) = pending[key]! {
+                    if try !body(Array(key[dropped...]), value) { return false }
+                }
+            }
+            return true
+        }
+        if !overlayHidesEngine {
+            var iterator = engine.index.makeIterator(after: start)
+            while let (key, _) = iterator.next(), EngineKey.hasPrefix(key, prefix) {
+                guard try emitPending(before: key) else { return }
+                if nextPending < pendingKeys.count && pendingKeys[nextPending] == key {
+                    continue  // superseded by a pending write, emitted with the pending ones
+                }
+                guard let value = try engine.readLocked(key, nowMillis: nowMillis) else {
+                    continue
+                }
+                if try !body(Array(key[dropped...]), value.bytes) { return }
+            }
+        }
+        _ = try emitPending(before: nil)
+    }
+}
+
+/// What a key holds, for commands on collections.
+public enum CollectionLookup: Sendable {
+    /// Nothing (absent or expired).
+    case absent
+    /// A collection.
+    case found(CollectionHandle)
+    /// A value of another type.
+    case otherType(ValueType)
+}

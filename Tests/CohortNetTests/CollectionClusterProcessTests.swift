@@ -1,0 +1,65 @@
+import CohortCore
+import Foundation
+import Testing
+
+/// Hashes and sets in a 3-node single-leader cluster of real processes: element writes are
+/// evaluated by the leader into element records, replicated, and read on every node; a
+/// deleted and recreated collection never shows its old elements; failover keeps them.
+@Suite(.serialized, .tags(.process, .cluster))
+struct CollectionClusterProcessTests {
+    static func members(_ reply: RESPValue) -> Set<String> {
+        switch reply {
+        case .array(let elements), .set(let elements):
+            return Set(elements.compactMap { $0.text })
+        default:
+            return []
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func hashesAndSetsReplicateAndSurviveFailover() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        let leader = try #require(cluster.waitForLeader())
+        let followers = (0..<3).filter { $0 != leader }
+        // Writes through a follower are forwarded to the leader.
+        let writer = try TestRESPClient(port: cluster.clientPorts[followers[0]])
+        #expect(try writer.call("HSET", "cart", "apples", "3", "pears", "1") == .integer(2))
+        #expect(try writer.call("HINCRBY", "cart", "apples", "2") == .integer(5))
+        #expect(try writer.call("SADD", "tags", "red", "green", "blue") == .integer(3))
+        #expect(try writer.call("SREM", "tags", "green") == .integer(1))
+        for index in 0..<100 {
+            #expect(
+                try writer.call("HSET", "big", "field:\(index)", "value:\(index)") == .integer(1))
+        }
+        // Replaced, then created again: the old elements stay gone on every node.
+        #expect(try writer.call("SADD", "old", "a", "b") == .integer(2))
+        #expect(try writer.call("DEL", "old") == .integer(1))
+        #expect(try writer.call("SADD", "old", "c") == .integer(1))
+        #expect(try writer.call("GET", "cart").text?.hasPrefix("WRONGTYPE") == true)
+        #expect(try writer.call("WAIT", "2", "5000") == .integer(2))
+        for node in 0..<3 {
+            let reader = try TestRESPClient(port: cluster.clientPorts[node])
+            #expect(try reader.call("HGET", "cart", "apples").text == "5", "node \(node)")
+            #expect(try reader.call("HLEN", "big") == .integer(100), "node \(node)")
+            #expect(try reader.call("HGET", "big", "field:42").text == "value:42")
+            #expect(Self.members(try reader.call("SMEMBERS", "tags")) == ["red", "blue"])
+            #expect(Self.members(try reader.call("SMEMBERS", "old")) == ["c"], "node \(node)")
+            #expect(try reader.call("TYPE", "tags").text == "set")
+            #expect(try reader.call("DBSIZE") == .integer(4), "elements are not keys")
+        }
+        // The leader dies; the survivors elect one and keep every element.
+        cluster.kill(leader)
+        let newLeader = try #require(cluster.waitForLeader(among: followers))
+        let survivor = try TestRESPClient(port: cluster.clientPorts[newLeader])
+        #expect(try survivor.call("HLEN", "big") == .integer(100))
+        #expect(try survivor.call("HSET", "cart", "plums", "7") == .integer(1))
+        #expect(Self.members(try survivor.call("SMEMBERS", "old")) == ["c"])
+        // The old leader comes back on its data and catches up.
+        try cluster.start(leader)
+        let rejoined = try TestRESPClient(port: cluster.clientPorts[leader])
+        #expect(try survivor.call("WAIT", "2", "10000") == .integer(2))
+        #expect(try rejoined.call("HGET", "cart", "plums").text == "7")
+        #expect(try rejoined.call("HLEN", "big") == .integer(100))
+    }
+}
