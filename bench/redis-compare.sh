@@ -22,6 +22,8 @@
 #   N16=2000000       requests per run at -P 16 (sub-second runs are mostly noise)
 #   ROUNDS=3          interleaved rounds; the table shows medians
 #   MODES="batch everysec"
+#   TESTS=set,get     redis-benchmark -t; the collection types' tests, as issue 18 names them:
+#                     TESTS=lpush,rpush,lpop,rpop,sadd,hset,lrange_100,lrange_600 KEYS=0
 #   CLIENTS=50        redis-benchmark connections
 #   KEYSPACE=100000   redis-benchmark -r (random keys); 0 uses one key
 #   KEYS=1000000      keys loaded before the restart measurement; 0 skips it
@@ -42,6 +44,10 @@ N16=${N16:-2000000}
 ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-"batch everysec"}
 CLIENTS=${CLIENTS:-50}
+TESTS=${TESTS:-set,get}
+# The names redis-benchmark prints for TESTS, in order (LRANGE_100 prints as
+# "LRANGE_100 (first 100 elements)"; the first word is kept).
+read -r -a TEST_NAMES <<<"$(echo "$TESTS" | tr 'a-z,' 'A-Z ')"
 KEYSPACE=${KEYSPACE:-100000}
 KEYS=${KEYS:-1000000}
 KEY_ORDER=${KEY_ORDER:-random}
@@ -127,7 +133,7 @@ run_benchmark() { # kind mode port pipeline
     local output
     local requests=$N1
     if ((pipeline > 1)); then requests=$N16; fi
-    output=$(redis-benchmark -h 127.0.0.1 -p "$port" -t set,get -c "$CLIENTS" -n "$requests" \
+    output=$(redis-benchmark -h 127.0.0.1 -p "$port" -t "$TESTS" -c "$CLIENTS" -n "$requests" \
         -P "$pipeline" "${random_keys[@]}" --csv 2>/dev/null) || {
         log "redis-benchmark failed against $kind ($mode, -P $pipeline)"
         return 0
@@ -136,8 +142,9 @@ run_benchmark() { # kind mode port pipeline
     # CSV lines look like "SET","86956.52","0.303",...; the header line starts with "test".
     while IFS=, read -r test rps _; do
         test=${test//\"/}
+        test=${test%% *}
         rps=${rps//\"/}
-        [[ "$test" == SET || "$test" == GET ]] || continue
+        [[ " ${TEST_NAMES[*]} " == *" $test "* ]] || continue
         samples["$mode|$test -P $pipeline|$kind"]+="$rps "
         log "$mode $kind $test -P $pipeline: $rps req/s"
     done <<<"$output"
@@ -254,10 +261,14 @@ print_throughput_table() {
     echo
     echo "Throughput (median requests/second of $ROUNDS rounds; -c $CLIENTS, -n $N1 at -P 1 and"
     echo "$N16 at -P 16, -r $KEYSPACE; ratio: of the medians; paired: median of per-round ratios)"
-    printf '%-9s %-10s %12s %12s %8s %8s\n' mode test redis cohort ratio paired
-    local mode test redis cohort ratio paired
+    printf '%-9s %-16s %12s %12s %8s %8s\n' mode test redis cohort ratio paired
+    local mode test redis cohort ratio paired name pipeline
+    local tests=()
+    for pipeline in 1 16; do
+        for name in "${TEST_NAMES[@]}"; do tests+=("$name -P $pipeline"); done
+    done
     for mode in "${MODE_LIST[@]}"; do
-        for test in "SET -P 1" "GET -P 1" "SET -P 16" "GET -P 16"; do
+        for test in "${tests[@]}"; do
             # shellcheck disable=SC2086
             redis=$(median ${samples["$mode|$test|redis"]:-})
             # shellcheck disable=SC2086
@@ -269,7 +280,7 @@ print_throughput_table() {
                 # shellcheck disable=SC2086
                 paired=$(paired_ratio_median "${samples["$mode|$test|cohort"]}" "${samples["$mode|$test|redis"]}")
             fi
-            printf '%-9s %-10s %12s %12s %8s %8s\n' "$mode" "$test" "$redis" "$cohort" "$ratio" "$paired"
+            printf '%-9s %-16s %12s %12s %8s %8s\n' "$mode" "$test" "$redis" "$cohort" "$ratio" "$paired"
         done
     done
 }

@@ -66,6 +66,13 @@ expect "OK" MSET scan:1 x scan:2 y scan:3 z
 expect_sorted $'scan:1\nscan:2\nscan:3' --scan --pattern 'scan:*'
 expect "ERR unknown command 'NOPE', with args beginning with: 'x' " NOPE x
 expect "ERR wrong number of arguments for 'get' command" GET
+expect "3" HSET h f 1 g 2 k 3
+expect $'1\n\n3' HMGET h f nope k
+expect "hash" TYPE h
+expect "WRONGTYPE Operation against a key holding the wrong kind of value" GET h
+expect "2" SADD s x y
+expect_sorted $'x\ny' SMEMBERS s
+expect "1" SISMEMBER s x
 if timeout 120 redis-benchmark -p "$PORT" -t set,get,incr,mset -n 2000 -c 10 -q >"$WORK/bench.txt" 2>&1 \
     && grep -q "MSET" "$WORK/bench.txt"; then
     passed=$((passed + 1))
@@ -110,8 +117,18 @@ if grep -qx ready "$WORK/up.txt"; then
     expect $'1\n2' MGET a b nope
     expect "OK" MSET scan:1 x scan:2 y scan:3 z
     expect_sorted $'scan:1\nscan:2\nscan:3' --scan --pattern 'scan:*'
+    expect "2" HSET h f 1 g 2
+    expect "3" HINCRBY h f 2
+    expect "2" SADD s x y
     PORT=$((BASE + 2))
     expect "v" GET k
+    expect $'f\n3\ng\n2' HGETALL h
+    expect_sorted $'x\ny' SMEMBERS s
+    if timeout 120 python3 Tests/compat/redis_py_check.py "$PORT"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); echo "redis-py check through a cluster follower failed"
+    fi
 else
     failed=$((failed + 1)); echo "cohort up did not report ready in three attempts"
 fi

@@ -1,7 +1,7 @@
 /// The type of a stored value. Stored as one byte in every record; values not listed here are
 /// rejected by the record decoder of this format version.
 ///
-/// A collection (hash, set) is a header record under its key, whose value is a
+/// A collection (hash, set, list) is a header record under its key, whose value is a
 /// `CollectionHeader` (version and element count), plus one `.element` record per element under
 /// an internal key (see `EngineKey`), so that changing one element writes two small records
 /// whatever the collection's size.
@@ -12,6 +12,9 @@ public enum ValueType: UInt8, Sendable, CaseIterable {
     case hash = 1
     /// The header of a Redis set; its elements are members with empty values.
     case set = 2
+    /// The header of a Redis list; its elements are positions (see `ListPosition`) holding
+    /// the items.
+    case list = 3
     /// One element of a collection, under an internal key naming the collection's key, its
     /// version and the element.
     case element = 16
@@ -19,7 +22,7 @@ public enum ValueType: UInt8, Sendable, CaseIterable {
     /// Whether values of this type are collection headers.
     public var isCollection: Bool {
         switch self {
-        case .hash, .set: true
+        case .hash, .set, .list: true
         case .string, .element: false
         }
     }

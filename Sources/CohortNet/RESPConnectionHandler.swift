@@ -402,6 +402,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             return false
         }
         if inFlight >= Self.clusterCommandsInFlightMax { return false }
+        // EXEC after MULTI: the leader runs the whole queue as one write.
+        let arguments =
+            kind == .write && arguments.count == 1
+            ? executor.takeQueuedTransaction(&session) ?? arguments : arguments
         // A SCAN cursor another node issued continues there (a client that moved between
         // nodes): only the issuer knows where its next page starts.
         var remote = remoteKeyspace
@@ -419,8 +423,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 break
             }
         }
+        let answersNullArray = CommandExecutor.isNamed(arguments[0], "EXEC")
         if let remote, kind != .local {
-            let pending = beginAsync(kind, context: context)
+            let pending = beginAsync(kind, context: context, answersNullArray: answersNullArray)
             cluster.proxy(
                 arguments, to: remote, isWrite: kind != .read, token: session.token,
                 ackMode: session.ackMode ?? cluster.catalog.definition(named: remote)?.ackMode
@@ -438,7 +443,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             appendSlot(bytes, context: context)
             return true
         }
-        let pending = beginAsync(kind, context: context)
+        let pending = beginAsync(kind, context: context, answersNullArray: answersNullArray)
         switch kind {
         case .write, .wait:
             driver.submitWrite(
@@ -543,6 +548,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         let slot: Int
         let loop: any EventLoop
         let handler: NIOLoopBound<RESPConnectionHandler>
+        /// The command answers an array or a null array (EXEC), and its reply crossed the
+        /// network as RESP3, which writes a null array and a null bulk string alike.
+        let answersNullArray: Bool
 
         /// Delivers the reply and the session's new token (any thread). On the connection's
         /// own loop (a clustered node's clients share the raft loop) the reply is written at
@@ -550,7 +558,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         /// the connection's further requests are still run later, so the caller (the
         /// replication driver, mid-ready) is never re-entered.
         var finish: @Sendable (RESPValue, UInt64) -> Void {
-            { [slot, loop, handler] reply, token in
+            { [slot, loop, handler, answersNullArray] reply, token in
+                let reply = answersNullArray && reply == .null ? RESPValue.nullArray : reply
                 if loop.inEventLoop {
                     handler.value.clusterCommandDone(
                         slot, reply, token: token, resumesLater: true)
@@ -563,14 +572,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     /// Counts a command of `kind` in flight and reserves the slot of its reply.
     private func beginAsync(
-        _ kind: ClusterCommandKind, context: ChannelHandlerContext
+        _ kind: ClusterCommandKind, context: ChannelHandlerContext, answersNullArray: Bool = false
     ) -> AsyncCommand {
         inFlight += 1
         inFlightKind = kind
         slots.append(nil)
         return AsyncCommand(
             slot: slotBase + slots.count - 1, loop: context.eventLoop,
-            handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+            handler: NIOLoopBound(self, eventLoop: context.eventLoop),
+            answersNullArray: answersNullArray)
     }
 
     private func readGateOpened(_ slot: Int, _ arguments: [[UInt8]], _ gate: ReadGate) {

@@ -29,6 +29,10 @@ public struct ClientSession: Sendable {
     /// The session's tokens in the keyspaces it is not using now: a token is a position in
     /// one keyspace's log, so each keyspace keeps its own.
     public var tokensByKeyspace: [String: UInt64] = [:]
+    /// The commands queued since MULTI; nil outside a transaction.
+    public var queued: QueuedTransaction?
+    /// The keys WATCHed since the last EXEC, DISCARD or UNWATCH.
+    public var watched: [WatchedKey] = []
 
     /// A session that stands in while the real one is lent to a command.
     static let placeholder = ClientSession(id: 0, address: "", authenticated: false)

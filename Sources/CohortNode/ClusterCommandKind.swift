@@ -18,6 +18,15 @@ public enum ClusterCommandKind: Equatable, Sendable {
             self = .local
             return
         }
+        if session.queued != nil || spec.name == "exec" {
+            // Inside MULTI every command is queued (or refused) here; EXEC sends the queue to
+            // the leader as one write (see `CommandExecutor.takeQueuedTransaction`), and so
+            // does a queued form another node sent. EXEC with nothing to run (no MULTI, or a
+            // doomed one) is answered here.
+            let runs = session.queued.map { !$0.failed } ?? (arguments.count > 1)
+            self = spec.name == "exec" && runs ? .write : .local
+            return
+        }
         if spec.name == "cohort" && arguments.count >= 2
             && CommandExecutor.isNamed(arguments[1], "NODE")
         {

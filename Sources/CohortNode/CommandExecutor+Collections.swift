@@ -28,7 +28,7 @@ extension CommandExecutor {
     func readCollection(
         _ c: CommandContext, _ body: (StorageTransaction) throws -> RESPValue
     ) throws -> CommandOutcome {
-        read(try engine.read(nowMillis: c.nowMillis, body))
+        read(try reading(c, body))
     }
 
     /// Every element of `collection` with its value, in element order.
@@ -81,7 +81,7 @@ extension CommandExecutor {
             position = known
         }
         let key = c.arguments[1]
-        let (found, last) = try engine.read(nowMillis: c.nowMillis) {
+        let (found, last) = try reading(c) {
             txn -> ([RESPValue], [UInt8]?) in
             guard let collection = try CommandExecutor.existing(txn, key, type) else {
                 return ([], nil)

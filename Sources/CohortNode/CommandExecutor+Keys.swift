@@ -14,13 +14,13 @@ extension CommandExecutor {
             var count: Int64 = 0
             // Redis counts a key named twice twice.
             for key in c.arguments.dropFirst()
-            where try e.engine.metadata(key, nowMillis: c.nowMillis) != nil {
+            where try e.keyMetadata(c, key) != nil {
                 count += 1
             }
             return e.read(.integer(count))
         },
         CommandSpec("type", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
-            let metadata = try e.engine.metadata(c.arguments[1], nowMillis: c.nowMillis)
+            let metadata = try e.keyMetadata(c, c.arguments[1])
             return e.read(
                 .simpleString(metadata.map { CommandExecutor.typeName($0.type) } ?? "none"))
         },
@@ -78,6 +78,7 @@ extension CommandExecutor {
         case .string: return "string"
         case .hash: return "hash"
         case .set: return "set"
+        case .list: return "list"
         // Elements live under internal keys, which no command names.
         case .element: return "none"
         }
@@ -154,7 +155,7 @@ extension CommandExecutor {
     }
 
     func timeToLive(_ c: inout CommandContext, unitMillis: UInt64) throws -> CommandOutcome {
-        guard let metadata = try engine.metadata(c.arguments[1], nowMillis: c.nowMillis) else {
+        guard let metadata = try keyMetadata(c, c.arguments[1]) else {
             return read(.integer(-2))
         }
         let expiresAt = metadata.expiresAtMillis

@@ -5,7 +5,7 @@ import CohortStorage
 extension CommandExecutor {
     static let stringCommands: [CommandSpec] = [
         CommandSpec("get", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
-            let value = try e.engine.get(c.arguments[1], nowMillis: c.nowMillis)
+            let value = try e.value(c, c.arguments[1])
             return e.read(try e.stringReply(value))
         },
         CommandSpec("set", arity: -3, flags: ["write", "denyoom"], keys: (1, 1, 1)) { e, c in
@@ -49,7 +49,7 @@ extension CommandExecutor {
             var replies: [RESPValue] = []
             replies.reserveCapacity(c.arguments.count - 1)
             for key in c.arguments.dropFirst() {
-                let value = try e.engine.get(key, nowMillis: c.nowMillis)
+                let value = try e.value(c, key)
                 // MGET answers nil for a key of another type rather than failing.
                 if let value, value.metadata.type == .string {
                     e.statistics.keyspaceHits.add()
@@ -125,7 +125,7 @@ extension CommandExecutor {
             return e.wrote(.integer(Int64(length)), commit)
         },
         CommandSpec("strlen", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
-            let value = try e.engine.get(c.arguments[1], nowMillis: c.nowMillis)
+            let value = try e.value(c, c.arguments[1])
             try CommandExecutor.requireString(value?.metadata)
             return e.read(.integer(Int64(value?.bytes.count ?? 0)))
         },

@@ -35,6 +35,8 @@ public final class CommandExecutor: Sendable {
         var commands: [CommandName: CommandSpec] = [:]
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
             + CommandExecutor.hashCommands + CommandExecutor.setCommands
+            + CommandExecutor.listCommands
+            + CommandExecutor.transactionCommands
             + CommandExecutor.connectionCommands
             + CommandExecutor.serverCommands + CommandExecutor.cohortCommands
         {
@@ -62,13 +64,19 @@ public final class CommandExecutor: Sendable {
             return CommandOutcome(.error("ERR empty command"))
         }
         guard let spec = CommandName(first).flatMap({ commands[$0] }) else {
+            session.queued?.failed = true
             return CommandOutcome(.error(CommandExecutor.unknownCommandMessage(arguments)))
         }
         if !session.authenticated && !spec.allowedWithoutAuth {
             return CommandOutcome(.error(CommandError.noAuth.message))
         }
         guard spec.accepts(argumentCount: arguments.count) else {
+            // Inside MULTI a malformed command dooms the transaction, as in Redis.
+            session.queued?.failed = true
             return CommandOutcome(.error(CommandError.wrongArity(spec.name).message))
+        }
+        if session.queued != nil && !Self.transactionControl.contains(spec.name) {
+            return queue(arguments, spec: spec, session: &session)
         }
         // The session moves into the context and back (swaps, not copies): copying it costs a
         // reference-count operation per field, on every request.
@@ -153,6 +161,7 @@ public final class CommandExecutor: Sendable {
     func write<R>(
         _ c: CommandContext, _ body: (inout StorageTransaction) throws -> R
     ) throws -> (result: R, commit: Commit?) {
+        if let batch = c.batch { return (try body(&batch.transaction), nil) }
         guard let speculation = c.speculation else {
             return try engine.transaction(nowMillis: c.nowMillis, body)
         }
@@ -161,6 +170,25 @@ public final class CommandExecutor: Sendable {
             overlayHidesEngine: speculation.overlayHidesEngine, body)
         speculation.writes.merge(writes) { _, newer in newer }
         return (result, nil)
+    }
+
+    /// Runs `body` over the committed state (or, inside EXEC, over the batch's transaction,
+    /// which holds the writes of the commands before).
+    func reading<R>(_ c: CommandContext, _ body: (StorageTransaction) throws -> R) throws -> R {
+        if let batch = c.batch { return try body(batch.transaction) }
+        return try engine.read(nowMillis: c.nowMillis, body)
+    }
+
+    /// The live value of the client's `key` as the command sees it (see `reading`).
+    func value(_ c: CommandContext, _ key: [UInt8]) throws -> StoredValue? {
+        if let batch = c.batch { return try batch.transaction.get(key) }
+        return try engine.get(key, nowMillis: c.nowMillis)
+    }
+
+    /// The metadata of the live version of the client's `key` as the command sees it.
+    func keyMetadata(_ c: CommandContext, _ key: [UInt8]) throws -> VersionMetadata? {
+        if let batch = c.batch { return batch.transaction.metadata(key) }
+        return try engine.metadata(key, nowMillis: c.nowMillis)
     }
 
     /// Deletes every key, or under a replication leader records that the command does.

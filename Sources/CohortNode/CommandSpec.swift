@@ -57,6 +57,8 @@ public struct CommandContext {
     public let nowMillis: UInt64
     /// Set when a replication leader evaluates a write: writes are collected, not committed.
     public let speculation: Speculation?
+    /// Set while EXEC runs the command: reads and writes go through the batch's transaction.
+    var batch: ExecBatch?
 
     /// The argument at `index` as an upper-cased ASCII string, for option names.
     func option(_ index: Int) -> String {

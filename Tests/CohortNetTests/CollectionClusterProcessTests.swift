@@ -28,6 +28,8 @@ struct CollectionClusterProcessTests {
         #expect(try writer.call("HINCRBY", "cart", "apples", "2") == .integer(5))
         #expect(try writer.call("SADD", "tags", "red", "green", "blue") == .integer(3))
         #expect(try writer.call("SREM", "tags", "green") == .integer(1))
+        #expect(try writer.call("RPUSH", "queue", "a", "b", "c") == .integer(3))
+        #expect(try writer.call("LPOP", "queue").text == "a")
         for index in 0..<100 {
             #expect(
                 try writer.call("HSET", "big", "field:\(index)", "value:\(index)") == .integer(1))
@@ -46,7 +48,10 @@ struct CollectionClusterProcessTests {
             #expect(Self.members(try reader.call("SMEMBERS", "tags")) == ["red", "blue"])
             #expect(Self.members(try reader.call("SMEMBERS", "old")) == ["c"], "node \(node)")
             #expect(try reader.call("TYPE", "tags").text == "set")
-            #expect(try reader.call("DBSIZE") == .integer(4), "elements are not keys")
+            #expect(
+                try reader.call("LRANGE", "queue", "0", "-1")
+                    == .array([.bulkString(Array("b".utf8)), .bulkString(Array("c".utf8))]))
+            #expect(try reader.call("DBSIZE") == .integer(5), "elements are not keys")
         }
         // The leader dies; the survivors elect one and keep every element.
         cluster.kill(leader)
@@ -61,5 +66,48 @@ struct CollectionClusterProcessTests {
         #expect(try survivor.call("WAIT", "2", "10000") == .integer(2))
         #expect(try rejoined.call("HGET", "cart", "plums").text == "7")
         #expect(try rejoined.call("HLEN", "big") == .integer(100))
+    }
+
+    /// MULTI/EXEC through followers: the queue runs on the leader as one log entry, and a
+    /// WATCHed key written through another node aborts it.
+    @Test(.timeLimit(.minutes(3)))
+    func transactionsRunOnTheLeaderAsOneEntry() throws {
+        let cluster = try TestCluster()
+        defer { cluster.shutdown() }
+        let leader = try #require(cluster.waitForLeader())
+        let followers = (0..<3).filter { $0 != leader }
+        let client = try TestRESPClient(port: cluster.clientPorts[followers[0]])
+        let other = try TestRESPClient(port: cluster.clientPorts[followers[1]])
+        #expect(try client.call("SET", "counter", "1").text == "OK")
+        #expect(try client.call("MULTI").text == "OK")
+        #expect(try client.call("INCR", "counter").text == "QUEUED")
+        #expect(try client.call("HSET", "h", "f", "v").text == "QUEUED")
+        #expect(try client.call("GET", "counter").text == "QUEUED")
+        #expect(
+            try client.call("EXEC")
+                == .array([.integer(2), .integer(1), .bulkString(Array("2".utf8))]))
+        #expect(try other.call("HGET", "h", "f").text == "v")
+        // Pipelined, as client libraries send it.
+        try client.send(
+            raw: TestRESPClient.encode(["MULTI"]) + TestRESPClient.encode(["INCR", "counter"])
+                + TestRESPClient.encode(["SADD", "s", "m"]) + TestRESPClient.encode(["EXEC"]))
+        #expect(try client.readReply().text == "OK")
+        #expect(try client.readReply().text == "QUEUED")
+        #expect(try client.readReply().text == "QUEUED")
+        #expect(try client.readReply() == .array([.integer(3), .integer(1)]))
+        // WATCH on one follower, a write through the other: EXEC runs nothing.
+        #expect(try client.call("WATCH", "counter").text == "OK")
+        #expect(try other.call("INCR", "counter") == .integer(4))
+        // The watching node may not have applied the write yet; WATCH is optimistic either
+        // way: the leader compares versions when it evaluates the queue.
+        #expect(try client.call("MULTI").text == "OK")
+        #expect(try client.call("SET", "counter", "100").text == "QUEUED")
+        #expect(try client.call("EXEC") == .nullArray)
+        #expect(try other.call("GET", "counter").text == "4")
+        // Queuing errors are answered on the follower.
+        #expect(try client.call("MULTI").text == "OK")
+        #expect(try client.call("SET", "x").text?.hasPrefix("ERR wrong number") == true)
+        #expect(try client.call("EXEC").text?.hasPrefix("EXECABORT") == true)
+        #expect(try client.call("EXEC").text == "ERR EXEC without MULTI")
     }
 }

@@ -61,6 +61,57 @@ def main() -> None:
             pipe.get(f"p{i}")
         results = pipe.execute()
         assert results[1::2] == [str(i) for i in range(100)]
+        # Hashes and sets.
+        assert r.hset("user:1", mapping={"name": "ada", "visits": "1"}) == 2
+        assert r.hget("user:1", "name") == "ada"
+        assert r.hincrby("user:1", "visits", 2) == 3
+        assert abs(r.hincrbyfloat("user:1", "score", 1.5) - 1.5) < 1e-9
+        assert r.hgetall("user:1") == {"name": "ada", "visits": "3", "score": "1.5"}
+        assert r.hmget("user:1", ["name", "nope"]) == ["ada", None]
+        assert sorted(r.hkeys("user:1")) == ["name", "score", "visits"]
+        assert r.hlen("user:1") == 3 and r.hexists("user:1", "name")
+        assert r.hdel("user:1", "score", "nope") == 1
+        assert dict(r.hscan_iter("user:1")) == {"name": "ada", "visits": "3"}
+        assert r.type("user:1") == "hash"
+        assert r.sadd("cart", "apple", "pear", "apple") == 2
+        assert r.smembers("cart") == {"apple", "pear"}
+        assert r.sismember("cart", "pear") and not r.sismember("cart", "plum")
+        assert r.srem("cart", "pear") == 1 and r.scard("cart") == 1
+        r.sadd("other", "apple", "plum")
+        assert r.sunion("cart", "other") == {"apple", "plum"}
+        assert r.sinter("cart", "other") == {"apple"}
+        assert set(r.sscan_iter("other")) == {"apple", "plum"}
+        try:
+            r.get("cart")
+            raise AssertionError("GET on a set must fail")
+        except redis.ResponseError as error:
+            assert "WRONGTYPE" in str(error)
+        # pipeline() wraps its commands in MULTI/EXEC by default.
+        pipe = r.pipeline()
+        pipe.incr("tx:n").incr("tx:n").hset("tx:h", "f", "v").get("tx:n")
+        assert pipe.execute() == [1, 2, 1, "2"]
+        # An optimistic-locking retry loop with WATCH, as redis-py documents it.
+        r.set("balance", 100)
+
+        def withdraw(pipe: redis.client.Pipeline) -> None:
+            current = int(pipe.get("balance"))
+            pipe.multi()
+            pipe.set("balance", current - 30)
+
+        assert r.transaction(withdraw, "balance") == [True]
+        assert r.get("balance") == "70"
+        with r.pipeline() as pipe:
+            pipe.watch("balance")
+            r.incr("balance")  # another client changes it
+            pipe.multi()
+            pipe.set("balance", 0)
+            try:
+                pipe.execute()
+                raise AssertionError("EXEC after a watched key changed must abort")
+            except redis.WatchError:
+                pass
+        assert r.get("balance") == "71"
+        r.delete("user:1", "cart", "other", "tx:n", "tx:h", "balance")
         r.client_setname("compat")
         assert r.client_getname() == "compat"
         try:
