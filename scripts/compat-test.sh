@@ -73,6 +73,11 @@ expect "WRONGTYPE Operation against a key holding the wrong kind of value" GET h
 expect "2" SADD s x y
 expect_sorted $'x\ny' SMEMBERS s
 expect "1" SISMEMBER s x
+expect "3" ZADD z 1 a 2 b 3 c
+expect $'a\n1\nb\n2' ZRANGE z 0 1 WITHSCORES
+expect "2" ZRANK z c
+expect "2" RPUSH l x y
+expect $'x\ny' LRANGE l 0 -1
 if timeout 120 redis-benchmark -p "$PORT" -t set,get,incr,mset -n 2000 -c 10 -q >"$WORK/bench.txt" 2>&1 \
     && grep -q "MSET" "$WORK/bench.txt"; then
     passed=$((passed + 1))

@@ -178,10 +178,12 @@ public enum RESPEncoder {
 
     /// The text of a double: `inf`, `-inf`, `nan`, or Swift's shortest round-trip decimal.
     @inlinable
-    static func doubleText(_ value: Double) -> String {
+    public static func doubleText(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
-        return value.description
+        // Whole numbers print without a fraction, as Redis prints them ("3", not "3.0").
+        let text = value.description
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
     }
 
     @inlinable

@@ -54,7 +54,7 @@ extension CommandExecutor {
         }
         var pattern: GlobPattern?
         var count = 10
-        var withValues = type == .hash
+        var withValues = type == .hash || type == .zset
         var index = 3
         while index < c.arguments.count {
             if type == .hash && c.option(index) == "NOVALUES" {
@@ -93,8 +93,20 @@ extension CommandExecutor {
                 if examined == count {
                     return false
                 }
+                // A sorted set's members come first, tagged; its score-order entries follow.
+                var element = element
+                var value = value
+                if type == .zset {
+                    guard element.first == 0, let score = SortedSetElement.score(value) else {
+                        return false
+                    }
+                    last = element
+                    element.removeFirst()
+                    value = Array(RESPEncoder.doubleText(score).utf8)
+                } else {
+                    last = element
+                }
                 examined += 1
-                last = element
                 if let pattern, !pattern.matchesEverything, !pattern.matches(element) {
                     return true
                 }

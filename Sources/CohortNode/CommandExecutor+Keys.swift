@@ -79,6 +79,7 @@ extension CommandExecutor {
         case .hash: return "hash"
         case .set: return "set"
         case .list: return "list"
+        case .zset: return "zset"
         // Elements live under internal keys, which no command names.
         case .element: return "none"
         }

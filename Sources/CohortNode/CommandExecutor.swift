@@ -35,7 +35,7 @@ public final class CommandExecutor: Sendable {
         var commands: [CommandName: CommandSpec] = [:]
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
             + CommandExecutor.hashCommands + CommandExecutor.setCommands
-            + CommandExecutor.listCommands
+            + CommandExecutor.listCommands + CommandExecutor.sortedSetCommands
             + CommandExecutor.transactionCommands
             + CommandExecutor.connectionCommands
             + CommandExecutor.serverCommands + CommandExecutor.cohortCommands

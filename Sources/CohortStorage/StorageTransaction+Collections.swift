@@ -78,26 +78,30 @@ extension StorageTransaction {
 
     /// Sets `element` of `collection` to `value`. Returns true when the element is new.
     /// Throws when the element key or the value is over the engine's limits.
+    /// Not `counted`, the element is bookkeeping that the count leaves out (a sorted set's
+    /// score-order entries).
     @discardableResult
     public mutating func putElement(
-        _ element: [UInt8], value: [UInt8], in collection: inout CollectionHandle
+        _ element: [UInt8], value: [UInt8], in collection: inout CollectionHandle,
+        counted: Bool = true
     ) throws -> Bool {
         let key = EngineKey.element(element, prefix: collection.prefix)
         let isNew = !contains(engineKey: key)
         try set(engineKey: key, value: value, type: .element, expiresAtMillis: 0)
-        if isNew { collection.header.count += 1 }
+        if isNew && counted { collection.header.count += 1 }
         collection.changed = true
         return isNew
     }
 
-    /// Removes `element` from `collection`. Returns true when it was there.
+    /// Removes `element` from `collection`. Returns true when it was there. Not `counted`, as
+    /// for `putElement`.
     @discardableResult
     public mutating func removeElement(
-        _ element: [UInt8], from collection: inout CollectionHandle
+        _ element: [UInt8], from collection: inout CollectionHandle, counted: Bool = true
     ) -> Bool {
         let removed = delete(engineKey: EngineKey.element(element, prefix: collection.prefix))
         if removed {
-            collection.header.count -= 1
+            if counted { collection.header.count -= 1 }
             collection.changed = true
         }
         return removed

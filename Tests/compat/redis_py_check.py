@@ -86,6 +86,15 @@ def main() -> None:
             raise AssertionError("GET on a set must fail")
         except redis.ResponseError as error:
             assert "WRONGTYPE" in str(error)
+        assert r.rpush("queue", "a", "b", "c") == 3
+        assert r.lpop("queue") == "a" and r.lrange("queue", 0, -1) == ["b", "c"]
+        assert r.zadd("board", {"ada": 3, "bob": 1.5, "cy": 2}) == 3
+        # RESP2 pairs come back as tuples, RESP3 pairs as lists (as from Redis 7).
+        ranked = [tuple(pair) for pair in r.zrange("board", 0, -1, withscores=True)]
+        assert ranked == [("bob", 1.5), ("cy", 2.0), ("ada", 3.0)], ranked
+        assert r.zrevrank("board", "ada") == 0 and r.zscore("board", "cy") == 2.0
+        assert r.zincrby("board", 2, "bob") == 3.5
+        assert r.zrangebyscore("board", 2, "+inf") == ["cy", "ada", "bob"]
         # pipeline() wraps its commands in MULTI/EXEC by default.
         pipe = r.pipeline()
         pipe.incr("tx:n").incr("tx:n").hset("tx:h", "f", "v").get("tx:n")
@@ -111,7 +120,7 @@ def main() -> None:
             except redis.WatchError:
                 pass
         assert r.get("balance") == "71"
-        r.delete("user:1", "cart", "other", "tx:n", "tx:h", "balance")
+        r.delete("user:1", "cart", "other", "tx:n", "tx:h", "balance", "queue", "board")
         r.client_setname("compat")
         assert r.client_getname() == "compat"
         try:
