@@ -7,8 +7,12 @@ struct SegmentState: Sendable {
     /// `StorageOptions.segmentPreallocationBytes`); at most `bytes` when there are none, and
     /// `Int.max` after a preallocation failed, so that the segment is not extended again.
     var preallocatedEnd = 0
-    /// Bytes of records the index points to.
+    /// Bytes of records the index points to, plus `markerBytes`.
     var liveBytes = 0
+    /// Bytes of the deletion markers a compaction kept in this, its output segment: counted
+    /// in `liveBytes` (so the segment does not qualify for compaction again at once) though no
+    /// index entry points to them, so they stay counted until the segment itself is compacted.
+    var markerBytes = 0
     /// Lowest and highest sequence of any record in the segment; nil while it is empty.
     var sequenceMin: UInt64?
     var sequenceMax: UInt64?

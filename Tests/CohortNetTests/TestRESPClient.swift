@@ -92,6 +92,12 @@ final class TestRESPClient {
     /// Sends a command and reads its reply.
     @discardableResult
     func call(_ arguments: String...) throws -> RESPValue {
+        try call(arguments)
+    }
+
+    /// Sends a command given as an array and reads its reply.
+    @discardableResult
+    func call(_ arguments: [String]) throws -> RESPValue {
         try send(arguments)
         return try readReply()
     }
