@@ -64,18 +64,31 @@ struct ValueCache {
         // so it is never served, and the hand evicts it in time.
         guard value.count <= valueBytesMax else { return }
         let cost = value.count + Self.overheadBytes
-        if slot.cachePosition >= 0 {
-            bytes += cost - Self.cost(of: slot)
-        } else {
+        let isNew = slot.cachePosition < 0
+        if isNew {
             slot.cachePosition = ring.count
             slot.cacheReferenced = false
             ring.append(slot)
             bytes += cost
+        } else {
+            bytes += cost - Self.cost(of: slot)
         }
         slot.cachedValue = value
         slot.cachedLocation = Self.location(of: entry)
-        while bytes > bytesMax && !ring.isEmpty {
-            evictOne()
+        while bytes > bytesMax && ring.count > 1 {
+            evictOne(sparing: slot)
+        }
+        if isNew && ring.count > 1 {
+            // The new value goes just behind the hand, the last place it reaches: left at the
+            // end of the ring it could be the next victim (eviction fills its hole with the
+            // last slot), and once the cache was full each new value evicted the one before
+            // it, so a run of reads (an LRANGE of 600 items) missed on every item, every time.
+            if hand >= ring.count { hand = 0 }
+            let position = slot.cachePosition
+            ring.swapAt(position, hand)
+            ring[position].cachePosition = position
+            ring[hand].cachePosition = hand
+            hand = (hand + 1) % ring.count
         }
     }
 
@@ -98,9 +111,11 @@ struct ValueCache {
         slot.cacheReferenced = false
     }
 
-    private mutating func evictOne() {
+    /// Evicts the first slot at or after the hand that was not used since the hand last
+    /// passed, never `spared` (the slot being inserted).
+    private mutating func evictOne(sparing spared: IndexSlot) {
         if hand >= ring.count { hand = 0 }
-        while ring[hand].cacheReferenced {
+        while ring[hand].cacheReferenced || ring[hand] === spared {
             ring[hand].cacheReferenced = false
             hand = (hand + 1) % ring.count
         }

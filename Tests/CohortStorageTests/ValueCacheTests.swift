@@ -35,6 +35,28 @@ import Testing
         #expect(slots[500].cachedValue == nil, "an evicted value's memory is released")
     }
 
+    /// Once the cache is full, a run of new values (a range read's items) stays: each new
+    /// value evicts an old one, not the new value before it.
+    @Test func aRunOfNewValuesSurvivesAFullCache() {
+        let costMax = 64 * (100 + ValueCache.overheadBytes)
+        var cache = ValueCache(bytesMax: costMax)
+        let value = [UInt8](repeating: 7, count: 100)
+        let slots = (0..<200 as Range<UInt64>).map { slot(at: $0) }
+        for slot in slots[0..<64] { cache.insert(value, of: slot, readFrom: slot.entry) }
+        for slot in slots[64..<96] { cache.insert(value, of: slot, readFrom: slot.entry) }
+        let kept = slots[64..<96].filter { cache.value(of: $0) != nil }.count
+        #expect(kept == 32, "only \(kept) of the 32 newest values are cached")
+        // Read again and again, a working set smaller than the cache stays cached.
+        for _ in 0..<3 {
+            for slot in slots[100..<140] where cache.value(of: slot) == nil {
+                cache.insert(value, of: slot, readFrom: slot.entry)
+            }
+        }
+        let hitsBefore = cache.hits
+        for slot in slots[100..<140] { _ = cache.value(of: slot) }
+        #expect(cache.hits - hitsBefore == 40)
+    }
+
     /// A slot's cost follows from its value: replacing a cached value with a smaller or larger
     /// one moves the cache's bytes by the difference, and eviction takes off what it held.
     @Test func replacingAValueAccountsForItsNewSize() {
