@@ -16,13 +16,18 @@ extension OrderedIndex {
         }
 
         mutating func next() -> (key: [UInt8], entry: IndexEntry)? {
+            nextSlot().map { ($0.key, $0.slot.entry) }
+        }
+
+        /// The next key with the slot holding its entry (and its cached value).
+        mutating func nextSlot() -> (key: [UInt8], slot: IndexSlot)? {
             while let top = stack.last {
                 let node = top.node
                 let position = top.position
                 if node.isLeaf {
                     if position < node.keys.count {
                         stack[stack.count - 1].position += 1
-                        return (node.keys[position], node.slots[position].entry)
+                        return (node.keys[position], node.slots[position])
                     }
                     stack.removeLast()
                 } else if position < node.children.count {

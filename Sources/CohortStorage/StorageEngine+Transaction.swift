@@ -13,10 +13,16 @@ extension StorageEngine {
 
     /// A transaction's read of the committed state. The caller holds `condition`.
     func readLocked(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> StoredValue? {
-        guard let slot = index.slot(key), !slot.entry.metadata.isExpired(nowMillis: nowMillis)
-        else {
-            return nil
-        }
+        guard let slot = index.slot(key) else { return nil }
+        return try readLocked(key, slot: slot, nowMillis: nowMillis)
+    }
+
+    /// `readLocked` of a key whose slot the caller found (walking the tree). The caller holds
+    /// `condition`.
+    func readLocked(
+        _ key: [UInt8], slot: IndexSlot, nowMillis: UInt64
+    ) throws(StorageError) -> StoredValue? {
+        guard !slot.entry.metadata.isExpired(nowMillis: nowMillis) else { return nil }
         let entry = slot.entry
         if let cached = valueCache.value(of: slot) {
             return StoredValue(bytes: cached, metadata: entry.metadata)

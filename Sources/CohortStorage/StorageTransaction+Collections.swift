@@ -134,8 +134,10 @@ extension StorageTransaction {
         for (key, write) in overlay where EngineKey.hasPrefix(key, prefix) {
             if OrderedIndex.compare(key, start) > 0 { pending[key] = write }
         }
-        for (key, write) in writes where EngineKey.hasPrefix(key, prefix) {
-            if OrderedIndex.compare(key, start) > 0 { pending[key] = write }
+        if !isEmpty {
+            for (key, write) in writes where EngineKey.hasPrefix(key, prefix) {
+                if OrderedIndex.compare(key, start) > 0 { pending[key] = write }
+            }
         }
         let pendingKeys = pending.keys.sorted { OrderedIndex.compare($0, $1) < 0 }
         var nextPending = 0
@@ -154,14 +156,13 @@ extension StorageTransaction {
         }
         if !overlayHidesEngine {
             var iterator = engine.index.makeIterator(after: start)
-            while let (key, _) = iterator.next(), EngineKey.hasPrefix(key, prefix) {
+            while let (key, slot) = iterator.nextSlot(), EngineKey.hasPrefix(key, prefix) {
                 guard try emitPending(before: key) else { return }
                 if nextPending < pendingKeys.count && pendingKeys[nextPending] == key {
                     continue  // superseded by a pending write, emitted with the pending ones
                 }
-                guard let value = try engine.readLocked(key, nowMillis: nowMillis) else {
-                    continue
-                }
+                guard let value = try engine.readLocked(key, slot: slot, nowMillis: nowMillis)
+                else { continue }
                 if try !body(Array(key[dropped...]), value.bytes) { return }
             }
         }

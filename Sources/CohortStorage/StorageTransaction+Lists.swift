@@ -16,13 +16,21 @@ extension StorageTransaction {
         -> [[UInt8]]
     {
         guard start <= end else { return [] }
-        return try (start...end).map { index in
-            guard let item = try item(at: index, of: list) else {
-                throw StorageError.corrupt(
-                    file: "list", offset: index, reason: "a list item inside its range is missing")
-            }
-            return item
+        // One walk of the index from the first position, not a lookup per item.
+        var found: [[UInt8]] = []
+        found.reserveCapacity(end - start + 1)
+        let first = list.header.head + Int64(start)
+        let cursor = first == .min ? nil : ListPosition.element(first - 1)
+        try forEachElement(of: list, after: cursor) { _, value in
+            found.append(value)
+            return found.count <= end - start
         }
+        guard found.count == end - start + 1 else {
+            throw StorageError.corrupt(
+                file: "list", offset: start + found.count,
+                reason: "a list item inside its range is missing")
+        }
+        return found
     }
 
     /// Adds `value` at the front (LPUSH) or the back (RPUSH) of `list`.
