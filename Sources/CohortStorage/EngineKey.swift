@@ -1,3 +1,5 @@
+import Glibc
+
 /// How the engine's one ordered key space holds both the keys clients name and the internal
 /// keys of collection elements, without either ever being mistaken for the other.
 ///
@@ -84,7 +86,15 @@ public enum EngineKey {
     /// Whether `engineKey` starts with `prefix`.
     @inline(__always)
     static func hasPrefix(_ engineKey: [UInt8], _ prefix: [UInt8]) -> Bool {
-        engineKey.count >= prefix.count && engineKey.starts(with: prefix)
+        guard engineKey.count >= prefix.count else { return false }
+        return engineKey.withUnsafeBufferPointer { key in
+            prefix.withUnsafeBufferPointer { start in
+                guard let keyBase = key.baseAddress, let startBase = start.baseAddress else {
+                    return true
+                }
+                return memcmp(keyBase, startBase, start.count) == 0
+            }
+        }
     }
 
     private static func appendBigEndian<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8])

@@ -127,6 +127,15 @@ extension StorageTransaction {
         of collection: CollectionHandle, after cursor: [UInt8]? = nil,
         _ body: (_ element: [UInt8], _ value: [UInt8]) throws -> Bool
     ) throws {
+        try walkElements(of: collection, after: cursor, namingElements: true, body)
+    }
+
+    /// `forEachElement`; without `namingElements` the body gets an empty element (a list
+    /// read wants the values alone, and copying each element's bytes cost a tenth of LRANGE).
+    func walkElements(
+        of collection: CollectionHandle, after cursor: [UInt8]?, namingElements: Bool,
+        _ body: (_ element: [UInt8], _ value: [UInt8]) throws -> Bool
+    ) throws {
         let prefix = collection.prefix
         let start = cursor.map { EngineKey.element($0, prefix: prefix) } ?? prefix
         // Writes not in the engine yet (this transaction's, then the overlay's), in key order.
@@ -149,7 +158,9 @@ extension StorageTransaction {
                 if let limit, OrderedIndex.compare(key, limit) >= 0 { break }
                 nextPending += 1
                 if case .put(let value, _, _) = pending[key]! {
-                    if try !body(Array(key[dropped...]), value) { return false }
+                    if try !body(namingElements ? Array(key[dropped...]) : [], value) {
+                        return false
+                    }
                 }
             }
             return true
@@ -163,7 +174,7 @@ extension StorageTransaction {
                 }
                 guard let value = try engine.readLocked(key, slot: slot, nowMillis: nowMillis)
                 else { continue }
-                if try !body(Array(key[dropped...]), value.bytes) { return }
+                if try !body(namingElements ? Array(key[dropped...]) : [], value.bytes) { return }
             }
         }
         _ = try emitPending(before: nil)

@@ -21,7 +21,7 @@ extension StorageTransaction {
         found.reserveCapacity(end - start + 1)
         let first = list.header.head + Int64(start)
         let cursor = first == .min ? nil : ListPosition.element(first - 1)
-        try forEachElement(of: list, after: cursor) { _, value in
+        try walkElements(of: list, after: cursor, namingElements: false) { _, value in
             found.append(value)
             return found.count <= end - start
         }
