@@ -203,7 +203,9 @@ private func downConverted(_ value: RESPValue) -> RESPValue {
     case .double(let number):
         if number.isNaN { return text("nan") }
         if number.isInfinite { return text(number < 0 ? "-inf" : "inf") }
-        return text(number.description)
+        // Whole numbers without a fraction, as Redis writes them.
+        let written = number.description
+        return text(written.hasSuffix(".0") ? String(written.dropLast(2)) : written)
     case .boolean(let flag): return .integer(flag ? 1 : 0)
     case .verbatim(_, let body): return text(body)
     case .bigNumber(let digits): return text(digits)
