@@ -78,6 +78,9 @@ expect $'a\n1\nb\n2' ZRANGE z 0 1 WITHSCORES
 expect "2" ZRANK z c
 expect "2" RPUSH l x y
 expect $'x\ny' LRANGE l 0 -1
+expect "OK" RENAME l l2
+expect "1" COPY l2 l3
+expect $'x\ny' LRANGE l3 0 -1
 if timeout 120 redis-benchmark -p "$PORT" -t set,get,incr,mset -n 2000 -c 10 -q >"$WORK/bench.txt" 2>&1 \
     && grep -q "MSET" "$WORK/bench.txt"; then
     passed=$((passed + 1))

@@ -52,6 +52,53 @@ extension CommandExecutor {
             }
             return e.wrote(.integer(removed ? 1 : 0), commit)
         },
+        CommandSpec("rename", arity: 3, flags: ["write"], keys: (1, 2, 1)) { e, c in
+            let (source, destination) = (c.arguments[1], c.arguments[2])
+            let (_, commit) = try e.write(c) { txn in
+                guard txn.contains(source) else { throw CommandError("ERR no such key") }
+                if source == destination { return }
+                _ = try txn.copyKey(source, to: destination)
+                txn.delete(source)
+            }
+            return e.wrote(.simpleString("OK"), commit)
+        },
+        CommandSpec("renamenx", arity: 3, flags: ["write", "fast"], keys: (1, 2, 1)) { e, c in
+            let (source, destination) = (c.arguments[1], c.arguments[2])
+            let (renamed, commit) = try e.write(c) { txn -> Bool in
+                guard txn.contains(source) else { throw CommandError("ERR no such key") }
+                if txn.contains(destination) { return false }
+                _ = try txn.copyKey(source, to: destination)
+                txn.delete(source)
+                return true
+            }
+            return e.wrote(.integer(renamed ? 1 : 0), commit)
+        },
+        CommandSpec("copy", arity: -3, flags: ["write", "denyoom"], keys: (1, 2, 1)) { e, c in
+            var replace = false
+            var index = 3
+            while index < c.arguments.count {
+                switch c.option(index) {
+                case "REPLACE": replace = true
+                case "DB":
+                    guard index + 1 < c.arguments.count else { throw CommandError.syntax }
+                    guard try c.integer(index + 1) == 0 else {
+                        throw CommandError("ERR DB index is out of range")
+                    }
+                    index += 1
+                default: throw CommandError.syntax
+                }
+                index += 1
+            }
+            let (source, destination) = (c.arguments[1], c.arguments[2])
+            guard source != destination else {
+                throw CommandError("ERR source and destination objects are the same")
+            }
+            let (copied, commit) = try e.write(c) { txn -> Bool in
+                if !replace && txn.contains(destination) { return false }
+                return try txn.copyKey(source, to: destination)
+            }
+            return e.wrote(.integer(copied ? 1 : 0), commit)
+        },
         CommandSpec("scan", arity: -2, flags: ["readonly"]) { e, c in try e.scan(&c) },
         CommandSpec("keys", arity: 2, flags: ["readonly"]) { e, c in
             let pattern = GlobPattern(c.arguments[1])

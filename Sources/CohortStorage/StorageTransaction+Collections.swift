@@ -190,3 +190,40 @@ public enum CollectionLookup: Sendable {
     /// A value of another type.
     case otherType(ValueType)
 }
+
+extension StorageTransaction {
+    /// Copies the client's `source` key, whatever it holds, to `destination` (replacing what is
+    /// there), with its time to live: a string's value, or a collection's elements under a new
+    /// version (RENAME, COPY). Returns false when `source` is absent.
+    public mutating func copyKey(_ source: [UInt8], to destination: [UInt8]) throws -> Bool {
+        guard let stored = try get(source) else { return false }
+        let type = stored.metadata.type
+        let expiresAtMillis = stored.metadata.expiresAtMillis
+        guard type.isCollection else {
+            try set(destination, value: stored.bytes, type: type, expiresAtMillis: expiresAtMillis)
+            return true
+        }
+        guard case .found(let original) = try collection(source) else { return false }
+        var elements: [(element: [UInt8], value: [UInt8])] = []
+        try forEachElement(of: original) { element, value in
+            elements.append((element, value))
+            return true
+        }
+        let fresh = newCollection(destination, type: type)
+        let copy = CollectionHandle(
+            key: destination, type: type,
+            header: CollectionHeader(
+                version: fresh.header.version, count: original.header.count,
+                head: original.header.head),
+            expiresAtMillis: expiresAtMillis, prefix: fresh.prefix, original: nil)
+        for (element, value) in elements {
+            try set(
+                engineKey: EngineKey.element(element, prefix: copy.prefix), value: value,
+                type: .element, expiresAtMillis: 0)
+        }
+        try set(
+            engineKey: EngineKey.user(destination), value: copy.header.encoded, type: type,
+            expiresAtMillis: expiresAtMillis)
+        return true
+    }
+}

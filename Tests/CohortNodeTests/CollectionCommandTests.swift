@@ -171,6 +171,49 @@ private let wrongType = RESPValue.error(
         #expect(strings == [bulk("str")])
     }
 
+    @Test func renameAndCopyMoveEveryType() throws {
+        let h = try ExecutorHarness()
+        h.run("SET", "s", "text", "EX", "100")
+        h.run("HSET", "h", "f", "1", "g", "2")
+        h.run("RPUSH", "l", "a", "b", "c")
+        h.run("LPOP", "l")
+        h.run("ZADD", "z", "1", "one", "2", "two")
+        h.run("SADD", "set", "m")
+        #expect(h.run("RENAME", "s", "s2") == .simpleString("OK"))
+        #expect(h.run("GET", "s2") == bulk("text"))
+        #expect(h.run("TTL", "s2") == .integer(100), "RENAME keeps the time to live")
+        #expect(h.run("EXISTS", "s") == .integer(0))
+        #expect(h.run("RENAME", "h", "h2") == .simpleString("OK"))
+        #expect(h.run("HGETALL", "h2") == .map([(bulk("f"), bulk("1")), (bulk("g"), bulk("2"))]))
+        #expect(h.run("HLEN", "h") == .integer(0))
+        #expect(h.run("COPY", "l", "l2") == .integer(1))
+        #expect(h.run("LRANGE", "l2", "0", "-1") == .array([bulk("b"), bulk("c")]))
+        h.run("RPUSH", "l2", "d")
+        #expect(
+            h.run("LRANGE", "l", "0", "-1") == .array([bulk("b"), bulk("c")]), "copies are apart")
+        #expect(h.run("COPY", "z", "l2") == .integer(0), "COPY does not replace without REPLACE")
+        #expect(h.run("COPY", "z", "l2", "REPLACE") == .integer(1))
+        #expect(h.run("TYPE", "l2") == .simpleString("zset"))
+        #expect(h.run("ZSCORE", "l2", "two") == .double(2))
+        #expect(h.run("ZRANGE", "l2", "0", "-1") == .array([bulk("one"), bulk("two")]))
+        #expect(h.run("RENAMENX", "set", "h2") == .integer(0))
+        #expect(h.run("RENAMENX", "set", "set2") == .integer(1))
+        #expect(h.run("SMEMBERS", "set2") == .set([bulk("m")]))
+        // Renamed over a collection: the old elements are gone for good.
+        #expect(h.run("RENAME", "s2", "h2") == .simpleString("OK"))
+        #expect(h.run("GET", "h2") == bulk("text"))
+        h.run("DEL", "h2")
+        h.run("HSET", "h2", "new", "1")
+        #expect(h.run("HGETALL", "h2") == .map([(bulk("new"), bulk("1"))]))
+        #expect(h.run("RENAME", "nokey", "x") == .error("ERR no such key"))
+        #expect(h.run("COPY", "nokey", "x") == .integer(0))
+        #expect(
+            h.run("COPY", "l", "l") == .error("ERR source and destination objects are the same"))
+        #expect(h.run("COPY", "l", "x", "DB", "1") == .error("ERR DB index is out of range"))
+        #expect(h.run("RENAME", "l", "l") == .simpleString("OK"))
+        #expect(h.run("LLEN", "l") == .integer(2))
+    }
+
     @Test func aCollectionsTimeToLiveCoversItsElements() throws {
         let h = try ExecutorHarness()
         h.run("HSET", "h", "f", "v")
