@@ -1,5 +1,6 @@
 import CohortCore
 import CohortStorage
+import Synchronization
 
 /// Runs Redis commands against the storage engine. It does no network I/O and reads no clock:
 /// the shell passes the time in, and turns each `CommandOutcome` into bytes on the wire once
@@ -20,6 +21,9 @@ public final class CommandExecutor: Sendable {
     let commands: CommandTable
     /// All command specifications, sorted by name, for COMMAND.
     let allSpecs: [CommandSpec]
+    /// The random picks of SRANDMEMBER, SPOP and HRANDFIELD, seeded from the node's name and
+    /// start time (never from the system's random source: the simulator replays a seed).
+    let picks: Mutex<SplitMix64>
 
     public init(
         engine: StorageEngine, configuration: ServerConfiguration, statistics: ServerStatistics,
@@ -32,10 +36,13 @@ public final class CommandExecutor: Sendable {
         self.cursors = ScanCursorTable(
             nodeName: configuration.nodeName, startedAtMillis: startedAtMillis)
         self.processFacts = processFacts
+        self.picks = Mutex(
+            SplitMix64(seed: FNV1a.hash(configuration.nodeName.utf8) ^ startedAtMillis))
         var commands: [CommandName: CommandSpec] = [:]
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
             + CommandExecutor.hashCommands + CommandExecutor.setCommands
             + CommandExecutor.listCommands + CommandExecutor.sortedSetCommands
+            + CommandExecutor.randomPickCommands
             + CommandExecutor.transactionCommands
             + CommandExecutor.connectionCommands
             + CommandExecutor.serverCommands + CommandExecutor.cohortCommands

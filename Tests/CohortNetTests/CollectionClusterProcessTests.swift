@@ -39,6 +39,11 @@ struct CollectionClusterProcessTests {
         #expect(try writer.call("DEL", "old") == .integer(1))
         #expect(try writer.call("SADD", "old", "c") == .integer(1))
         #expect(try writer.call("GET", "cart").text?.hasPrefix("WRONGTYPE") == true)
+        // The leader picks; its log entry names the member removed, so every node agrees.
+        #expect(try writer.call("SADD", "pool", "a", "b", "c") == .integer(3))
+        let popped = try #require(try writer.call("SPOP", "pool").text)
+        let left = Set(["a", "b", "c"]).subtracting([popped])
+        #expect(left.count == 2)
         #expect(try writer.call("WAIT", "2", "5000") == .integer(2))
         for node in 0..<3 {
             let reader = try TestRESPClient(port: cluster.clientPorts[node])
@@ -51,7 +56,8 @@ struct CollectionClusterProcessTests {
             #expect(
                 try reader.call("LRANGE", "queue", "0", "-1")
                     == .array([.bulkString(Array("b".utf8)), .bulkString(Array("c".utf8))]))
-            #expect(try reader.call("DBSIZE") == .integer(5), "elements are not keys")
+            #expect(Self.members(try reader.call("SMEMBERS", "pool")) == left, "node \(node)")
+            #expect(try reader.call("DBSIZE") == .integer(6), "elements are not keys")
         }
         // The leader dies; the survivors elect one and keep every element.
         cluster.kill(leader)
