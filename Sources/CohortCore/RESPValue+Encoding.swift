@@ -50,6 +50,35 @@ extension RESPValue {
         }
     }
 
+    /// This value's form between Cohort's nodes (a forwarded or proxied command's reply):
+    /// RESP3, except that a null array keeps its RESP2 form `*-1`. RESP3 writes a null array
+    /// and a null bulk string alike (`_`), and the node that relays the reply may have to
+    /// write it to a RESP2 client, for whom EXEC's aborted answer is `*-1`, not `$-1`.
+    /// `RESPValueReader` reads `*-1` back as a null array in either protocol.
+    public func encodeForPeers(into sink: inout some RESPByteSink) {
+        switch self {
+        case .nullArray:
+            RESPEncoder.writeNullArray(version: .resp2, into: &sink)
+        case .array(let elements):
+            RESPEncoder.writeArrayHeader(count: elements.count, into: &sink)
+            for element in elements { element.encodeForPeers(into: &sink) }
+        case .map(let pairs):
+            RESPEncoder.writeMapHeader(count: pairs.count, version: .resp3, into: &sink)
+            for (key, value) in pairs {
+                key.encodeForPeers(into: &sink)
+                value.encodeForPeers(into: &sink)
+            }
+        case .set(let elements):
+            RESPEncoder.writeSetHeader(count: elements.count, version: .resp3, into: &sink)
+            for element in elements { element.encodeForPeers(into: &sink) }
+        case .push(let elements):
+            RESPEncoder.writePushHeader(count: elements.count, version: .resp3, into: &sink)
+            for element in elements { element.encodeForPeers(into: &sink) }
+        default:
+            encode(into: &sink, version: .resp3)
+        }
+    }
+
     /// This value's wire form as a new byte array.
     public func encoded(version: RESPVersion) -> [UInt8] {
         var bytes: [UInt8] = []

@@ -403,9 +403,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
         if inFlight >= Self.clusterCommandsInFlightMax { return false }
         // EXEC after MULTI: the leader runs the whole queue as one write.
-        let arguments =
-            kind == .write && arguments.count == 1
-            ? executor.takeQueuedTransaction(&session) ?? arguments : arguments
+        let arguments = executor.submission(of: arguments, kind: kind, session: &session)
         // A SCAN cursor another node issued continues there (a client that moved between
         // nodes): only the issuer knows where its next page starts.
         var remote = remoteKeyspace
@@ -423,9 +421,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 break
             }
         }
-        let answersNullArray = CommandExecutor.isNamed(arguments[0], "EXEC")
         if let remote, kind != .local {
-            let pending = beginAsync(kind, context: context, answersNullArray: answersNullArray)
+            let pending = beginAsync(kind, context: context)
             cluster.proxy(
                 arguments, to: remote, isWrite: kind != .read, token: session.token,
                 ackMode: session.ackMode ?? cluster.catalog.definition(named: remote)?.ackMode
@@ -443,7 +440,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             appendSlot(bytes, context: context)
             return true
         }
-        let pending = beginAsync(kind, context: context, answersNullArray: answersNullArray)
+        let pending = beginAsync(kind, context: context)
         switch kind {
         case .write, .wait:
             driver.submitWrite(
@@ -548,9 +545,6 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         let slot: Int
         let loop: any EventLoop
         let handler: NIOLoopBound<RESPConnectionHandler>
-        /// The command answers an array or a null array (EXEC), and its reply crossed the
-        /// network as RESP3, which writes a null array and a null bulk string alike.
-        let answersNullArray: Bool
 
         /// Delivers the reply and the session's new token (any thread). On the connection's
         /// own loop (a clustered node's clients share the raft loop) the reply is written at
@@ -558,8 +552,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         /// the connection's further requests are still run later, so the caller (the
         /// replication driver, mid-ready) is never re-entered.
         var finish: @Sendable (RESPValue, UInt64) -> Void {
-            { [slot, loop, handler, answersNullArray] reply, token in
-                let reply = answersNullArray && reply == .null ? RESPValue.nullArray : reply
+            { [slot, loop, handler] reply, token in
                 if loop.inEventLoop {
                     handler.value.clusterCommandDone(
                         slot, reply, token: token, resumesLater: true)
@@ -572,15 +565,14 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     /// Counts a command of `kind` in flight and reserves the slot of its reply.
     private func beginAsync(
-        _ kind: ClusterCommandKind, context: ChannelHandlerContext, answersNullArray: Bool = false
+        _ kind: ClusterCommandKind, context: ChannelHandlerContext
     ) -> AsyncCommand {
         inFlight += 1
         inFlightKind = kind
         slots.append(nil)
         return AsyncCommand(
             slot: slotBase + slots.count - 1, loop: context.eventLoop,
-            handler: NIOLoopBound(self, eventLoop: context.eventLoop),
-            answersNullArray: answersNullArray)
+            handler: NIOLoopBound(self, eventLoop: context.eventLoop))
     }
 
     private func readGateOpened(_ slot: Int, _ arguments: [[UInt8]], _ gate: ReadGate) {

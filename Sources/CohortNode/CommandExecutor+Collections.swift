@@ -31,6 +31,25 @@ extension CommandExecutor {
         read(try reading(c, body))
     }
 
+    /// HDEL / SREM / ZREM key element...: removes each named element of the collection of
+    /// `type` at the key with `remove`; answers how many were there.
+    func removeNamed(
+        _ c: inout CommandContext, _ type: ValueType,
+        _ remove: (inout StorageTransaction, [UInt8], inout CollectionHandle) throws -> Bool
+    ) throws -> CommandOutcome {
+        let arguments = c.arguments
+        let (removed, commit) = try write(c) { txn in
+            guard var collection = try Self.existing(txn, arguments[1], type) else { return 0 }
+            var removed = 0
+            for element in arguments[2...] where try remove(&txn, element, &collection) {
+                removed += 1
+            }
+            try txn.saveCollection(collection)
+            return removed
+        }
+        return wrote(.integer(Int64(removed)), commit)
+    }
+
     /// Every element of `collection` with its value, in element order.
     static func allElements(
         _ txn: StorageTransaction, _ collection: CollectionHandle
@@ -49,30 +68,13 @@ extension CommandExecutor {
     /// this node's cursor table, as SCAN's are). Hashes list each field with its value unless
     /// NOVALUES.
     func scanElements(_ c: inout CommandContext, _ type: ValueType) throws -> CommandOutcome {
-        guard let cursor = UInt64(String(decoding: c.arguments[2], as: UTF8.self)) else {
-            throw CommandError("ERR invalid cursor")
-        }
-        var pattern: GlobPattern?
-        var count = 10
         var withValues = type == .hash || type == .zset
-        var index = 3
-        while index < c.arguments.count {
-            if type == .hash && c.option(index) == "NOVALUES" {
-                withValues = false
-                index += 1
-                continue
-            }
-            guard index + 1 < c.arguments.count else { throw CommandError.syntax }
-            switch c.option(index) {
-            case "MATCH": pattern = GlobPattern(c.arguments[index + 1])
-            case "COUNT":
-                let value = try c.integer(index + 1)
-                guard value >= 1 else { throw CommandError.syntax }
-                count = Int(min(value, 100_000))
-            default: throw CommandError.syntax
-            }
-            index += 2
+        let scan = try ScanArguments(c, cursorAt: 2) { option, _ in
+            guard type == .hash && option == "NOVALUES" else { throw CommandError.syntax }
+            withValues = false
+            return 1
         }
+        let (cursor, count, matcher) = (scan.cursor, scan.count, scan.matcher)
         var position: [UInt8]?
         if cursor != 0 {
             guard let known = cursors.position(of: cursor) else {
@@ -107,9 +109,7 @@ extension CommandExecutor {
                     last = element
                 }
                 examined += 1
-                if let pattern, !pattern.matchesEverything, !pattern.matches(element) {
-                    return true
-                }
+                if let matcher, !matcher(element) { return true }
                 found.append(.bulkString(element))
                 if withValues { found.append(.bulkString(value)) }
                 return true

@@ -71,17 +71,9 @@ extension CommandExecutor {
             }
         },
         CommandSpec("hdel", arity: -3, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
-            let arguments = c.arguments
-            let (removed, commit) = try e.write(c) { txn in
-                guard var hash = try existing(txn, arguments[1], .hash) else { return 0 }
-                var removed = 0
-                for field in arguments[2...] where txn.removeElement(field, from: &hash) {
-                    removed += 1
-                }
-                try txn.saveCollection(hash)
-                return removed
+            try e.removeNamed(&c, .hash) { txn, element, collection in
+                txn.removeElement(element, from: &collection)
             }
-            return e.wrote(.integer(Int64(removed)), commit)
         },
         CommandSpec("hscan", arity: -3, flags: ["readonly"], keys: (1, 1, 1)) { e, c in
             try e.scanElements(&c, .hash)

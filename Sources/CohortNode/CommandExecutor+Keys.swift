@@ -216,27 +216,15 @@ extension CommandExecutor {
     /// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]. Cursor 0 starts; the cursor returned
     /// names a position in key order kept by this node (see ``ScanCursor``).
     func scan(_ c: inout CommandContext) throws -> CommandOutcome {
-        guard let cursor = UInt64(String(decoding: c.arguments[1], as: UTF8.self)) else {
-            throw CommandError("ERR invalid cursor")
-        }
-        var pattern: GlobPattern? = nil
-        var count = 10
         var typeFilter: String? = nil
-        var index = 2
-        while index < c.arguments.count {
-            guard index + 1 < c.arguments.count else { throw CommandError.syntax }
-            switch c.option(index) {
-            case "MATCH": pattern = GlobPattern(c.arguments[index + 1])
-            case "COUNT":
-                let value = try c.integer(index + 1)
-                guard value >= 1 else { throw CommandError.syntax }
-                count = Int(min(value, 100_000))
-            case "TYPE":
-                typeFilter = String(decoding: c.arguments[index + 1], as: UTF8.self).lowercased()
-            default: throw CommandError.syntax
+        let scan = try ScanArguments(c, cursorAt: 1) { option, index in
+            guard option == "TYPE", index + 1 < c.arguments.count else {
+                throw CommandError.syntax
             }
-            index += 2
+            typeFilter = String(decoding: c.arguments[index + 1], as: UTF8.self).lowercased()
+            return 2
         }
+        let cursor = scan.cursor
         var position: [UInt8]? = nil
         if cursor != 0 {
             guard let known = cursors.position(of: cursor) else {
@@ -252,10 +240,8 @@ extension CommandExecutor {
             }
             position = known
         }
-        let matcher: (([UInt8]) -> Bool)? =
-            pattern.map { p in p.matchesEverything ? nil : { p.matches($0) } } ?? nil
         let page = engine.scan(
-            after: position, count: count, nowMillis: c.nowMillis, matching: matcher)
+            after: position, count: scan.count, nowMillis: c.nowMillis, matching: scan.matcher)
         var keys = page.keys
         if let typeFilter {
             keys = try keys.filter { key in

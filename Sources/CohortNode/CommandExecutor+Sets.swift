@@ -21,17 +21,9 @@ extension CommandExecutor {
             return e.wrote(.integer(Int64(added)), commit)
         },
         CommandSpec("srem", arity: -3, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
-            let arguments = c.arguments
-            let (removed, commit) = try e.write(c) { txn in
-                guard var set = try existing(txn, arguments[1], .set) else { return 0 }
-                var removed = 0
-                for member in arguments[2...] where txn.removeElement(member, from: &set) {
-                    removed += 1
-                }
-                try txn.saveCollection(set)
-                return removed
+            try e.removeNamed(&c, .set) { txn, element, collection in
+                txn.removeElement(element, from: &collection)
             }
-            return e.wrote(.integer(Int64(removed)), commit)
         },
         CommandSpec("smembers", arity: 2, flags: ["readonly"], keys: (1, 1, 1)) { e, c in
             try e.readCollection(c) { txn in

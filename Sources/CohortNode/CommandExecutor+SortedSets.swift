@@ -30,17 +30,9 @@ extension CommandExecutor {
             return e.wrote(.double(score), commit)
         },
         CommandSpec("zrem", arity: -3, flags: ["write", "fast"], keys: (1, 1, 1)) { e, c in
-            let arguments = c.arguments
-            let (removed, commit) = try e.write(c) { txn -> Int in
-                guard var zset = try existing(txn, arguments[1], .zset) else { return 0 }
-                var removed = 0
-                for member in arguments[2...] where try txn.removeMember(member, from: &zset) {
-                    removed += 1
-                }
-                try txn.saveCollection(zset)
-                return removed
+            try e.removeNamed(&c, .zset) { txn, member, zset in
+                try txn.removeMember(member, from: &zset)
             }
-            return e.wrote(.integer(Int64(removed)), commit)
         },
         CommandSpec("zscore", arity: 3, flags: ["readonly", "fast"], keys: (1, 1, 1)) { e, c in
             try e.readCollection(c) { txn in

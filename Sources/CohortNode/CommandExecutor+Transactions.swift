@@ -154,17 +154,23 @@ extension CommandExecutor {
             return try spec.run(self, &context).reply
         } catch {
             batch.transaction = before
-            if let error = error as? CommandError { return .error(error.message) }
-            if let error = error as? StorageError {
-                return .error(CommandExecutor.message(for: error))
-            }
-            return .error("ERR \(error)")
+            return Self.errorReply(error)
         }
     }
 
     /// The first argument of the queued form: `EXEC COHORT-QUEUED <watched count>
     /// (<key> <sequence or ->)... (<argument count> <argument>...)...`.
     static let queuedMarker = Array("COHORT-QUEUED".utf8)
+
+    /// What a clustered node submits for `arguments`, a command of `kind`: for EXEC after
+    /// MULTI, the session's queue in the queued form (which ends the transaction, as EXEC
+    /// does); otherwise the command itself. Both hosts call it once the command is to run.
+    public func submission(
+        of arguments: [[UInt8]], kind: ClusterCommandKind, session: inout ClientSession
+    ) -> [[UInt8]] {
+        guard kind == .write, arguments.count == 1 else { return arguments }
+        return takeQueuedTransaction(&session) ?? arguments
+    }
 
     /// The queued form of `session`'s transaction, which ends it (as EXEC does); nil when the
     /// session is not in a MULTI or queuing failed (EXEC then answers locally).

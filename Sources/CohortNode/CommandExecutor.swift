@@ -94,12 +94,17 @@ public final class CommandExecutor: Sendable {
         defer { swap(&context.session, &session) }
         do {
             return try spec.run(self, &context)
-        } catch let error as CommandError {
-            return CommandOutcome(.error(error.message))
-        } catch let error as StorageError {
-            return CommandOutcome(.error(CommandExecutor.message(for: error)))
         } catch {
-            return CommandOutcome(.error("ERR \(error)"))
+            return CommandOutcome(Self.errorReply(error))
+        }
+    }
+
+    /// The reply to a command that threw `error`.
+    static func errorReply(_ error: any Error) -> RESPValue {
+        switch error {
+        case let error as CommandError: .error(error.message)
+        case let error as StorageError: .error(message(for: error))
+        default: .error("ERR \(error)")
         }
     }
 

@@ -149,7 +149,7 @@ extension NodeShell {
         -> [UInt8]
     {
         var bytes: [UInt8] = []
-        reply.encode(into: &bytes, version: .resp3)
+        reply.encodeForPeers(into: &bytes)
         return ForwardMessage.proxyResponse(id: command.id, reply: bytes, index: token).encoded()
     }
 

@@ -1,6 +1,6 @@
 /// What followers and the leader say to each other about client commands, over the peer
 /// transport's forward frames. A follower forwards a write (or WAIT) it cannot serve; the
-/// leader answers with the reply already encoded as RESP3 and the log index that carries it.
+/// leader answers with the reply already encoded (`RESPValue.encodeForPeers`) and the log index that carries it.
 ///
 /// A node that does not replicate a keyspace proxies its clients' commands for it to a node
 /// that does (``proxied(id:arguments:token:ackMode:consistency:)``), which runs them as its
@@ -12,7 +12,7 @@ public enum ForwardMessage: Hashable, Sendable {
     /// delays past a restart (which ends a leader's term, and the memory of what it took) is
     /// never applied again.
     case request(id: UInt64, arguments: [[UInt8]], token: UInt64, ackMode: AckMode, term: UInt64)
-    /// The answer to request `id`: the reply as RESP3 bytes, and the log index of the write
+    /// The answer to request `id`: the reply encoded for peers, and the log index of the write
     /// (0 when it wrote nothing).
     case response(id: UInt64, reply: [UInt8], index: UInt64)
     /// Run `arguments` (a read, a write or WAIT) for a client of a node outside the keyspace:
@@ -20,7 +20,7 @@ public enum ForwardMessage: Hashable, Sendable {
     case proxied(
         id: UInt64, arguments: [[UInt8]], token: UInt64, ackMode: AckMode,
         consistency: ReadConsistency)
-    /// The answer to proxied request `id`: the reply as RESP3 bytes and the log index the
+    /// The answer to proxied request `id`: the reply encoded for peers and the log index the
     /// session has now written or observed (0 when none).
     case proxyResponse(id: UInt64, reply: [UInt8], index: UInt64)
 

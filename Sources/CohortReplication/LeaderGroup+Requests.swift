@@ -84,7 +84,7 @@ extension LeaderGroup {
             actions.append(.reply(request, reply, token: token))
         case .peer(let peer, let forwardID):
             var bytes: [UInt8] = []
-            reply.encode(into: &bytes, version: .resp3)
+            reply.encodeForPeers(into: &bytes)
             actions.append(
                 .forward(
                     ForwardMessage.response(id: forwardID, reply: bytes, index: token.rawValue)

@@ -183,7 +183,7 @@ extension LeaderGroup {
         }
     }
 
-    /// A reply another node encoded as RESP3.
+    /// A reply another node encoded (`RESPValue.encodeForPeers`).
     public static func decodeReply(_ bytes: [UInt8]) -> RESPValue {
         var parser = RESPValueParser()
         if case .value(let value, _) = bytes.withUnsafeBytes({ parser.parse($0) }) {

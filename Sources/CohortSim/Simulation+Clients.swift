@@ -96,7 +96,7 @@ extension Simulation {
             let outstanding = clients[client].outstanding, outstanding.sequence == sequence
         else { return }
         var parser = RESPRequestParser()
-        guard case .command(let arguments, _) = bytes.withUnsafeBytes({ parser.parse($0) }) else {
+        guard case .command(let parsed, _) = bytes.withUnsafeBytes({ parser.parse($0) }) else {
             return reply(to: client, sequence: sequence, .error("ERR Protocol error"), token: 0)
         }
         var session =
@@ -107,7 +107,8 @@ extension Simulation {
             session.readConsistency = consistency
         }
         node.sessions[client] = session
-        let kind = ClusterCommandKind(arguments, executor: defaultExecutor, session: session)
+        let kind = ClusterCommandKind(parsed, executor: defaultExecutor, session: session)
+        let arguments = defaultExecutor.submission(of: parsed, kind: kind, session: &session)
         var runtime = defaultRuntime
         var executor = defaultExecutor
         if let keyspace = clients[client].keyspace, kind != .local {

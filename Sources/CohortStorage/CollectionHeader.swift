@@ -58,11 +58,4 @@ public enum ListPosition {
         let biased = UInt64(bitPattern: position) ^ (1 << 63)
         return (0..<8).map { UInt8(truncatingIfNeeded: biased >> (56 - 8 * UInt64($0))) }
     }
-
-    /// The position element bytes stand for; nil when they are not 8 bytes.
-    public static func position(_ element: [UInt8]) -> Int64? {
-        guard element.count == 8 else { return nil }
-        let biased = element.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        return Int64(bitPattern: biased ^ (1 << 63))
-    }
 }

@@ -63,15 +63,15 @@ extension StorageEngine {
         guard let parsed = EngineKey.parseElement(key) else { return true }
         let prefixCount = key.count - parsed.element.count
         if let lastHeader, lastHeader.prefix.count == prefixCount,
-            key.starts(with: lastHeader.prefix)
+            EngineKey.hasPrefix(key, lastHeader.prefix)
         {
             return !lastHeader.isLive
         }
         let headerKey = EngineKey.user(Array(parsed.key))
         var isLive = false
-        if let entry = index.get(headerKey), entry.metadata.type.isCollection,
-            !entry.metadata.isExpired(nowMillis: nowMillis),
-            let stored = try? readLocked(headerKey, nowMillis: nowMillis),
+        // readLocked answers nil for an absent or expired header.
+        if let stored = try? readLocked(headerKey, nowMillis: nowMillis),
+            stored.metadata.type.isCollection,
             let header = CollectionHeader(decoding: stored.bytes)
         {
             isLive = header.version == parsed.version

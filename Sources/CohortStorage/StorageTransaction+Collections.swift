@@ -1,13 +1,13 @@
 import CohortCore
 
-/// One collection (hash, set) as a transaction sees it: the header's state and where its
+/// One collection (hash, set, list, sorted set) as a transaction sees it: the header's state and where its
 /// elements live. Obtained from `StorageTransaction.collection(_:)` or
 /// `newCollection(_:type:)`, changed through the transaction's element methods, and written back
 /// with `saveCollection(_:)`.
 public struct CollectionHandle: Sendable {
     /// The client's key.
     public let key: [UInt8]
-    /// The collection's type (`.hash` or `.set`).
+    /// The collection's type (`ValueType.isCollection`).
     public let type: ValueType
     /// Version and element count.
     public internal(set) var header: CollectionHeader
@@ -15,8 +15,9 @@ public struct CollectionHandle: Sendable {
     public let expiresAtMillis: UInt64
     /// Every element key of this version starts with this.
     let prefix: [UInt8]
-    /// The header as read (nil for a new collection).
-    let original: CollectionHeader?
+    /// Whether the collection was read from the key (false for a new one): emptied, it is
+    /// deleted.
+    let existed: Bool
     /// Whether an element was written or removed: saving then rewrites the header even when
     /// the count stayed, so that the key's version changes (WATCH sees every change).
     var changed = false
@@ -41,8 +42,7 @@ extension StorageTransaction {
             CollectionHandle(
                 key: key, type: type, header: header,
                 expiresAtMillis: stored.metadata.expiresAtMillis,
-                prefix: EngineKey.elementPrefix(of: key, version: header.version),
-                original: header))
+                prefix: EngineKey.elementPrefix(of: key, version: header.version), existed: true))
     }
 
     /// A new, empty collection of `type` at the client's `key`, under a version above every
@@ -63,7 +63,7 @@ extension StorageTransaction {
         return CollectionHandle(
             key: key, type: type, header: CollectionHeader(version: version, count: 0),
             expiresAtMillis: 0, prefix: EngineKey.elementPrefix(of: key, version: version),
-            original: nil)
+            existed: false)
     }
 
     /// The value of `element` in `collection`; nil when it has no such element.
@@ -111,7 +111,7 @@ extension StorageTransaction {
     /// Redis deletes an emptied key), one with a changed element is rewritten with its expiry.
     public mutating func saveCollection(_ collection: CollectionHandle) throws {
         guard collection.header.count > 0 else {
-            if collection.original != nil { delete(collection.key) }
+            if collection.existed { delete(collection.key) }
             return
         }
         guard collection.changed else { return }
@@ -210,20 +210,20 @@ extension StorageTransaction {
             return true
         }
         let fresh = newCollection(destination, type: type)
-        let copy = CollectionHandle(
-            key: destination, type: type,
-            header: CollectionHeader(
-                version: fresh.header.version, count: original.header.count,
-                head: original.header.head),
-            expiresAtMillis: expiresAtMillis, prefix: fresh.prefix, original: nil)
+        var copy = CollectionHandle(
+            key: destination, type: type, header: fresh.header, expiresAtMillis: expiresAtMillis,
+            prefix: fresh.prefix, existed: false)
+        // The elements as they are (a list's positions and a sorted set's score-order
+        // entries included), so the count and the list's head carry over.
+        copy.header.count = original.header.count
+        copy.header.head = original.header.head
+        copy.changed = true
         for (element, value) in elements {
             try set(
                 engineKey: EngineKey.element(element, prefix: copy.prefix), value: value,
                 type: .element, expiresAtMillis: 0)
         }
-        try set(
-            engineKey: EngineKey.user(destination), value: copy.header.encoded, type: type,
-            expiresAtMillis: expiresAtMillis)
+        try saveCollection(copy)
         return true
     }
 }

@@ -197,4 +197,21 @@ import Testing
         }
         #expect(accepted > 0)
     }
+
+    /// A reply crosses between nodes without losing what RESP3 alone loses: a null array (an
+    /// aborted EXEC, an LPOP with a count of a missing key) stays apart from a null bulk
+    /// string, at any depth, so the relaying node writes `*-1` to a RESP2 client.
+    @Test func repliesKeepNullArraysApartFromNullsAcrossNodes() {
+        let reply = RESPValue.array([
+            .nullArray, .null, .map([(.bulkString([1]), .nullArray)]), .set([.nullArray]),
+            .double(1.5), .array([.integer(3), .nullArray]),
+        ])
+        var bytes: [UInt8] = []
+        reply.encodeForPeers(into: &bytes)
+        #expect(LeaderGroup.decodeReply(bytes) == reply)
+        #expect(LeaderGroup.decodeReply(RESPValue.nullArray.encoded(version: .resp3)) == .null)
+        var aborted: [UInt8] = []
+        RESPValue.nullArray.encodeForPeers(into: &aborted)
+        #expect(LeaderGroup.decodeReply(aborted) == .nullArray)
+    }
 }

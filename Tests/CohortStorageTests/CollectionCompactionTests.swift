@@ -10,13 +10,7 @@ import Testing
 /// with the writes) and inline; the contents match a model after every step and a restart.
 @Suite struct CollectionCompactionTests {
     func options(background: Bool) -> StorageOptions {
-        var options = StorageOptions()
-        options.fsync = .none
-        options.segmentBytesMax = 4_096
-        options.compactionGarbageBytesMin = 1
-        options.backgroundIntervalMillis = 1
-        options.compactsAutomatically = background
-        return options
+        .compactingConstantly(background: background)
     }
 
     @Test(arguments: [false, true])

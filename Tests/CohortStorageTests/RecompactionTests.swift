@@ -13,12 +13,7 @@ import Testing
     @Test(arguments: [false, true])
     func segmentsWithKeptMarkersCompactAgain(background: Bool) throws {
         let directory = TemporaryDirectory()
-        var options = StorageOptions()
-        options.fsync = .none
-        options.segmentBytesMax = 4_096
-        options.compactionGarbageBytesMin = 1
-        options.backgroundIntervalMillis = 1
-        options.compactsAutomatically = background
+        var options = StorageOptions.compactingConstantly(background: background)
         var engine = try StorageEngine.open(
             directory: directory.path, options: options, nowMillis: 1_000)
         if background { engine.startBackgroundWork() }
@@ -61,5 +56,21 @@ import Testing
         for (key, value) in model {
             #expect(try engine.get(bytes(key), nowMillis: 1_000)?.bytes == bytes(value), "\(key)")
         }
+    }
+}
+
+extension StorageOptions {
+    /// 4 KiB segments that qualify for compaction at the first dead byte, without fsyncs: a
+    /// workload of a few thousand writes compacts dozens of times. With `background`, the
+    /// background thread compacts (every millisecond, concurrently with the writes); without,
+    /// the test calls `compact`.
+    static func compactingConstantly(background: Bool) -> StorageOptions {
+        var options = StorageOptions()
+        options.fsync = .none
+        options.segmentBytesMax = 4_096
+        options.compactionGarbageBytesMin = 1
+        options.backgroundIntervalMillis = 1
+        options.compactsAutomatically = background
+        return options
     }
 }
