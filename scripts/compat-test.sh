@@ -81,6 +81,8 @@ expect $'x\ny' LRANGE l 0 -1
 expect "OK" RENAME l l2
 expect "1" COPY l2 l3
 expect $'x\ny' LRANGE l3 0 -1
+expect "" BLPOP nolist 0.1
+expect $'l3\nx' BLPOP nolist l3 1
 if timeout 120 redis-benchmark -p "$PORT" -t set,get,incr,mset -n 2000 -c 10 -q >"$WORK/bench.txt" 2>&1 \
     && grep -q "MSET" "$WORK/bench.txt"; then
     passed=$((passed + 1))
@@ -132,6 +134,8 @@ if grep -qx ready "$WORK/up.txt"; then
     expect "v" GET k
     expect $'f\n3\ng\n2' HGETALL h
     expect_sorted $'x\ny' SMEMBERS s
+    expect "1" RPUSH bl item
+    expect $'bl\nitem' BRPOP nolist bl 1
     if timeout 120 python3 Tests/compat/redis_py_check.py "$PORT"; then
         passed=$((passed + 1))
     else

@@ -67,3 +67,13 @@ extension RESPValue: Equatable {
         }
     }
 }
+
+extension RESPValue {
+    /// Whether this is the null reply or the null array (what a pop finding nothing answers).
+    public var isNull: Bool {
+        switch self {
+        case .null, .nullArray: return true
+        default: return false
+        }
+    }
+}

@@ -21,16 +21,16 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// Runs commands against the engine of the session's keyspace.
-    private var executor: CommandExecutor
+    var executor: CommandExecutor
     private let server: RESPServer
     /// Set on a clustered node: its keyspaces' groups.
-    private let cluster: ClusterNode?
+    let cluster: ClusterNode?
     /// Set on a clustered node: the session's keyspace's group, through which writes and reads
     /// go (see `ClusterCommandKind`).
-    private var driver: ReplicationDriver?
+    var driver: ReplicationDriver?
     /// Set while the session uses a keyspace this node does not replicate (or only witnesses):
     /// its reads, writes and WAITs are proxied to a member (see `NodeShell`).
-    private var remoteKeyspace: String?
+    var remoteKeyspace: String?
     /// Cluster mode: replies in request order, filled as their commands complete.
     private var slots: [ByteBuffer?] = []
     /// The number of the reply in `slots[0]` (replies are numbered from 0 per connection).
@@ -40,7 +40,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var inFlightKind = ClusterCommandKind.local
     /// Cluster mode: a parsed command that must wait for the ones in flight.
     private var stalled: [[UInt8]]?
-    private var session: ClientSession
+    var session: ClientSession
     private var parser: RESPRequestParser
     private let logger: Logger
     /// Received bytes not yet parsed.
@@ -77,7 +77,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// The channel's writability as its last change reported it: read on every request, and
     /// cheaper here than asking the channel each time.
     private var channelWritable = true
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
+    /// A client parked in a blocking command (see `RESPConnectionHandler+Blocking`).
+    var blocked: BlockedClient?
     /// The largest output buffer kept for the next replies; a larger one (a big value was
     /// sent) is dropped after its flush.
     static let outputKeptBytesMax = 64 << 10
@@ -140,6 +142,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         executor.statistics.connectedClients.add(-1)
         server.unregister(context.channel)
+        stopBlocking()
         context.fireChannelInactive()
     }
 
@@ -181,7 +184,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// Runs every complete request in the buffer, in order.
-    private func processRequests(context: ChannelHandlerContext) {
+    func processRequests(context: ChannelHandlerContext) {
         heldJoinsLast = false
         if let command = stalled {
             guard startClusterCommand(command, context: context) else { return }
@@ -192,7 +195,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         // `requestsPerClockReading` requests so that a long pipeline never runs on a stale one.
         var nowMillis = WallClock.nowMillis()
         var requestsSinceClockReading = 0
-        while !closing, channelWritable, let arguments = nextRequest(context: context) {
+        while !closing, channelWritable, blocked == nil,
+            let arguments = nextRequest(context: context)
+        {
             requestsSinceClockReading += 1
             if requestsSinceClockReading == Self.requestsPerClockReading {
                 nowMillis = WallClock.nowMillis()
@@ -203,6 +208,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                     stalled = arguments
                     return
                 }
+                continue
+            }
+            if let wait = executor.blockingWait(for: arguments, session: session) {
+                startBlocking(arguments, wait, context: context)
                 continue
             }
             let outcome = executor.execute(arguments, session: &session, nowMillis: nowMillis)
@@ -287,7 +296,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// Encodes a reply, either straight into the output or behind the held replies.
-    private func enqueue(_ outcome: CommandOutcome, context: ChannelHandlerContext) {
+    func enqueue(_ outcome: CommandOutcome, context: ChannelHandlerContext) {
         let required = outcome.awaitedSequence
         let engine = executor.engine
         let mustHold =
@@ -392,6 +401,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         _ arguments: [[UInt8]], context: ChannelHandlerContext
     ) -> Bool {
         guard let driver, let cluster else { return true }
+        // A blocked client runs nothing else until it is answered.
+        guard blocked == nil else { return false }
         if session.authenticated, let verb = KeyspaceCommand(arguments) {
             guard inFlight == 0 else { return false }
             startKeyspaceCommand(verb, arguments, cluster: cluster, context: context)
@@ -402,6 +413,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             return false
         }
         if inFlight >= Self.clusterCommandsInFlightMax { return false }
+        if kind == .write, let wait = executor.blockingWait(for: arguments, session: session) {
+            guard inFlight == 0 else { return false }
+            startBlocking(arguments, wait, context: context)
+            return true
+        }
         // EXEC after MULTI: the leader runs the whole queue as one write.
         let arguments = executor.submission(of: arguments, kind: kind, session: &session)
         // A SCAN cursor another node issued continues there (a client that moved between
@@ -541,7 +557,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     /// A command running asynchronously: its reply's place in `slots`, and how to deliver
     /// the reply from any thread.
-    private struct AsyncCommand {
+    struct AsyncCommand {
         let slot: Int
         let loop: any EventLoop
         let handler: NIOLoopBound<RESPConnectionHandler>
@@ -564,7 +580,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// Counts a command of `kind` in flight and reserves the slot of its reply.
-    private func beginAsync(
+    func beginAsync(
         _ kind: ClusterCommandKind, context: ChannelHandlerContext
     ) -> AsyncCommand {
         inFlight += 1
@@ -604,7 +620,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func clusterCommandDone(
+    func clusterCommandDone(
         _ slot: Int, _ reply: RESPValue, token: UInt64, resumesLater: Bool = false
     ) {
         let position = slot - slotBase
@@ -678,7 +694,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     /// Writes what is ready at the end of the loop's turn. A clustered node writes at once: its
     /// clients share the raft loop, whose next task may be a batch's fsync (see `RESPServer`).
-    private func flushLater() {
+    func flushLater() {
         guard cluster == nil else {
             if let context { flush(context: context) }
             return
@@ -696,7 +712,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// Writes what is ready; closes once everything owed has been written when closing.
-    private func flush(context: ChannelHandlerContext) {
+    func flush(context: ChannelHandlerContext) {
         guard outputRecordsWritten() else { return }
         if output.readableBytes > 0 {
             executor.statistics.bytesWritten.add(output.readableBytes)
@@ -756,6 +772,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// Server shutdown: run nothing more, send the replies owed, then close.
     func drainAndClose() {
         guard let context else { return }
+        unblockForShutdown()
         closing = true
         cumulation = nil
         parsed.removeAll()

@@ -1,7 +1,7 @@
 import CohortCore
 import CohortStorage
 
-/// List commands (the blocking pops are not there yet). A list is a collection whose elements
+/// List commands (the blocking pops are in `CommandExecutor+Blocking`). A list is a collection whose elements
 /// are consecutive positions (see `StorageTransaction.pushItem`): pushes and pops at either
 /// end and index lookups write or read one element record; LINSERT and LREM rewrite the list,
 /// O(n) as in Redis.

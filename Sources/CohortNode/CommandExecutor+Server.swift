@@ -70,6 +70,7 @@ extension CommandExecutor {
             return [
                 ("connected_clients", "\(statistics.value(\.connectedClients))"),
                 ("maxclients", "\(configuration.clientsMax)"),
+                ("blocked_clients", "\(statistics.value(\.blockedClients))"),
             ]
         case "persistence":
             return persistenceFields()

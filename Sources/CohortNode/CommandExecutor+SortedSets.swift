@@ -184,6 +184,20 @@ extension CommandExecutor {
         return all
     }
 
+    /// The member with the lowest (or highest) score, ties broken by member as ZPOPMIN and
+    /// ZPOPMAX break them; nil for an empty set. The lowest is the first in score order; the
+    /// highest needs a walk of the whole set (the index has no backward walk yet).
+    static func extreme(
+        _ txn: StorageTransaction, _ zset: CollectionHandle, highest: Bool
+    ) throws -> (member: [UInt8], score: Double)? {
+        var found: (member: [UInt8], score: Double)?
+        try txn.forEachByScore(of: zset) { member, score in
+            found = (member, score)
+            return highest
+        }
+        return found
+    }
+
     /// The members of `zset` whose scores lie in `range`, in score order.
     static func inRange(
         _ txn: StorageTransaction, _ zset: CollectionHandle, _ range: ScoreRange

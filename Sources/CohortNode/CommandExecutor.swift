@@ -42,6 +42,7 @@ public final class CommandExecutor: Sendable {
         for spec in CommandExecutor.stringCommands + CommandExecutor.keyCommands
             + CommandExecutor.hashCommands + CommandExecutor.setCommands
             + CommandExecutor.listCommands + CommandExecutor.sortedSetCommands
+            + CommandExecutor.blockingCommands
             + CommandExecutor.randomPickCommands
             + CommandExecutor.transactionCommands
             + CommandExecutor.connectionCommands

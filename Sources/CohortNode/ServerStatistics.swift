@@ -21,6 +21,8 @@ public final class ServerStatistics: Sendable {
     public let connectionsReceived = StatisticCounter()
     public let connectionsRejected = StatisticCounter()
     public let connectedClients = StatisticCounter()
+    /// Clients parked in a blocking command (BLPOP and the like).
+    public let blockedClients = StatisticCounter()
     public let commandsProcessed = StatisticCounter()
     public let keyspaceHits = StatisticCounter()
     public let keyspaceMisses = StatisticCounter()

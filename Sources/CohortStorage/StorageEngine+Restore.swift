@@ -106,6 +106,7 @@ extension StorageEngine {
             addLiveBytesLocked(Int(entry.recordLength), to: entry.segmentID)
         }
         noteCollectionVersionsLocked()
+        keyWaiters.takeAll(into: &keyWaitersWoken)
         finishCommitLocked(sequence: sequence, records: placed.count + 1)
         writtenSequence = sequence
         durableSequence = sequence

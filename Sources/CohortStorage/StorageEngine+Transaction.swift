@@ -109,6 +109,10 @@ extension StorageEngine {
             liveDelta += length
         }
         addLiveBytesLocked(liveDelta, to: location.segmentID)
+        if !keyWaiters.isEmpty {
+            keyWaitersWoken += takeWaitersLocked(
+                of: planned.lazy.filter { !$0.write.actsAsDeletion }.map(\.key))
+        }
         finishCommitLocked(sequence: sequence, records: planned.count)
         return Commit(sequence: sequence)
     }

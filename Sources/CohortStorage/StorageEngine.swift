@@ -109,6 +109,10 @@ public final class StorageEngine: @unchecked Sendable {
     var counters = StorageStatistics()
     /// Hot values in memory; guarded by `condition` like the index.
     var valueCache: ValueCache
+    /// Blocked clients waiting for writes to keys (see `waitForWrites`).
+    var keyWaiters = KeyWaiters()
+    /// Waiters a commit took out, woken by `writing` once the lock is released.
+    var keyWaitersWoken: [KeyWaiters.Wake] = []
     /// True while the group-commit thread waits for a commit: only then must a commit wake it.
     /// Waking it (or anyone) on every commit made the event loops contend for the lock with
     /// sleeping threads.
@@ -209,7 +213,10 @@ public final class StorageEngine: @unchecked Sendable {
             throw error
         }
         let writesHints = !backgroundStarted && !pendingHintSegments.isEmpty
+        var woken: [KeyWaiters.Wake] = []
+        if !keyWaitersWoken.isEmpty { swap(&woken, &keyWaitersWoken) }
         condition.unlock()
+        for wake in woken { wake() }
         if writesHints { writePendingHints() }
         return result
     }

@@ -85,3 +85,67 @@ private func bulks(_ texts: String...) -> RESPValue { .array(texts.map(bulk)) }
         #expect(h.run("LLEN", "queue") == .integer(Int64(expected.count)))
     }
 }
+
+/// The blocking pops' single attempt, as the executor runs it (the waiting is the network
+/// shell's): a pop when a key holds something, the null reply otherwise, Redis's errors.
+@Suite struct BlockingCommandAttemptTests {
+    @Test func anAttemptPopsFromTheFirstNonEmptyKeyOrAnswersNull() throws {
+        let h = try ExecutorHarness()
+        #expect(h.run("BLPOP", "a", "b", "0") == .nullArray)
+        #expect(h.run("BRPOP", "a", "b", "0.5") == .nullArray)
+        #expect(h.run("BLMOVE", "a", "b", "LEFT", "RIGHT", "1") == .null)
+        #expect(h.run("BRPOPLPUSH", "a", "b", "1") == .null)
+        #expect(h.run("BZPOPMIN", "z", "1") == .nullArray)
+        h.run("RPUSH", "b", "1", "2", "3")
+        #expect(h.run("BLPOP", "a", "b", "0") == bulks("b", "1"))
+        #expect(h.run("BRPOP", "a", "b", "0") == bulks("b", "3"))
+        #expect(h.run("BLMOVE", "b", "a", "LEFT", "LEFT", "0") == bulk("2"))
+        #expect(h.run("EXISTS", "b") == .integer(0))
+        #expect(h.run("BRPOPLPUSH", "a", "c", "0") == bulk("2"))
+        #expect(h.run("LRANGE", "c", "0", "-1") == bulks("2"))
+        h.run("ZADD", "z", "2", "two", "1", "one", "3", "three", "3", "tres")
+        #expect(
+            h.run("BZPOPMIN", "missing", "z", "0")
+                == .array([bulk("z"), bulk("one"), .double(1)]))
+        #expect(h.run("BZPOPMAX", "z", "0") == .array([bulk("z"), bulk("tres"), .double(3)]))
+        #expect(h.run("ZCARD", "z") == .integer(2))
+    }
+
+    @Test func timeoutsAndTypesAreCheckedAsRedisChecksThem() throws {
+        let h = try ExecutorHarness()
+        #expect(h.run("BLPOP", "a", "-1") == .error("ERR timeout is negative"))
+        #expect(h.run("BLPOP", "a", "soon") == .error("ERR timeout is not a float or out of range"))
+        #expect(h.run("BLPOP", "a", "inf") == .error("ERR timeout is not a float or out of range"))
+        #expect(
+            h.run("BLMOVE", "a", "b", "UP", "LEFT", "1") == .error("ERR syntax error"))
+        #expect(h.run("BLPOP", "a").isError)
+        h.run("SET", "s", "x")
+        #expect(h.run("BLPOP", "s", "0").text?.hasPrefix("WRONGTYPE") == true)
+        #expect(h.run("BZPOPMIN", "s", "0").text?.hasPrefix("WRONGTYPE") == true)
+    }
+
+    @Test func theShellIsToldWhatToWaitFor() throws {
+        let h = try ExecutorHarness()
+        let wait = h.executor.blockingWait(
+            for: ["BLPOP", "a", "b", "1.5"].map { Array($0.utf8) }, session: h.session)
+        #expect(
+            wait == BlockingWait(keys: [Array("a".utf8), Array("b".utf8)], timeoutMillis: 1_500))
+        let move = h.executor.blockingWait(
+            for: ["blmove", "s", "d", "LEFT", "LEFT", "0"].map { Array($0.utf8) },
+            session: h.session)
+        #expect(move?.keys == [Array("s".utf8), Array("d".utf8)])
+        #expect(move?.timeoutMillis == 0)
+        // Not blocking: other commands, malformed timeouts (they answer their error), MULTI.
+        #expect(
+            h.executor.blockingWait(for: [Array("LPOP".utf8), [0x61]], session: h.session) == nil)
+        #expect(
+            h.executor.blockingWait(
+                for: ["BLPOP", "a", "-1"].map { Array($0.utf8) }, session: h.session) == nil)
+        h.run("MULTI")
+        #expect(
+            h.executor.blockingWait(
+                for: ["BLPOP", "a", "1"].map { Array($0.utf8) }, session: h.session) == nil)
+        #expect(h.run("BLPOP", "a", "1") == .simpleString("QUEUED"))
+        #expect(h.run("EXEC") == .array([.nullArray]), "inside MULTI a blocking pop never waits")
+    }
+}

@@ -4,6 +4,7 @@ Usage: python3 redis_py_check.py PORT
 Exits non-zero on the first behaviour that differs from Redis.
 """
 import sys
+import threading
 import time
 
 import redis
@@ -120,7 +121,27 @@ def main() -> None:
             except redis.WatchError:
                 pass
         assert r.get("balance") == "71"
-        r.delete("user:1", "cart", "other", "tx:n", "tx:h", "balance", "queue", "board")
+        # Blocking pops: a timeout answers None; a push from another client wakes a waiter.
+        assert r.blpop(["jobs"], timeout=0.2) is None
+        assert r.rpush("jobs", "ready") == 1
+        assert tuple(r.blpop(["nothing", "jobs"], timeout=1)) == ("jobs", "ready")
+        results = []
+        r2 = redis.Redis(host="127.0.0.1", port=port, protocol=protocol, decode_responses=True)
+        waiter = threading.Thread(target=lambda: results.append(r2.brpop(["later"], timeout=10)))
+        waiter.start()
+        for _ in range(200):
+            if int(r.info("clients")["blocked_clients"]) >= 1:
+                break
+            time.sleep(0.01)
+        assert r.lpush("later", "wake") == 1
+        waiter.join(15)
+        assert not waiter.is_alive() and tuple(results[0]) == ("later", "wake"), results
+        assert r.llen("later") == 0
+        r.rpush("src", "m")
+        assert r.blmove("src", "dst", 1, "RIGHT", "LEFT") == "m"
+        assert r.bzpopmin("nozset", timeout=0.1) is None
+        r2.close()
+        r.delete("user:1", "cart", "other", "tx:n", "tx:h", "balance", "queue", "board", "dst")
         r.client_setname("compat")
         assert r.client_getname() == "compat"
         try:
