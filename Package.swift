@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "CohortCore", dependencies: ["CohortCRC"], swiftSettings: strict),
         // CRC-32C with the CPU's instruction (C: Swift cannot reach SSE 4.2's crc32 directly).
         .target(name: "CohortCRC"),
-        // Prefetch hints for the index's batched lookups (C: Swift cannot emit them).
+        // Prefetch hints for the index's batched lookups, and the allocator's trim (C: Swift
+        // cannot reach either).
         .target(name: "CohortPrefetch"),
         // Log-structured storage engine: segments, index, group commit, compaction, snapshots.
         .target(

@@ -79,9 +79,15 @@ public struct SipHash {
 
     /// The 64-bit SipHash-1-3 of `message` under the key `(key0, key1)`.
     public static func hash13(key0: UInt64, key1: UInt64, _ message: [UInt8]) -> UInt64 {
-        message.withUnsafeBytes {
-            hash(key0: key0, key1: key1, $0, compressionRounds: 1, finalizationRounds: 3)
-        }
+        message.withUnsafeBytes { hash13(key0: key0, key1: key1, $0) }
+    }
+
+    /// `hash13` of bytes in place.
+    @inline(__always)
+    public static func hash13(key0: UInt64, key1: UInt64, _ message: UnsafeRawBufferPointer)
+        -> UInt64
+    {
+        hash(key0: key0, key1: key1, message, compressionRounds: 1, finalizationRounds: 3)
     }
 }
 

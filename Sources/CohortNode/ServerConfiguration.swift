@@ -35,7 +35,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// keyspace's replication loop (clients share its thread).
     public var threads = 0
     /// Memory for hot values; 0 reads every value from disk.
-    public var valueCacheBytesMax = 256 << 20
+    public var valueCacheBytesMax = 32 << 20
 
     // Cluster (single-leader replication). A node runs clustered when `peers` is not empty.
 
@@ -122,7 +122,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             logLevel = value
         case "pid-file": pidFile = value.isEmpty ? nil : value
         case "threads": threads = try integer(0...256)
-        case "value-cache-bytes-max": valueCacheBytesMax = try integer(0...(1 << 40))
+        case "value-cache-bytes-max": valueCacheBytesMax = try integer(0...(1 << 36))
         case "id":
             guard !value.isEmpty, value.utf8.count <= 64,
                 !value.contains(where: { $0 == "=" || $0 == "," || $0 == " " })

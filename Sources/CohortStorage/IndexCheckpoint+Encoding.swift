@@ -38,9 +38,9 @@ extension IndexCheckpoint {
         }
         try out.put(UInt64(index.count), write)
         try index.forEachLeaf { (leaf) throws(StorageError) in
-            for position in leaf.keys.indices {
-                let key = leaf.keys[position]
-                let entry = leaf.slots[position].entry
+            for slot in leaf.slots {
+                let key = slot.key
+                let entry = slot.entry
                 let metadata = entry.metadata
                 try out.put(UInt64(key.count), write)
                 try out.put(bytes: key, write)

@@ -34,8 +34,14 @@ struct IndexCheckpoint {
     var activeID: UInt32
     var nextSegmentID: UInt32
     var segments: [Segment]
-    var keys: [[UInt8]]
-    var entries: [IndexEntry]
+    /// Every key with its entry, in key order: decoded straight into the index's slots, so a
+    /// restart allocates one object per key and no temporary copy of each key.
+    var slots: [IndexSlot]
+
+    /// The keys, in order (copies, for tests).
+    var keys: [[UInt8]] { slots.map(\.key) }
+    /// The entries, in key order (for tests).
+    var entries: [IndexEntry] { slots.map(\.entry) }
 
     enum DecodeError: Error, Equatable {
         case truncated, badMagic, badChecksum, unsorted, invalid(String)
@@ -88,18 +94,17 @@ struct IndexCheckpoint {
                     checksum: checksum))
         }
         let entryCount = try small(UInt64(body.count / 80))
-        var keys: [[UInt8]] = []
-        var entries: [IndexEntry] = []
-        keys.reserveCapacity(Int(entryCount))
-        entries.reserveCapacity(Int(entryCount))
+        var slots: [IndexSlot] = []
+        slots.reserveCapacity(Int(entryCount))
+        var previousKey: UnsafeBufferPointer<UInt8>?
         for _ in 0..<entryCount {
             let keyCount = Int(try small(UInt64(keyBytesMax)))
             guard position + keyCount <= body.count else { throw .truncated }
-            let key = Array(body[position..<(position + keyCount)])
+            let key = UnsafeRawBufferPointer(rebasing: body[position..<(position + keyCount)])
+                .assumingMemoryBound(to: UInt8.self)
             position += keyCount
-            if let previous = keys.last, OrderedIndex.compare(previous, key) >= 0 {
-                throw .unsorted
-            }
+            if let previousKey, OrderedIndex.compare(previousKey, key) >= 0 { throw .unsorted }
+            previousKey = key
             let segmentID = UInt32(try small(UInt64(UInt32.max)))
             let offset = try next()
             let recordLength = UInt32(try small(UInt64(UInt32.max)))
@@ -112,22 +117,20 @@ struct IndexCheckpoint {
             guard let type = ValueType(rawValue: UInt8(truncatingIfNeeded: typeAndFlags)) else {
                 throw .invalid("unknown value type \(typeAndFlags & 0xFF)")
             }
-            keys.append(key)
-            entries.append(
-                IndexEntry(
-                    segmentID: segmentID, offset: offset, recordLength: recordLength,
-                    metadata: VersionMetadata(
-                        sequence: sequence,
-                        timestamp: HLCTimestamp(
-                            physicalMillis: physicalMillis, logical: logicalCount),
-                        origin: NodeID(origin), isTombstone: typeAndFlags & (1 << 8) != 0,
-                        type: type, expiresAtMillis: expires)))
+            let entry = IndexEntry(
+                segmentID: segmentID, offset: offset, recordLength: recordLength,
+                metadata: VersionMetadata(
+                    sequence: sequence,
+                    timestamp: HLCTimestamp(physicalMillis: physicalMillis, logical: logicalCount),
+                    origin: NodeID(origin), isTombstone: typeAndFlags & (1 << 8) != 0,
+                    type: type, expiresAtMillis: expires))
+            slots.append(IndexSlot.make(key: key, entry: entry, generation: 0))
         }
         guard position == body.count else { throw .invalid("\(body.count - position) bytes left") }
         return IndexCheckpoint(
             lastSequence: lastSequence,
             clock: HLCTimestamp(physicalMillis: physical, logical: UInt32(logical)),
             activeID: UInt32(activeID), nextSegmentID: UInt32(nextSegmentID), segments: segments,
-            keys: keys, entries: entries)
+            slots: slots)
     }
 }

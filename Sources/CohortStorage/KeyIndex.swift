@@ -29,6 +29,7 @@ struct KeyIndex: Sendable {
     ///
     /// Not `inParallel`, both run on the calling thread.
     init(sortedKeys keys: [[UInt8]], entries: [IndexEntry], inParallel: Bool = true) {
+        precondition(keys.count == entries.count, "\(keys.count) keys, \(entries.count) entries")
         // The slots are allocated on both threads too (a million allocations take a while),
         // each thread initializing its half of one array.
         let count = entries.count
@@ -37,25 +38,35 @@ struct KeyIndex: Sendable {
             let halves = ParallelWork.Unchecked(buffer)
             _ = ParallelWork.both(
                 inParallel: inParallel,
-                { Self.makeSlots(entries[..<middle], into: halves.value, at: 0) },
-                { Self.makeSlots(entries[middle...], into: halves.value, at: middle) })
+                { Self.makeSlots(keys, entries, 0..<middle, into: halves.value) },
+                { Self.makeSlots(keys, entries, middle..<count, into: halves.value) })
             initialized = count
         }
-        (tree, points) = ParallelWork.both(
-            inParallel: inParallel,
-            { OrderedIndex(sortedKeys: keys, slots: slots) },
-            { PointTable(distinctKeys: keys, slots: slots) })
-        // Internal keys sort first: count them up to the first user key.
-        internalCount = keys.firstIndex { !EngineKey.isInternal($0) } ?? keys.count
+        self.init(sortedSlots: slots, inParallel: inParallel)
     }
 
-    /// Initializes `buffer[start...]` with a new slot for each of `entries`.
+    /// An index of `slots`, whose keys are in strictly increasing order and whose generation
+    /// is 0 (an index checkpoint's, decoded straight into slots).
+    init(sortedSlots slots: [IndexSlot], inParallel: Bool = true) {
+        (tree, points) = ParallelWork.both(
+            inParallel: inParallel,
+            { OrderedIndex(sortedSlots: slots) },
+            { PointTable(distinctSlots: slots) })
+        // Internal keys sort first: count them up to the first user key.
+        internalCount =
+            slots.firstIndex { slot in
+                !slot.withKey { $0.count >= 2 && $0[0] == 0 && $0[1] == 0 }
+            } ?? slots.count
+    }
+
+    /// Initializes `buffer[range]` with a new slot for each of those keys and entries.
     private static func makeSlots(
-        _ entries: ArraySlice<IndexEntry>, into buffer: UnsafeMutableBufferPointer<IndexSlot>,
-        at start: Int
+        _ keys: [[UInt8]], _ entries: [IndexEntry], _ range: Range<Int>,
+        into buffer: UnsafeMutableBufferPointer<IndexSlot>
     ) {
-        for (offset, entry) in entries.enumerated() {
-            (buffer.baseAddress! + start + offset).initialize(to: IndexSlot(entry, generation: 0))
+        for position in range {
+            (buffer.baseAddress! + position).initialize(
+                to: IndexSlot.make(key: keys[position], entry: entries[position], generation: 0))
         }
     }
 
@@ -96,8 +107,8 @@ struct KeyIndex: Sendable {
     ) -> (previous: IndexEntry?, changed: Bool, slot: IndexSlot) {
         let probe = points.probe(key)
         guard let slot = points.slot(at: probe) else {
-            let fresh = IndexSlot(entry, generation: generation)
-            points.insert(key, fresh, absentAt: probe)
+            let fresh = IndexSlot.make(key: key, entry: entry, generation: generation)
+            points.insert(fresh, absentAt: probe)
             let inTree = tree.insert(key, fresh)
             precondition(
                 inTree.previous == nil, "a key in the index tree is missing from its table")
@@ -110,7 +121,7 @@ struct KeyIndex: Sendable {
             slot.entry = entry
             return (previous, true, slot)
         }
-        let fresh = IndexSlot(entry, generation: generation)
+        let fresh = IndexSlot.make(key: key, entry: entry, generation: generation)
         points.replace(at: probe, with: fresh)
         let inTree = tree.insert(key, fresh)
         precondition(inTree.previous == previous, "index tree and table disagree on a key")

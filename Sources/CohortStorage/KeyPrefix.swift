@@ -8,17 +8,20 @@ struct KeyPrefix: Hashable, Sendable {
     var low: UInt64
 
     init(_ key: [UInt8]) {
+        self = key.withUnsafeBufferPointer { KeyPrefix($0) }
+    }
+
+    /// The prefix of the key in `bytes`.
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
         var high: UInt64 = 0
         var low: UInt64 = 0
-        key.withUnsafeBufferPointer { bytes in
-            let count = min(bytes.count, 16)
-            for position in 0..<count {
-                let byte = UInt64(bytes[position])
-                if position < 8 {
-                    high |= byte << (56 - 8 * UInt64(position))
-                } else {
-                    low |= byte << (56 - 8 * UInt64(position - 8))
-                }
+        let count = min(bytes.count, 16)
+        for position in 0..<count {
+            let byte = UInt64(bytes[position])
+            if position < 8 {
+                high |= byte << (56 - 8 * UInt64(position))
+            } else {
+                low |= byte << (56 - 8 * UInt64(position - 8))
             }
         }
         self.high = high

@@ -25,9 +25,10 @@ extension OrderedIndex {
                 let node = top.node
                 let position = top.position
                 if node.isLeaf {
-                    if position < node.keys.count {
+                    if position < node.keyCount {
                         stack[stack.count - 1].position += 1
-                        return (node.keys[position], node.slots[position])
+                        let slot = node.slots[position]
+                        return (slot.key, slot)
                     }
                     stack.removeLast()
                 } else if position < node.children.count {

@@ -10,29 +10,29 @@ struct OrderedIndex: Sendable {
     /// Keys per leaf and children per internal node before a split.
     static let nodeFanoutMax = 64
 
-    private(set) var root = OrderedIndexNode(isLeaf: true)
+    private(set) var root = OrderedIndexNode()
     /// Number of keys held.
     private(set) var count = 0
 
     init() {}
 
-    /// A tree built bottom-up from keys already in strictly increasing order and their slots,
-    /// with no comparisons: a restart's (see `KeyIndex.init(sortedKeys:entries:)`). Nodes are
+    /// A tree built bottom-up from slots whose keys are already in strictly increasing order,
+    /// with no comparisons: a restart's (see `KeyIndex.init(sortedSlots:)`). Nodes are
     /// filled to three quarters so that the first writes after a restart do not split every
-    /// node they touch.
-    init(sortedKeys keys: [[UInt8]], slots: [IndexSlot]) {
-        precondition(keys.count == slots.count, "\(keys.count) keys for \(slots.count) slots")
-        count = keys.count
-        guard !keys.isEmpty else { return }
+    /// node they touch (the arrays are exactly as long as what they hold either way).
+    init(sortedSlots slots: [IndexSlot]) {
+        count = slots.count
+        guard !slots.isEmpty else { return }
         let fill = Self.nodeFanoutMax * 3 / 4
         var level: [(node: OrderedIndexNode, firstKey: [UInt8])] = []
-        level.reserveCapacity(keys.count / fill + 1)
+        level.reserveCapacity(slots.count / fill + 1)
         var start = 0
-        while start < keys.count {
-            let end = min(start + fill, keys.count)
+        while start < slots.count {
+            let end = min(start + fill, slots.count)
             let leaf = OrderedIndexNode(
-                isLeaf: true, keys: Array(keys[start..<end]), slots: Array(slots[start..<end]))
-            level.append((leaf, keys[start]))
+                leafOf: Array(slots[start..<end]),
+                prefixes: slots[start..<end].map { $0.withKey(KeyPrefix.init) })
+            level.append((leaf, slots[start].key))
             start = end
         }
         while level.count > 1 {
@@ -43,8 +43,7 @@ struct OrderedIndex: Sendable {
                 let group = level[first..<last]
                 // Every key of children[i + 1] is at or above separator keys[i].
                 let node = OrderedIndexNode(
-                    isLeaf: false, keys: group.dropFirst().map(\.firstKey),
-                    children: group.map(\.node))
+                    separators: group.dropFirst().map(\.firstKey), children: group.map(\.node))
                 parents.append((node, group.first!.firstKey))
                 first = last
             }
@@ -60,9 +59,7 @@ struct OrderedIndex: Sendable {
             node = node.children[Self.upperBound(node, key)]
         }
         let position = Self.lowerBound(node, key)
-        guard position < node.keys.count, Self.compare(node.keys[position], key) == 0 else {
-            return nil
-        }
+        guard position < node.keyCount, node.slots[position].hasKey(key) else { return nil }
         return node.slots[position].entry
     }
 
@@ -73,7 +70,8 @@ struct OrderedIndex: Sendable {
         _ key: [UInt8], _ entry: IndexEntry,
         replacingIf shouldReplace: (IndexEntry) -> Bool = { _ in true }
     ) -> (previous: IndexEntry?, changed: Bool) {
-        insert(key, IndexSlot(entry, generation: 0), replacingIf: shouldReplace)
+        insert(
+            key, IndexSlot.make(key: key, entry: entry, generation: 0), replacingIf: shouldReplace)
     }
 
     /// Inserts `slot` for `key`, or puts it in place of the existing slot when `shouldReplace`
@@ -86,8 +84,7 @@ struct OrderedIndex: Sendable {
         let (previous, changed, split) = Self.insert(
             into: &root, key: key, entry: slot, shouldReplace: shouldReplace)
         if let split {
-            root = OrderedIndexNode(
-                isLeaf: false, keys: [split.separator], children: [root, split.right])
+            root = OrderedIndexNode(separators: [split.separator], children: [root, split.right])
         }
         if previous == nil && changed { count += 1 }
         return (previous, changed)
@@ -105,7 +102,7 @@ struct OrderedIndex: Sendable {
             root = root.children[0]
         }
         if !root.isLeaf && root.children.isEmpty {
-            root = OrderedIndexNode(isLeaf: true)
+            root = OrderedIndexNode()
         }
         return removed
     }
@@ -115,53 +112,42 @@ struct OrderedIndex: Sendable {
         shouldReplace: (IndexEntry) -> Bool
     ) -> (IndexEntry?, Bool, (separator: [UInt8], right: OrderedIndexNode)?) {
         if node.isLeaf {
-            let position = lowerBound(node, key)
-            if position < node.keys.count && compare(node.keys[position], key) == 0 {
+            let prefix = KeyPrefix(key)
+            let position = lowerBound(node, key, prefix)
+            if position < node.keyCount && node.slots[position].hasKey(key) {
                 let previous = node.slots[position].entry
                 guard shouldReplace(previous) else { return (previous, false, nil) }
                 if !isKnownUniquelyReferenced(&node) { node = node.copy() }
-                node.slots[position] = entry
+                node.replaceSlot(at: position, with: entry)
                 return (previous, true, nil)
             }
             if !isKnownUniquelyReferenced(&node) { node = node.copy() }
-            node.insertKey(key, at: position)
-            node.slots.insert(entry, at: position)
-            guard node.keys.count > nodeFanoutMax else { return (nil, true, nil) }
-            let middle = node.keys.count / 2
-            let right = OrderedIndexNode(
-                isLeaf: true, keys: Array(node.keys[middle...]),
-                slots: Array(node.slots[middle...]))
-            node.removeKeys(from: middle)
-            node.slots.removeSubrange(middle...)
-            return (nil, true, (right.keys[0], right))
+            node.insertSlot(entry, prefix: prefix, at: position)
+            guard node.keyCount > nodeFanoutMax else { return (nil, true, nil) }
+            // A key appended after every other key of the leaf (keys loaded in order) leaves
+            // the left half full: splitting in the middle would leave every leaf of an
+            // ascending load half empty for good.
+            let splitAt = position == node.keyCount - 1 ? position : node.keyCount / 2
+            let right = node.splitLeaf(at: splitAt)
+            return (nil, true, (right.leafKey(at: 0), right))
         }
         if !isKnownUniquelyReferenced(&node) { node = node.copy() }
         let position = upperBound(node, key)
         let (previous, changed, childSplit) = insert(
             into: &node.children[position], key: key, entry: entry, shouldReplace: shouldReplace)
         guard let childSplit else { return (previous, changed, nil) }
-        node.insertKey(childSplit.separator, at: position)
+        node.insertSeparator(childSplit.separator, at: position)
         node.children.insert(childSplit.right, at: position + 1)
         guard node.children.count > nodeFanoutMax else { return (previous, changed, nil) }
-        let middle = node.keys.count / 2
-        let separator = node.keys[middle]
-        let right = OrderedIndexNode(
-            isLeaf: false, keys: Array(node.keys[(middle + 1)...]),
-            children: Array(node.children[(middle + 1)...]))
-        node.removeKeys(from: middle)
-        node.children.removeSubrange((middle + 1)...)
-        return (previous, changed, (separator, right))
+        return (previous, changed, node.splitInternal(at: node.keyCount / 2))
     }
 
     private static func remove(from node: inout OrderedIndexNode, key: [UInt8]) -> IndexEntry? {
         if !isKnownUniquelyReferenced(&node) { node = node.copy() }
         if node.isLeaf {
             let position = lowerBound(node, key)
-            guard position < node.keys.count, compare(node.keys[position], key) == 0 else {
-                return nil
-            }
-            node.removeKey(at: position)
-            return node.slots.remove(at: position).entry
+            guard position < node.keyCount, node.slots[position].hasKey(key) else { return nil }
+            return node.removeSlot(at: position).entry
         }
         let position = upperBound(node, key)
         let removed = remove(from: &node.children[position], key: key)
@@ -169,7 +155,7 @@ struct OrderedIndex: Sendable {
             // Dropping the separator on the side of the removed child keeps the invariant
             // children[i] < keys[i] <= children[i + 1] for the neighbours that remain.
             node.children.remove(at: position)
-            if !node.keys.isEmpty { node.removeKey(at: position > 0 ? position - 1 : 0) }
+            if node.keyCount > 0 { node.removeSeparator(at: position > 0 ? position - 1 : 0) }
         }
         return removed
     }
@@ -178,15 +164,21 @@ struct OrderedIndex: Sendable {
     @inline(__always)
     static func compare(_ lhs: [UInt8], _ rhs: [UInt8]) -> Int {
         lhs.withUnsafeBufferPointer { left in
-            rhs.withUnsafeBufferPointer { right in
-                let common = min(left.count, right.count)
-                if common > 0, let leftBase = left.baseAddress, let rightBase = right.baseAddress {
-                    let result = memcmp(leftBase, rightBase, common)
-                    if result != 0 { return Int(result) }
-                }
-                return left.count - right.count
-            }
+            rhs.withUnsafeBufferPointer { right in compare(left, right) }
         }
+    }
+
+    /// `compare` of bytes in place.
+    @inline(__always)
+    static func compare(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>)
+        -> Int
+    {
+        let common = min(left.count, right.count)
+        if common > 0, let leftBase = left.baseAddress, let rightBase = right.baseAddress {
+            let result = memcmp(leftBase, rightBase, common)
+            if result != 0 { return Int(result) }
+        }
+        return left.count - right.count
     }
 
     /// Compares the node's key at `position` with `key` (whose prefix is `prefix`): by the
@@ -196,12 +188,16 @@ struct OrderedIndex: Sendable {
         _ node: OrderedIndexNode, _ position: Int, _ key: [UInt8], _ prefix: KeyPrefix
     ) -> Int {
         let byPrefix = node.prefixes[position].compare(prefix)
-        return byPrefix != 0 ? byPrefix : compare(node.keys[position], key)
+        if byPrefix != 0 { return byPrefix }
+        return node.isLeaf
+            ? node.slots[position].compareKey(key) : compare(node.keys[position], key)
     }
 
     /// The first position in `node` whose key is at or above `key`.
-    static func lowerBound(_ node: OrderedIndexNode, _ key: [UInt8]) -> Int {
-        let prefix = KeyPrefix(key)
+    static func lowerBound(
+        _ node: OrderedIndexNode, _ key: [UInt8], _ prefix: KeyPrefix? = nil
+    ) -> Int {
+        let prefix = prefix ?? KeyPrefix(key)
         var low = 0
         var high = node.prefixes.count
         while low < high {

@@ -2,13 +2,14 @@ import CohortCore
 import CohortPrefetch
 
 /// The hash half of `KeyIndex`: an open-addressing table (linear probing) from key bytes to the
-/// key's `IndexSlot`, with each key's full 64-bit hash stored beside it.
+/// key's `IndexSlot`, with each key's full 64-bit hash stored beside it. The key's bytes are in
+/// its slot (16 bytes a bucket).
 ///
 /// Why not `Dictionary`: a lookup there compares the probed key's bytes at every occupied
 /// bucket it passes, and each comparison follows a pointer to another allocation, a cache miss
 /// at a hundred thousand keys. Here a probe compares stored hashes, which sit next to each other
-/// in one array, and follows the key's pointer only when the hashes agree (almost always the
-/// key sought). Growing rehashes nothing: the stored hashes place the keys again.
+/// in one array, and follows the slot's pointer only when the hashes agree (almost always the
+/// key sought, whose slot the caller reads next anyway). Growing rehashes nothing: the stored hashes place the keys again.
 ///
 /// The hash is SipHash-1-3 under a key random per process, so clients that choose keys cannot
 /// make them collide on purpose.
@@ -17,13 +18,12 @@ import CohortPrefetch
 /// hundred thousand keys the table, the key bytes and the slots are far larger than the CPU's
 /// cache, and a lookup that finds its memory cold waits for it three or four times in a row.
 struct PointTable: Sendable {
-    private struct Bucket: Sendable {
+    private struct Bucket: @unchecked Sendable {
         /// The key's hash with its top bit set; 0 marks an empty bucket.
         var hash: UInt64
-        var key: [UInt8]
         var slot: IndexSlot?
 
-        static let empty = Bucket(hash: 0, key: [], slot: nil)
+        static let empty = Bucket(hash: 0, slot: nil)
     }
 
     private var buckets: [Bucket]
@@ -46,38 +46,37 @@ struct PointTable: Sendable {
         mask = size - 1
     }
 
-    /// A table of `keys`, which must all differ, with their slots: a restart's bulk build.
+    /// A table of `slots`, whose keys must all differ: a restart's bulk build.
     ///
-    /// Inserting a million keys one by one waits for memory three times per key: the key's
-    /// bytes (to hash it), its bucket, and the key again (the table's reference retains it).
-    /// Here each key's bytes are prefetched `distance` keys ahead and its bucket once it is
-    /// hashed, another `distance` keys before its insertion, so the waits overlap. Keys are
-    /// taken from the last to the first, so that beside the tree's bulk build, which runs from
-    /// the first key on another thread (`KeyIndex.init(sortedKeys:entries:)`), the two do not
-    /// retain the same keys at the same moment.
-    init(distinctKeys keys: [[UInt8]], slots: [IndexSlot]) {
-        precondition(keys.count == slots.count, "\(keys.count) keys for \(slots.count) slots")
-        self.init(capacity: keys.count)
-        let count = keys.count
+    /// Inserting a million keys one by one waits for memory twice per key: the slot's key (to
+    /// hash it) and its bucket. Here each slot is prefetched `distance` slots ahead and its
+    /// bucket once it is hashed, another `distance` slots before its insertion, so the waits
+    /// overlap. Slots are taken from the last to the first, so that beside the tree's bulk
+    /// build, which runs from the first on another thread (`KeyIndex.init(sortedSlots:)`), the
+    /// two do not retain the same slots at the same moment.
+    init(distinctSlots slots: [IndexSlot]) {
+        self.init(capacity: slots.count)
+        let count = slots.count
         let distance = 8
         let ringSize = 4 * distance
         var ring = [UInt64](repeating: 0, count: ringSize)
         let mask = mask
-        keys.withUnsafeBufferPointer { keyBuffer in
-            guard let keyBase = keyBuffer.baseAddress else { return }
-            let keyReferences = UnsafeRawPointer(keyBase)
+        slots.withUnsafeBufferPointer { slotBuffer in
+            guard let slotBase = slotBuffer.baseAddress else { return }
+            let slotReferences = UnsafeRawPointer(slotBase)
             for step in 0..<(count + 2 * distance) {
-                // Step `step` prefetches key `step`, hashes key `step - distance` and prefetches
-                // its bucket, and inserts key `step - 2 * distance` (keys counted from the end).
+                // Step `step` prefetches slot `step`, hashes slot `step - distance` and
+                // prefetches its bucket, and inserts slot `step - 2 * distance` (counted from
+                // the end).
                 if step < count,
-                    let key = Self.address(
-                        keyReferences, (count - 1 - step) * MemoryLayout<[UInt8]>.stride)
+                    let slot = Self.address(
+                        slotReferences, (count - 1 - step) * MemoryLayout<IndexSlot>.stride)
                 {
-                    cohort_prefetch(key + Self.arrayCountOffset)
+                    cohort_prefetch(slot + IndexSlot.keyOffset)
                 }
                 let hashed = step - distance
                 if hashed >= 0 && hashed < count {
-                    let hash = Self.hash(keyBuffer[count - 1 - hashed])
+                    let hash = slotBuffer[count - 1 - hashed].withKey(Self.hash)
                     ring[hashed % ringSize] = hash
                     buckets.withUnsafeBufferPointer { table in
                         if let first = table.baseAddress {
@@ -88,10 +87,7 @@ struct PointTable: Sendable {
                 let inserted = step - 2 * distance
                 if inserted >= 0 {
                     let position = count - 1 - inserted
-                    place(
-                        Bucket(
-                            hash: ring[inserted % ringSize], key: keyBuffer[position],
-                            slot: slots[position]))
+                    place(Bucket(hash: ring[inserted % ringSize], slot: slotBuffer[position]))
                 }
             }
         }
@@ -102,6 +98,12 @@ struct PointTable: Sendable {
     @inline(__always)
     static func hash(_ key: [UInt8]) -> UInt64 {
         SipHash.hash13(key0: hashKey.0, key1: hashKey.1, key) | 1 << 63
+    }
+
+    /// `hash` of a key in place.
+    @inline(__always)
+    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        SipHash.hash13(key0: hashKey.0, key1: hashKey.1, UnsafeRawBufferPointer(key)) | 1 << 63
     }
 
     /// The table's SipHash key, random per process: drawn from the standard library's
@@ -142,28 +144,10 @@ struct PointTable: Sendable {
         while true {
             let stored = buckets[position].hash
             if stored == 0 { return Probe(hash: hash, position: -1) }
-            if stored == hash {
-                prefetchSlot(at: position)
-                if Self.equal(buckets[position].key, key) {
-                    return Probe(hash: hash, position: position)
-                }
+            if stored == hash, let slot = buckets[position].slot, slot.hasKey(key) {
+                return Probe(hash: hash, position: position)
             }
             position = (position + 1) & mask
-        }
-    }
-
-    /// Asks for the slot that bucket `position` names before its key is compared: the key's
-    /// bytes and the slot are two other allocations, and the caller reads the slot next, so
-    /// the two waits for memory overlap instead of following each other. A hint only.
-    @inline(__always)
-    private func prefetchSlot(at position: Int) {
-        guard let slotOffset = MemoryLayout<Bucket>.offset(of: \Bucket.slot) else { return }
-        buckets.withUnsafeBufferPointer { table in
-            guard let base = table.baseAddress,
-                let slot = Self.address(UnsafeRawPointer(base + position), slotOffset)
-            else { return }
-            cohort_prefetch(slot)
-            cohort_prefetch(slot + IndexSlot.hotBytes - 1)
         }
     }
 
@@ -172,14 +156,13 @@ struct PointTable: Sendable {
     /// lookups then find their memory in the cache, or on its way, instead of waiting for each
     /// line in turn. Changes nothing; a lookup never depends on it.
     ///
-    /// The second pass reads a bucket's key and slot references as plain addresses, without
+    /// The second pass reads a bucket's slot reference as a plain address, without
     /// retaining them (a retain would itself wait for the slot's memory), and uses them only as
     /// prefetch addresses, which never fault: if `Array`'s or a reference's layout were ever
     /// other than assumed, the hints would be wasted, never wrong.
     func prefetch(_ keys: [[UInt8]]) {
         guard !keys.isEmpty,
             let hashOffset = MemoryLayout<Bucket>.offset(of: \Bucket.hash),
-            let keyOffset = MemoryLayout<Bucket>.offset(of: \Bucket.key),
             let slotOffset = MemoryLayout<Bucket>.offset(of: \Bucket.slot)
         else { return }
         let mask = mask
@@ -200,15 +183,12 @@ struct PointTable: Sendable {
                     guard bucket.load(fromByteOffset: hashOffset, as: UInt64.self) == hash else {
                         continue
                     }
-                    if let key = Self.address(bucket, keyOffset) {
-                        cohort_prefetch(key + Self.arrayCountOffset)
-                        cohort_prefetch(key + Self.arrayElementsOffset + keys[index].count - 1)
-                    }
                     if let slot = Self.address(bucket, slotOffset) {
-                        // Up to three lines, at 16-byte alignment.
+                        // The fields a read touches and the key it compares, at 16-byte
+                        // alignment: two or three lines.
                         cohort_prefetch(slot)
-                        cohort_prefetch(slot + 64)
                         cohort_prefetch(slot + IndexSlot.hotBytes - 1)
+                        cohort_prefetch(slot + IndexSlot.keyOffset + keys[index].count - 1)
                         found[index] = UInt(bitPattern: slot)
                     }
                 }
@@ -243,18 +223,13 @@ struct PointTable: Sendable {
         UnsafeRawPointer(bitPattern: base.load(fromByteOffset: offset, as: UInt.self))
     }
 
-    @inline(__always)
-    private static func equal(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        lhs.count == rhs.count && OrderedIndex.compare(lhs, rhs) == 0
-    }
-
-    /// Makes `slot` the slot of `key`, whether or not the table held the key.
-    mutating func set(_ key: [UInt8], _ slot: IndexSlot) {
-        let found = probe(key)
+    /// Makes `slot` the slot of its key, whether or not the table held the key.
+    mutating func set(_ slot: IndexSlot) {
+        let found = probe(slot.key)
         if found.position >= 0 {
             replace(at: found, with: slot)
         } else {
-            insert(key, slot, absentAt: found)
+            insert(slot, absentAt: found)
         }
     }
 
@@ -265,13 +240,13 @@ struct PointTable: Sendable {
         buckets[probe.position].slot = slot
     }
 
-    /// Adds `key`, which `probe` (taken since the table last changed) did not find.
-    mutating func insert(_ key: [UInt8], _ slot: IndexSlot, absentAt probe: Probe) {
+    /// Adds `slot`, whose key `probe` (taken since the table last changed) did not find.
+    mutating func insert(_ slot: IndexSlot, absentAt probe: Probe) {
         precondition(probe.position < 0, "inserting a key the table holds")
         if (count + 1) * Self.loadDenominator > buckets.count * Self.loadNumerator {
             grow()
         }
-        place(Bucket(hash: probe.hash, key: key, slot: slot))
+        place(Bucket(hash: probe.hash, slot: slot))
         count += 1
     }
 

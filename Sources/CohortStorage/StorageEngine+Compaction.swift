@@ -1,3 +1,4 @@
+import CohortPrefetch
 import Foundation
 import Glibc
 
@@ -97,6 +98,10 @@ extension StorageEngine {
         defer { compactionLock.unlock() }
         let now = nowMillis ?? Self.wallClockMillis()
         var report = CompactionReport()
+        // The walk's and the copy's buffers are free once it ends: give their pages back.
+        defer {
+            if report.bytesBefore >= Self.trimAfterSegmentBytesMin { cohort_release_free_memory() }
+        }
 
         condition.lock()
         do {

@@ -83,19 +83,18 @@ extension StorageEngine {
             guard Self.fileChecksum(state) == segment.checksum else { return false }
             opened[segment.id] = state
         }
-        for entry in checkpoint.entries {
+        for slot in checkpoint.slots {
+            let entry = slot.entry
             let end = entry.offset.addingReportingOverflow(UInt64(entry.recordLength))
             guard let state = opened[entry.segmentID], !end.overflow,
                 end.partialValue <= UInt64(state.bytes)
             else { return false }
         }
-        var loaded = KeyIndex(
-            sortedKeys: checkpoint.keys, entries: checkpoint.entries, inParallel: usesThreads)
+        var loaded = KeyIndex(sortedSlots: checkpoint.slots, inParallel: usesThreads)
         // Keys that expired while the node was down leave now, as in a full recovery.
-        for (key, entry) in zip(checkpoint.keys, checkpoint.entries)
-        where entry.metadata.isExpired(nowMillis: nowMillis) {
-            loaded.remove(key)
-            opened[entry.segmentID]?.liveBytes -= Int(entry.recordLength)
+        for slot in checkpoint.slots where slot.entry.metadata.isExpired(nowMillis: nowMillis) {
+            loaded.remove(slot.key)
+            opened[slot.entry.segmentID]?.liveBytes -= Int(slot.entry.recordLength)
         }
         index = loaded
         segments = opened

@@ -384,5 +384,10 @@ extension StorageEngine {
             else { continue }
             writeHint(file: state.file, entries: scan.records)
         }
+        // A segment's scan and hint (tens of megabytes, on this thread's allocator arena) are
+        // free again: give their pages back rather than keep them resident.
+        if pending.reduce(0, { $0 + $1.bytes }) >= Self.trimAfterSegmentBytesMin {
+            cohort_release_free_memory()
+        }
     }
 }

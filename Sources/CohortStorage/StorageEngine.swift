@@ -1,4 +1,5 @@
 import CohortCore
+import CohortPrefetch
 import Foundation
 import Glibc
 import Synchronization
@@ -107,6 +108,13 @@ public final class StorageEngine: @unchecked Sendable {
     let appendBlockedAtomic = Atomic<Bool>(false)
     /// Counters reported by `statistics` (the gauges are filled in on demand).
     var counters = StorageStatistics()
+    /// An open that loads at least this many keys gives the allocator's free pages back (a
+    /// trim walks every arena: not worth it for a small index).
+    static let trimAfterOpenKeysMin = 1 << 16
+    /// Hint writing or compaction of at least this many bytes of segments is followed by a
+    /// trim of the allocator's free pages (their buffers are that order of size).
+    static let trimAfterSegmentBytesMin = 8 << 20
+
     /// Hot values in memory; guarded by `condition` like the index.
     var valueCache: ValueCache
     /// Blocked clients waiting for writes to keys (see `waitForWrites`).
@@ -162,6 +170,9 @@ public final class StorageEngine: @unchecked Sendable {
         let engine = StorageEngine(directory: directory, options: options)
         try engine.recover(nowMillis: nowMillis)
         try engine.finishCollectionsAtOpen(nowMillis: nowMillis)
+        // Building a big index read keys and hints into buffers that are free again now:
+        // without this the allocator may keep their pages resident.
+        if engine.index.count >= Self.trimAfterOpenKeysMin { cohort_release_free_memory() }
         engine.recovery.discardedInterruptedRestore = discarded
         engine.startPolicyThread()
         return engine

@@ -31,7 +31,7 @@ public struct StorageOptions: Sendable {
     public var valueBytesMax = 512 << 20
     /// Memory for recently written and read values (see ValueCache); 0 reads every value from
     /// disk.
-    public var valueCacheBytesMax = 256 << 20
+    public var valueCacheBytesMax = 32 << 20
     /// A sealed segment is compacted when at least this fraction of its bytes is dead.
     public var compactionGarbageRatioMin = 0.5
     /// The background thread compacts only once the segments that qualify by ratio hold at

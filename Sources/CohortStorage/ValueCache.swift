@@ -27,6 +27,10 @@ struct ValueCache {
 
     init(bytesMax: Int) {
         precondition(bytesMax >= 0, "value cache bytesMax \(bytesMax) is negative")
+        // A slot keeps its ring position in 32 bits.
+        precondition(
+            bytesMax / Self.overheadBytes < Int(Int32.max),
+            "value cache bytesMax \(bytesMax) holds more values than a slot can number")
         self.bytesMax = bytesMax
         self.valueBytesMax = max(0, bytesMax / 64)
     }

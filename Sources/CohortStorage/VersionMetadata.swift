@@ -8,16 +8,18 @@ public struct VersionMetadata: Hashable, Sendable {
     /// Engine-assigned commit number; strictly increasing across commits, shared by the records
     /// of one transaction. Later sequences supersede earlier ones at recovery.
     public var sequence: UInt64
-    /// The hybrid logical clock time of the commit.
-    public var timestamp: HLCTimestamp
+    // Declared in this order so that the struct packs into 38 bytes: the index holds one per
+    // key (see `IndexSlot`), and the order of declaration is the order in memory.
+    /// Absolute expiry in milliseconds since the Unix epoch; 0 means the value never expires.
+    public var expiresAtMillis: UInt64
     /// The node that originated the write.
     public var origin: NodeID
+    /// The hybrid logical clock time of the commit (12 bytes).
+    public var timestamp: HLCTimestamp
     /// True for a deletion marker.
     public var isTombstone: Bool
     /// The type of the value.
     public var type: ValueType
-    /// Absolute expiry in milliseconds since the Unix epoch; 0 means the value never expires.
-    public var expiresAtMillis: UInt64
 
     /// Creates metadata.
     public init(

@@ -40,7 +40,7 @@ struct ServerCommand: ParsableCommand {
     var threads: Int?
     @Option(
         name: .customLong("value-cache-bytes-max"),
-        help: "Memory for hot values (default 256 MiB; 0 reads every value from disk).")
+        help: "Memory for hot values (default 32 MiB; 0 reads every value from disk).")
     var valueCacheBytesMax: Int?
     @Option(name: .long, help: "This node's name in a cluster (default n1).") var id: String?
     @Option(name: .customLong("peer-port"), help: "Port for other nodes (cluster mode).")

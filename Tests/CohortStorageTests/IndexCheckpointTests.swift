@@ -129,7 +129,9 @@ import Testing
                     isTombstone: false, type: .string, expiresAtMillis: 0))
         }
         var bulk = OrderedIndex(
-            sortedKeys: keys, slots: entries.map { IndexSlot($0, generation: 0) })
+            sortedSlots: zip(keys, entries).map {
+                IndexSlot.make(key: $0, entry: $1, generation: 0)
+            })
         #expect(bulk.count == keys.count)
         for (key, entry) in zip(keys, entries) { #expect(bulk.get(key) == entry) }
         var iterated: [[UInt8]] = []

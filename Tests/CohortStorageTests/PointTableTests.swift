@@ -4,9 +4,10 @@ import Testing
 @testable import CohortStorage
 
 @Suite struct PointTableTests {
-    func slot(_ sequence: UInt64) -> IndexSlot {
-        IndexSlot(
-            IndexEntry(
+    func slot(_ sequence: UInt64, key: [UInt8]) -> IndexSlot {
+        IndexSlot.make(
+            key: key,
+            entry: IndexEntry(
                 segmentID: 1, offset: sequence, recordLength: 60,
                 metadata: VersionMetadata(
                     sequence: sequence, timestamp: .zero, origin: NodeID(1), isTombstone: false,
@@ -28,8 +29,8 @@ import Testing
             if Int.random(in: 0..<3, using: &random) == 0 {
                 #expect(table.remove(key) === model.removeValue(forKey: key))
             } else {
-                let fresh = slot(UInt64(step))
-                table.set(key, fresh)
+                let fresh = slot(UInt64(step), key: key)
+                table.set(fresh)
                 model[key] = fresh
             }
             if step % 5_000 == 0 {
@@ -51,20 +52,21 @@ import Testing
         let key: [UInt8] = Array("alpha".utf8)
         let absent = table.probe(key)
         #expect(table.slot(at: absent) == nil)
-        let first = slot(1)
-        table.insert(key, first, absentAt: absent)
+        let first = slot(1, key: key)
+        table.insert(first, absentAt: absent)
         let present = table.probe(key)
         #expect(table.slot(at: present) === first)
-        let second = slot(2)
+        let second = slot(2, key: key)
         table.replace(at: present, with: second)
         #expect(table.slot(key) === second && table.count == 1)
         #expect(table.slot([]) == nil, "the empty key is a key like any other")
-        table.set([], first)
-        #expect(table.slot([]) === first && table.count == 2)
+        let empty = slot(3, key: [])
+        table.set(empty)
+        #expect(table.slot([]) === empty && table.count == 2)
     }
 }
 
-/// The bulk build of a restart (`init(distinctKeys:slots:)`) holds exactly what inserting the
+/// The bulk build of a restart (`init(distinctSlots:)`) holds exactly what inserting the
 /// keys one by one would.
 @Suite struct PointTableBulkBuildTests {
     @Test(arguments: [0, 1, 7, 20, 5_000])
@@ -73,15 +75,16 @@ import Testing
             OrderedIndex.compare($0, $1) < 0
         }
         let slots = keys.indices.map { position in
-            IndexSlot(
-                IndexEntry(
+            IndexSlot.make(
+                key: keys[position],
+                entry: IndexEntry(
                     segmentID: 1, offset: UInt64(position), recordLength: 60,
                     metadata: VersionMetadata(
                         sequence: UInt64(position), timestamp: .zero, origin: NodeID(1),
                         isTombstone: false, type: .string, expiresAtMillis: 0)),
                 generation: 0)
         }
-        var table = PointTable(distinctKeys: keys, slots: slots)
+        var table = PointTable(distinctSlots: slots)
         #expect(table.count == count)
         for (key, slot) in zip(keys, slots) {
             #expect(table.slot(key) === slot)
@@ -92,7 +95,7 @@ import Testing
         if let first = keys.first {
             #expect(table.remove(first) === slots[0])
             #expect(table.slot(first) == nil)
-            table.set(first, slots[0])
+            table.set(slots[0])
             #expect(table.slot(first) === slots[0])
         }
     }

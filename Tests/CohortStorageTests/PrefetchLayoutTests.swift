@@ -28,7 +28,8 @@ import Testing
     }
 
     @Test func aSlotsCachedValueAndHotFieldsLieWherePrefetchLooks() {
-        let slot = IndexSlot(Self.entry(4), generation: 0)
+        let key: [UInt8] = Array("key:000000012345".utf8)
+        let slot = IndexSlot.make(key: key, entry: Self.entry(4), generation: 0)
         let value: [UInt8] = [1, 2, 3]
         slot.cachedValue = value
         let object = UnsafeRawPointer(Unmanaged.passUnretained(slot).toOpaque())
@@ -36,16 +37,19 @@ import Testing
             object.load(fromByteOffset: IndexSlot.cachedValueOffset, as: UnsafeRawPointer.self)
                 == unsafeBitCast(value, to: UnsafeRawPointer.self))
         // Every field a cached read touches ends within `hotBytes`.
-        let referenced = withUnsafeMutablePointer(to: &slot.cacheReferenced) {
-            UnsafeRawPointer($0) - object
-        }
-        let location = withUnsafeMutablePointer(to: &slot.cachedLocation) {
-            UnsafeRawPointer($0) - object
-        }
-        let entry = withUnsafeMutablePointer(to: &slot.entry) { UnsafeRawPointer($0) - object }
-        #expect(entry == 16)
-        #expect(location + 8 <= IndexSlot.hotBytes)
-        #expect(referenced + 1 <= IndexSlot.hotBytes)
+        let fields = slot.withUnsafeMutablePointerToHeader { UnsafeRawPointer($0) - object }
+        #expect(fields == IndexSlot.fieldsOffset)
+        #expect(
+            object.load(fromByteOffset: IndexSlot.fieldsOffset + 8, as: UInt64.self)
+                == slot.entry.offset)
+        #expect(IndexSlot.hotBytes <= 16 + MemoryLayout<IndexSlot.Fields>.size)
+        // The key's bytes follow the fields.
+        let keyStart = slot.withUnsafeMutablePointerToElements { UnsafeRawPointer($0) - object }
+        #expect(keyStart == IndexSlot.keyOffset)
+        #expect(slot.key == key)
+        // The sizes the README's memory per key counts on.
+        #expect(MemoryLayout<IndexEntry>.size == 54)
+        #expect(MemoryLayout<IndexSlot.Fields>.size == 88)
         withExtendedLifetime(slot) {}
     }
 
@@ -54,9 +58,9 @@ import Testing
         var slots: [[UInt8]: IndexSlot] = [:]
         for index in 0..<1_000 {
             let key = Array("key:\(index)".utf8)
-            let slot = IndexSlot(Self.entry(UInt64(index)), generation: 0)
+            let slot = IndexSlot.make(key: key, entry: Self.entry(UInt64(index)), generation: 0)
             if index % 3 == 0 { slot.cachedValue = key }
-            table.set(key, slot)
+            table.set(slot)
             slots[key] = slot
         }
         let asked = (0..<1_200).map { Array("key:\($0 * 7 % 1_300)".utf8) } + [[]]

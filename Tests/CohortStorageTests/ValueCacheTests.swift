@@ -7,7 +7,7 @@ import Testing
 @Suite struct ValueCacheTests {
     /// A slot whose entry points at the record at `offset` of segment 1.
     func slot(at offset: UInt64) -> IndexSlot {
-        IndexSlot(entry(at: offset), generation: 0)
+        IndexSlot.make(key: Array("key:\(offset)".utf8), entry: entry(at: offset), generation: 0)
     }
 
     func entry(at offset: UInt64) -> IndexEntry {
