@@ -59,6 +59,16 @@ public enum EngineKey {
         return prefix
     }
 
+    /// The first key above every key that starts with `prefix` (an element prefix, which
+    /// never consists of 0xFF bytes alone).
+    static func prefixEnd(_ prefix: [UInt8]) -> [UInt8] {
+        var end = prefix
+        while let last = end.last, last == 0xFF { end.removeLast() }
+        precondition(!end.isEmpty, "no key follows a prefix of 0xFF bytes")
+        end[end.count - 1] += 1
+        return end
+    }
+
     /// The engine key of `element` in the collection whose element keys start with `prefix`.
     @inline(__always)
     public static func element(_ element: [UInt8], prefix: [UInt8]) -> [UInt8] {

@@ -138,6 +138,13 @@ struct KeyIndex: Sendable {
         return removed.entry
     }
 
+    /// A key of `lower..<upper` drawn uniformly at random (see `OrderedIndex.randomSlot`).
+    func randomSlot(
+        from lower: [UInt8], below upper: [UInt8], attemptsMax: Int, draw: (Int) -> Int
+    ) -> (key: [UInt8], slot: IndexSlot)? {
+        tree.randomSlot(from: lower, below: upper, attemptsMax: attemptsMax, draw: draw)
+    }
+
     /// Walks the keys in order from the first above `cursor` (from the start when nil). Use it
     /// under the engine's lock only; outside it, iterate `snapshotTree()`.
     func makeIterator(after cursor: [UInt8]? = nil) -> OrderedIndex.Iterator {

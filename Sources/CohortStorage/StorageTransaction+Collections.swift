@@ -120,6 +120,42 @@ extension StorageTransaction {
             type: collection.type, expiresAtMillis: collection.expiresAtMillis)
     }
 
+    /// An element of `collection` and its value drawn at random in O(log n) (see
+    /// `OrderedIndex.randomSlot`), or nil when the draw did not succeed: the caller then picks
+    /// from all the elements. Elements are drawn from the engine's state: one this transaction
+    /// or the overlay removed is drawn again, one they added is not drawn (a pick can miss
+    /// elements written since the last apply; uniform over the others). `draw(n)` must return a
+    /// uniform integer in `0..<n`.
+    public func randomElement(
+        of collection: CollectionHandle, draw: (Int) -> Int
+    ) throws -> (element: [UInt8], value: [UInt8])? {
+        guard !overlayHidesEngine else { return nil }
+        let prefix = collection.prefix
+        let end = EngineKey.prefixEnd(prefix)
+        for _ in 0..<Self.randomElementDrawsMax {
+            guard
+                let (key, slot) = engine.index.randomSlot(
+                    from: prefix, below: end, attemptsMax: Self.randomElementAttemptsMax,
+                    draw: draw)
+            else { return nil }
+            let value: [UInt8]?
+            if pendingWrite(key) != nil {
+                value = try get(engineKey: key)?.bytes
+            } else {
+                value = try engine.readLocked(key, slot: slot, nowMillis: nowMillis)?.bytes
+            }
+            guard let value else { continue }
+            return (Array(key[prefix.count...]), value)
+        }
+        return nil
+    }
+
+    /// Draws of `randomElement` before it gives up (each draws again when it lands on an
+    /// element removed by a pending write).
+    static let randomElementDrawsMax = 8
+    /// Tree descents per draw (each accepted with the product of its nodes' fill).
+    static let randomElementAttemptsMax = 64
+
     /// Calls `body` with each element of `collection` and its value, in element order (byte
     /// order), starting after `cursor` (an element; from the first when nil), until `body`
     /// returns false. Sees this transaction's writes and the overlay over the engine's state.

@@ -69,3 +69,57 @@ private func bulk(_ text: String) -> RESPValue { .bulkString(Array(text.utf8)) }
         #expect(Set(first.map { "\($0)" }).count > 1, "the picks vary from call to call")
     }
 }
+
+/// Picks from big collections draw from the index (O(log n) each): they still take each
+/// member once, see the transaction's own writes, and follow Redis's counts.
+@Suite struct SampledPickCommandTests {
+    func texts(_ reply: RESPValue) -> [String] {
+        switch reply {
+        case .array(let items), .set(let items): return items.compactMap(\.text)
+        default: return []
+        }
+    }
+
+    @Test func spopEmptiesABigSetTakingEveryMemberOnce() throws {
+        let h = try ExecutorHarness()
+        let members = (0..<500).map { "m\($0)" }
+        #expect(h.run(["SADD", "big"] + members) == .integer(500))
+        var popped: [String] = []
+        while case .bulkString(let bytes) = h.run("SPOP", "big") {
+            popped.append(String(decoding: bytes, as: UTF8.self))
+        }
+        #expect(popped.count == 500)
+        #expect(Set(popped) == Set(members))
+        #expect(h.run("EXISTS", "big") == .integer(0))
+        // Not just the first few in key order: the first pops are spread over the set.
+        #expect(Set(popped.prefix(50)).count == 50)
+        #expect(popped.prefix(50).contains { $0 > "m5" })
+    }
+
+    @Test func countsAndPendingWritesAreRespected() throws {
+        let h = try ExecutorHarness()
+        let fields = (0..<300).flatMap { ["f\($0)", "v\($0)"] }
+        #expect(h.run(["HSET", "h"] + fields) == .integer(300))
+        let distinct = texts(h.run("HRANDFIELD", "h", "20"))
+        #expect(distinct.count == 20 && Set(distinct).count == 20)
+        let repeated = texts(h.run("HRANDFIELD", "h", "-40", "WITHVALUES"))
+        #expect(repeated.count == 80)
+        for pair in stride(from: 0, to: 80, by: 2) {
+            #expect("v" + repeated[pair].dropFirst() == repeated[pair + 1])
+        }
+        h.run(["SADD", "s"] + (0..<200).map { "m\($0)" })
+        #expect(Set(texts(h.run("SRANDMEMBER", "s", "10"))).count == 10)
+        #expect(texts(h.run("SRANDMEMBER", "s", "-500")).count == 500)
+        // Inside EXEC the pops see the members removed before them.
+        h.run("MULTI")
+        for number in 0..<199 { h.run("SREM", "s", "m\(number)") }
+        h.run("SPOP", "s")
+        let replies = h.run("EXEC")
+        guard case .array(let results) = replies else {
+            Issue.record("EXEC failed: \(replies)")
+            return
+        }
+        #expect(results.last == .bulkString(Array("m199".utf8)))
+        #expect(h.run("EXISTS", "s") == .integer(0))
+    }
+}
