@@ -410,9 +410,17 @@ extension CommandExecutor {
             guard var zset = try CommandExecutor.existing(txn, key, .zset) else {
                 return .array([])
             }
-            var all = try CommandExecutor.ordered(txn, zset)
-            if highest { all.reverse() }
-            let popped = Array(all.prefix(count))
+            // The lowest are the first in score order, so ZPOPMIN stops after `count`; the
+            // index has no backward walk, so ZPOPMAX reads the whole set (O(n)).
+            var popped: [(member: [UInt8], score: Double)] = []
+            if highest {
+                popped = Array(try CommandExecutor.ordered(txn, zset).reversed().prefix(count))
+            } else if count > 0 {
+                try txn.forEachByScore(of: zset) { member, score in
+                    popped.append((member, score))
+                    return popped.count < count
+                }
+            }
             for (member, _) in popped { try txn.removeMember(member, from: &zset) }
             try txn.saveCollection(zset)
             // Without a count RESP3 answers one flat pair, as Redis does.

@@ -9,8 +9,13 @@ public struct StorageTransaction {
     /// The transaction's only write while it has written one key (most write one): a
     /// dictionary costs an allocation and a hash of the key on every SET.
     private var onlyWrite: (key: [UInt8], write: KeyWrite)?
-    /// The transaction's writes once it has written two keys or more; then `onlyWrite` is nil.
+    /// The transaction's writes while it has written two to `fewWritesMax` keys (a collection
+    /// command writes an element and the header): searched in order, which beats hashing and
+    /// growing a dictionary (4% and 3% of an LPUSH server's time). Then `onlyWrite` is nil.
+    private var fewWrites: [(key: [UInt8], write: KeyWrite)] = []
+    /// The transaction's writes once it has written more keys; then the others are empty.
     private var manyWrites: [[UInt8]: KeyWrite] = [:]
+    static let fewWritesMax = 8
     /// Writes accepted but not yet in the engine (a replication leader's proposals in flight),
     /// read before the engine's state: see `StorageEngine.speculate`.
     let overlay: [[UInt8]: KeyWrite]
@@ -32,15 +37,21 @@ public struct StorageTransaction {
     /// The transaction's writes by key; the last write to a key wins. Committed in key order.
     var writes: [[UInt8]: KeyWrite] {
         if let onlyWrite { return [onlyWrite.key: onlyWrite.write] }
+        if !fewWrites.isEmpty {
+            return Dictionary(fewWrites.lazy.map { ($0.key, $0.write) }) { _, later in later }
+        }
         return manyWrites
     }
 
     /// Whether the transaction has written nothing.
-    var isEmpty: Bool { onlyWrite == nil && manyWrites.isEmpty }
+    var isEmpty: Bool { onlyWrite == nil && fewWrites.isEmpty && manyWrites.isEmpty }
 
     /// The writes in key order, which makes the file contents independent of dictionary order.
     func writesInKeyOrder() -> [(key: [UInt8], write: KeyWrite)] {
         if let onlyWrite { return [onlyWrite] }
+        if !fewWrites.isEmpty {
+            return fewWrites.sorted { OrderedIndex.compare($0.key, $1.key) < 0 }
+        }
         return manyWrites.sorted { OrderedIndex.compare($0.key, $1.key) < 0 }
             .map { (key: $0.key, write: $0.value) }
     }
@@ -48,19 +59,42 @@ public struct StorageTransaction {
     /// This transaction's own write of `key`.
     func ownWrite(_ key: [UInt8]) -> KeyWrite? {
         if let onlyWrite { return onlyWrite.key == key ? onlyWrite.write : nil }
+        if !fewWrites.isEmpty { return fewWrites.first { $0.key == key }?.write }
         return manyWrites.isEmpty ? nil : manyWrites[key]
     }
 
     /// Records `write` as the new state of `key`; nil forgets an earlier write of it.
     mutating func record(_ key: [UInt8], _ write: KeyWrite?) {
-        if manyWrites.isEmpty && (onlyWrite == nil || onlyWrite?.key == key) {
+        if fewWrites.isEmpty && manyWrites.isEmpty
+            && (onlyWrite == nil || onlyWrite?.key == key)
+        {
             onlyWrite = write.map { (key, $0) }
             return
         }
+        if !manyWrites.isEmpty {
+            manyWrites[key] = write
+            return
+        }
         if let onlyWrite {
-            manyWrites[onlyWrite.key] = onlyWrite.write
+            fewWrites.reserveCapacity(4)
+            fewWrites.append(onlyWrite)
             self.onlyWrite = nil
         }
+        if let position = fewWrites.firstIndex(where: { $0.key == key }) {
+            if let write {
+                fewWrites[position].write = write
+            } else {
+                fewWrites.remove(at: position)
+            }
+            return
+        }
+        guard let write else { return }
+        if fewWrites.count < Self.fewWritesMax {
+            fewWrites.append((key, write))
+            return
+        }
+        for (earlier, earlierWrite) in fewWrites { manyWrites[earlier] = earlierWrite }
+        fewWrites.removeAll()
         manyWrites[key] = write
     }
 
