@@ -96,14 +96,17 @@ public enum EngineKey {
     /// Whether `engineKey` starts with `prefix`.
     @inline(__always)
     static func hasPrefix(_ engineKey: [UInt8], _ prefix: [UInt8]) -> Bool {
-        guard engineKey.count >= prefix.count else { return false }
-        return engineKey.withUnsafeBufferPointer { key in
-            prefix.withUnsafeBufferPointer { start in
-                guard let keyBase = key.baseAddress, let startBase = start.baseAddress else {
-                    return true
-                }
-                return memcmp(keyBase, startBase, start.count) == 0
+        engineKey.withUnsafeBufferPointer { hasPrefix($0, prefix) }
+    }
+
+    /// `hasPrefix` of a key in place.
+    static func hasPrefix(_ key: UnsafeBufferPointer<UInt8>, _ prefix: [UInt8]) -> Bool {
+        guard key.count >= prefix.count else { return false }
+        return prefix.withUnsafeBufferPointer { start in
+            guard let keyBase = key.baseAddress, let startBase = start.baseAddress else {
+                return true
             }
+            return memcmp(keyBase, startBase, start.count) == 0
         }
     }
 

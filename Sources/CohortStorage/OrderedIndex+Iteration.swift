@@ -21,14 +21,19 @@ extension OrderedIndex {
 
         /// The next key with the slot holding its entry (and its cached value).
         mutating func nextSlot() -> (key: [UInt8], slot: IndexSlot)? {
+            nextSlotOnly().map { ($0.key, $0) }
+        }
+
+        /// The next slot, whose key the caller reads in place (`IndexSlot.withKey`) rather
+        /// than as a copy: a range read of a list's items copied each item's key otherwise.
+        mutating func nextSlotOnly() -> IndexSlot? {
             while let top = stack.last {
                 let node = top.node
                 let position = top.position
                 if node.isLeaf {
                     if position < node.keyCount {
                         stack[stack.count - 1].position += 1
-                        let slot = node.slots[position]
-                        return (slot.key, slot)
+                        return node.slots[position]
                     }
                     stack.removeLast()
                 } else if position < node.children.count {

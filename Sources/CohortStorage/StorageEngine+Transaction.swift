@@ -33,6 +33,20 @@ extension StorageEngine {
         return value
     }
 
+    /// `readLocked` of a slot found walking the tree, whose key is copied out only on a miss
+    /// of the value cache (to verify the record read from disk). The caller holds `condition`.
+    func readLocked(slot: IndexSlot, nowMillis: UInt64) throws(StorageError) -> StoredValue? {
+        let entry = slot.entry
+        guard !entry.metadata.isExpired(nowMillis: nowMillis) else { return nil }
+        if let cached = valueCache.value(of: slot) {
+            return StoredValue(bytes: cached, metadata: entry.metadata)
+        }
+        let value = try Self.readValue(
+            key: slot.key, entry: entry, from: valueSourceLocked(for: entry), options: options)
+        valueCache.insert(value.bytes, of: slot, readFrom: entry)
+        return value
+    }
+
     /// The live version's metadata. The caller holds `condition`.
     func metadataLocked(_ key: [UInt8], nowMillis: UInt64) -> VersionMetadata? {
         guard let entry = index.get(key), !entry.metadata.isExpired(nowMillis: nowMillis) else {

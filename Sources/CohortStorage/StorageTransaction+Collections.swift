@@ -203,14 +203,23 @@ extension StorageTransaction {
         }
         if !overlayHidesEngine {
             var iterator = engine.index.makeIterator(after: start)
-            while let (key, slot) = iterator.nextSlot(), EngineKey.hasPrefix(key, prefix) {
-                guard try emitPending(before: key) else { return }
-                if nextPending < pendingKeys.count && pendingKeys[nextPending] == key {
-                    continue  // superseded by a pending write, emitted with the pending ones
+            while let slot = iterator.nextSlotOnly(),
+                slot.withKey({ EngineKey.hasPrefix($0, prefix) })
+            {
+                // The key is copied out only when pending writes need comparing with it.
+                if nextPending < pendingKeys.count {
+                    let key = slot.key
+                    guard try emitPending(before: key) else { return }
+                    if nextPending < pendingKeys.count && pendingKeys[nextPending] == key {
+                        continue  // superseded by a pending write, emitted with the pending ones
+                    }
                 }
-                guard let value = try engine.readLocked(key, slot: slot, nowMillis: nowMillis)
-                else { continue }
-                if try !body(namingElements ? Array(key[dropped...]) : [], value.bytes) { return }
+                guard let value = try engine.readLocked(slot: slot, nowMillis: nowMillis) else {
+                    continue
+                }
+                let element =
+                    namingElements ? slot.withKey { Array($0[dropped...]) } : []
+                if try !body(element, value.bytes) { return }
             }
         }
         _ = try emitPending(before: nil)
