@@ -39,10 +39,6 @@ source "$root/bench/lib.sh"
 ensure_redis
 build_cohort
 
-rss_bytes() { # pid
-    awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"
-}
-
 # Writes the RESP commands that fill one hash and one sorted set to `file`.
 python3 - "$work/load.resp" "$ELEMENTS" <<'PY'
 import sys

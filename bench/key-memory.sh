@@ -36,10 +36,6 @@ source "$root/bench/lib.sh"
 ensure_redis
 build_cohort
 
-rss_bytes() { # pid
-    awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"
-}
-
 declare -A port pid
 start_server() { # kind count
     local kind=$1 count=$2

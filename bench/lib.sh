@@ -58,6 +58,11 @@ ensure_redis() {
     apt_install redis-server redis-tools
 }
 
+# A process's resident memory (VmRSS) in bytes.
+rss_bytes() { # pid
+    awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"
+}
+
 # Sets BIN to a release cohort binary: the one given in BIN, or a fresh `swift build`.
 build_cohort() {
     if [[ -n "${BIN:-}" ]]; then

@@ -75,34 +75,39 @@ extension CommandExecutor {
     /// BLPOP / BRPOP key [key ...] timeout: [key, item] from the first key holding a list, or
     /// the null array.
     func blockingPop(_ c: inout CommandContext, fromFront: Bool) throws -> CommandOutcome {
-        _ = try Self.blockingTimeoutMillis(c.arguments[c.arguments.count - 1])
-        let keys = c.arguments[1..<(c.arguments.count - 1)]
-        let (reply, commit) = try write(c) { txn -> RESPValue in
-            for key in keys {
-                guard var list = try CommandExecutor.existing(txn, key, .list),
-                    let item = try txn.popItem(fromFront: fromFront, of: &list)
-                else { continue }
-                try txn.saveCollection(list)
-                return .array([.bulkString(key), .bulkString(item)])
-            }
-            return .nullArray
+        try popFromFirstKey(c) { txn, key in
+            guard var list = try CommandExecutor.existing(txn, key, .list),
+                let item = try txn.popItem(fromFront: fromFront, of: &list)
+            else { return nil }
+            try txn.saveCollection(list)
+            return .array([.bulkString(key), .bulkString(item)])
         }
-        return wrote(reply, commit)
     }
 
     /// BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score] from the first key
     /// holding a sorted set, or the null array.
     func blockingZPop(_ c: inout CommandContext, highest: Bool) throws -> CommandOutcome {
+        try popFromFirstKey(c) { txn, key in
+            guard var zset = try CommandExecutor.existing(txn, key, .zset),
+                let (member, score) = try CommandExecutor.extreme(txn, zset, highest: highest)
+            else { return nil }
+            try txn.removeMember(member, from: &zset)
+            try txn.saveCollection(zset)
+            return .array([.bulkString(key), .bulkString(member), .double(score)])
+        }
+    }
+
+    /// `key [key ...] timeout`: the reply of `pop` on the first key it takes something from
+    /// (nil: nothing there), or the null array.
+    private func popFromFirstKey(
+        _ c: CommandContext,
+        _ pop: (inout StorageTransaction, [UInt8]) throws -> RESPValue?
+    ) throws -> CommandOutcome {
         _ = try Self.blockingTimeoutMillis(c.arguments[c.arguments.count - 1])
         let keys = c.arguments[1..<(c.arguments.count - 1)]
         let (reply, commit) = try write(c) { txn -> RESPValue in
             for key in keys {
-                guard var zset = try CommandExecutor.existing(txn, key, .zset),
-                    let (member, score) = try CommandExecutor.extreme(txn, zset, highest: highest)
-                else { continue }
-                try txn.removeMember(member, from: &zset)
-                try txn.saveCollection(zset)
-                return .array([.bulkString(key), .bulkString(member), .double(score)])
+                if let reply = try pop(&txn, key) { return reply }
             }
             return .nullArray
         }

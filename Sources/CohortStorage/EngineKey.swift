@@ -41,6 +41,11 @@ public enum EngineKey {
     /// Whether `engineKey` is internal (a collection element).
     @inline(__always)
     static func isInternal(_ engineKey: [UInt8]) -> Bool {
+        engineKey.withUnsafeBufferPointer(isInternal)
+    }
+
+    /// `isInternal` of a key in place.
+    static func isInternal(_ engineKey: UnsafeBufferPointer<UInt8>) -> Bool {
         engineKey.count >= 2 && engineKey[0] == 0 && engineKey[1] == 0
     }
 

@@ -38,11 +38,6 @@ struct IndexCheckpoint {
     /// restart allocates one object per key and no temporary copy of each key.
     var slots: [IndexSlot]
 
-    /// The keys, in order (copies, for tests).
-    var keys: [[UInt8]] { slots.map(\.key) }
-    /// The entries, in key order (for tests).
-    var entries: [IndexEntry] { slots.map(\.entry) }
-
     enum DecodeError: Error, Equatable {
         case truncated, badMagic, badChecksum, unsorted, invalid(String)
     }

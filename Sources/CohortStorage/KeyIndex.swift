@@ -54,9 +54,7 @@ struct KeyIndex: Sendable {
             { PointTable(distinctSlots: slots) })
         // Internal keys sort first: count them up to the first user key.
         internalCount =
-            slots.firstIndex { slot in
-                !slot.withKey { $0.count >= 2 && $0[0] == 0 && $0[1] == 0 }
-            } ?? slots.count
+            slots.firstIndex { !$0.withKey(EngineKey.isInternal) } ?? slots.count
     }
 
     /// Initializes `buffer[range]` with a new slot for each of those keys and entries.

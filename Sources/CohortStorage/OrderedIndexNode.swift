@@ -15,8 +15,7 @@ final class OrderedIndexNode: @unchecked Sendable {
     var children: [OrderedIndexNode]
     let isLeaf: Bool
 
-    /// A leaf of `slots`, whose keys are `keys` (the same keys, handed in so that the prefixes
-    /// are computed without reading the slots).
+    /// A leaf of `slots`, with their keys' prefixes in the same order.
     init(leafOf slots: [IndexSlot], prefixes: [KeyPrefix]) {
         precondition(slots.count == prefixes.count, "\(slots.count) slots, \(prefixes.count)")
         self.isLeaf = true

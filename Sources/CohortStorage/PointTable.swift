@@ -9,7 +9,8 @@ import CohortPrefetch
 /// bucket it passes, and each comparison follows a pointer to another allocation, a cache miss
 /// at a hundred thousand keys. Here a probe compares stored hashes, which sit next to each other
 /// in one array, and follows the slot's pointer only when the hashes agree (almost always the
-/// key sought, whose slot the caller reads next anyway). Growing rehashes nothing: the stored hashes place the keys again.
+/// key sought, whose slot the caller reads next anyway). Growing rehashes nothing: the stored
+/// hashes place the keys again.
 ///
 /// The hash is SipHash-1-3 under a key random per process, so clients that choose keys cannot
 /// make them collide on purpose.

@@ -14,35 +14,24 @@ extension StorageEngine {
     /// A transaction's read of the committed state. The caller holds `condition`.
     func readLocked(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> StoredValue? {
         guard let slot = index.slot(key) else { return nil }
-        return try readLocked(key, slot: slot, nowMillis: nowMillis)
+        return try readLocked(slot: slot, key: key, nowMillis: nowMillis)
     }
 
-    /// `readLocked` of a key whose slot the caller found (walking the tree). The caller holds
-    /// `condition`.
+    /// `readLocked` of a slot the caller found (walking the tree, or drawing from it). The key
+    /// is needed only on a miss of the value cache (to verify the record read from disk): it is
+    /// `key` when the caller has it as an array, else copied out of the slot then. The caller
+    /// holds `condition`.
     func readLocked(
-        _ key: [UInt8], slot: IndexSlot, nowMillis: UInt64
+        slot: IndexSlot, key: [UInt8]? = nil, nowMillis: UInt64
     ) throws(StorageError) -> StoredValue? {
-        guard !slot.entry.metadata.isExpired(nowMillis: nowMillis) else { return nil }
-        let entry = slot.entry
-        if let cached = valueCache.value(of: slot) {
-            return StoredValue(bytes: cached, metadata: entry.metadata)
-        }
-        let value = try Self.readValue(
-            key: key, entry: entry, from: valueSourceLocked(for: entry), options: options)
-        valueCache.insert(value.bytes, of: slot, readFrom: entry)
-        return value
-    }
-
-    /// `readLocked` of a slot found walking the tree, whose key is copied out only on a miss
-    /// of the value cache (to verify the record read from disk). The caller holds `condition`.
-    func readLocked(slot: IndexSlot, nowMillis: UInt64) throws(StorageError) -> StoredValue? {
         let entry = slot.entry
         guard !entry.metadata.isExpired(nowMillis: nowMillis) else { return nil }
         if let cached = valueCache.value(of: slot) {
             return StoredValue(bytes: cached, metadata: entry.metadata)
         }
         let value = try Self.readValue(
-            key: slot.key, entry: entry, from: valueSourceLocked(for: entry), options: options)
+            key: key ?? slot.key, entry: entry, from: valueSourceLocked(for: entry),
+            options: options)
         valueCache.insert(value.bytes, of: slot, readFrom: entry)
         return value
     }

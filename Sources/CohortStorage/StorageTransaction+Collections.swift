@@ -1,7 +1,7 @@
 import CohortCore
 
-/// One collection (hash, set, list, sorted set) as a transaction sees it: the header's state and where its
-/// elements live. Obtained from `StorageTransaction.collection(_:)` or
+/// One collection (hash, set, list, sorted set) as a transaction sees it: the header's state
+/// and where its elements live. Obtained from `StorageTransaction.collection(_:)` or
 /// `newCollection(_:type:)`, changed through the transaction's element methods, and written back
 /// with `saveCollection(_:)`.
 public struct CollectionHandle: Sendable {
@@ -142,7 +142,7 @@ extension StorageTransaction {
             if pendingWrite(key) != nil {
                 value = try get(engineKey: key)?.bytes
             } else {
-                value = try engine.readLocked(key, slot: slot, nowMillis: nowMillis)?.bytes
+                value = try engine.readLocked(slot: slot, key: key, nowMillis: nowMillis)?.bytes
             }
             guard let value else { continue }
             return (Array(key[prefix.count...]), value)

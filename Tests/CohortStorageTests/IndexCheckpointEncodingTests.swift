@@ -84,9 +84,9 @@ import Testing
             expectedKeys.append(key)
             expectedEntries.append(entry)
         }
-        #expect(decoded.keys.count == 3_002)
-        let keysMatch = decoded.keys == expectedKeys
-        let entriesMatch = decoded.entries == expectedEntries
+        #expect(decoded.slots.count == 3_002)
+        let keysMatch = decoded.slots.map(\.key) == expectedKeys
+        let entriesMatch = decoded.slots.map(\.entry) == expectedEntries
         #expect(keysMatch, "the decoded keys are the index's, in order")
         #expect(entriesMatch, "the decoded entries are the index's, in order")
     }

@@ -4,13 +4,7 @@ import Testing
 @testable import CohortStorage
 
 @Suite struct KeyIndexTests {
-    func entry(_ sequence: UInt64) -> IndexEntry {
-        IndexEntry(
-            segmentID: 1, offset: sequence, recordLength: 60,
-            metadata: VersionMetadata(
-                sequence: sequence, timestamp: .zero, origin: NodeID(1), isTombstone: false,
-                type: .string, expiresAtMillis: 0))
-    }
+    func entry(_ sequence: UInt64) -> IndexEntry { .testing(sequence) }
 
     func contents(_ tree: OrderedIndex) -> [([UInt8], UInt64)] {
         var iterator = tree.makeIterator()

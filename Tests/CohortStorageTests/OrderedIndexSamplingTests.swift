@@ -6,13 +6,7 @@ import Testing
 /// `OrderedIndex.randomSlot`: draws stay in their range and are uniform over it, whether the
 /// range fills whole leaves or cuts through them, and however full the nodes are.
 @Suite struct OrderedIndexSamplingTests {
-    func entry(_ sequence: UInt64) -> IndexEntry {
-        IndexEntry(
-            segmentID: 1, offset: sequence, recordLength: 60,
-            metadata: VersionMetadata(
-                sequence: sequence, timestamp: .zero, origin: NodeID(1), isTombstone: false,
-                type: .string, expiresAtMillis: 0))
-    }
+    func entry(_ sequence: UInt64) -> IndexEntry { .testing(sequence) }
 
     func key(_ group: Int, _ number: Int) -> [UInt8] {
         Array("g\(group):\(String(number + 100_000))".utf8)

@@ -4,13 +4,7 @@ import Testing
 @testable import CohortStorage
 
 @Suite struct OrderedIndexTests {
-    func entry(_ sequence: UInt64) -> IndexEntry {
-        IndexEntry(
-            segmentID: 1, offset: sequence, recordLength: 60,
-            metadata: VersionMetadata(
-                sequence: sequence, timestamp: .zero, origin: NodeID(1), isTombstone: false,
-                type: .string, expiresAtMillis: 0))
-    }
+    func entry(_ sequence: UInt64) -> IndexEntry { .testing(sequence) }
 
     func contents(_ index: OrderedIndex, after cursor: [UInt8]? = nil) -> [([UInt8], UInt64)] {
         var iterator = index.makeIterator(after: cursor)
