@@ -16,6 +16,12 @@ struct SimCommand: ParsableCommand {
             """
     )
 
+    @Option(
+        name: .long,
+        help:
+            "Replication strategy to simulate: single-leader (the production cluster node, default) or leaderless (a Dynamo-style keyspace's groups)."
+    )
+    var strategy: String = "single-leader"
     @Option(name: .long, help: "Run exactly this seed.") var seed: UInt64?
     @Option(name: .long, help: "Run this many seeds (default 100).") var seeds: Int?
     @Option(name: .customLong("first-seed"), help: "First seed of a --seeds run (default 0).")
@@ -32,7 +38,7 @@ struct SimCommand: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "A deliberately broken variant to run: \(BrokenVariant.allCases.map(\.rawValue).joined(separator: ", "))."
+            "A deliberately broken variant to run: \(BrokenVariant.allCases.map(\.rawValue).joined(separator: ", ")); leaderless: \(LeaderlessBrokenVariant.allCases.map(\.rawValue).joined(separator: ", "))."
     )
     var broken: String?
     @Flag(name: .customLong("skip-linearizability"), help: "Skip the history check (faster).")
@@ -53,14 +59,24 @@ struct SimCommand: ParsableCommand {
         if FaultSet(parsing: faults) == nil {
             throw ValidationError("unknown fault list '\(faults)'")
         }
-        if let broken, BrokenVariant(rawValue: broken) == nil {
+        guard strategy == "single-leader" || strategy == "leaderless" else {
+            throw ValidationError("unknown strategy '\(strategy)': single-leader or leaderless")
+        }
+        if let broken, strategy == "single-leader", BrokenVariant(rawValue: broken) == nil {
             throw ValidationError("unknown broken variant '\(broken)'")
+        }
+        if let broken, strategy == "leaderless", LeaderlessBrokenVariant(rawValue: broken) == nil {
+            throw ValidationError("unknown leaderless broken variant '\(broken)'")
         }
         if ticks < 0 { throw ValidationError("--ticks must not be negative") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
+        if strategy == "leaderless" {
+            try runLeaderless()
+            return
+        }
         let options = SimulationOptions(
             nodeCount: nodes, faults: FaultSet(parsing: faults) ?? .all, ticks: ticks,
             brokenVariant: broken.flatMap(BrokenVariant.init(rawValue:)),
@@ -70,7 +86,7 @@ struct SimCommand: ParsableCommand {
         let count = seed == nil ? (seeds ?? 100) : 1
         // Each seed is independent and the simulator is pure, so seeds run on several threads;
         // results are gathered by seed and combined in seed order, exactly as one thread would.
-        let results = SeedResults(count: count)
+        let results = SeedResults<SimulationResult>(count: count)
         let workers = min(jobs, max(count, 1))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var offset = worker
@@ -115,21 +131,72 @@ struct SimCommand: ParsableCommand {
     }
 }
 
+extension SimCommand {
+    /// `--strategy leaderless`: seeds of ``runLeaderlessSimulation(seed:options:)``.
+    func runLeaderless() throws {
+        var settings = LeaderlessSimulationOptions()
+        if let nodes { settings.nodes = max(nodes, 3) }
+        settings.faults = faults != "none"
+        settings.broken = broken.flatMap(LeaderlessBrokenVariant.init(rawValue:))
+        let options = settings
+        let started = WallClock.monotonicNanos()
+        let first = seed ?? firstSeed
+        let count = seed == nil ? (seeds ?? 100) : 1
+        let results = SeedResults<LeaderlessSimulationResult>(count: count)
+        let workers = min(jobs, max(count, 1))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var offset = worker
+            while offset < count {
+                let seed = first &+ UInt64(offset)
+                results.store(runLeaderlessSimulation(seed: seed, options: options), at: offset)
+                offset += workers
+            }
+        }
+        var hasher = TraceHasher()
+        var failures = 0
+        var acknowledged = 0
+        var siblingReads = 0
+        for result in results.all() {
+            hasher.combine(result.traceHash)
+            acknowledged += result.writesAcknowledged
+            siblingReads += result.readsWithSiblings
+            if !result.passed { failures += 1 }
+            if verbose || !result.passed || count == 1 {
+                print(result.summary)
+                for violation in result.violations { print("  " + violation) }
+                if !result.passed {
+                    let variant = broken.map { " --broken \($0)" } ?? ""
+                    print(
+                        "  replay: cohort sim --strategy leaderless --seed \(result.seed)\(variant)"
+                    )
+                }
+            }
+        }
+        let seconds = Double(WallClock.monotonicNanos() - started) / 1e9
+        print(
+            "\(count) leaderless seeds, \(failures) failed: writes acknowledged=\(acknowledged) "
+                + "reads with siblings=\(siblingReads) combinedTrace=\(String(hasher.value, radix: 16))"
+        )
+        print(String(format: "wall %.2f s on %d threads", seconds, workers))
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
 /// Results of a multi-threaded run, one slot per seed.
-final class SeedResults: @unchecked Sendable {
-    private var slots: [SimulationResult?]
+final class SeedResults<Result>: @unchecked Sendable {
+    private var slots: [Result?]
     private let lock = NSLock()
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func store(_ result: SimulationResult, at offset: Int) {
+    func store(_ result: Result, at offset: Int) {
         lock.lock()
         slots[offset] = result
         lock.unlock()
     }
 
     /// Every result in seed order; all slots must be filled.
-    func all() -> [SimulationResult] {
+    func all() -> [Result] {
         lock.lock()
         defer { lock.unlock() }
         return slots.map { slot in

@@ -1,0 +1,39 @@
+import CohortCore
+
+/// What a ``LeaderlessGroup`` asks its host to do, in order.
+public enum LeaderlessAction: Hashable, Sendable {
+    /// Send `message` to `peer` (encoded with ``LeaderlessMessageCodec``).
+    case send(LeaderlessMessage, to: NodeID)
+    /// Store `state` as `key`'s state durably, then report
+    /// ``LeaderlessGroup/diskCompleted(_:now:)`` with the id. Operations complete in order.
+    case persist(DiskOperationID, key: [UInt8], state: SiblingSet)
+    /// Answer a client's write.
+    case writeDone(RequestID, LeaderlessWriteResult)
+    /// Answer a client's read.
+    case readDone(RequestID, LeaderlessReadResult)
+}
+
+/// How a leaderless client read ended.
+public enum LeaderlessReadResult: Hashable, Sendable {
+    /// The merge of the states R replicas answered (empty when none holds the key), and how
+    /// many had answered.
+    case found(SiblingSet, replies: Int)
+    /// Fewer than R replicas answered in time, with the reason.
+    case failed(String)
+}
+
+/// Counters a leaderless group keeps for status and metrics.
+public struct LeaderlessStatistics: Hashable, Sendable {
+    public var writesAcknowledged = 0
+    public var writesFailed = 0
+    public var readsAnswered = 0
+    public var readsFailed = 0
+    /// Repairs a read sent to replicas that answered an older state.
+    public var readRepairs = 0
+    /// Anti-entropy exchanges started.
+    public var antiEntropyExchanges = 0
+    /// Keys whose state an anti-entropy exchange changed here.
+    public var antiEntropyKeysRepaired = 0
+
+    public init() {}
+}

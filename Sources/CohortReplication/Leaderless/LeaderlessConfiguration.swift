@@ -1,0 +1,62 @@
+/// A leaderless keyspace's settings on one node: the quorums, timeouts and repair switches.
+public struct LeaderlessConfiguration: Hashable, Sendable {
+    /// Replicas per key (N).
+    public var replicas: Int
+    /// Replicas that must hold a write durably before it is acknowledged (W).
+    public var writeQuorum: Int
+    /// Replicas whose states a read merges before it answers (R).
+    public var readQuorum: Int
+    /// How long a coordinator waits for its quorum before answering with an error.
+    public var requestTimeoutMillis: UInt64
+    /// Whether a read writes the merged state back to the replicas that answered older ones.
+    public var readRepair: Bool
+    /// How often a node starts an anti-entropy exchange of one of its partitions (0: never).
+    public var antiEntropyIntervalMillis: UInt64
+    /// Deliberate bugs for the simulator's broken variants; empty in production.
+    public var faults: LeaderlessFaults
+
+    public init(
+        replicas: Int = 3, writeQuorum: Int = 2, readQuorum: Int = 2,
+        requestTimeoutMillis: UInt64 = 1_000, readRepair: Bool = true,
+        antiEntropyIntervalMillis: UInt64 = 100, faults: LeaderlessFaults = []
+    ) {
+        self.replicas = replicas
+        self.writeQuorum = writeQuorum
+        self.readQuorum = readQuorum
+        self.requestTimeoutMillis = requestTimeoutMillis
+        self.readRepair = readRepair
+        self.antiEntropyIntervalMillis = antiEntropyIntervalMillis
+        self.faults = faults
+    }
+
+    /// Why these settings cannot run, or nil when they can.
+    public var problem: String? {
+        if replicas < 1 { return "N must be at least 1" }
+        if writeQuorum < 1 || writeQuorum > replicas { return "W must be between 1 and N" }
+        if readQuorum < 1 || readQuorum > replicas { return "R must be between 1 and N" }
+        if requestTimeoutMillis == 0 { return "the request timeout must be positive" }
+        return nil
+    }
+
+    /// Whether every read quorum overlaps every write quorum (W + R > N): then, without
+    /// sloppy quorums, a read sees every write acknowledged before it started.
+    public var quorumsOverlap: Bool { writeQuorum + readQuorum > replicas }
+}
+
+/// Deliberate bugs in the leaderless group, switched on only by the simulator's broken
+/// variants (DESIGN.md §6: the simulator proves it can fail).
+public struct LeaderlessFaults: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt32
+
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// Replicas keep only the newest sibling by timestamp, silently (Riak's LWW scar).
+    public static let lwwWithoutSiblings = LeaderlessFaults(rawValue: 1 << 0)
+    /// Coordinators answer one reply short of W and of R.
+    public static let quorumOneShort = LeaderlessFaults(rawValue: 1 << 1)
+    /// Anti-entropy never exchanges partition 0.
+    public static let antiEntropySkipsPartition = LeaderlessFaults(rawValue: 1 << 2)
+    /// A write ignores its context: it supersedes nothing, so causally ordered writes linger
+    /// as siblings.
+    public static let contextIgnored = LeaderlessFaults(rawValue: 1 << 3)
+}

@@ -1,0 +1,110 @@
+import CohortCore
+
+/// A write this node coordinates, waiting for W durable copies.
+struct PendingWrite: Sendable {
+    var key: [UInt8]
+    var dot: Dot
+    var state: SiblingSet
+    var origin: WriteOrigin
+    var acknowledged: Set<NodeID> = []
+    var needed: Int
+    var deadline: UInt64
+}
+
+/// Who asked for a write: a client of this node, or a node that forwarded its client's.
+enum WriteOrigin: Sendable {
+    case client(RequestID)
+    case peer(NodeID, RequestID)
+}
+
+extension LeaderlessGroup {
+    /// A client's write of `key` (a nil value deletes: a tombstone), superseding what
+    /// `context` covers (`.empty` for a blind write, which supersedes nothing). Answered by a
+    /// ``LeaderlessAction/writeDone(_:_:)`` once W replicas hold it durably, or with an error
+    /// at the deadline. A node outside the key's preference list forwards the write to a
+    /// replica, which coordinates it: only a replica may make the write's dot.
+    public mutating func submitWrite(
+        _ request: RequestID, key: [UInt8], value: [UInt8]?, context: VersionVector,
+        now: GroupTime
+    ) {
+        let preference = ring.preferenceList(of: key)
+        if preference.contains(nodeID) {
+            coordinateWrite(
+                key: key, value: value, context: context, origin: .client(request), now: now)
+            return
+        }
+        let id = newRequestID()
+        forwarded[id] = (request, deadline(now))
+        // Spread forwarded writes over the replicas (and let a retry reach another one).
+        let target = preference[Int(request.rawValue % UInt64(preference.count))]
+        send(
+            .forwardWrite(request: RequestID(id), key: key, value: value, context: context),
+            to: target, now: now)
+    }
+
+    /// Makes the write's dot on this replica's state of `key` and persists it; the copies to
+    /// the other replicas leave once this one is durable (``coordinatedWriteDurable(_:now:)``).
+    mutating func coordinateWrite(
+        key: [UInt8], value: [UInt8]?, context: VersionVector, origin: WriteOrigin,
+        now: GroupTime
+    ) {
+        var state = states[key] ?? .empty
+        let supersedes = configuration.faults.contains(.contextIgnored) ? .empty : context
+        let stamp = clock.now(physicalMillis: now.wallMillis)
+        let dot = state.write(value, context: supersedes, replica: nodeID, stamp: stamp)
+        if configuration.faults.contains(.lwwWithoutSiblings) {
+            var dropped: [Sibling] = []
+            state = state.keepingNewest(dropped: &dropped)
+        }
+        states[key] = state
+        let id = newRequestID()
+        var needed = configuration.writeQuorum
+        if configuration.faults.contains(.quorumOneShort) { needed = max(1, needed - 1) }
+        writes[id] = PendingWrite(
+            key: key, dot: dot, state: state, origin: origin, needed: needed,
+            deadline: deadline(now))
+        persist(key, state, then: .coordinate(id))
+    }
+
+    /// The coordinator's copy of write `id` is durable: it counts, and the others get it.
+    mutating func coordinatedWriteDurable(_ id: UInt64, now: GroupTime) {
+        guard let write = writes[id] else { return }
+        for replica in ring.preferenceList(of: write.key) where replica != nodeID {
+            send(
+                .replicate(request: RequestID(id), key: write.key, state: write.state),
+                to: replica, now: now)
+        }
+        replicaAcknowledged(id, by: nodeID, now: now)
+    }
+
+    /// `replica` holds write `id` durably.
+    mutating func replicaAcknowledged(_ id: UInt64, by replica: NodeID, now: GroupTime) {
+        guard var write = writes[id] else { return }
+        write.acknowledged.insert(replica)
+        guard write.acknowledged.count >= write.needed else {
+            writes[id] = write
+            return
+        }
+        writes[id] = nil
+        answerWrite(write.origin, .written(dot: write.dot, context: write.state.clock), now: now)
+    }
+
+    mutating func answerWrite(
+        _ origin: WriteOrigin, _ result: LeaderlessWriteResult, now: GroupTime
+    ) {
+        switch origin {
+        case .client(let request):
+            finishWrite(request, result)
+        case .peer(let peer, let request):
+            send(.forwardedWriteDone(request: request, result: result), to: peer, now: now)
+        }
+    }
+
+    mutating func finishWrite(_ request: RequestID, _ result: LeaderlessWriteResult) {
+        switch result {
+        case .written: statistics.writesAcknowledged += 1
+        case .failed: statistics.writesFailed += 1
+        }
+        actions.append(.writeDone(request, result))
+    }
+}

@@ -1,0 +1,216 @@
+import CohortCore
+
+/// One node's part of a leaderless (Dynamo-style) keyspace, as a pure state machine
+/// (DESIGN.md §3): it coordinates client writes and reads over the key's N replicas and
+/// answers after W or R of them, serves as a replica for other coordinators, repairs stale
+/// replicas on reads, and runs anti-entropy with the other replicas of its partitions.
+///
+/// Inputs: ``submitWrite(_:key:value:context:now:)``, ``submitRead(_:key:now:)``,
+/// ``receive(_:from:now:)``, ``diskCompleted(_:now:)`` and ``tick(now:)``. Outputs: the
+/// ``LeaderlessAction``s ``drain()`` returns, in order. No clock, socket, file or random.
+///
+/// Durability: a replica answers a replicate, a read or an exchange only with states it has
+/// made durable, and a coordinator sends a new write to the other replicas only once its own
+/// copy is durable. So a write's dot, once anyone else has seen it, survives a crash of the
+/// replica that made it, and that replica can never hand the same dot to another write.
+public struct LeaderlessGroup: Sendable {
+    public let nodeID: NodeID
+    public let ring: LeaderlessRing
+    public let configuration: LeaderlessConfiguration
+    public internal(set) var statistics = LeaderlessStatistics()
+
+    /// Every key's latest state here, durable or on its way to the disk.
+    var states: [[UInt8]: SiblingSet]
+    /// Every key's state as last made durable.
+    var durable: [[UInt8]: SiblingSet]
+    var clock = HybridLogicalClock()
+    var actions: [LeaderlessAction] = []
+    var nextDiskOperation: UInt64 = 1
+    var nextRequest: UInt64 = 1
+    /// What to do when a disk operation completes.
+    var diskWaiters: [UInt64: DiskWaiter] = [:]
+    var writes: [UInt64: PendingWrite] = [:]
+    var reads: [UInt64: PendingRead] = [:]
+    /// Client writes this node forwarded to a replica: internal id to client request.
+    var forwarded: [UInt64: (request: RequestID, deadline: UInt64)] = [:]
+    var nextAntiEntropyMillis: UInt64 = 0
+    var antiEntropyTurn = 0
+
+    /// A node that holds `durableStates` on its disk (empty for a new node).
+    public init(
+        nodeID: NodeID, ring: LeaderlessRing, configuration: LeaderlessConfiguration,
+        durableStates: [[UInt8]: SiblingSet] = [:]
+    ) {
+        precondition(configuration.problem == nil, configuration.problem ?? "")
+        precondition(ring.members.contains(nodeID), "\(nodeID) is not on the ring")
+        self.nodeID = nodeID
+        self.ring = ring
+        self.configuration = configuration
+        self.states = durableStates
+        self.durable = durableStates
+    }
+
+    /// Takes the actions produced since the last drain.
+    public mutating func drain() -> [LeaderlessAction] {
+        defer { actions.removeAll(keepingCapacity: true) }
+        return actions
+    }
+
+    /// This node's durable state of `key` (empty when it holds none).
+    public func durableState(of key: [UInt8]) -> SiblingSet {
+        durable[key] ?? .empty
+    }
+
+    /// The keys this node holds a state of, sorted.
+    public var keys: [[UInt8]] {
+        durable.keys.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// Client requests still waiting for replicas.
+    public var pendingRequests: Int { writes.count + reads.count + forwarded.count }
+
+    // MARK: Disk
+
+    /// The host made the state of `operation` durable.
+    public mutating func diskCompleted(_ operation: DiskOperationID, now: GroupTime) {
+        guard let waiter = diskWaiters.removeValue(forKey: operation.rawValue) else { return }
+        // Operations complete in order and each carries the whole state at its time, so the
+        // latest completed one is the durable state.
+        durable[waiter.key] = waiter.state
+        run(waiter.then, now: now)
+    }
+
+    /// Merges `incoming` into `key`'s state; persists it when it changed, and runs `then`
+    /// once durable (at once when nothing changed and the state is durable already).
+    mutating func mergeAndPersist(
+        _ key: [UInt8], _ incoming: SiblingSet, then: DiskWaiter.Then, now: GroupTime
+    ) -> Bool {
+        let current = states[key] ?? .empty
+        var merged = current.merged(with: incoming)
+        if configuration.faults.contains(.lwwWithoutSiblings) {
+            var dropped: [Sibling] = []
+            merged = merged.keepingNewest(dropped: &dropped)
+        }
+        let changed = merged != current
+        if changed || durable[key] != merged {
+            states[key] = merged
+            persist(key, merged, then: then)
+        } else {
+            run(then, now: now)
+        }
+        return changed
+    }
+
+    mutating func persist(_ key: [UInt8], _ state: SiblingSet, then: DiskWaiter.Then) {
+        let operation = nextDiskOperation
+        nextDiskOperation += 1
+        diskWaiters[operation] = DiskWaiter(key: key, state: state, then: then)
+        actions.append(.persist(DiskOperationID(operation), key: key, state: state))
+    }
+
+    private mutating func run(_ then: DiskWaiter.Then, now: GroupTime) {
+        switch then {
+        case .nothing: break
+        case .coordinate(let id): coordinatedWriteDurable(id, now: now)
+        case .acknowledge(let peer, let request):
+            send(.replicated(request: request), to: peer, now: now)
+        }
+    }
+
+    // MARK: Messages
+
+    /// A peer's message arrived (or this node's own, for a local replica).
+    public mutating func receive(_ message: LeaderlessMessage, from peer: NodeID, now: GroupTime) {
+        switch message {
+        case .replicate(let request, let key, let state):
+            _ = mergeAndPersist(key, state, then: .acknowledge(peer, request), now: now)
+        case .replicated(let request):
+            replicaAcknowledged(request.rawValue, by: peer, now: now)
+        case .read(let request, let key):
+            send(.readReply(request: request, state: durableState(of: key)), to: peer, now: now)
+        case .readReply(let request, let state):
+            readReplied(request.rawValue, state: state, by: peer, now: now)
+        case .repair(let key, let state):
+            _ = mergeAndPersist(key, state, then: .nothing, now: now)
+        case .forwardWrite(let request, let key, let value, let context):
+            coordinateWrite(
+                key: key, value: value, context: context, origin: .peer(peer, request), now: now)
+        case .forwardedWriteDone(let request, let result):
+            guard let entry = forwarded.removeValue(forKey: request.rawValue) else { return }
+            finishWrite(entry.request, result)
+        case .digests(let partition, let entries):
+            receiveDigests(partition: Int(partition), entries, from: peer, now: now)
+        case .exchange(let partition, let states, let wanted):
+            receiveExchange(partition: Int(partition), states, wanted: wanted, from: peer, now: now)
+        }
+    }
+
+    /// Sends `message`; one to this node itself is handled at once, as a local replica.
+    mutating func send(_ message: LeaderlessMessage, to peer: NodeID, now: GroupTime) {
+        if peer == nodeID {
+            receive(message, from: nodeID, now: now)
+        } else {
+            actions.append(.send(message, to: peer))
+        }
+    }
+
+    // MARK: Time
+
+    /// Time passed: fails requests past their deadline and starts anti-entropy when due.
+    public mutating func tick(now: GroupTime) {
+        let nowMillis = now.monotonicMillis
+        for id in writes.keys.sorted() where writes[id]!.deadline <= nowMillis {
+            let write = writes.removeValue(forKey: id)!
+            let reason =
+                "NOQUORUM \(write.acknowledged.count) of \(write.needed) replicas acknowledged "
+                + "the write in \(configuration.requestTimeoutMillis) ms (N \(ring.replicas))"
+            answerWrite(write.origin, .failed(reason), now: now)
+        }
+        for id in reads.keys.sorted() where reads[id]!.deadline <= nowMillis {
+            let read = reads.removeValue(forKey: id)!
+            guard !read.answered else { continue }
+            statistics.readsFailed += 1
+            let reason =
+                "NOQUORUM \(read.replies.count) of \(read.needed) replicas answered "
+                + "the read in \(configuration.requestTimeoutMillis) ms (N \(ring.replicas))"
+            actions.append(.readDone(read.request, .failed(reason)))
+        }
+        for id in forwarded.keys.sorted() where forwarded[id]!.deadline <= nowMillis {
+            let entry = forwarded.removeValue(forKey: id)!
+            finishWrite(
+                entry.request,
+                .failed(
+                    "NOQUORUM the replica coordinating the write did not answer in "
+                        + "\(configuration.requestTimeoutMillis) ms"))
+        }
+        if configuration.antiEntropyIntervalMillis > 0, nowMillis >= nextAntiEntropyMillis {
+            nextAntiEntropyMillis = nowMillis + configuration.antiEntropyIntervalMillis
+            startAntiEntropy(now: now)
+        }
+    }
+
+    func deadline(_ now: GroupTime) -> UInt64 {
+        now.deadline(after: configuration.requestTimeoutMillis)
+    }
+
+    mutating func newRequestID() -> UInt64 {
+        defer { nextRequest += 1 }
+        return nextRequest
+    }
+}
+
+/// What a leaderless group does once a disk operation completes.
+struct DiskWaiter: Sendable {
+    var key: [UInt8]
+    var state: SiblingSet
+    var then: Then
+
+    enum Then: Sendable {
+        /// A repair: nothing more.
+        case nothing
+        /// The coordinator's own copy of write `id` is durable: send it to the others.
+        case coordinate(UInt64)
+        /// Answer `peer`'s replicate request.
+        case acknowledge(NodeID, RequestID)
+    }
+}

@@ -1,0 +1,58 @@
+import CohortCore
+
+/// What the replicas of a leaderless keyspace say to each other. Requests carry the sender's
+/// ``RequestID``; answers name it back, so a coordinator matches them to what it waits for.
+public enum LeaderlessMessage: Hashable, Sendable {
+    /// Coordinator to replica: merge `state` into your state of `key`, make it durable, then
+    /// answer ``replicated(request:)``.
+    case replicate(request: RequestID, key: [UInt8], state: SiblingSet)
+    /// Replica to coordinator: the state of `request` is merged and durable here.
+    case replicated(request: RequestID)
+    /// Coordinator to replica: answer your state of `key`.
+    case read(request: RequestID, key: [UInt8])
+    /// Replica to coordinator: its state of the key `request` asked for (empty: never written).
+    case readReply(request: RequestID, state: SiblingSet)
+    /// Read repair or anti-entropy: merge `state` into your state of `key`; no answer.
+    case repair(key: [UInt8], state: SiblingSet)
+    /// A node outside the key's preference list to a replica: coordinate this client write
+    /// (a nil value deletes), then answer ``forwardedWriteDone(request:result:)``.
+    case forwardWrite(request: RequestID, key: [UInt8], value: [UInt8]?, context: VersionVector)
+    /// The coordinator's answer to a forwarded write.
+    case forwardedWriteDone(request: RequestID, result: LeaderlessWriteResult)
+    /// Anti-entropy, first step: the sender's digest of every key it holds in `partition`.
+    case digests(partition: UInt32, entries: [KeyDigest])
+    /// Anti-entropy, answer: the states the receiver should merge, and the keys whose states
+    /// the sender wants back (empty in the last step).
+    case exchange(partition: UInt32, states: [KeyState], wanted: [[UInt8]])
+}
+
+/// A key and a digest of its state (anti-entropy).
+public struct KeyDigest: Hashable, Sendable {
+    public var key: [UInt8]
+    public var digest: UInt64
+
+    public init(key: [UInt8], digest: UInt64) {
+        self.key = key
+        self.digest = digest
+    }
+}
+
+/// A key and its state (anti-entropy).
+public struct KeyState: Hashable, Sendable {
+    public var key: [UInt8]
+    public var state: SiblingSet
+
+    public init(key: [UInt8], state: SiblingSet) {
+        self.key = key
+        self.state = state
+    }
+}
+
+/// How a leaderless client write ended.
+public enum LeaderlessWriteResult: Hashable, Sendable {
+    /// W replicas hold it durably: its dot, and the context the writer now has (the new
+    /// state's clock, so a next write from this client supersedes this one).
+    case written(dot: Dot, context: VersionVector)
+    /// Not acknowledged, with the reason (it may still be present on some replicas).
+    case failed(String)
+}

@@ -1,0 +1,176 @@
+import CohortCore
+
+/// Bytes of ``LeaderlessMessage``: a tag byte, then the case's fields (integers little-endian,
+/// byte strings with a u32 length). Decoding never traps: bytes that do not form a message
+/// give nil, and the receiver drops them as it drops a corrupt frame.
+public enum LeaderlessMessageCodec {
+    /// Keys and values a message may carry, each (the RESP limits are far lower).
+    public static let bytesMax = 1 << 29
+    /// Entries a digest or exchange message may carry.
+    public static let entriesMax = 1 << 20
+
+    public static func encode(_ message: LeaderlessMessage) -> [UInt8] {
+        var out: [UInt8] = []
+        switch message {
+        case .replicate(let request, let key, let state):
+            out.append(1)
+            ByteCoding.append(request.rawValue, to: &out)
+            ByteCoding.appendBytes(key, to: &out)
+            state.encode(into: &out)
+        case .replicated(let request):
+            out.append(2)
+            ByteCoding.append(request.rawValue, to: &out)
+        case .read(let request, let key):
+            out.append(3)
+            ByteCoding.append(request.rawValue, to: &out)
+            ByteCoding.appendBytes(key, to: &out)
+        case .readReply(let request, let state):
+            out.append(4)
+            ByteCoding.append(request.rawValue, to: &out)
+            state.encode(into: &out)
+        case .repair(let key, let state):
+            out.append(5)
+            ByteCoding.appendBytes(key, to: &out)
+            state.encode(into: &out)
+        case .forwardWrite(let request, let key, let value, let context):
+            out.append(6)
+            ByteCoding.append(request.rawValue, to: &out)
+            ByteCoding.appendBytes(key, to: &out)
+            if let value {
+                out.append(1)
+                ByteCoding.appendBytes(value, to: &out)
+            } else {
+                out.append(0)
+            }
+            context.encode(into: &out)
+        case .forwardedWriteDone(let request, let result):
+            out.append(7)
+            ByteCoding.append(request.rawValue, to: &out)
+            switch result {
+            case .written(let dot, let context):
+                out.append(1)
+                ByteCoding.append(dot.replica.rawValue, to: &out)
+                ByteCoding.append(dot.counter, to: &out)
+                context.encode(into: &out)
+            case .failed(let reason):
+                out.append(0)
+                ByteCoding.appendBytes(Array(reason.utf8), to: &out)
+            }
+        case .digests(let partition, let entries):
+            out.append(8)
+            ByteCoding.append(partition, to: &out)
+            ByteCoding.append(UInt32(entries.count), to: &out)
+            for entry in entries {
+                ByteCoding.appendBytes(entry.key, to: &out)
+                ByteCoding.append(entry.digest, to: &out)
+            }
+        case .exchange(let partition, let states, let wanted):
+            out.append(9)
+            ByteCoding.append(partition, to: &out)
+            ByteCoding.append(UInt32(states.count), to: &out)
+            for entry in states {
+                ByteCoding.appendBytes(entry.key, to: &out)
+                entry.state.encode(into: &out)
+            }
+            ByteCoding.append(UInt32(wanted.count), to: &out)
+            for key in wanted { ByteCoding.appendBytes(key, to: &out) }
+        }
+        return out
+    }
+
+    /// The message `bytes` hold whole, or nil.
+    public static func decode(_ bytes: [UInt8]) -> LeaderlessMessage? {
+        var reader = ByteCoding.Reader(bytes)
+        guard let tag = reader.byte() else { return nil }
+        let message: LeaderlessMessage?
+        switch tag {
+        case 1:
+            guard let request = reader.uint64(), let key = bytesField(&reader),
+                let state = SiblingSet.decode(from: &reader)
+            else { return nil }
+            message = .replicate(request: RequestID(request), key: key, state: state)
+        case 2:
+            message = reader.uint64().map { .replicated(request: RequestID($0)) }
+        case 3:
+            guard let request = reader.uint64(), let key = bytesField(&reader) else { return nil }
+            message = .read(request: RequestID(request), key: key)
+        case 4:
+            guard let request = reader.uint64(), let state = SiblingSet.decode(from: &reader)
+            else { return nil }
+            message = .readReply(request: RequestID(request), state: state)
+        case 5:
+            guard let key = bytesField(&reader), let state = SiblingSet.decode(from: &reader)
+            else { return nil }
+            message = .repair(key: key, state: state)
+        case 6:
+            guard let request = reader.uint64(), let key = bytesField(&reader),
+                let presence = reader.byte(), presence <= 1
+            else { return nil }
+            var value: [UInt8]?
+            if presence == 1 {
+                guard let bytes = bytesField(&reader) else { return nil }
+                value = bytes
+            }
+            guard let context = VersionVector.decode(from: &reader) else { return nil }
+            message = .forwardWrite(
+                request: RequestID(request), key: key, value: value, context: context)
+        case 7:
+            guard let request = reader.uint64(), let kind = reader.byte() else { return nil }
+            switch kind {
+            case 1:
+                guard let replica = reader.uint64(), let counter = reader.uint64(), counter > 0,
+                    let context = VersionVector.decode(from: &reader)
+                else { return nil }
+                let dot = Dot(replica: NodeID(replica), counter: counter)
+                message = .forwardedWriteDone(
+                    request: RequestID(request), result: .written(dot: dot, context: context))
+            case 0:
+                guard let reason = bytesField(&reader) else { return nil }
+                message = .forwardedWriteDone(
+                    request: RequestID(request),
+                    result: .failed(String(decoding: reason, as: UTF8.self)))
+            default:
+                return nil
+            }
+        case 8:
+            guard let partition = reader.uint32(), let count = reader.uint32(),
+                Int(count) <= entriesMax
+            else { return nil }
+            var entries: [KeyDigest] = []
+            for _ in 0..<count {
+                guard let key = bytesField(&reader), let digest = reader.uint64() else {
+                    return nil
+                }
+                entries.append(KeyDigest(key: key, digest: digest))
+            }
+            message = .digests(partition: partition, entries: entries)
+        case 9:
+            guard let partition = reader.uint32(), let count = reader.uint32(),
+                Int(count) <= entriesMax
+            else { return nil }
+            var states: [KeyState] = []
+            for _ in 0..<count {
+                guard let key = bytesField(&reader), let state = SiblingSet.decode(from: &reader)
+                else { return nil }
+                states.append(KeyState(key: key, state: state))
+            }
+            guard let wantedCount = reader.uint32(), Int(wantedCount) <= entriesMax else {
+                return nil
+            }
+            var wanted: [[UInt8]] = []
+            for _ in 0..<wantedCount {
+                guard let key = bytesField(&reader) else { return nil }
+                wanted.append(key)
+            }
+            message = .exchange(partition: partition, states: states, wanted: wanted)
+        default:
+            return nil
+        }
+        return reader.remaining == 0 ? message : nil
+    }
+
+    private static func bytesField(_ reader: inout ByteCoding.Reader) -> [UInt8]? {
+        guard let bytes = reader.lengthPrefixed(), bytes.count <= bytesMax else { return nil }
+        return bytes
+    }
+}

@@ -1,0 +1,249 @@
+import CohortCore
+import Testing
+
+@testable import CohortReplication
+
+/// A few leaderless groups wired by hand: messages and disk completions are delivered only
+/// when the test says, so each step of the protocol can be observed.
+struct LeaderlessHarness {
+    var groups: [NodeID: LeaderlessGroup] = [:]
+    var inFlight: [(from: NodeID, to: NodeID, message: LeaderlessMessage)] = []
+    var disks: [NodeID: [DiskOperationID]] = [:]
+    var writeResults: [RequestID: LeaderlessWriteResult] = [:]
+    var readResults: [RequestID: LeaderlessReadResult] = [:]
+    var nowMillis: UInt64 = 0
+    /// Nodes that get no messages (partitioned away).
+    var isolated: Set<NodeID> = []
+
+    init(members: Int, configuration: LeaderlessConfiguration) {
+        let ids = (1...members).map { NodeID(UInt64($0)) }
+        let ring = LeaderlessRing(members: ids, replicas: configuration.replicas)
+        for id in ids {
+            groups[id] = LeaderlessGroup(nodeID: id, ring: ring, configuration: configuration)
+        }
+    }
+
+    var now: GroupTime { GroupTime(monotonicMillis: nowMillis, wallMillis: 1_000 + nowMillis) }
+
+    mutating func collect(_ id: NodeID) {
+        for action in groups[id]!.drain() {
+            switch action {
+            case .send(let message, let peer):
+                // Every message crosses as bytes, as on the network.
+                let decoded = LeaderlessMessageCodec.decode(LeaderlessMessageCodec.encode(message))
+                inFlight.append((id, peer, decoded!))
+            case .persist(let operation, _, _):
+                disks[id, default: []].append(operation)
+            case .writeDone(let request, let result):
+                writeResults[request] = result
+            case .readDone(let request, let result):
+                readResults[request] = result
+            }
+        }
+    }
+
+    mutating func write(
+        _ request: UInt64, at node: NodeID, _ key: String, _ value: String?,
+        context: VersionVector = .empty
+    ) {
+        groups[node]!.submitWrite(
+            RequestID(request), key: Array(key.utf8), value: value.map { Array($0.utf8) },
+            context: context, now: now)
+        collect(node)
+    }
+
+    mutating func read(_ request: UInt64, at node: NodeID, _ key: String) {
+        groups[node]!.submitRead(RequestID(request), key: Array(key.utf8), now: now)
+        collect(node)
+    }
+
+    /// Completes every disk operation and delivers every message (except to isolated nodes)
+    /// until nothing moves.
+    mutating func settle() {
+        var moved = true
+        while moved {
+            moved = false
+            for id in groups.keys.sorted() {
+                let operations = disks[id] ?? []
+                disks[id] = []
+                for operation in operations {
+                    groups[id]!.diskCompleted(operation, now: now)
+                    collect(id)
+                    moved = true
+                }
+            }
+            let messages = inFlight
+            inFlight = []
+            for (from, to, message) in messages
+            where !isolated.contains(to) && !isolated.contains(from) {
+                groups[to]!.receive(message, from: from, now: now)
+                collect(to)
+                moved = true
+            }
+        }
+    }
+
+    mutating func tick(by millis: UInt64) {
+        nowMillis += millis
+        for id in groups.keys.sorted() {
+            groups[id]!.tick(now: now)
+            collect(id)
+        }
+    }
+}
+
+@Suite struct LeaderlessGroupTests {
+    let n1 = NodeID(1)
+    let n2 = NodeID(2)
+    let n3 = NodeID(3)
+
+    /// Anti-entropy off unless a test turns it on, so message counts are the protocol's own.
+    func harness(
+        members: Int = 3, readRepair: Bool = true, antiEntropyMillis: UInt64 = 0
+    ) -> LeaderlessHarness {
+        LeaderlessHarness(
+            members: members,
+            configuration: LeaderlessConfiguration(
+                replicas: 3, writeQuorum: 2, readQuorum: 2, requestTimeoutMillis: 500,
+                readRepair: readRepair, antiEntropyIntervalMillis: antiEntropyMillis))
+    }
+
+    @Test func aWriteLeavesTheCoordinatorOnlyOnceDurableThereAndIsAcknowledgedAtW() {
+        var world = harness()
+        world.write(1, at: n1, "k", "v")
+        #expect(world.inFlight.isEmpty, "nothing is sent before the coordinator's copy is durable")
+        #expect(world.disks[n1]?.count == 1)
+        world.groups[n1]!.diskCompleted(world.disks[n1]!.removeFirst(), now: world.now)
+        world.collect(n1)
+        #expect(world.inFlight.map(\.to).sorted() == [n2, n3])
+        #expect(world.writeResults.isEmpty, "one durable copy is not W = 2")
+        // Only n2 gets its copy; n3 is away.
+        world.isolated = [n3]
+        world.settle()
+        guard case .written(let dot, let context) = world.writeResults[RequestID(1)] else {
+            Issue.record("write not acknowledged: \(String(describing: world.writeResults))")
+            return
+        }
+        #expect(dot == Dot(replica: n1, counter: 1))
+        #expect(context.covers(dot))
+        #expect(world.groups[n2]!.durableState(of: Array("k".utf8)).holds(dot))
+        #expect(world.groups[n3]!.durableState(of: Array("k".utf8)).isEmpty)
+    }
+
+    @Test func aWriteWithoutQuorumFailsNamingHowManyAnswered() {
+        var world = harness()
+        world.isolated = [n2, n3]
+        world.write(1, at: n1, "k", "v")
+        world.settle()
+        #expect(world.writeResults.isEmpty)
+        world.tick(by: 501)
+        guard case .failed(let reason) = world.writeResults[RequestID(1)] else {
+            Issue.record("no failure: \(String(describing: world.writeResults))")
+            return
+        }
+        #expect(reason.contains("1 of 2 replicas acknowledged"))
+    }
+
+    @Test func concurrentBlindWritesBecomeSiblingsAndAContextWriteMergesThem() {
+        var world = harness()
+        world.write(1, at: n1, "cart", "milk")
+        world.write(2, at: n2, "cart", "eggs")
+        world.settle()
+        world.read(3, at: n3, "cart")
+        world.settle()
+        guard case .found(let state, _) = world.readResults[RequestID(3)] else {
+            Issue.record("read failed")
+            return
+        }
+        #expect(Set(state.values) == [Array("milk".utf8), Array("eggs".utf8)])
+        world.write(4, at: n3, "cart", "milk,eggs", context: state.context)
+        world.settle()
+        world.read(5, at: n1, "cart")
+        world.settle()
+        guard case .found(let merged, _) = world.readResults[RequestID(5)] else {
+            Issue.record("read failed")
+            return
+        }
+        #expect(merged.values == [Array("milk,eggs".utf8)])
+    }
+
+    @Test func aReadRepairsTheReplicaThatAnsweredAnOlderState() {
+        var world = harness()
+        world.isolated = [n3]
+        world.write(1, at: n1, "k", "v")
+        world.settle()
+        world.isolated = []
+        let key = Array("k".utf8)
+        #expect(world.groups[n3]!.durableState(of: key).isEmpty)
+        world.read(2, at: n3, "k")
+        world.settle()
+        guard case .found(let state, _) = world.readResults[RequestID(2)] else {
+            Issue.record("read failed")
+            return
+        }
+        #expect(state.values == [Array("v".utf8)])
+        #expect(world.groups[n3]!.durableState(of: key) == state)
+        #expect(world.groups[n3]!.statistics.readRepairs >= 1)
+    }
+
+    @Test func antiEntropyAloneRepairsAReplicaThatMissedWrites() {
+        var world = harness(readRepair: false, antiEntropyMillis: 10)
+        world.isolated = [n3]
+        for index in 0..<20 { world.write(UInt64(index + 1), at: n1, "k\(index)", "v\(index)") }
+        world.settle()
+        world.isolated = []
+        // Each tick exchanges one partition with one peer; a few hundred cover them all.
+        for _ in 0..<400 {
+            world.tick(by: 10)
+            world.settle()
+        }
+        for index in 0..<20 {
+            let key = Array("k\(index)".utf8)
+            #expect(
+                world.groups[n3]!.durableState(of: key) == world.groups[n1]!.durableState(of: key))
+        }
+        #expect(world.groups.values.map(\.statistics.antiEntropyKeysRepaired).reduce(0, +) >= 20)
+    }
+
+    @Test func aNodeOutsideThePreferenceListForwardsTheWriteToAReplica() {
+        var world = LeaderlessHarness(
+            members: 5, configuration: LeaderlessConfiguration(antiEntropyIntervalMillis: 0))
+        let ring = world.groups[n1]!.ring
+        let key = (0..<100).map { "key\($0)" }.first {
+            !ring.preferenceList(of: Array($0.utf8)).contains(n1)
+        }!
+        world.write(1, at: n1, key, "v")
+        #expect(world.inFlight.count == 1)
+        #expect(ring.preferenceList(of: Array(key.utf8)).contains(world.inFlight[0].to))
+        world.settle()
+        guard case .written(let dot, _) = world.writeResults[RequestID(1)] else {
+            Issue.record("forwarded write not acknowledged")
+            return
+        }
+        #expect(dot.replica != n1)
+    }
+
+    @Test func aCrashBeforeTheDiskCompletesLosesOnlyWhatNobodySaw() {
+        var world = harness()
+        world.write(1, at: n1, "k", "lost")
+        // n1 crashes before its disk completes: nothing was sent, so the dot was never seen.
+        world.disks[n1] = []
+        world.groups[n1] = LeaderlessGroup(
+            nodeID: n1, ring: world.groups[n1]!.ring, configuration: world.groups[n1]!.configuration
+        )
+        world.write(2, at: n1, "k", "kept")
+        world.settle()
+        guard case .written(let dot, _) = world.writeResults[RequestID(2)] else {
+            Issue.record("write not acknowledged")
+            return
+        }
+        #expect(dot == Dot(replica: n1, counter: 1))
+        world.read(3, at: n2, "k")
+        world.settle()
+        guard case .found(let state, _) = world.readResults[RequestID(3)] else {
+            Issue.record("read failed")
+            return
+        }
+        #expect(state.values == [Array("kept".utf8)])
+    }
+}
