@@ -1,64 +1,153 @@
 import CohortCore
 
-/// Anti-entropy between the replicas of a partition, always on: every interval a node sends
-/// one peer the digest of each key it holds in one of its partitions (partitions and peers in
-/// turn); the peer answers with the states the sender lacks or holds differently, and asks for
-/// the sender's; the sender merges and sends those back. Both end with the merge of the two.
+/// Anti-entropy between replicas, always on: every interval a node starts an exchange with
+/// one other member in turn, comparing the Merkle trees (``MerkleTree``) of every partition
+/// the two hold, top down, each step answered by the other side:
 ///
-/// The digests are a flat list per partition today: the exchange's bytes grow with the
-/// partition's keys, not with the differences. A Merkle tree per partition (issue 19) replaces
-/// the list with the few hashes on the paths to the differing keys.
+/// 1. the roots of the shared partitions (``LeaderlessMessage/treeRoots``);
+/// 2. for each partition whose roots differ, the interior hashes;
+/// 3. the leaf hashes under the interior nodes that differ;
+/// 4. the digests and clocks of the keys in the leaves that differ;
+/// 5. the states the other side lacks or holds older, and the keys wanted back
+///    (``LeaderlessMessage/exchange``); the last step sends those.
+///
+/// Both end with the merge of the two. Replicas in sync exchange one root per shared
+/// partition; the bytes of an exchange grow with the differing keys, not with the data.
 extension LeaderlessGroup {
+    /// A partition with at most this many keys here skips the tree's levels: its keys'
+    /// digests go at once (a digest and clock, about 40 bytes, against 16 hashes a level).
+    static let partitionListedKeysMax = 32
+
     mutating func startAntiEntropy(now: GroupTime) {
-        let partitions = ring.partitions(heldBy: nodeID).filter {
-            !(configuration.faults.contains(.antiEntropySkipsPartition) && $0 == 0)
-        }
-        guard !partitions.isEmpty else { return }
-        let partition = partitions[antiEntropyTurn % partitions.count]
-        let peers = ring.preferenceList(ofPartition: partition).filter { $0 != nodeID }
+        let peers = ring.members.filter { $0 != nodeID }
         guard !peers.isEmpty else { return }
-        let peer = peers[(antiEntropyTurn / partitions.count) % peers.count]
+        let peer = peers[antiEntropyTurn % peers.count]
         antiEntropyTurn += 1
+        let shared = sharedPartitions(with: peer)
+        guard !shared.isEmpty else { return }
         statistics.antiEntropyExchanges += 1
         send(
-            .digests(partition: UInt32(partition), entries: digests(of: partition)), to: peer,
+            .treeRoots(
+                partitions: shared.map { UInt32($0) },
+                roots: shared.map { trees[$0]?.root ?? 0 }),
+            to: peer, now: now)
+    }
+
+    /// The partitions both this node and `peer` replicate (and exchange), in order.
+    func sharedPartitions(with peer: NodeID) -> [Int] {
+        (0..<ring.partitionCount).filter { partition in
+            exchanges(partition) && ring.preferenceList(ofPartition: partition).contains(peer)
+        }
+    }
+
+    /// Whether this node takes part in exchanges of `partition`.
+    func exchanges(_ partition: Int) -> Bool {
+        partition >= 0 && partition < ring.partitionCount
+            && ring.preferenceList(ofPartition: partition).contains(nodeID)
+            && !(configuration.faults.contains(.antiEntropySkipsPartition) && partition == 0)
+    }
+
+    mutating func receiveTreeRoots(
+        _ partitions: [UInt32], _ roots: [UInt64], from peer: NodeID, now: GroupTime
+    ) {
+        guard partitions.count == roots.count else { return }
+        for (partition, root) in zip(partitions.map(Int.init), roots)
+        where exchanges(partition) && (trees[partition]?.root ?? 0) != root {
+            if partitionKeyCounts[partition, default: 0] <= Self.partitionListedKeysMax {
+                // Few keys: listing their digests costs less than walking the tree.
+                let entries = keys(in: partition, leaves: []).map(keyDigest)
+                send(
+                    .digests(partition: UInt32(partition), leaves: [], entries: entries), to: peer,
+                    now: now)
+                continue
+            }
+            let tree = trees[partition] ?? MerkleTree()
+            send(
+                .treeInterior(partition: UInt32(partition), hashes: tree.interior), to: peer,
+                now: now)
+        }
+    }
+
+    mutating func receiveTreeInterior(
+        partition: Int, _ hashes: [UInt64], from peer: NodeID, now: GroupTime
+    ) {
+        let tree = trees[partition] ?? MerkleTree()
+        guard exchanges(partition), hashes.count == tree.interior.count else { return }
+        let differing = tree.interior.indices.filter { tree.interior[$0] != hashes[$0] }
+        guard !differing.isEmpty else { return }
+        send(
+            .treeLeaves(
+                partition: UInt32(partition), interior: differing.map { UInt16($0) },
+                hashes: differing.flatMap { tree.leaves(under: $0) }),
+            to: peer, now: now)
+    }
+
+    mutating func receiveTreeLeaves(
+        partition: Int, _ interior: [UInt16], _ hashes: [UInt64], from peer: NodeID,
+        now: GroupTime
+    ) {
+        let tree = trees[partition] ?? MerkleTree()
+        guard exchanges(partition), hashes.count == interior.count * MerkleTree.fanOut,
+            interior.allSatisfy({ Int($0) < tree.interior.count })
+        else { return }
+        var leaves: [UInt16] = []
+        for (position, node) in interior.enumerated() {
+            for offset in 0..<MerkleTree.fanOut {
+                let leaf = Int(node) * MerkleTree.fanOut + offset
+                if tree.leaves[leaf] != hashes[position * MerkleTree.fanOut + offset] {
+                    leaves.append(UInt16(leaf))
+                }
+            }
+        }
+        guard !leaves.isEmpty else { return }
+        let entries = keys(in: partition, leaves: leaves).map(keyDigest)
+        send(
+            .digests(partition: UInt32(partition), leaves: leaves, entries: entries), to: peer,
             now: now)
     }
 
-    /// The digests of the durable states this node holds in `partition`, sorted by key.
-    func digests(of partition: Int) -> [KeyDigest] {
-        keys(in: partition).map { KeyDigest(key: $0, digest: Self.digest(durable[$0]!)) }
-    }
-
-    func keys(in partition: Int) -> [[UInt8]] {
-        durable.keys.filter { ring.partition(of: $0) == partition }
+    /// The keys this node holds in `leaves` of `partition` (no leaves: the whole partition),
+    /// sorted.
+    func keys(in partition: Int, leaves: [UInt16]) -> [[UInt8]] {
+        let indexes = leaves.isEmpty ? Array(0..<MerkleTree.leafCount) : leaves.map(Int.init)
+        return indexes.flatMap { leafKeys[partition * MerkleTree.leafCount + $0] ?? [] }
+            .filter { durable[$0] != nil }
             .sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    static func digest(_ state: SiblingSet) -> UInt64 {
-        FNV1a.hash(state.encoded)
+    func keyDigest(_ key: [UInt8]) -> KeyDigest {
+        KeyDigest(key: key, digest: digests[key]!, clock: durable[key]!.clock)
     }
 
     mutating func receiveDigests(
-        partition: Int, _ entries: [KeyDigest], from peer: NodeID, now: GroupTime
+        partition: Int, _ leaves: [UInt16], _ entries: [KeyDigest], from peer: NodeID,
+        now: GroupTime
     ) {
-        guard partition >= 0, partition < ring.partitionCount,
-            ring.preferenceList(ofPartition: partition).contains(nodeID),
-            !(configuration.faults.contains(.antiEntropySkipsPartition) && partition == 0)
-        else { return }
-        var theirs: [[UInt8]: UInt64] = [:]
-        for entry in entries where ring.partition(of: entry.key) == partition {
-            theirs[entry.key] = entry.digest
+        guard exchanges(partition), leaves.allSatisfy({ Int($0) < MerkleTree.leafCount }) else {
+            return
+        }
+        let leafSet = Set(leaves.map(Int.init))
+        var theirs: [[UInt8]: KeyDigest] = [:]
+        for entry in entries
+        where ring.partition(of: entry.key) == partition
+            && (leaves.isEmpty || leafSet.contains(MerkleTree.leaf(of: entry.key)))
+        {
+            theirs[entry.key] = entry
         }
         var states: [KeyState] = []
         var wanted: [[UInt8]] = []
-        for key in keys(in: partition) {
+        for key in keys(in: partition, leaves: leaves) {
             let state = durable[key]!
-            if let digest = theirs.removeValue(forKey: key) {
-                if digest != Self.digest(state) {
-                    states.append(KeyState(key: key, state: state))
-                    wanted.append(key)
-                }
+            if let entry = theirs.removeValue(forKey: key) {
+                guard entry.digest != digests[key] else { continue }
+                // Only the side that is behind needs the other's state; concurrent (or equal
+                // clocks with different siblings, which only a broken replica makes): both.
+                let oursNewer =
+                    state.clock.descends(from: entry.clock) && state.clock != entry.clock
+                let theirsNewer =
+                    entry.clock.descends(from: state.clock) && state.clock != entry.clock
+                if !theirsNewer { states.append(KeyState(key: key, state: state)) }
+                if !oursNewer { wanted.append(key) }
             } else {
                 states.append(KeyState(key: key, state: state))
             }
@@ -74,9 +163,7 @@ extension LeaderlessGroup {
         partition: Int, _ incoming: [KeyState], wanted: [[UInt8]], from peer: NodeID,
         now: GroupTime
     ) {
-        guard partition >= 0, partition < ring.partitionCount,
-            ring.preferenceList(ofPartition: partition).contains(nodeID)
-        else { return }
+        guard exchanges(partition) else { return }
         for entry in incoming where ring.partition(of: entry.key) == partition {
             if mergeAndPersist(entry.key, entry.state, then: .nothing, now: now) {
                 statistics.antiEntropyKeysRepaired += 1

@@ -21,8 +21,16 @@ public struct LeaderlessGroup: Sendable {
 
     /// Every key's latest state here, durable or on its way to the disk.
     var states: [[UInt8]: SiblingSet]
-    /// Every key's state as last made durable.
-    var durable: [[UInt8]: SiblingSet]
+    /// Every key's state as last made durable (change it with ``setDurable(_:_:)``).
+    var durable: [[UInt8]: SiblingSet] = [:]
+    /// The digest of each durable state (``MerkleTree`` contributions).
+    var digests: [[UInt8]: UInt64] = [:]
+    /// The Merkle tree of each partition this node holds keys of.
+    var trees: [Int: MerkleTree] = [:]
+    /// The keys of each (partition, leaf), at `partition * MerkleTree.leafCount + leaf`.
+    var leafKeys: [Int: Set<[UInt8]>] = [:]
+    /// How many keys each partition holds here.
+    var partitionKeyCounts: [Int: Int] = [:]
     var clock = HybridLogicalClock()
     var actions: [LeaderlessAction] = []
     var nextDiskOperation: UInt64 = 1
@@ -47,7 +55,7 @@ public struct LeaderlessGroup: Sendable {
         self.ring = ring
         self.configuration = configuration
         self.states = durableStates
-        self.durable = durableStates
+        for (key, state) in durableStates { setDurable(key, state) }
     }
 
     /// Takes the actions produced since the last drain.
@@ -76,8 +84,27 @@ public struct LeaderlessGroup: Sendable {
         guard let waiter = diskWaiters.removeValue(forKey: operation.rawValue) else { return }
         // Operations complete in order and each carries the whole state at its time, so the
         // latest completed one is the durable state.
-        durable[waiter.key] = waiter.state
+        setDurable(waiter.key, waiter.state)
         run(waiter.then, now: now)
+    }
+
+    /// Records `state` as `key`'s durable state, and keeps its partition's tree up to date.
+    mutating func setDurable(_ key: [UInt8], _ state: SiblingSet) {
+        let digest = Self.digest(state)
+        let old = digests.updateValue(digest, forKey: key)
+        durable[key] = state
+        guard old != digest else { return }
+        let partition = ring.partition(of: key)
+        trees[partition, default: MerkleTree()].update(key: key, from: old, to: digest)
+        if old == nil {
+            partitionKeyCounts[partition, default: 0] += 1
+            leafKeys[partition * MerkleTree.leafCount + MerkleTree.leaf(of: key), default: []]
+                .insert(key)
+        }
+    }
+
+    static func digest(_ state: SiblingSet) -> UInt64 {
+        FNV1a.hash(state.encoded)
     }
 
     /// Merges `incoming` into `key`'s state; persists it when it changed, and runs `then`
@@ -138,8 +165,14 @@ public struct LeaderlessGroup: Sendable {
         case .forwardedWriteDone(let request, let result):
             guard let entry = forwarded.removeValue(forKey: request.rawValue) else { return }
             finishWrite(entry.request, result)
-        case .digests(let partition, let entries):
-            receiveDigests(partition: Int(partition), entries, from: peer, now: now)
+        case .treeRoots(let partitions, let roots):
+            receiveTreeRoots(partitions, roots, from: peer, now: now)
+        case .treeInterior(let partition, let hashes):
+            receiveTreeInterior(partition: Int(partition), hashes, from: peer, now: now)
+        case .treeLeaves(let partition, let interior, let hashes):
+            receiveTreeLeaves(partition: Int(partition), interior, hashes, from: peer, now: now)
+        case .digests(let partition, let leaves, let entries):
+            receiveDigests(partition: Int(partition), leaves, entries, from: peer, now: now)
         case .exchange(let partition, let states, let wanted):
             receiveExchange(partition: Int(partition), states, wanted: wanted, from: peer, now: now)
         }

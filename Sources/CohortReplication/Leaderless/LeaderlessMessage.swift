@@ -19,21 +19,33 @@ public enum LeaderlessMessage: Hashable, Sendable {
     case forwardWrite(request: RequestID, key: [UInt8], value: [UInt8]?, context: VersionVector)
     /// The coordinator's answer to a forwarded write.
     case forwardedWriteDone(request: RequestID, result: LeaderlessWriteResult)
-    /// Anti-entropy, first step: the sender's digest of every key it holds in `partition`.
-    case digests(partition: UInt32, entries: [KeyDigest])
+    /// Anti-entropy, first step: the roots of the sender's Merkle trees of the partitions it
+    /// shares with the receiver.
+    case treeRoots(partitions: [UInt32], roots: [UInt64])
+    /// Anti-entropy: the sender's interior hashes of a partition whose roots differed.
+    case treeInterior(partition: UInt32, hashes: [UInt64])
+    /// Anti-entropy: the sender's leaf hashes under the interior nodes that differed
+    /// (``MerkleTree/fanOut`` per node, in the order of `interior`).
+    case treeLeaves(partition: UInt32, interior: [UInt16], hashes: [UInt64])
+    /// Anti-entropy: the digest of every key the sender holds in the leaves that differed.
+    case digests(partition: UInt32, leaves: [UInt16], entries: [KeyDigest])
     /// Anti-entropy, answer: the states the receiver should merge, and the keys whose states
     /// the sender wants back (empty in the last step).
     case exchange(partition: UInt32, states: [KeyState], wanted: [[UInt8]])
 }
 
-/// A key and a digest of its state (anti-entropy).
+/// A key, a digest of its state and the state's clock (anti-entropy): the clock tells the
+/// receiver which way the state must go (only to the side whose clock is behind, both ways
+/// when the two are concurrent).
 public struct KeyDigest: Hashable, Sendable {
     public var key: [UInt8]
     public var digest: UInt64
+    public var clock: VersionVector
 
-    public init(key: [UInt8], digest: UInt64) {
+    public init(key: [UInt8], digest: UInt64, clock: VersionVector) {
         self.key = key
         self.digest = digest
+        self.clock = clock
     }
 }
 

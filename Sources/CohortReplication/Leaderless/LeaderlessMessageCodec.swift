@@ -56,13 +56,29 @@ public enum LeaderlessMessageCodec {
                 out.append(0)
                 ByteCoding.appendBytes(Array(reason.utf8), to: &out)
             }
-        case .digests(let partition, let entries):
+        case .treeRoots(let partitions, let roots):
+            out.append(12)
+            ByteCoding.append(UInt32(partitions.count), to: &out)
+            for partition in partitions { ByteCoding.append(partition, to: &out) }
+            appendHashes(roots, to: &out)
+        case .treeInterior(let partition, let hashes):
+            out.append(10)
+            ByteCoding.append(partition, to: &out)
+            appendHashes(hashes, to: &out)
+        case .treeLeaves(let partition, let interior, let hashes):
+            out.append(11)
+            ByteCoding.append(partition, to: &out)
+            appendIndexes(interior, to: &out)
+            appendHashes(hashes, to: &out)
+        case .digests(let partition, let leaves, let entries):
             out.append(8)
             ByteCoding.append(partition, to: &out)
+            appendIndexes(leaves, to: &out)
             ByteCoding.append(UInt32(entries.count), to: &out)
             for entry in entries {
                 ByteCoding.appendBytes(entry.key, to: &out)
                 ByteCoding.append(entry.digest, to: &out)
+                entry.clock.encode(into: &out)
             }
         case .exchange(let partition, let states, let wanted):
             out.append(9)
@@ -132,18 +148,40 @@ public enum LeaderlessMessageCodec {
             default:
                 return nil
             }
+        case 12:
+            guard let count = reader.uint32(), Int(count) <= MerkleTree.leafCount * 64,
+                Int(count) * 4 <= reader.remaining
+            else { return nil }
+            var partitions: [UInt32] = []
+            for _ in 0..<count {
+                guard let partition = reader.uint32() else { return nil }
+                partitions.append(partition)
+            }
+            guard let roots = hashes(&reader, countMax: Int(count)), roots.count == partitions.count
+            else { return nil }
+            message = .treeRoots(partitions: partitions, roots: roots)
+        case 10:
+            guard let partition = reader.uint32(), let hashes = hashes(&reader) else {
+                return nil
+            }
+            message = .treeInterior(partition: partition, hashes: hashes)
+        case 11:
+            guard let partition = reader.uint32(), let interior = indexes(&reader),
+                let hashes = hashes(&reader)
+            else { return nil }
+            message = .treeLeaves(partition: partition, interior: interior, hashes: hashes)
         case 8:
-            guard let partition = reader.uint32(), let count = reader.uint32(),
-                Int(count) <= entriesMax
+            guard let partition = reader.uint32(), let leaves = indexes(&reader),
+                let count = reader.uint32(), Int(count) <= entriesMax
             else { return nil }
             var entries: [KeyDigest] = []
             for _ in 0..<count {
-                guard let key = bytesField(&reader), let digest = reader.uint64() else {
-                    return nil
-                }
-                entries.append(KeyDigest(key: key, digest: digest))
+                guard let key = bytesField(&reader), let digest = reader.uint64(),
+                    let clock = VersionVector.decode(from: &reader)
+                else { return nil }
+                entries.append(KeyDigest(key: key, digest: digest, clock: clock))
             }
-            message = .digests(partition: partition, entries: entries)
+            message = .digests(partition: partition, leaves: leaves, entries: entries)
         case 9:
             guard let partition = reader.uint32(), let count = reader.uint32(),
                 Int(count) <= entriesMax
@@ -167,6 +205,45 @@ public enum LeaderlessMessageCodec {
             return nil
         }
         return reader.remaining == 0 ? message : nil
+    }
+
+    private static func appendHashes(_ hashes: [UInt64], to out: inout [UInt8]) {
+        ByteCoding.append(UInt32(hashes.count), to: &out)
+        for hash in hashes { ByteCoding.append(hash, to: &out) }
+    }
+
+    private static func appendIndexes(_ indexes: [UInt16], to out: inout [UInt8]) {
+        ByteCoding.append(UInt32(indexes.count), to: &out)
+        for index in indexes {
+            out.append(UInt8(truncatingIfNeeded: index))
+            out.append(UInt8(truncatingIfNeeded: index >> 8))
+        }
+    }
+
+    private static func hashes(
+        _ reader: inout ByteCoding.Reader, countMax: Int = MerkleTree.leafCount
+    ) -> [UInt64]? {
+        guard let count = reader.uint32(), Int(count) <= countMax,
+            Int(count) * 8 <= reader.remaining
+        else { return nil }
+        var hashes: [UInt64] = []
+        for _ in 0..<count {
+            guard let hash = reader.uint64() else { return nil }
+            hashes.append(hash)
+        }
+        return hashes
+    }
+
+    private static func indexes(_ reader: inout ByteCoding.Reader) -> [UInt16]? {
+        guard let count = reader.uint32(), Int(count) <= MerkleTree.leafCount,
+            Int(count) * 2 <= reader.remaining
+        else { return nil }
+        var indexes: [UInt16] = []
+        for _ in 0..<count {
+            guard let low = reader.byte(), let high = reader.byte() else { return nil }
+            indexes.append(UInt16(low) | UInt16(high) << 8)
+        }
+        return indexes
     }
 
     private static func bytesField(_ reader: inout ByteCoding.Reader) -> [UInt8]? {

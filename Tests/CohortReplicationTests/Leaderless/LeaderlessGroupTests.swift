@@ -14,6 +14,8 @@ struct LeaderlessHarness {
     var nowMillis: UInt64 = 0
     /// Nodes that get no messages (partitioned away).
     var isolated: Set<NodeID> = []
+    /// Bytes of anti-entropy messages sent.
+    var antiEntropyBytes = 0
 
     init(members: Int, configuration: LeaderlessConfiguration) {
         let ids = (1...members).map { NodeID(UInt64($0)) }
@@ -30,7 +32,13 @@ struct LeaderlessHarness {
             switch action {
             case .send(let message, let peer):
                 // Every message crosses as bytes, as on the network.
-                let decoded = LeaderlessMessageCodec.decode(LeaderlessMessageCodec.encode(message))
+                let bytes = LeaderlessMessageCodec.encode(message)
+                switch message {
+                case .treeRoots, .treeInterior, .treeLeaves, .digests, .exchange:
+                    antiEntropyBytes += bytes.count
+                default: break
+                }
+                let decoded = LeaderlessMessageCodec.decode(bytes)
                 inFlight.append((id, peer, decoded!))
             case .persist(let operation, _, _):
                 disks[id, default: []].append(operation)
@@ -203,6 +211,76 @@ struct LeaderlessHarness {
                 world.groups[n3]!.durableState(of: key) == world.groups[n1]!.durableState(of: key))
         }
         #expect(world.groups.values.map(\.statistics.antiEntropyKeysRepaired).reduce(0, +) >= 20)
+    }
+
+    /// Replicas that share 3,000 keys and differ in some exchange bytes in proportion to the
+    /// differences, not to the data: the Merkle trees narrow the comparison to the differing
+    /// leaves. With many differences the bound holds (under 3 x the differing states'
+    /// bytes); with a few, the trees' levels cost more per key, but the whole stays a small
+    /// fraction of the data.
+    @Test(arguments: [30, 600])
+    func antiEntropyBytesFollowTheDifferencesNotTheData(differingKeys: Int) {
+        var world = harness(readRepair: false, antiEntropyMillis: 10)
+        let value = String(repeating: "x", count: 100)
+        for index in 0..<3_000 { world.write(UInt64(index + 1), at: n1, "k\(index)", value) }
+        world.settle()
+        world.isolated = [n3]
+        for index in 0..<differingKeys {
+            world.write(UInt64(10_000 + index), at: n1, "k\(index)", "new")
+        }
+        world.settle()
+        world.isolated = []
+        world.antiEntropyBytes = 0
+        var differing = differingKeys
+        var rounds = 0
+        while differing > 0, rounds < 100 {
+            world.tick(by: 10)
+            world.settle()
+            rounds += 1
+            differing =
+                (0..<differingKeys).filter { index in
+                    let key = Array("k\(index)".utf8)
+                    return world.groups[n3]!.durableState(of: key)
+                        != world.groups[n1]!.durableState(of: key)
+                }.count
+        }
+        #expect(differing == 0, "not repaired in \(rounds) rounds")
+        let bytes = { (range: Range<Int>) in
+            range.map { world.groups[n1]!.durableState(of: Array("k\($0)".utf8)).encoded.count }
+                .reduce(0, +)
+        }
+        let differingBytes = bytes(0..<differingKeys)
+        let allBytes = bytes(0..<3_000)
+        let summary =
+            "\(world.antiEntropyBytes) bytes for \(differingBytes) differing of \(allBytes)"
+        if differingKeys >= 600 {
+            #expect(world.antiEntropyBytes < 3 * differingBytes, "\(summary)")
+        } else {
+            #expect(world.antiEntropyBytes < allBytes / 20, "\(summary)")
+        }
+    }
+
+    @Test func merkleTreesOfEqualStatesAreEqualWhateverTheOrder() {
+        var first = MerkleTree()
+        var second = MerkleTree()
+        let keys = (0..<500).map { Array("key\($0)".utf8) }
+        for (index, key) in keys.enumerated() {
+            first.update(key: key, from: nil, to: UInt64(index))
+        }
+        for (index, key) in keys.enumerated().reversed() {
+            second.update(key: key, from: nil, to: UInt64(index) &+ 1)
+            second.update(key: key, from: UInt64(index) &+ 1, to: UInt64(index))
+        }
+        #expect(first == second && first.root != 0)
+        second.update(key: keys[7], from: 7, to: 8)
+        #expect(first.root != second.root)
+        let leaf = MerkleTree.leaf(of: keys[7])
+        let differing = first.leaves.indices.filter { first.leaves[$0] != second.leaves[$0] }
+        #expect(differing == [leaf])
+        for (index, key) in keys.enumerated() {
+            second.update(key: key, from: index == 7 ? 8 : UInt64(index), to: nil)
+        }
+        #expect(second.root == 0 && second.leaves.allSatisfy { $0 == 0 })
     }
 
     @Test func aNodeOutsideThePreferenceListForwardsTheWriteToAReplica() {

@@ -28,7 +28,12 @@ import Testing
                 request: RequestID(7),
                 result: .written(dot: Dot(replica: NodeID(3), counter: 4), context: state.clock)),
             .forwardedWriteDone(request: RequestID(8), result: .failed("NOQUORUM 1 of 2")),
-            .digests(partition: 5, entries: [KeyDigest(key: key, digest: 77)]),
+            .treeRoots(partitions: [0, 7, 63], roots: [1, 2, 3]),
+            .treeInterior(partition: 3, hashes: Array(0..<16)),
+            .treeLeaves(partition: 4, interior: [1, 15], hashes: Array(0..<32)),
+            .digests(
+                partition: 5, leaves: [0, 255],
+                entries: [KeyDigest(key: key, digest: 77, clock: state.clock)]),
             .exchange(
                 partition: 6, states: [KeyState(key: key, state: state)], wanted: [key, []]),
         ]
