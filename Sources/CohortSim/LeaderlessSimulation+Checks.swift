@@ -12,16 +12,29 @@ import CohortReplication
 /// - siblings only for concurrent writes: no sibling's write had a context covering another
 ///   sibling's dot;
 /// - with W + R > N, a read never misses a write acknowledged before it started;
-/// - reads return only values some client wrote.
+/// - reads return only values some client wrote;
+/// - an acknowledged write is durable on at least W nodes (home replicas or fallbacks holding
+///   it as a hint) when its acknowledgement arrives;
+/// - after the heal, every hint has reached its home replica.
 extension LeaderlessSimulation {
     func checkConvergence() {
         guard let healMillis else { return }
-        if divergentKeys().isEmpty, nodes.allSatisfy({ $0.unsynced.isEmpty }) {
+        if divergentKeys().isEmpty,
+            nodes.allSatisfy({ $0.unsynced.isEmpty && $0.hintDisk.isEmpty })
+        {
             result.convergenceMillis = nowMillis - healMillis
             finished = true
             return
         }
         if nowMillis - healMillis >= options.convergenceMillisMax {
+            for node in nodes where !node.hintDisk.isEmpty {
+                let counts = node.hintDisk.keys.sorted().map {
+                    "\($0): \(node.hintDisk[$0]!.count)"
+                }
+                violation(
+                    "\(node.id) still holds hints \(options.convergenceMillisMax) ms after the "
+                        + "heal: " + counts.joined(separator: ", "))
+            }
             for key in divergentKeys().prefix(5) {
                 let states = ring.preferenceList(of: key).map {
                     "\($0): \(nodes[Int($0.rawValue) - 1].disk[key] ?? .empty)"
@@ -52,17 +65,34 @@ extension LeaderlessSimulation {
         return keys.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// The merge of every replica's durable state of `key` (equal to each once converged).
+    /// The merge of the home replicas' durable states of `key` (equal to each once
+    /// converged).
     func finalState(of key: [UInt8]) -> SiblingSet {
-        nodes.reduce(SiblingSet.empty) { $0.merged(with: $1.disk[key] ?? .empty) }
+        ring.preferenceList(of: key).reduce(SiblingSet.empty) {
+            $0.merged(with: nodes[Int($1.rawValue) - 1].disk[key] ?? .empty)
+        }
+    }
+
+    /// At its acknowledgement, write `dot` must be durable on W nodes: on a home replica's
+    /// disk, or as a hint on a fallback's (or superseded there by a state that covers it).
+    func checkDurableCopies(of dot: Dot, key: [UInt8]) {
+        let copies = nodes.filter { node in
+            if node.disk[key]?.clock.covers(dot) == true { return true }
+            return node.hintDisk.values.contains { $0[key]?.clock.covers(dot) == true }
+        }.count
+        if copies < configuration.writeQuorum {
+            violation(
+                "write \(dot) of \(text(key)) was acknowledged with \(copies) durable copies, "
+                    + "fewer than W = \(configuration.writeQuorum)")
+        }
     }
 
     func finalChecks() {
-        for node in nodes {
-            if let group = node.group {
-                result.readRepairs += group.statistics.readRepairs
-                result.antiEntropyKeysRepaired += group.statistics.antiEntropyKeysRepaired
-            }
+        for statistics in retiredStatistics + nodes.compactMap({ $0.group?.statistics }) {
+            result.readRepairs += statistics.readRepairs
+            result.antiEntropyKeysRepaired += statistics.antiEntropyKeysRepaired
+            result.hintedWrites += statistics.hintedWrites
+            result.hintsHandedOff += statistics.hintsHandedOff
         }
         var finals: [[UInt8]: SiblingSet] = [:]
         for key in keys { finals[key] = finalState(of: key) }

@@ -139,6 +139,7 @@ extension LeaderlessSimulation {
         case .written(let dot, _):
             writes[record].outcome = .acknowledged(dot, atMillis: nowMillis)
             result.writesAcknowledged += 1
+            checkDurableCopies(of: dot, key: operation.key)
         case .failed:
             writes[record].outcome = .failed
             result.writesFailed += 1

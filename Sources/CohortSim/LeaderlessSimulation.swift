@@ -39,6 +39,8 @@ final class LeaderlessSimulation {
     var reads: [LeaderlessReadRecord] = []
     var result: LeaderlessSimulationResult
     var hasher = TraceHasher()
+    /// Statistics of groups that crashed (the restarted group counts from zero).
+    var retiredStatistics: [LeaderlessStatistics] = []
 
     init(seed: UInt64, options: LeaderlessSimulationOptions) {
         self.seed = seed
@@ -46,11 +48,16 @@ final class LeaderlessSimulation {
         self.random = SimRandom(seed: seed)
         let ids = (1...options.nodes).map { NodeID(UInt64($0)) }
         self.ring = LeaderlessRing(members: ids, replicas: options.replicas)
+        let seedChoosesSloppy = random.chance(0.5)
+        var sloppy = options.sloppy ?? seedChoosesSloppy
+        if options.broken?.needsSloppyQuorums == true { sloppy = true }
         self.configuration = LeaderlessConfiguration(
             replicas: ring.replicas, writeQuorum: options.writeQuorum,
             readQuorum: options.readQuorum, requestTimeoutMillis: 1_000, readRepair: true,
-            antiEntropyIntervalMillis: 50, faults: options.broken?.faults ?? [])
+            antiEntropyIntervalMillis: 50, sloppy: sloppy, hintAfterMillis: 50,
+            handoffIntervalMillis: 50, faults: options.broken?.faults ?? [])
         self.result = LeaderlessSimulationResult(seed: seed, violations: [])
+        self.result.sloppy = sloppy
         self.keys = Self.keys(count: options.keys, ring: ring)
         for id in ids {
             let skew = random.integer(in: 0...100)
@@ -126,7 +133,12 @@ final class LeaderlessSimulation {
             guard nodes[node].incarnation == incarnation,
                 let write = nodes[node].unsynced.removeValue(forKey: operation.rawValue)
             else { return }
-            nodes[node].disk[write.key] = write.state
+            if let home = write.home {
+                nodes[node].hintDisk[home, default: [:]][write.key] = write.state
+                if nodes[node].hintDisk[home]?.isEmpty == true { nodes[node].hintDisk[home] = nil }
+            } else {
+                nodes[node].disk[write.key] = write.state
+            }
             let now = time(of: node)
             nodes[node].group?.diskCompleted(operation, now: now)
             runActions(of: node)
@@ -175,20 +187,25 @@ final class LeaderlessSimulation {
                 queue.schedule(
                     .deliver(from: node, to: target, bytes: bytes), atMicros: nowMillis + delay)
             case .persist(let operation, let key, let state):
-                let done = max(
-                    nodes[node].diskFreeMillis, nowMillis + UInt64(random.integer(in: 1...3)))
-                nodes[node].diskFreeMillis = done
-                nodes[node].unsynced[operation.rawValue] = (key, state)
-                queue.schedule(
-                    .diskDone(
-                        node: node, incarnation: nodes[node].incarnation, operation: operation),
-                    atMicros: done)
+                startDiskWrite(node, operation, UnsyncedWrite(key: key, state: state, home: nil))
+            case .persistHint(let operation, let home, let key, let state):
+                startDiskWrite(node, operation, UnsyncedWrite(key: key, state: state, home: home))
             case .writeDone(let request, let outcome):
                 writeAnswered(request, outcome)
             case .readDone(let request, let outcome):
                 readAnswered(request, outcome)
             }
         }
+    }
+
+    /// Gives `node`'s disk a write; it completes after the ones before it.
+    private func startDiskWrite(_ node: Int, _ operation: DiskOperationID, _ write: UnsyncedWrite) {
+        let done = max(nodes[node].diskFreeMillis, nowMillis + UInt64(random.integer(in: 1...3)))
+        nodes[node].diskFreeMillis = done
+        nodes[node].unsynced[operation.rawValue] = write
+        queue.schedule(
+            .diskDone(node: node, incarnation: nodes[node].incarnation, operation: operation),
+            atMicros: done)
     }
 
     // MARK: Faults
@@ -217,6 +234,7 @@ final class LeaderlessSimulation {
 
     private func crash(_ node: Int) {
         result.crashes += 1
+        if let group = nodes[node].group { retiredStatistics.append(group.statistics) }
         nodes[node].group = nil
         nodes[node].incarnation += 1
         nodes[node].unsynced.removeAll()
@@ -228,7 +246,8 @@ final class LeaderlessSimulation {
         guard nodes[node].group == nil else { return }
         let id = nodes[node].id
         nodes[node].group = LeaderlessGroup(
-            nodeID: id, ring: ring, configuration: configuration, durableStates: nodes[node].disk)
+            nodeID: id, ring: ring, configuration: configuration, durableStates: nodes[node].disk,
+            durableHints: nodes[node].hintDisk)
         queue.schedule(
             .tick(node: node, incarnation: nodes[node].incarnation), atMicros: nowMillis + 1)
     }
@@ -254,10 +273,19 @@ struct LeaderlessSimNode {
     var incarnation = 0
     /// Durable states: what survives a crash.
     var disk: [[UInt8]: SiblingSet] = [:]
+    /// Durable hints, by home replica.
+    var hintDisk: [NodeID: [[UInt8]: SiblingSet]] = [:]
     /// Persist operations issued and not completed: a crash loses them.
-    var unsynced: [UInt64: (key: [UInt8], state: SiblingSet)] = [:]
+    var unsynced: [UInt64: UnsyncedWrite] = [:]
     /// When the disk finishes what it was given (operations complete in order).
     var diskFreeMillis: UInt64 = 0
+}
+
+/// A disk write not yet completed: a key's state, or a hint (nil state: removed).
+struct UnsyncedWrite {
+    var key: [UInt8]
+    var state: SiblingSet?
+    var home: NodeID?
 }
 
 enum LeaderlessEvent {

@@ -18,6 +18,8 @@ public struct LeaderlessSimulationOptions: Hashable, Sendable {
     public var convergenceMillisMax: UInt64 = 20_000
     /// Crashes, partitions and message loss in the fault phase.
     public var faults = true
+    /// Sloppy quorums with hinted handoff; nil lets the seed choose.
+    public var sloppy: Bool?
     /// A deliberately broken group the checkers must catch.
     public var broken: LeaderlessBrokenVariant?
 
@@ -35,6 +37,9 @@ public enum LeaderlessBrokenVariant: String, CaseIterable, Hashable, Sendable {
     case merkleSkipsPartition
     /// Writes ignore their context: causally ordered writes linger as siblings.
     case contextIgnored
+    /// A fallback acknowledges a hint it does not keep: a write is acknowledged with fewer
+    /// than W durable copies.
+    case hintDropped
 
     /// The group faults this variant switches on.
     public var faults: LeaderlessFaults {
@@ -43,8 +48,12 @@ public enum LeaderlessBrokenVariant: String, CaseIterable, Hashable, Sendable {
         case .quorumOneShort: return .quorumOneShort
         case .merkleSkipsPartition: return .antiEntropySkipsPartition
         case .contextIgnored: return .contextIgnored
+        case .hintDropped: return .hintDropped
         }
     }
+
+    /// Whether the variant needs sloppy quorums to show.
+    public var needsSloppyQuorums: Bool { self == .hintDropped }
 }
 
 /// What a leaderless simulation run found.
@@ -62,6 +71,10 @@ public struct LeaderlessSimulationResult: Sendable {
     public var partitions = 0
     public var readRepairs = 0
     public var antiEntropyKeysRepaired = 0
+    /// Whether the run used sloppy quorums, and the write copies sent to fallback nodes.
+    public var sloppy = false
+    public var hintedWrites = 0
+    public var hintsHandedOff = 0
     /// Milliseconds from the heal until every replica agreed (nil: never, within the bound).
     public var convergenceMillis: UInt64?
     /// A hash of the run's events: equal seeds give equal hashes.
@@ -76,6 +89,10 @@ public struct LeaderlessSimulationResult: Sendable {
             "seed \(seed): \(verdict); writes \(writesAcknowledged) acked / \(writesFailed) failed, "
             + "reads \(readsAnswered) / \(readsFailed) failed, \(readsWithSiblings) with siblings, "
             + "\(crashes) crashes, \(partitions) partitions, \(readRepairs) read repairs, "
-            + "\(antiEntropyKeysRepaired) keys repaired by anti-entropy, converged in \(converged)"
+            + "\(antiEntropyKeysRepaired) keys repaired by anti-entropy, "
+            + (sloppy
+                ? "sloppy: \(hintedWrites) hinted copies, \(hintsHandedOff) handed off, "
+                : "strict, ")
+            + "converged in \(converged)"
     }
 }

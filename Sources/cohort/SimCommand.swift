@@ -22,6 +22,12 @@ struct SimCommand: ParsableCommand {
             "Replication strategy to simulate: single-leader (the production cluster node, default) or leaderless (a Dynamo-style keyspace's groups)."
     )
     var strategy: String = "single-leader"
+    @Option(
+        name: .long,
+        help:
+            "Leaderless: sloppy quorums with hinted handoff, on or off (default: each seed chooses)."
+    )
+    var sloppy: String?
     @Option(name: .long, help: "Run exactly this seed.") var seed: UInt64?
     @Option(name: .long, help: "Run this many seeds (default 100).") var seeds: Int?
     @Option(name: .customLong("first-seed"), help: "First seed of a --seeds run (default 0).")
@@ -67,6 +73,9 @@ struct SimCommand: ParsableCommand {
         }
         if let broken, strategy == "leaderless", LeaderlessBrokenVariant(rawValue: broken) == nil {
             throw ValidationError("unknown leaderless broken variant '\(broken)'")
+        }
+        if let sloppy, sloppy != "on" && sloppy != "off" {
+            throw ValidationError("--sloppy takes on or off")
         }
         if ticks < 0 { throw ValidationError("--ticks must not be negative") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -137,6 +146,7 @@ extension SimCommand {
         var settings = LeaderlessSimulationOptions()
         if let nodes { settings.nodes = max(nodes, 3) }
         settings.faults = faults != "none"
+        settings.sloppy = sloppy.map { $0 == "on" }
         settings.broken = broken.flatMap(LeaderlessBrokenVariant.init(rawValue:))
         let options = settings
         let started = WallClock.monotonicNanos()

@@ -7,6 +7,11 @@ public enum LeaderlessAction: Hashable, Sendable {
     /// Store `state` as `key`'s state durably, then report
     /// ``LeaderlessGroup/diskCompleted(_:now:)`` with the id. Operations complete in order.
     case persist(DiskOperationID, key: [UInt8], state: SiblingSet)
+    /// Store `state` durably as the hint this node keeps of `key` for its home replica `home`
+    /// (nil: the hint was handed off; remove it), then report
+    /// ``LeaderlessGroup/diskCompleted(_:now:)``. Hints are kept apart from the node's own
+    /// keys and survive restarts.
+    case persistHint(DiskOperationID, home: NodeID, key: [UInt8], state: SiblingSet?)
     /// Answer a client's write.
     case writeDone(RequestID, LeaderlessWriteResult)
     /// Answer a client's read.
@@ -34,6 +39,13 @@ public struct LeaderlessStatistics: Hashable, Sendable {
     public var antiEntropyExchanges = 0
     /// Keys whose state an anti-entropy exchange changed here.
     public var antiEntropyKeysRepaired = 0
+    /// Copies of writes this coordinator sent to fallback nodes for unreachable replicas.
+    public var hintedWrites = 0
+    /// Hints this node refused because it held ``LeaderlessConfiguration/hintsPerTargetMax``
+    /// for the target already.
+    public var hintsRefused = 0
+    /// Hints handed off to their home replicas from here.
+    public var hintsHandedOff = 0
 
     public init() {}
 }

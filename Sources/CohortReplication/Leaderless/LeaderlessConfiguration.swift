@@ -12,13 +12,28 @@ public struct LeaderlessConfiguration: Hashable, Sendable {
     public var readRepair: Bool
     /// How often a node starts an anti-entropy exchange of one of its partitions (0: never).
     public var antiEntropyIntervalMillis: UInt64
+    /// Sloppy quorum: a write whose home replicas do not all answer within
+    /// ``hintAfterMillis`` also goes to the next nodes on the ring, which keep it as a hint
+    /// and hand it to the home replica once it answers again (Riak's default; off is
+    /// Cassandra's: only home replicas count towards W).
+    public var sloppy: Bool
+    /// How long a coordinator waits for a home replica before it sends the write to a
+    /// fallback node (sloppy quorums only).
+    public var hintAfterMillis: UInt64
+    /// Hints a node keeps for one home replica; past it, it refuses further hints for that
+    /// replica (the coordinator tries the next fallback).
+    public var hintsPerTargetMax: Int
+    /// How often a node offers its hints to their home replicas.
+    public var handoffIntervalMillis: UInt64
     /// Deliberate bugs for the simulator's broken variants; empty in production.
     public var faults: LeaderlessFaults
 
     public init(
         replicas: Int = 3, writeQuorum: Int = 2, readQuorum: Int = 2,
         requestTimeoutMillis: UInt64 = 1_000, readRepair: Bool = true,
-        antiEntropyIntervalMillis: UInt64 = 100, faults: LeaderlessFaults = []
+        antiEntropyIntervalMillis: UInt64 = 100, sloppy: Bool = true,
+        hintAfterMillis: UInt64 = 100, hintsPerTargetMax: Int = 100_000,
+        handoffIntervalMillis: UInt64 = 100, faults: LeaderlessFaults = []
     ) {
         self.replicas = replicas
         self.writeQuorum = writeQuorum
@@ -26,6 +41,10 @@ public struct LeaderlessConfiguration: Hashable, Sendable {
         self.requestTimeoutMillis = requestTimeoutMillis
         self.readRepair = readRepair
         self.antiEntropyIntervalMillis = antiEntropyIntervalMillis
+        self.sloppy = sloppy
+        self.hintAfterMillis = hintAfterMillis
+        self.hintsPerTargetMax = hintsPerTargetMax
+        self.handoffIntervalMillis = handoffIntervalMillis
         self.faults = faults
     }
 
@@ -35,12 +54,13 @@ public struct LeaderlessConfiguration: Hashable, Sendable {
         if writeQuorum < 1 || writeQuorum > replicas { return "W must be between 1 and N" }
         if readQuorum < 1 || readQuorum > replicas { return "R must be between 1 and N" }
         if requestTimeoutMillis == 0 { return "the request timeout must be positive" }
+        if hintsPerTargetMax < 1 { return "the hint limit must be at least 1" }
         return nil
     }
 
-    /// Whether every read quorum overlaps every write quorum (W + R > N): then, without
-    /// sloppy quorums, a read sees every write acknowledged before it started.
-    public var quorumsOverlap: Bool { writeQuorum + readQuorum > replicas }
+    /// Whether every read quorum overlaps every write quorum (W + R > N, strict quorums):
+    /// then a read sees every write acknowledged before it started.
+    public var quorumsOverlap: Bool { !sloppy && writeQuorum + readQuorum > replicas }
 }
 
 /// Deliberate bugs in the leaderless group, switched on only by the simulator's broken
@@ -59,4 +79,6 @@ public struct LeaderlessFaults: OptionSet, Hashable, Sendable {
     /// A write ignores its context: it supersedes nothing, so causally ordered writes linger
     /// as siblings.
     public static let contextIgnored = LeaderlessFaults(rawValue: 1 << 3)
+    /// A fallback node acknowledges a hint without keeping it.
+    public static let hintDropped = LeaderlessFaults(rawValue: 1 << 4)
 }

@@ -9,6 +9,11 @@ struct PendingWrite: Sendable {
     var acknowledged: Set<NodeID> = []
     var needed: Int
     var deadline: UInt64
+    var startMillis: UInt64
+    /// Home replicas a fallback node stands in for (sloppy quorum).
+    var substituted: Set<NodeID> = []
+    /// Fallback nodes the write was sent to.
+    var fallbacks: [NodeID] = []
 }
 
 /// Who asked for a write: a client of this node, or a node that forwarded its client's.
@@ -62,7 +67,7 @@ extension LeaderlessGroup {
         if configuration.faults.contains(.quorumOneShort) { needed = max(1, needed - 1) }
         writes[id] = PendingWrite(
             key: key, dot: dot, state: state, origin: origin, needed: needed,
-            deadline: deadline(now))
+            deadline: deadline(now), startMillis: now.monotonicMillis)
         persist(key, state, then: .coordinate(id))
     }
 

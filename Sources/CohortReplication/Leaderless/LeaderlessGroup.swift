@@ -31,6 +31,12 @@ public struct LeaderlessGroup: Sendable {
     var leafKeys: [Int: Set<[UInt8]>] = [:]
     /// How many keys each partition holds here.
     var partitionKeyCounts: [Int: Int] = [:]
+    /// Hints this node keeps for other replicas (sloppy quorum), by home replica: the latest,
+    /// durable or on its way to the disk.
+    var hints: [NodeID: [[UInt8]: SiblingSet]] = [:]
+    /// The hints as last made durable.
+    var durableHints: [NodeID: [[UInt8]: SiblingSet]] = [:]
+    var nextHandoffMillis: UInt64 = 0
     var clock = HybridLogicalClock()
     var actions: [LeaderlessAction] = []
     var nextDiskOperation: UInt64 = 1
@@ -44,10 +50,12 @@ public struct LeaderlessGroup: Sendable {
     var nextAntiEntropyMillis: UInt64 = 0
     var antiEntropyTurn = 0
 
-    /// A node that holds `durableStates` on its disk (empty for a new node).
+    /// A node that holds `durableStates` and `durableHints` (by home replica) on its disk
+    /// (empty for a new node).
     public init(
         nodeID: NodeID, ring: LeaderlessRing, configuration: LeaderlessConfiguration,
-        durableStates: [[UInt8]: SiblingSet] = [:]
+        durableStates: [[UInt8]: SiblingSet] = [:],
+        durableHints: [NodeID: [[UInt8]: SiblingSet]] = [:]
     ) {
         precondition(configuration.problem == nil, configuration.problem ?? "")
         precondition(ring.members.contains(nodeID), "\(nodeID) is not on the ring")
@@ -56,6 +64,8 @@ public struct LeaderlessGroup: Sendable {
         self.configuration = configuration
         self.states = durableStates
         for (key, state) in durableStates { setDurable(key, state) }
+        self.hints = durableHints.filter { !$0.value.isEmpty }
+        self.durableHints = hints
     }
 
     /// Takes the actions produced since the last drain.
@@ -84,7 +94,12 @@ public struct LeaderlessGroup: Sendable {
         guard let waiter = diskWaiters.removeValue(forKey: operation.rawValue) else { return }
         // Operations complete in order and each carries the whole state at its time, so the
         // latest completed one is the durable state.
-        setDurable(waiter.key, waiter.state)
+        if let home = waiter.home {
+            durableHints[home, default: [:]][waiter.key] = waiter.state
+            if durableHints[home]?.isEmpty == true { durableHints[home] = nil }
+        } else if let state = waiter.state {
+            setDurable(waiter.key, state)
+        }
         run(waiter.then, now: now)
     }
 
@@ -131,8 +146,20 @@ public struct LeaderlessGroup: Sendable {
     mutating func persist(_ key: [UInt8], _ state: SiblingSet, then: DiskWaiter.Then) {
         let operation = nextDiskOperation
         nextDiskOperation += 1
-        diskWaiters[operation] = DiskWaiter(key: key, state: state, then: then)
+        diskWaiters[operation] = DiskWaiter(key: key, state: state, home: nil, then: then)
         actions.append(.persist(DiskOperationID(operation), key: key, state: state))
+    }
+
+    /// Persists this node's hint of `key` for `home` (nil: removed).
+    mutating func persistHint(
+        _ key: [UInt8], for home: NodeID, _ state: SiblingSet?, then: DiskWaiter.Then
+    ) {
+        let operation = nextDiskOperation
+        nextDiskOperation += 1
+        hints[home, default: [:]][key] = state
+        if hints[home]?.isEmpty == true { hints[home] = nil }
+        diskWaiters[operation] = DiskWaiter(key: key, state: state, home: home, then: then)
+        actions.append(.persistHint(DiskOperationID(operation), home: home, key: key, state: state))
     }
 
     private mutating func run(_ then: DiskWaiter.Then, now: GroupTime) {
@@ -141,6 +168,8 @@ public struct LeaderlessGroup: Sendable {
         case .coordinate(let id): coordinatedWriteDurable(id, now: now)
         case .acknowledge(let peer, let request):
             send(.replicated(request: request), to: peer, now: now)
+        case .confirmHandoff(let peer, let key, let digest):
+            send(.handedOff(key: key, digest: digest), to: peer, now: now)
         }
     }
 
@@ -153,6 +182,12 @@ public struct LeaderlessGroup: Sendable {
             _ = mergeAndPersist(key, state, then: .acknowledge(peer, request), now: now)
         case .replicated(let request):
             replicaAcknowledged(request.rawValue, by: peer, now: now)
+        case .replicateHint(let request, let key, let state, let home):
+            keepHint(request, key, state, for: home, from: peer, now: now)
+        case .handoff(let key, let state):
+            receiveHandoff(key, state, from: peer, now: now)
+        case .handedOff(let key, let digest):
+            handoffConfirmed(key, digest, by: peer, now: now)
         case .read(let request, let key):
             send(.readReply(request: request, state: durableState(of: key)), to: peer, now: now)
         case .readReply(let request, let state):
@@ -216,6 +251,11 @@ public struct LeaderlessGroup: Sendable {
                     "NOQUORUM the replica coordinating the write did not answer in "
                         + "\(configuration.requestTimeoutMillis) ms"))
         }
+        if configuration.sloppy { substituteFallbacks(now: now) }
+        if !durableHints.isEmpty, nowMillis >= nextHandoffMillis {
+            nextHandoffMillis = nowMillis + configuration.handoffIntervalMillis
+            offerHints(now: now)
+        }
         if configuration.antiEntropyIntervalMillis > 0, nowMillis >= nextAntiEntropyMillis {
             nextAntiEntropyMillis = nowMillis + configuration.antiEntropyIntervalMillis
             startAntiEntropy(now: now)
@@ -235,7 +275,10 @@ public struct LeaderlessGroup: Sendable {
 /// What a leaderless group does once a disk operation completes.
 struct DiskWaiter: Sendable {
     var key: [UInt8]
-    var state: SiblingSet
+    /// The state written (nil: a hint removed).
+    var state: SiblingSet?
+    /// The home replica, for a hint.
+    var home: NodeID?
     var then: Then
 
     enum Then: Sendable {
@@ -245,5 +288,7 @@ struct DiskWaiter: Sendable {
         case coordinate(UInt64)
         /// Answer `peer`'s replicate request.
         case acknowledge(NodeID, RequestID)
+        /// Tell the fallback `peer` that its hint of the key with this digest is durable here.
+        case confirmHandoff(NodeID, [UInt8], UInt64)
     }
 }

@@ -8,6 +8,14 @@ public enum LeaderlessMessage: Hashable, Sendable {
     case replicate(request: RequestID, key: [UInt8], state: SiblingSet)
     /// Replica to coordinator: the state of `request` is merged and durable here.
     case replicated(request: RequestID)
+    /// Coordinator to a fallback node (sloppy quorum): keep `state` of `key` durably as a hint
+    /// for `home`, which did not answer, then answer ``replicated(request:)``.
+    case replicateHint(request: RequestID, key: [UInt8], state: SiblingSet, home: NodeID)
+    /// Fallback to home replica: merge the hinted `state` of `key`, make it durable, then
+    /// answer ``handedOff(key:digest:)``.
+    case handoff(key: [UInt8], state: SiblingSet)
+    /// Home replica to fallback: the hint of `key` whose state had `digest` is durable here.
+    case handedOff(key: [UInt8], digest: UInt64)
     /// Coordinator to replica: answer your state of `key`.
     case read(request: RequestID, key: [UInt8])
     /// Replica to coordinator: its state of the key `request` asked for (empty: never written).

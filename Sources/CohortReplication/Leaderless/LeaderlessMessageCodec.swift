@@ -20,6 +20,20 @@ public enum LeaderlessMessageCodec {
         case .replicated(let request):
             out.append(2)
             ByteCoding.append(request.rawValue, to: &out)
+        case .replicateHint(let request, let key, let state, let home):
+            out.append(13)
+            ByteCoding.append(request.rawValue, to: &out)
+            ByteCoding.appendBytes(key, to: &out)
+            state.encode(into: &out)
+            ByteCoding.append(home.rawValue, to: &out)
+        case .handoff(let key, let state):
+            out.append(14)
+            ByteCoding.appendBytes(key, to: &out)
+            state.encode(into: &out)
+        case .handedOff(let key, let digest):
+            out.append(15)
+            ByteCoding.appendBytes(key, to: &out)
+            ByteCoding.append(digest, to: &out)
         case .read(let request, let key):
             out.append(3)
             ByteCoding.append(request.rawValue, to: &out)
@@ -107,6 +121,19 @@ public enum LeaderlessMessageCodec {
             message = .replicate(request: RequestID(request), key: key, state: state)
         case 2:
             message = reader.uint64().map { .replicated(request: RequestID($0)) }
+        case 13:
+            guard let request = reader.uint64(), let key = bytesField(&reader),
+                let state = SiblingSet.decode(from: &reader), let home = reader.uint64()
+            else { return nil }
+            message = .replicateHint(
+                request: RequestID(request), key: key, state: state, home: NodeID(home))
+        case 14:
+            guard let key = bytesField(&reader), let state = SiblingSet.decode(from: &reader)
+            else { return nil }
+            message = .handoff(key: key, state: state)
+        case 15:
+            guard let key = bytesField(&reader), let digest = reader.uint64() else { return nil }
+            message = .handedOff(key: key, digest: digest)
         case 3:
             guard let request = reader.uint64(), let key = bytesField(&reader) else { return nil }
             message = .read(request: RequestID(request), key: key)

@@ -48,6 +48,20 @@ public struct LeaderlessRing: Hashable, Sendable {
         return list
     }
 
+    /// The nodes after `partition`'s preference list, in ring order: where a sloppy quorum
+    /// sends copies for home replicas that do not answer.
+    public func fallbacks(ofPartition partition: Int) -> [NodeID] {
+        let home = preferenceList(ofPartition: partition)
+        var list: [NodeID] = []
+        var step = 0
+        while step < partitionCount, list.count + home.count < members.count {
+            let node = owner(of: (partition + step) % partitionCount)
+            if !home.contains(node) && !list.contains(node) { list.append(node) }
+            step += 1
+        }
+        return list
+    }
+
     /// The N nodes that hold `key`.
     public func preferenceList(of key: [UInt8]) -> [NodeID] {
         preferenceList(ofPartition: partition(of: key))

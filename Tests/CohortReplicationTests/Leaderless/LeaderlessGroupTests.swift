@@ -40,7 +40,7 @@ struct LeaderlessHarness {
                 }
                 let decoded = LeaderlessMessageCodec.decode(bytes)
                 inFlight.append((id, peer, decoded!))
-            case .persist(let operation, _, _):
+            case .persist(let operation, _, _), .persistHint(let operation, _, _, _):
                 disks[id, default: []].append(operation)
             case .writeDone(let request, let result):
                 writeResults[request] = result
@@ -281,6 +281,65 @@ struct LeaderlessHarness {
             second.update(key: key, from: index == 7 ? 8 : UInt64(index), to: nil)
         }
         #expect(second.root == 0 && second.leaves.allSatisfy { $0 == 0 })
+    }
+
+    /// Two of a key's three home replicas are away: with a sloppy quorum the write goes to
+    /// the next node on the ring as a hint and is acknowledged; once the home replicas are
+    /// back, the hint reaches them and the fallback drops it.
+    @Test func sloppyQuorumAcknowledgesThroughAFallbackAndHandsTheHintOff() {
+        var world = LeaderlessHarness(
+            members: 5,
+            configuration: LeaderlessConfiguration(
+                requestTimeoutMillis: 1_000, antiEntropyIntervalMillis: 0, sloppy: true,
+                hintAfterMillis: 50, handoffIntervalMillis: 50))
+        let ring = world.groups[n1]!.ring
+        let key = (0..<200).map { "key\($0)" }.first {
+            ring.preferenceList(of: Array($0.utf8)).first == n1
+        }!
+        let bytes = Array(key.utf8)
+        let homes = ring.preferenceList(of: bytes)
+        let fallback = ring.fallbacks(ofPartition: ring.partition(of: bytes))[0]
+        world.isolated = Set(homes.dropFirst())
+        world.write(1, at: n1, key, "v")
+        world.settle()
+        #expect(world.writeResults.isEmpty)
+        world.tick(by: 60)
+        world.settle()
+        guard case .written(let dot, _) = world.writeResults[RequestID(1)] else {
+            Issue.record("not acknowledged through the fallback: \(world.writeResults)")
+            return
+        }
+        #expect(world.groups[fallback]!.hintsPending == [homes[1]: 1])
+        #expect(world.groups[fallback]!.durableState(of: bytes).isEmpty, "a hint is not a key")
+        world.isolated = []
+        world.tick(by: 60)
+        world.settle()
+        #expect(world.groups[homes[1]]!.durableState(of: bytes).holds(dot))
+        #expect(world.groups[fallback]!.hintsPending.isEmpty)
+        #expect(world.groups[fallback]!.statistics.hintsHandedOff == 1)
+    }
+
+    @Test func strictQuorumNeverUsesFallbacks() {
+        var world = LeaderlessHarness(
+            members: 5,
+            configuration: LeaderlessConfiguration(
+                requestTimeoutMillis: 200, antiEntropyIntervalMillis: 0, sloppy: false))
+        let ring = world.groups[n1]!.ring
+        let key = (0..<200).map { "key\($0)" }.first {
+            ring.preferenceList(of: Array($0.utf8)).first == n1
+        }!
+        world.isolated = Set(ring.preferenceList(of: Array(key.utf8)).dropFirst())
+        world.write(1, at: n1, key, "v")
+        for _ in 0..<5 {
+            world.tick(by: 50)
+            world.settle()
+        }
+        guard case .failed(let reason) = world.writeResults[RequestID(1)] else {
+            Issue.record("a strict quorum write was acknowledged without W home replicas")
+            return
+        }
+        #expect(reason.contains("1 of 2"))
+        #expect(world.groups.values.allSatisfy { $0.hintsPending.isEmpty })
     }
 
     @Test func aNodeOutsideThePreferenceListForwardsTheWriteToAReplica() {

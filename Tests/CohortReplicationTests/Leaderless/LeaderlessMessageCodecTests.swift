@@ -19,6 +19,9 @@ import Testing
         return [
             .replicate(request: RequestID(1), key: key, state: state),
             .replicated(request: RequestID(2)),
+            .replicateHint(request: RequestID(9), key: key, state: state, home: NodeID(4)),
+            .handoff(key: key, state: state),
+            .handedOff(key: key, digest: 1 << 63),
             .read(request: RequestID(3), key: key),
             .readReply(request: RequestID(4), state: .empty),
             .repair(key: key, state: state),
