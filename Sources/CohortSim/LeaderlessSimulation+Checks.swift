@@ -15,7 +15,9 @@ import CohortReplication
 /// - reads return only values some client wrote;
 /// - an acknowledged write is durable on at least W nodes (home replicas or fallbacks holding
 ///   it as a hint) when its acknowledgement arrives;
-/// - after the heal, every hint has reached its home replica.
+/// - after the heal, every hint has reached its home replica;
+/// - nothing comes back: no sibling of the final state was superseded by an acknowledged
+///   write (a delete whose tombstone was collected too early brings its value back).
 extension LeaderlessSimulation {
     func checkConvergence() {
         guard let healMillis else { return }
@@ -76,8 +78,11 @@ extension LeaderlessSimulation {
     /// At its acknowledgement, write `dot` must be durable on W nodes: on a home replica's
     /// disk, or as a hint on a fallback's (or superseded there by a state that covers it).
     func checkDurableCopies(of dot: Dot, key: [UInt8]) {
+        // A node that collected the key's tombstone after a delete superseded the write holds
+        // the key's clock as a grave (the tombstone was then on every home replica).
         let copies = nodes.filter { node in
             if node.disk[key]?.clock.covers(dot) == true { return true }
+            if node.group?.graveClock(of: key)?.covers(dot) == true { return true }
             return node.hintDisk.values.contains { $0[key]?.clock.covers(dot) == true }
         }.count
         if copies < configuration.writeQuorum {
@@ -93,17 +98,21 @@ extension LeaderlessSimulation {
             result.antiEntropyKeysRepaired += statistics.antiEntropyKeysRepaired
             result.hintedWrites += statistics.hintedWrites
             result.hintsHandedOff += statistics.hintsHandedOff
+            result.tombstonesCollected += statistics.tombstonesCollected
         }
         var finals: [[UInt8]: SiblingSet] = [:]
         for key in keys { finals[key] = finalState(of: key) }
         for state in finals.values { state.checkInvariants() }
         checkNoAcknowledgedWriteLost(finals)
         checkSiblingsConcurrent(finals)
+        checkNothingResurrected(finals)
         checkReads()
     }
 
     private func checkNoAcknowledgedWriteLost(_ finals: [[UInt8]: SiblingSet]) {
-        for write in writes {
+        // A delete's own tombstone may be collected; what it deleted must stay deleted
+        // (checkNothingResurrected).
+        for write in writes where write.value != nil {
             guard case .acknowledged(let dot, _) = write.outcome else { continue }
             let final = finals[write.key] ?? .empty
             if final.holds(dot) { continue }
@@ -112,6 +121,24 @@ extension LeaderlessSimulation {
                 violation(
                     "acknowledged write \(dot) of \(text(write.key)) = \(text(write.value)) is "
                         + "lost: no write saw it, and the final state is \(final)")
+            }
+        }
+    }
+
+    private func checkNothingResurrected(_ finals: [[UInt8]: SiblingSet]) {
+        for key in keys {
+            guard let final = finals[key] else { continue }
+            for sibling in final.siblings {
+                let superseding = writes.first { write in
+                    guard write.key == key, case .acknowledged = write.outcome else { return false }
+                    return write.context.covers(sibling.dot)
+                }
+                if let superseding {
+                    violation(
+                        "\(sibling) of \(text(key)) came back: the acknowledged write of "
+                            + "\(text(superseding.value)) with context \(superseding.context) "
+                            + "superseded it")
+                }
             }
         }
     }
@@ -159,9 +186,16 @@ extension LeaderlessSimulation {
         guard configuration.quorumsOverlap else { return }
         for write in writes {
             guard case .acknowledged(let dot, let ackMillis) = write.outcome else { continue }
+            // A read that finds the key gone after its tombstone was collected saw the delete
+            // (this write, or one that superseded it).
+            let deletedLater =
+                write.value == nil
+                || writes.contains {
+                    $0.key == write.key && $0.value == nil && $0.context.covers(dot)
+                }
             for read in reads
             where read.key == write.key && read.startMillis > ackMillis
-                && !read.state.clock.covers(dot)
+                && !read.state.clock.covers(dot) && !(read.state.isEmpty && deletedLater)
             {
                 violation(
                     "a read of \(text(read.key)) started at \(read.startMillis) ms missed write "

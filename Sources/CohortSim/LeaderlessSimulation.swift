@@ -133,11 +133,14 @@ final class LeaderlessSimulation {
             guard nodes[node].incarnation == incarnation,
                 let write = nodes[node].unsynced.removeValue(forKey: operation.rawValue)
             else { return }
-            if let home = write.home {
+            if let floor = write.dotFloor {
+                nodes[node].dotFloorDisk = floor
+            } else if let home = write.home {
                 nodes[node].hintDisk[home, default: [:]][write.key] = write.state
                 if nodes[node].hintDisk[home]?.isEmpty == true { nodes[node].hintDisk[home] = nil }
             } else {
-                nodes[node].disk[write.key] = write.state
+                // An empty state removes the key (a collected tombstone).
+                nodes[node].disk[write.key] = write.state?.isEmpty == true ? nil : write.state
             }
             let now = time(of: node)
             nodes[node].group?.diskCompleted(operation, now: now)
@@ -190,6 +193,9 @@ final class LeaderlessSimulation {
                 startDiskWrite(node, operation, UnsyncedWrite(key: key, state: state, home: nil))
             case .persistHint(let operation, let home, let key, let state):
                 startDiskWrite(node, operation, UnsyncedWrite(key: key, state: state, home: home))
+            case .persistDotFloor(let operation, let floor):
+                startDiskWrite(
+                    node, operation, UnsyncedWrite(key: [], state: nil, home: nil, dotFloor: floor))
             case .writeDone(let request, let outcome):
                 writeAnswered(request, outcome)
             case .readDone(let request, let outcome):
@@ -247,7 +253,7 @@ final class LeaderlessSimulation {
         let id = nodes[node].id
         nodes[node].group = LeaderlessGroup(
             nodeID: id, ring: ring, configuration: configuration, durableStates: nodes[node].disk,
-            durableHints: nodes[node].hintDisk)
+            durableHints: nodes[node].hintDisk, durableDotFloor: nodes[node].dotFloorDisk)
         queue.schedule(
             .tick(node: node, incarnation: nodes[node].incarnation), atMicros: nowMillis + 1)
     }
@@ -275,6 +281,8 @@ struct LeaderlessSimNode {
     var disk: [[UInt8]: SiblingSet] = [:]
     /// Durable hints, by home replica.
     var hintDisk: [NodeID: [[UInt8]: SiblingSet]] = [:]
+    /// The durable reservation of dot counters.
+    var dotFloorDisk: UInt64 = 0
     /// Persist operations issued and not completed: a crash loses them.
     var unsynced: [UInt64: UnsyncedWrite] = [:]
     /// When the disk finishes what it was given (operations complete in order).
@@ -286,6 +294,7 @@ struct UnsyncedWrite {
     var key: [UInt8]
     var state: SiblingSet?
     var home: NodeID?
+    var dotFloor: UInt64?
 }
 
 enum LeaderlessEvent {

@@ -40,6 +40,9 @@ public enum LeaderlessBrokenVariant: String, CaseIterable, Hashable, Sendable {
     /// A fallback acknowledges a hint it does not keep: a write is acknowledged with fewer
     /// than W durable copies.
     case hintDropped
+    /// A replica collects a tombstone without asking the others, and forgets the key's
+    /// clock: a replica that missed the delete brings the deleted value back.
+    case tombstoneCollectedEarly
 
     /// The group faults this variant switches on.
     public var faults: LeaderlessFaults {
@@ -49,6 +52,7 @@ public enum LeaderlessBrokenVariant: String, CaseIterable, Hashable, Sendable {
         case .merkleSkipsPartition: return .antiEntropySkipsPartition
         case .contextIgnored: return .contextIgnored
         case .hintDropped: return .hintDropped
+        case .tombstoneCollectedEarly: return .tombstoneCollectedEarly
         }
     }
 
@@ -75,6 +79,8 @@ public struct LeaderlessSimulationResult: Sendable {
     public var sloppy = false
     public var hintedWrites = 0
     public var hintsHandedOff = 0
+    /// Tombstones collected (summed over replicas).
+    public var tombstonesCollected = 0
     /// Milliseconds from the heal until every replica agreed (nil: never, within the bound).
     public var convergenceMillis: UInt64?
     /// A hash of the run's events: equal seeds give equal hashes.
@@ -93,6 +99,6 @@ public struct LeaderlessSimulationResult: Sendable {
             + (sloppy
                 ? "sloppy: \(hintedWrites) hinted copies, \(hintsHandedOff) handed off, "
                 : "strict, ")
-            + "converged in \(converged)"
+            + "\(tombstonesCollected) tombstones collected, converged in \(converged)"
     }
 }

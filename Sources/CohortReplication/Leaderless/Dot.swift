@@ -1,9 +1,10 @@
 import CohortCore
 
-/// One write's identity in a leaderless keyspace: the replica that coordinated it and that
-/// replica's per-key counter (the "dot" of dotted version vectors, Preguiça, Baquero et al.).
-/// A replica makes a dot only from a key's state it holds durably, so no two writes ever share
-/// one, even across a crash (see ``LeaderlessReplica``).
+/// One write's identity in a leaderless keyspace: the replica that coordinated it and a counter
+/// (the "dot" of dotted version vectors, Preguiça, Baquero et al.). Counters come from one
+/// node-wide sequence whose high-water mark is reserved durably before a dot above it leaves
+/// the node, so no two writes ever share a dot: not across a crash, and not after a key's
+/// tombstone was collected and the key written again (``LeaderlessGroup``).
 public struct Dot: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The replica that coordinated the write.
     public var replica: NodeID

@@ -4,9 +4,12 @@ import CohortCore
 public enum LeaderlessAction: Hashable, Sendable {
     /// Send `message` to `peer` (encoded with ``LeaderlessMessageCodec``).
     case send(LeaderlessMessage, to: NodeID)
-    /// Store `state` as `key`'s state durably, then report
+    /// Store `state` as `key`'s state durably (an empty state: remove the key), then report
     /// ``LeaderlessGroup/diskCompleted(_:now:)`` with the id. Operations complete in order.
     case persist(DiskOperationID, key: [UInt8], state: SiblingSet)
+    /// Store durably that this node's dot counters may reach `floor` (a restart continues
+    /// above it), then report ``LeaderlessGroup/diskCompleted(_:now:)``.
+    case persistDotFloor(DiskOperationID, UInt64)
     /// Store `state` durably as the hint this node keeps of `key` for its home replica `home`
     /// (nil: the hint was handed off; remove it), then report
     /// ``LeaderlessGroup/diskCompleted(_:now:)``. Hints are kept apart from the node's own
@@ -46,6 +49,8 @@ public struct LeaderlessStatistics: Hashable, Sendable {
     public var hintsRefused = 0
     /// Hints handed off to their home replicas from here.
     public var hintsHandedOff = 0
+    /// Tombstones collected here once every home replica held them.
+    public var tombstonesCollected = 0
 
     public init() {}
 }

@@ -81,4 +81,7 @@ public struct LeaderlessFaults: OptionSet, Hashable, Sendable {
     public static let contextIgnored = LeaderlessFaults(rawValue: 1 << 3)
     /// A fallback node acknowledges a hint without keeping it.
     public static let hintDropped = LeaderlessFaults(rawValue: 1 << 4)
+    /// A replica collects a tombstone once it holds it itself, without asking the others,
+    /// and forgets the key's clock.
+    public static let tombstoneCollectedEarly = LeaderlessFaults(rawValue: 1 << 5)
 }

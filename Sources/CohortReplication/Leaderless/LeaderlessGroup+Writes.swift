@@ -53,10 +53,14 @@ extension LeaderlessGroup {
         key: [UInt8], value: [UInt8]?, context: VersionVector, origin: WriteOrigin,
         now: GroupTime
     ) {
-        var state = states[key] ?? .empty
+        // A key written again after its tombstone was collected here continues from the
+        // grave's clock, so copies of its old history stay superseded.
+        var state = states[key] ?? graves[key].map(SiblingSet.grave) ?? .empty
         let supersedes = configuration.faults.contains(.contextIgnored) ? .empty : context
         let stamp = clock.now(physicalMillis: now.wallMillis)
-        let dot = state.write(value, context: supersedes, replica: nodeID, stamp: stamp)
+        let dot = newDot(at: state.nextCounter(for: nodeID, context: supersedes))
+        state.write(value, context: supersedes, dot: dot, stamp: stamp)
+        graves[key] = nil
         if configuration.faults.contains(.lwwWithoutSiblings) {
             var dropped: [Sibling] = []
             state = state.keepingNewest(dropped: &dropped)
@@ -70,6 +74,25 @@ extension LeaderlessGroup {
             deadline: deadline(now), startMillis: now.monotonicMillis)
         persist(key, state, then: .coordinate(id))
     }
+
+    /// The next dot of this node, at least `floor`. Counters above the durable reservation
+    /// are reserved first, in blocks: the reservation reaches the disk before the write that
+    /// uses it (disk operations complete in order), so a dot never leaves this node unless
+    /// a restart would continue above it.
+    mutating func newDot(at floor: UInt64) -> Dot {
+        dotCounter = max(dotCounter + 1, floor)
+        if dotCounter > dotsReserved {
+            dotsReserved = dotCounter + Self.dotReservationBlock
+            let operation = nextDiskOperation
+            nextDiskOperation += 1
+            diskWaiters[operation] = DiskWaiter(write: .dotFloor(dotsReserved), then: .nothing)
+            actions.append(.persistDotFloor(DiskOperationID(operation), dotsReserved))
+        }
+        return Dot(replica: nodeID, counter: dotCounter)
+    }
+
+    /// Dots reserved per durable write of the high-water mark.
+    static let dotReservationBlock: UInt64 = 1_024
 
     /// The coordinator's copy of write `id` is durable: it counts, and the others get it.
     mutating func coordinatedWriteDurable(_ id: UInt64, now: GroupTime) {

@@ -49,13 +49,25 @@ public struct LeaderlessGroup: Sendable {
     var forwarded: [UInt64: (request: RequestID, deadline: UInt64)] = [:]
     var nextAntiEntropyMillis: UInt64 = 0
     var antiEntropyTurn = 0
+    /// The last dot counter used, and the highest reserved durably (``newDot(at:)``).
+    var dotCounter: UInt64 = 0
+    var dotsReserved: UInt64 = 0
+    /// Durable keys whose state is only tombstones (candidates for collection).
+    var tombstoneKeys: Set<[UInt8]> = []
+    /// Per tombstone-only key: its digest, and the other home replicas that hold it equally.
+    var tombstoneConfirmations: [[UInt8]: (digest: UInt64, by: Set<NodeID>)] = [:]
+    /// The clocks of keys whose tombstones were collected here, most recent last (bounded):
+    /// an older copy of such a key arriving late stays superseded.
+    var graves: [[UInt8]: VersionVector] = [:]
+    var graveOrder: [[UInt8]] = []
+    var graveOrderStart = 0
 
-    /// A node that holds `durableStates` and `durableHints` (by home replica) on its disk
-    /// (empty for a new node).
+    /// A node that holds `durableStates`, `durableHints` (by home replica) and the dot
+    /// reservation `durableDotFloor` on its disk (empty and 0 for a new node).
     public init(
         nodeID: NodeID, ring: LeaderlessRing, configuration: LeaderlessConfiguration,
         durableStates: [[UInt8]: SiblingSet] = [:],
-        durableHints: [NodeID: [[UInt8]: SiblingSet]] = [:]
+        durableHints: [NodeID: [[UInt8]: SiblingSet]] = [:], durableDotFloor: UInt64 = 0
     ) {
         precondition(configuration.problem == nil, configuration.problem ?? "")
         precondition(ring.members.contains(nodeID), "\(nodeID) is not on the ring")
@@ -66,6 +78,9 @@ public struct LeaderlessGroup: Sendable {
         for (key, state) in durableStates { setDurable(key, state) }
         self.hints = durableHints.filter { !$0.value.isEmpty }
         self.durableHints = hints
+        // Every counter up to the reservation may have been used before the restart.
+        self.dotCounter = durableDotFloor
+        self.dotsReserved = durableDotFloor
     }
 
     /// Takes the actions produced since the last drain.
@@ -94,27 +109,47 @@ public struct LeaderlessGroup: Sendable {
         guard let waiter = diskWaiters.removeValue(forKey: operation.rawValue) else { return }
         // Operations complete in order and each carries the whole state at its time, so the
         // latest completed one is the durable state.
-        if let home = waiter.home {
-            durableHints[home, default: [:]][waiter.key] = waiter.state
+        switch waiter.write {
+        case .state(let key, let state):
+            setDurable(key, state)
+        case .hint(let home, let key, let state):
+            durableHints[home, default: [:]][key] = state
             if durableHints[home]?.isEmpty == true { durableHints[home] = nil }
-        } else if let state = waiter.state {
-            setDurable(waiter.key, state)
+        case .dotFloor:
+            break
         }
         run(waiter.then, now: now)
     }
 
-    /// Records `state` as `key`'s durable state, and keeps its partition's tree up to date.
+    /// Records `state` as `key`'s durable state (empty: the key is gone), and keeps its
+    /// partition's tree, leaf index and tombstone candidates up to date.
     mutating func setDurable(_ key: [UInt8], _ state: SiblingSet) {
+        let partition = ring.partition(of: key)
+        let leafIndex = partition * MerkleTree.leafCount + MerkleTree.leaf(of: key)
+        if state.isEmpty {
+            guard let old = digests.removeValue(forKey: key) else { return }
+            durable[key] = nil
+            tombstoneKeys.remove(key)
+            tombstoneConfirmations[key] = nil
+            trees[partition, default: MerkleTree()].update(key: key, from: old, to: nil)
+            partitionKeyCounts[partition, default: 1] -= 1
+            leafKeys[leafIndex]?.remove(key)
+            return
+        }
         let digest = Self.digest(state)
         let old = digests.updateValue(digest, forKey: key)
         durable[key] = state
+        if state.isDeleted && !state.siblings.isEmpty {
+            tombstoneKeys.insert(key)
+        } else {
+            tombstoneKeys.remove(key)
+        }
         guard old != digest else { return }
-        let partition = ring.partition(of: key)
+        tombstoneConfirmations[key] = nil
         trees[partition, default: MerkleTree()].update(key: key, from: old, to: digest)
         if old == nil {
             partitionKeyCounts[partition, default: 0] += 1
-            leafKeys[partition * MerkleTree.leafCount + MerkleTree.leaf(of: key), default: []]
-                .insert(key)
+            leafKeys[leafIndex, default: []].insert(key)
         }
     }
 
@@ -128,6 +163,19 @@ public struct LeaderlessGroup: Sendable {
         _ key: [UInt8], _ incoming: SiblingSet, then: DiskWaiter.Then, now: GroupTime
     ) -> Bool {
         let current = states[key] ?? .empty
+        if states[key] == nil, let grave = graves[key] {
+            // The key's tombstone was collected here: what the grave's clock covers stays
+            // superseded; anything newer is a new history of the key.
+            let revived = SiblingSet.grave(grave).merged(with: incoming)
+            if revived.siblings.isEmpty {
+                run(then, now: now)
+                return false
+            }
+            graves[key] = nil
+            states[key] = revived
+            persist(key, revived, then: then)
+            return true
+        }
         var merged = current.merged(with: incoming)
         if configuration.faults.contains(.lwwWithoutSiblings) {
             var dropped: [Sibling] = []
@@ -146,7 +194,7 @@ public struct LeaderlessGroup: Sendable {
     mutating func persist(_ key: [UInt8], _ state: SiblingSet, then: DiskWaiter.Then) {
         let operation = nextDiskOperation
         nextDiskOperation += 1
-        diskWaiters[operation] = DiskWaiter(key: key, state: state, home: nil, then: then)
+        diskWaiters[operation] = DiskWaiter(write: .state(key, state), then: then)
         actions.append(.persist(DiskOperationID(operation), key: key, state: state))
     }
 
@@ -158,7 +206,7 @@ public struct LeaderlessGroup: Sendable {
         nextDiskOperation += 1
         hints[home, default: [:]][key] = state
         if hints[home]?.isEmpty == true { hints[home] = nil }
-        diskWaiters[operation] = DiskWaiter(key: key, state: state, home: home, then: then)
+        diskWaiters[operation] = DiskWaiter(write: .hint(home, key, state), then: then)
         actions.append(.persistHint(DiskOperationID(operation), home: home, key: key, state: state))
     }
 
@@ -200,6 +248,10 @@ public struct LeaderlessGroup: Sendable {
         case .forwardedWriteDone(let request, let result):
             guard let entry = forwarded.removeValue(forKey: request.rawValue) else { return }
             finishWrite(entry.request, result)
+        case .tombstoneQuery(let entries):
+            answerTombstoneQuery(entries, from: peer, now: now)
+        case .tombstonesHeld(let entries):
+            tombstonesConfirmed(entries, by: peer, now: now)
         case .treeRoots(let partitions, let roots):
             receiveTreeRoots(partitions, roots, from: peer, now: now)
         case .treeInterior(let partition, let hashes):
@@ -259,6 +311,7 @@ public struct LeaderlessGroup: Sendable {
         if configuration.antiEntropyIntervalMillis > 0, nowMillis >= nextAntiEntropyMillis {
             nextAntiEntropyMillis = nowMillis + configuration.antiEntropyIntervalMillis
             startAntiEntropy(now: now)
+            queryTombstones(now: now)
         }
     }
 
@@ -274,11 +327,17 @@ public struct LeaderlessGroup: Sendable {
 
 /// What a leaderless group does once a disk operation completes.
 struct DiskWaiter: Sendable {
-    var key: [UInt8]
-    /// The state written (nil: a hint removed).
-    var state: SiblingSet?
-    /// The home replica, for a hint.
-    var home: NodeID?
+    /// What the operation wrote.
+    enum Write: Sendable {
+        /// A key's state (empty: removed).
+        case state([UInt8], SiblingSet)
+        /// A hint for a home replica (nil: removed).
+        case hint(NodeID, [UInt8], SiblingSet?)
+        /// The dot counters' reservation.
+        case dotFloor(UInt64)
+    }
+
+    var write: Write
     var then: Then
 
     enum Then: Sendable {

@@ -37,6 +37,11 @@ public enum LeaderlessMessage: Hashable, Sendable {
     case treeLeaves(partition: UInt32, interior: [UInt16], hashes: [UInt64])
     /// Anti-entropy: the digest of every key the sender holds in the leaves that differed.
     case digests(partition: UInt32, leaves: [UInt16], entries: [KeyDigest])
+    /// Tombstone collection: the keys whose state here is only tombstones, with their digests;
+    /// the receiver answers ``tombstonesHeld(entries:)`` with those it holds identically.
+    case tombstoneQuery(entries: [KeyDigest])
+    /// The queried tombstones the sender holds durably with the same digest.
+    case tombstonesHeld(entries: [KeyDigest])
     /// Anti-entropy, answer: the states the receiver should merge, and the keys whose states
     /// the sender wants back (empty in the last step).
     case exchange(partition: UInt32, states: [KeyState], wanted: [[UInt8]])

@@ -70,6 +70,12 @@ public enum LeaderlessMessageCodec {
                 out.append(0)
                 ByteCoding.appendBytes(Array(reason.utf8), to: &out)
             }
+        case .tombstoneQuery(let entries):
+            out.append(16)
+            appendDigests(entries, to: &out)
+        case .tombstonesHeld(let entries):
+            out.append(17)
+            appendDigests(entries, to: &out)
         case .treeRoots(let partitions, let roots):
             out.append(12)
             ByteCoding.append(UInt32(partitions.count), to: &out)
@@ -88,12 +94,7 @@ public enum LeaderlessMessageCodec {
             out.append(8)
             ByteCoding.append(partition, to: &out)
             appendIndexes(leaves, to: &out)
-            ByteCoding.append(UInt32(entries.count), to: &out)
-            for entry in entries {
-                ByteCoding.appendBytes(entry.key, to: &out)
-                ByteCoding.append(entry.digest, to: &out)
-                entry.clock.encode(into: &out)
-            }
+            appendDigests(entries, to: &out)
         case .exchange(let partition, let states, let wanted):
             out.append(9)
             ByteCoding.append(partition, to: &out)
@@ -175,6 +176,10 @@ public enum LeaderlessMessageCodec {
             default:
                 return nil
             }
+        case 16, 17:
+            guard let entries = digestEntries(&reader) else { return nil }
+            message =
+                tag == 16 ? .tombstoneQuery(entries: entries) : .tombstonesHeld(entries: entries)
         case 12:
             guard let count = reader.uint32(), Int(count) <= MerkleTree.leafCount * 64,
                 Int(count) * 4 <= reader.remaining
@@ -199,15 +204,8 @@ public enum LeaderlessMessageCodec {
             message = .treeLeaves(partition: partition, interior: interior, hashes: hashes)
         case 8:
             guard let partition = reader.uint32(), let leaves = indexes(&reader),
-                let count = reader.uint32(), Int(count) <= entriesMax
+                let entries = digestEntries(&reader)
             else { return nil }
-            var entries: [KeyDigest] = []
-            for _ in 0..<count {
-                guard let key = bytesField(&reader), let digest = reader.uint64(),
-                    let clock = VersionVector.decode(from: &reader)
-                else { return nil }
-                entries.append(KeyDigest(key: key, digest: digest, clock: clock))
-            }
             message = .digests(partition: partition, leaves: leaves, entries: entries)
         case 9:
             guard let partition = reader.uint32(), let count = reader.uint32(),
@@ -232,6 +230,27 @@ public enum LeaderlessMessageCodec {
             return nil
         }
         return reader.remaining == 0 ? message : nil
+    }
+
+    private static func appendDigests(_ entries: [KeyDigest], to out: inout [UInt8]) {
+        ByteCoding.append(UInt32(entries.count), to: &out)
+        for entry in entries {
+            ByteCoding.appendBytes(entry.key, to: &out)
+            ByteCoding.append(entry.digest, to: &out)
+            entry.clock.encode(into: &out)
+        }
+    }
+
+    private static func digestEntries(_ reader: inout ByteCoding.Reader) -> [KeyDigest]? {
+        guard let count = reader.uint32(), Int(count) <= entriesMax else { return nil }
+        var entries: [KeyDigest] = []
+        for _ in 0..<count {
+            guard let key = bytesField(&reader), let digest = reader.uint64(),
+                let clock = VersionVector.decode(from: &reader)
+            else { return nil }
+            entries.append(KeyDigest(key: key, digest: digest, clock: clock))
+        }
+        return entries
     }
 
     private static func appendHashes(_ hashes: [UInt64], to out: inout [UInt8]) {

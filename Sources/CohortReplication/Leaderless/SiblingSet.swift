@@ -40,20 +40,40 @@ public struct SiblingSet: Hashable, Sendable, CustomStringConvertible {
         siblings.contains { $0.dot == dot }
     }
 
-    /// Applies a write coordinated by `replica`: the siblings `context` covers are superseded,
-    /// and the new value (nil: a tombstone) becomes a sibling with a new dot, which is
-    /// returned. `replica` must hold this key's state durably (its counter for the key is in
-    /// this clock), so the dot is new.
+    /// Applies a write coordinated by `dot`'s replica: the siblings `context` covers are
+    /// superseded, and the new value (nil: a tombstone) becomes a sibling with `dot`, which
+    /// must be newer than any of that replica's dots this state or the context has seen (see
+    /// ``nextCounter(for:context:)``).
     public mutating func write(
-        _ value: [UInt8]?, context: VersionVector, replica: NodeID, stamp: HLCTimestamp
-    ) -> Dot {
-        let counter = max(clock.counter(of: replica), context.counter(of: replica)) + 1
-        let dot = Dot(replica: replica, counter: counter)
+        _ value: [UInt8]?, context: VersionVector, dot: Dot, stamp: HLCTimestamp
+    ) {
+        precondition(dot.counter >= nextCounter(for: dot.replica, context: context))
         siblings.removeAll { context.covers($0.dot) }
         siblings.append(Sibling(dot: dot, stamp: stamp, value: value))
         siblings.sort { $0.dot < $1.dot }
         clock = clock.merged(with: context).adding(dot)
+    }
+
+    /// The lowest counter a new dot of `replica` may have on this state with `context`.
+    public func nextCounter(for replica: NodeID, context: VersionVector) -> UInt64 {
+        max(clock.counter(of: replica), context.counter(of: replica)) + 1
+    }
+
+    /// Applies a write with the next dot this state allows for `replica`, and returns it
+    /// (tests and single-state uses; a group draws dots from its node-wide counter).
+    @discardableResult
+    public mutating func write(
+        _ value: [UInt8]?, context: VersionVector, replica: NodeID, stamp: HLCTimestamp
+    ) -> Dot {
+        let dot = Dot(replica: replica, counter: nextCounter(for: replica, context: context))
+        write(value, context: context, dot: dot, stamp: stamp)
         return dot
+    }
+
+    /// A state that remembers `clock` and holds no sibling: what a replica keeps of a key whose
+    /// tombstone it collected, so that older copies arriving later stay superseded.
+    static func grave(_ clock: VersionVector) -> SiblingSet {
+        SiblingSet(clock: clock, siblings: [])
     }
 
     /// The state that holds what both hold: a sibling survives unless the other state's clock

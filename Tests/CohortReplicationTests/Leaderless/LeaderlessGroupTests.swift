@@ -40,7 +40,8 @@ struct LeaderlessHarness {
                 }
                 let decoded = LeaderlessMessageCodec.decode(bytes)
                 inFlight.append((id, peer, decoded!))
-            case .persist(let operation, _, _), .persistHint(let operation, _, _, _):
+            case .persist(let operation, _, _), .persistHint(let operation, _, _, _),
+                .persistDotFloor(let operation, _):
                 disks[id, default: []].append(operation)
             case .writeDone(let request, let result):
                 writeResults[request] = result
@@ -120,7 +121,11 @@ struct LeaderlessHarness {
         var world = harness()
         world.write(1, at: n1, "k", "v")
         #expect(world.inFlight.isEmpty, "nothing is sent before the coordinator's copy is durable")
-        #expect(world.disks[n1]?.count == 1)
+        // The first write reserves dot counters, then writes the state.
+        #expect(world.disks[n1]?.count == 2)
+        world.groups[n1]!.diskCompleted(world.disks[n1]!.removeFirst(), now: world.now)
+        world.collect(n1)
+        #expect(world.inFlight.isEmpty)
         world.groups[n1]!.diskCompleted(world.disks[n1]!.removeFirst(), now: world.now)
         world.collect(n1)
         #expect(world.inFlight.map(\.to).sorted() == [n2, n3])
@@ -342,6 +347,79 @@ struct LeaderlessHarness {
         #expect(world.groups.values.allSatisfy { $0.hintsPending.isEmpty })
     }
 
+    /// A delete's tombstone is collected once every home replica holds it, and a copy of the
+    /// old value arriving afterwards stays deleted; a new write starts a new history.
+    @Test func tombstonesAreCollectedOnlyWhenEveryReplicaHoldsThemAndStayDeleted() {
+        var world = harness(antiEntropyMillis: 10)
+        let key = Array("k".utf8)
+        world.write(1, at: n1, "k", "old")
+        world.settle()
+        let old = world.groups[n1]!.durableState(of: key)
+        // n3 misses the delete.
+        world.isolated = [n3]
+        world.write(2, at: n1, "k", nil, context: old.context)
+        world.settle()
+        for _ in 0..<20 {
+            world.tick(by: 10)
+            world.settle()
+        }
+        #expect(world.groups[n1]!.durableState(of: key).isDeleted)
+        #expect(
+            world.groups.values.allSatisfy { $0.statistics.tombstonesCollected == 0 },
+            "collected while a home replica lacked the tombstone")
+        world.isolated = []
+        for _ in 0..<40 {
+            world.tick(by: 10)
+            world.settle()
+        }
+        for id in [n1, n2, n3] {
+            #expect(world.groups[id]!.durableState(of: key).isEmpty, "\(id) kept the key")
+            #expect(world.groups[id]!.graveClock(of: key)?.descends(from: old.clock) == true)
+        }
+        // A stale copy of the old value arrives late: it stays superseded.
+        world.groups[n2]!.receive(.repair(key: key, state: old), from: n3, now: world.now)
+        world.collect(n2)
+        world.settle()
+        #expect(world.groups[n2]!.durableState(of: key).isEmpty)
+        // A new write, without context, is a new value, not covered by the old clock.
+        world.write(3, at: n1, "k", "new")
+        world.settle()
+        world.read(4, at: n2, "k")
+        world.settle()
+        guard case .found(let state, _) = world.readResults[RequestID(4)] else {
+            Issue.record("read failed")
+            return
+        }
+        #expect(state.values == [Array("new".utf8)])
+    }
+
+    /// Dots come from a node-wide counter reserved durably ahead: a restarted node continues
+    /// above every dot it may have handed out.
+    @Test func dotsAfterARestartAreAboveTheReservation() {
+        var world = harness()
+        world.write(1, at: n1, "a", "1")
+        world.settle()
+        world.write(2, at: n1, "b", "2")
+        world.settle()
+        guard case .written(let second, _) = world.writeResults[RequestID(2)] else {
+            Issue.record("write failed")
+            return
+        }
+        #expect(second.counter == 2, "one counter for the node, not per key")
+        let restarted = LeaderlessGroup(
+            nodeID: n1, ring: world.groups[n1]!.ring,
+            configuration: world.groups[n1]!.configuration,
+            durableStates: [:], durableDotFloor: 1 + LeaderlessGroup.dotReservationBlock)
+        world.groups[n1] = restarted
+        world.write(3, at: n1, "c", "3")
+        world.settle()
+        guard case .written(let third, _) = world.writeResults[RequestID(3)] else {
+            Issue.record("write failed")
+            return
+        }
+        #expect(third.counter > LeaderlessGroup.dotReservationBlock)
+    }
+
     @Test func aNodeOutsideThePreferenceListForwardsTheWriteToAReplica() {
         var world = LeaderlessHarness(
             members: 5, configuration: LeaderlessConfiguration(antiEntropyIntervalMillis: 0))
@@ -374,6 +452,7 @@ struct LeaderlessHarness {
             Issue.record("write not acknowledged")
             return
         }
+        // The lost write's dot was never seen by anyone: reusing its counter is harmless.
         #expect(dot == Dot(replica: n1, counter: 1))
         world.read(3, at: n2, "k")
         world.settle()
