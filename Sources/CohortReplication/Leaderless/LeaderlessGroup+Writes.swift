@@ -92,7 +92,7 @@ extension LeaderlessGroup {
     }
 
     /// Dots reserved per durable write of the high-water mark.
-    static let dotReservationBlock: UInt64 = 1_024
+    public static let dotReservationBlock: UInt64 = 1_024
 
     /// The coordinator's copy of write `id` is durable: it counts, and the others get it.
     mutating func coordinatedWriteDurable(_ id: UInt64, now: GroupTime) {
