@@ -52,6 +52,9 @@ extension ClusterNode {
     /// Opens and starts keyspace `definition`'s group; false (logged) when it cannot.
     private func open(_ definition: KeyspaceDefinition) -> Bool {
         guard let transport = transportBox.withLockedValue({ $0 }) else { return false }
+        if definition.strategy.leaderless != nil {
+            return openLeaderless(definition, transport: transport)
+        }
         var keyspaceConfiguration = configuration
         keyspaceConfiguration.dataDirectory = directory(of: definition.name)
         keyspaceConfiguration.ackMode = definition.ackMode
@@ -88,6 +91,32 @@ extension ClusterNode {
         return true
     }
 
+    /// Opens a leaderless keyspace over its own engine, on the default group's raft loop.
+    private func openLeaderless(_ definition: KeyspaceDefinition, transport: PeerTransport) -> Bool
+    {
+        var keyspaceConfiguration = configuration
+        keyspaceConfiguration.dataDirectory = directory(of: definition.name)
+        do {
+            let engine = try makeExecutor(keyspaceConfiguration).engine
+            let host = try LeaderlessHost.open(
+                definition: definition, nodeName: configuration.nodeName, engine: engine,
+                loop: defaultGroup.driver.loop, transport: transport, logger: logger)
+            leaderlessHosts.withLockedValue { $0[definition.groupID] = host }
+        } catch {
+            logger.critical(
+                "cannot start leaderless keyspace",
+                metadata: ["keyspace": "\(definition.name)", "error": "\(error)"])
+            return false
+        }
+        logger.info(
+            "leaderless keyspace started",
+            metadata: [
+                "keyspace": "\(definition.name)", "dir": "\(directory(of: definition.name))",
+                "settings": "\(definition.strategy.leaderless!.summary)",
+            ])
+        return true
+    }
+
     /// Records what a keyspace's leftover log holds beyond what this node knew committed (see
     /// ``NodeShellAction/sweepGroup(_:)``), in the keyspace's own rollback log.
     private func sweep(_ definition: KeyspaceDefinition) {
@@ -113,6 +142,14 @@ extension ClusterNode {
     /// blocks until the group's own loop has finished), then tells the shell, which may open
     /// it again: never two instances over one directory.
     private func close(_ id: GroupID, name: String) {
+        if let host = leaderlessHosts.withLockedValue({ $0.removeValue(forKey: id.rawValue) }) {
+            let defaultDriver = defaultGroup.driver
+            DispatchQueue.global().async { [self] in
+                host.shutdown()
+                defaultDriver.execute { [self] in withShell { $0.groupClosed(id) } }
+            }
+            return
+        }
         guard let group = groups.withLockedValue({ $0.removeValue(forKey: id.rawValue) }) else {
             withShell { $0.groupClosed(id) }
             return

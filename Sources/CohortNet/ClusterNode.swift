@@ -43,6 +43,9 @@ public final class ClusterNode: Sendable {
     /// Keyspace groups by group id (a name's id is ``KeyspaceDefinition/groupID(named:)``):
     /// read by connections on any thread, changed on the raft loop.
     let groups = NIOLockedValueBox<[UInt64: Group]>([:])
+    /// Leaderless keyspaces on this node, by group id (read by connections on any thread,
+    /// changed on the raft loop).
+    let leaderlessHosts = NIOLockedValueBox<[UInt64: LeaderlessHost]>([:])
     /// The shell's INFO fields as of its last tick (read by connections on any thread; copied
     /// per tick, not per proxied command).
     let shellStatus = NIOLockedValueBox<[(String, String)]>([])
@@ -95,6 +98,10 @@ public final class ClusterNode: Sendable {
                 self.driver(for: group)?.run { $0.receive(message) }
             },
             onForward: { [self] peer, group, payload in
+                if let host = leaderlessHosts.withLockedValue({ $0[group] }) {
+                    host.receive(payload, from: peer)
+                    return
+                }
                 if ForwardMessage.isProxy(payload) {
                     // Delivered on the default group's loop, where the shell lives.
                     withShell {
@@ -145,6 +152,11 @@ public final class ClusterNode: Sendable {
         }.wait()
         defaultGroup.driver.stop()
         for group in keyspaces { group.driver.shutdown() }
+        let leaderless = leaderlessHosts.withLockedValue { hosts in
+            defer { hosts = [:] }
+            return Array(hosts.values)
+        }
+        for host in leaderless { host.shutdown() }
         // The transport runs on the default group's loop: stop it before that loop.
         transportBox.withLockedValue { $0 }?.shutdown()
         defaultGroup.driver.shutdown()
@@ -156,6 +168,12 @@ public final class ClusterNode: Sendable {
     public func group(named name: String) -> Group? {
         if name == KeyspaceDefinition.defaultName { return defaultGroup }
         return groups.withLockedValue { $0[KeyspaceDefinition.groupID(named: name)] }
+    }
+
+    /// The leaderless keyspace `name` on this node; nil when it is not one or this node is
+    /// not one of its nodes.
+    func leaderlessHost(named name: String) -> LeaderlessHost? {
+        leaderlessHosts.withLockedValue { $0[KeyspaceDefinition.groupID(named: name)] }
     }
 
     /// Every keyspace group running on this node, by name.

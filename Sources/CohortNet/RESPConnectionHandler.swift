@@ -31,12 +31,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// Set while the session uses a keyspace this node does not replicate (or only witnesses):
     /// its reads, writes and WAITs are proxied to a member (see `NodeShell`).
     var remoteKeyspace: String?
+    /// The leaderless keyspace the session uses (COHORT USE), when this node is one of its
+    /// nodes: its commands run there (`RESPConnectionHandler+Leaderless`).
+    var leaderless: LeaderlessSession?
     /// Cluster mode: replies in request order, filled as their commands complete.
     private var slots: [ByteBuffer?] = []
     /// The number of the reply in `slots[0]` (replies are numbered from 0 per connection).
     private var slotBase = 0
     /// Cluster mode: commands running asynchronously, all of one kind.
-    private var inFlight = 0
+    var inFlight = 0
     private var inFlightKind = ClusterCommandKind.local
     /// Cluster mode: a parsed command that must wait for the ones in flight.
     private var stalled: [[UInt8]]?
@@ -408,6 +411,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             startKeyspaceCommand(verb, arguments, cluster: cluster, context: context)
             return true
         }
+        if let leaderless, session.authenticated,
+            let started = startLeaderlessCommand(arguments, leaderless, context: context)
+        {
+            return started
+        }
         let kind = ClusterCommandKind(arguments, executor: executor, session: session)
         if inFlight > 0 && (kind != inFlightKind || kind == .local || kind == .wait) {
             return false
@@ -517,6 +525,25 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
         switch verb {
         case .use(let name):
+            if let definition = cluster.catalog.definition(named: name),
+                definition.strategy.leaderless != nil
+            {
+                guard let host = cluster.leaderlessHost(named: name) else {
+                    return reply(
+                        .error(
+                            "ERR this node is not one of leaderless keyspace \(name)'s nodes "
+                                + "(\(definition.voters.joined(separator: ","))): connect to one of them"
+                        ))
+                }
+                if name != session.keyspace {
+                    session.tokensByKeyspace[session.keyspace] = session.token
+                    session.token = 0
+                    session.keyspace = name
+                }
+                leaderless = LeaderlessSession(host: host)
+                return reply(.ok)
+            }
+            leaderless = nil
             let group = cluster.group(named: name)
             let definition = cluster.catalog.definition(named: name)
             // Not replicated here, or only as a witness (no data): commands are proxied to a
@@ -538,7 +565,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             remoteKeyspace = group == nil || isWitnessHere ? name : nil
             reply(.ok)
         case .list:
-            let local = Set(cluster.keyspaceGroups.map(\.keyspace))
+            let local = Set(cluster.keyspaceGroups.map(\.keyspace)).union(
+                cluster.leaderlessHosts.withLockedValue { $0.values.map(\.definition.name) })
             let lines = cluster.catalog.sorted.map { definition in
                 definition.summary + (local.contains(definition.name) ? " here=yes" : " here=no")
             }
@@ -661,7 +689,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// Queues a finished reply behind the unfinished ones.
-    private func appendSlot(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+    func appendSlot(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         if slots.isEmpty {
             var bytes = bytes
             output.writeBuffer(&bytes)

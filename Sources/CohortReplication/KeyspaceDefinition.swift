@@ -58,8 +58,13 @@ public struct KeyspaceDefinition: Hashable, Sendable {
         return hash == 0 ? 1 : hash
     }
 
-    /// One line for operators: `name ack=MODE voters=a,b [learners=..] [witnesses=..]`.
+    /// One line for operators: `name ack=MODE voters=a,b [learners=..] [witnesses=..]`, or for
+    /// a leaderless keyspace `name strategy=leaderless N 3 W 2 R 2 ... nodes=a,b,c`.
     public var summary: String {
+        if let parameters = strategy.leaderless {
+            return "\(name) strategy=leaderless \(parameters.summary) nodes="
+                + voters.joined(separator: ",")
+        }
         var line = "\(name) ack=\(ackMode.rawValue) voters=" + voters.joined(separator: ",")
         if !learners.isEmpty { line += " learners=" + learners.joined(separator: ",") }
         if !witnesses.isEmpty { line += " witnesses=" + witnesses.joined(separator: ",") }
@@ -97,6 +102,12 @@ public struct KeyspaceDefinition: Hashable, Sendable {
         }
         if members.contains(where: { $0.isEmpty || $0.utf8.count > Self.nameBytesMax }) {
             return "a node name is empty or too long"
+        }
+        if let parameters = strategy.leaderless {
+            if !learners.isEmpty || !witnesses.isEmpty {
+                return "a leaderless keyspace has nodes only (no learners or witnesses)"
+            }
+            return parameters.problem(nodes: voters.count)
         }
         return nil
     }

@@ -5,6 +5,8 @@ import CohortRaft
 ///
 ///     COHORT KEYSPACE CREATE <name> [VOTERS n1,n2,...] [LEARNERS n4,...] [WITNESS n3]
 ///                                   [ACK all | majority | leader]
+///     COHORT KEYSPACE CREATE <name> STRATEGY leaderless [N 3] [W 2] [R 2] [SLOPPY on|off]
+///                                   [CONFLICTS siblings|lww] [NODES n1,n2,...]
 ///     COHORT KEYSPACE ADD <name> <node> [VOTER | LEARNER | WITNESS]
 ///     COHORT KEYSPACE REMOVE <name> <node>
 ///
@@ -44,6 +46,14 @@ extension LeaderGroup {
         guard var definition = catalog.definition(named: name) else {
             return .failure(GroupCommandError("ERR no such keyspace \(name)"))
         }
+        guard definition.strategy.leaderless == nil else {
+            // Its ring would move partitions between nodes, which leaderless keyspaces do not
+            // do online yet (issue 19, item 1).
+            return .failure(
+                GroupCommandError(
+                    "ERR the nodes of leaderless keyspace \(name) cannot change yet; create a new keyspace"
+                ))
+        }
         if verb == "ADD" {
             guard !definition.members.contains(member) else {
                 return .failure(GroupCommandError("ERR \(member) already replicates \(name)"))
@@ -77,7 +87,7 @@ extension LeaderGroup {
     }
 
     static let keyspaceUsage =
-        "ERR usage: COHORT KEYSPACE CREATE <name> [VOTERS n1,n2,...] [LEARNERS n,...] [WITNESS n] [ACK all|majority|leader]"
+        "ERR usage: COHORT KEYSPACE CREATE <name> [VOTERS n1,n2,...] [LEARNERS n,...] [WITNESS n] [ACK all|majority|leader] | COHORT KEYSPACE CREATE <name> STRATEGY leaderless [N n] [W n] [R n] [SLOPPY on|off] [CONFLICTS siblings|lww] [NODES n1,n2,...]"
 
     /// Parses CREATE's options; the error reply on bad syntax.
     func parseKeyspaceDefinition(
@@ -91,13 +101,62 @@ extension LeaderGroup {
             name: words[3],
             voters: raft.membership.voters.map(name(of:)).sorted())
         var index = 4
+        var leaderless: LeaderlessParameters?
+        var singleLeaderOptions = false
         while index + 1 < words.count {
             let list = words[index + 1].split(separator: ",").map(String.init)
+            let value = words[index + 1].lowercased()
+            let number = Int(value)
             switch words[index].uppercased() {
+            case "STRATEGY":
+                switch value {
+                case "leaderless": leaderless = leaderless ?? LeaderlessParameters()
+                case "single-leader", "singleleader": leaderless = nil
+                default:
+                    return .failure(
+                        GroupCommandError("ERR strategy must be single-leader or leaderless"))
+                }
+            case "N", "W", "R":
+                guard let number, number >= 1, number <= 255 else {
+                    return .failure(
+                        GroupCommandError(
+                            "ERR \(words[index].uppercased()) must be a number from 1 to 255"))
+                }
+                var parameters = leaderless ?? LeaderlessParameters()
+                switch words[index].uppercased() {
+                case "N": parameters.replicas = number
+                case "W": parameters.writeQuorum = number
+                default: parameters.readQuorum = number
+                }
+                leaderless = parameters
+            case "SLOPPY":
+                guard value == "on" || value == "off" else {
+                    return .failure(GroupCommandError("ERR SLOPPY must be on or off"))
+                }
+                var parameters = leaderless ?? LeaderlessParameters()
+                parameters.sloppy = value == "on"
+                leaderless = parameters
+            case "CONFLICTS":
+                guard
+                    let conflicts = LeaderlessParameters.Conflicts.allCases.first(where: {
+                        $0.name == value
+                    })
+                else {
+                    return .failure(GroupCommandError("ERR CONFLICTS must be siblings or lww"))
+                }
+                var parameters = leaderless ?? LeaderlessParameters()
+                parameters.conflicts = conflicts
+                leaderless = parameters
+            case "NODES": definition.voters = list
             case "VOTERS": definition.voters = list
-            case "LEARNERS": definition.learners = list
-            case "WITNESS", "WITNESSES": definition.witnesses = list
+            case "LEARNERS":
+                definition.learners = list
+                singleLeaderOptions = true
+            case "WITNESS", "WITNESSES":
+                definition.witnesses = list
+                singleLeaderOptions = true
             case "ACK":
+                singleLeaderOptions = true
                 guard let mode = AckMode(rawValue: words[index + 1].lowercased()) else {
                     return .failure(
                         GroupCommandError("ERR ack mode must be all, majority or leader"))
@@ -106,6 +165,16 @@ extension LeaderGroup {
             default: return .failure(GroupCommandError(Self.keyspaceUsage))
             }
             index += 2
+        }
+        if let leaderless {
+            // N, W, R, SLOPPY or CONFLICTS without STRATEGY leaderless still mean it.
+            guard !singleLeaderOptions else {
+                return .failure(
+                    GroupCommandError(
+                        "ERR ACK, LEARNERS and WITNESS are single-leader options; a leaderless keyspace takes N, W, R, SLOPPY, CONFLICTS and NODES"
+                    ))
+            }
+            definition.strategy = .leaderless(leaderless)
         }
         if let problem = definition.validationError {
             return .failure(GroupCommandError("ERR " + problem))

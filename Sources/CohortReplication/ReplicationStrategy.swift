@@ -1,7 +1,6 @@
-/// How a keyspace replicates its writes (DESIGN.md §1). Today every keyspace has one leader
-/// per group; multi-leader (`.multiLeader(datacenters, topology, resolution)`) and leaderless
-/// (`.leaderless(n, w, r, ...)`) strategies are to come as further cases, each with its
-/// parameters as associated values.
+/// How a keyspace replicates its writes (DESIGN.md §1): one leader per group, or leaderless
+/// quorums; multi-leader (`.multiLeader(datacenters, topology, resolution)`) is to come as a
+/// further case, with its parameters as associated values.
 ///
 /// On the wire a strategy is a tag byte and its parameters as length-prefixed bytes (see
 /// ``KeyspaceDefinition/encoded()``). Tags are fixed per case, never derived from the order of
@@ -10,12 +9,16 @@ public enum ReplicationStrategy: Hashable, Sendable {
     /// One Raft-elected leader per keyspace group orders every write; the keyspace's
     /// ``KeyspaceDefinition/ackMode`` says when a write is acknowledged.
     case singleLeader
+    /// Any replica takes writes; a key's N replicas answer quorums of W and R
+    /// (``LeaderlessGroup``).
+    case leaderless(LeaderlessParameters)
 
     /// The case's byte on the wire. 0 is never used, so that zeroed bytes do not read as a
     /// strategy.
     public var tag: UInt8 {
         switch self {
         case .singleLeader: return 1
+        case .leaderless: return 2
         }
     }
 
@@ -23,6 +26,7 @@ public enum ReplicationStrategy: Hashable, Sendable {
     public var parameters: [UInt8] {
         switch self {
         case .singleLeader: return []
+        case .leaderless(let parameters): return parameters.encoded
         }
     }
 
@@ -30,7 +34,14 @@ public enum ReplicationStrategy: Hashable, Sendable {
     public var name: String {
         switch self {
         case .singleLeader: return "single-leader"
+        case .leaderless: return "leaderless"
         }
+    }
+
+    /// The leaderless parameters, for a leaderless strategy.
+    public var leaderless: LeaderlessParameters? {
+        if case .leaderless(let parameters) = self { return parameters }
+        return nil
     }
 
     /// What a tag and its parameters decode to.
@@ -51,6 +62,13 @@ public enum ReplicationStrategy: Hashable, Sendable {
                     reason: "single-leader parameters (\(count) bytes) this node cannot read")
             }
             return .strategy(.singleLeader)
+        case 2:
+            guard let parameters = LeaderlessParameters(encoded: parameters) else {
+                return .unknown(
+                    reason:
+                        "leaderless parameters (\(parameters.count) bytes) this node cannot read")
+            }
+            return .strategy(.leaderless(parameters))
         default:
             return .unknown(reason: "replication strategy tag \(tag) is unknown to this node")
         }

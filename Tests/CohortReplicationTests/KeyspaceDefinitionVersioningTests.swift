@@ -92,6 +92,31 @@ struct KeyspaceDefinitionVersioningTests {
         }
     }
 
+    @Test func aLeaderlessDefinitionRoundTripsAndNewerParametersAreUnsupported() {
+        let parameters = LeaderlessParameters(
+            replicas: 5, writeQuorum: 3, readQuorum: 2, sloppy: false, conflicts: .lww)
+        let definition = KeyspaceDefinition(
+            name: "carts", voters: ["n1", "n2", "n3", "n4", "n5"],
+            strategy: .leaderless(parameters))
+        #expect(definition.validationError == nil)
+        #expect(KeyspaceDefinition.decode(definition.encoded()) == definition)
+        #expect(definition.summary.contains("N 5 W 3 R 2 SLOPPY off CONFLICTS lww"))
+        // A parameters format this node does not know (byte 0) is a newer node's.
+        let newer = Self.versioned(
+            format: 1, name: "carts",
+            body: Self.formatOneBody(strategyTag: 2, parameters: [2, 3, 2, 2, 1, 0]))
+        guard case .unsupported("carts", 1, _) = KeyspaceDefinition.decodeVersioned(newer) else {
+            Issue.record("\(KeyspaceDefinition.decodeVersioned(newer))")
+            return
+        }
+        var tooMany = definition
+        tooMany.strategy = .leaderless(LeaderlessParameters(replicas: 6))
+        #expect(tooMany.validationError?.contains("N 6") == true)
+        var withLearner = definition
+        withLearner.learners = ["n6"]
+        #expect(withLearner.validationError?.contains("nodes only") == true)
+    }
+
     @Test func anUnknownStrategyIsUnsupportedWithItsName() {
         let bytes = Self.versioned(
             format: 1, name: "orders", body: Self.formatOneBody(strategyTag: 9, parameters: [7]))

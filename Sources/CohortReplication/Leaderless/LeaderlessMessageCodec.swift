@@ -1,11 +1,15 @@
 import CohortCore
 
-/// Bytes of ``LeaderlessMessage``: a tag byte, then the case's fields (integers little-endian,
+/// Bytes of ``LeaderlessMessage``: a tag byte (0x41 and up), then the case's fields (integers little-endian,
 /// byte strings with a u32 length). Decoding never traps: bytes that do not form a message
 /// give nil, and the receiver drops them as it drops a corrupt frame.
 public enum LeaderlessMessageCodec {
     /// Keys and values a message may carry, each (the RESP limits are far lower).
     public static let bytesMax = 1 << 29
+    /// Added to every message's tag: leaderless frames share the forwarding channel with
+    /// proxied commands (tags 1 to 4), and must never read as one.
+    static let tagBase: UInt8 = 0x40
+
     /// Entries a digest or exchange message may carry.
     public static let entriesMax = 1 << 20
 
@@ -13,41 +17,41 @@ public enum LeaderlessMessageCodec {
         var out: [UInt8] = []
         switch message {
         case .replicate(let request, let key, let state):
-            out.append(1)
+            out.append(tagBase + 1)
             ByteCoding.append(request.rawValue, to: &out)
             ByteCoding.appendBytes(key, to: &out)
             state.encode(into: &out)
         case .replicated(let request):
-            out.append(2)
+            out.append(tagBase + 2)
             ByteCoding.append(request.rawValue, to: &out)
         case .replicateHint(let request, let key, let state, let home):
-            out.append(13)
+            out.append(tagBase + 13)
             ByteCoding.append(request.rawValue, to: &out)
             ByteCoding.appendBytes(key, to: &out)
             state.encode(into: &out)
             ByteCoding.append(home.rawValue, to: &out)
         case .handoff(let key, let state):
-            out.append(14)
+            out.append(tagBase + 14)
             ByteCoding.appendBytes(key, to: &out)
             state.encode(into: &out)
         case .handedOff(let key, let digest):
-            out.append(15)
+            out.append(tagBase + 15)
             ByteCoding.appendBytes(key, to: &out)
             ByteCoding.append(digest, to: &out)
         case .read(let request, let key):
-            out.append(3)
+            out.append(tagBase + 3)
             ByteCoding.append(request.rawValue, to: &out)
             ByteCoding.appendBytes(key, to: &out)
         case .readReply(let request, let state):
-            out.append(4)
+            out.append(tagBase + 4)
             ByteCoding.append(request.rawValue, to: &out)
             state.encode(into: &out)
         case .repair(let key, let state):
-            out.append(5)
+            out.append(tagBase + 5)
             ByteCoding.appendBytes(key, to: &out)
             state.encode(into: &out)
         case .forwardWrite(let request, let key, let value, let context):
-            out.append(6)
+            out.append(tagBase + 6)
             ByteCoding.append(request.rawValue, to: &out)
             ByteCoding.appendBytes(key, to: &out)
             if let value {
@@ -58,7 +62,7 @@ public enum LeaderlessMessageCodec {
             }
             context.encode(into: &out)
         case .forwardedWriteDone(let request, let result):
-            out.append(7)
+            out.append(tagBase + 7)
             ByteCoding.append(request.rawValue, to: &out)
             switch result {
             case .written(let dot, let context):
@@ -71,32 +75,32 @@ public enum LeaderlessMessageCodec {
                 ByteCoding.appendBytes(Array(reason.utf8), to: &out)
             }
         case .tombstoneQuery(let entries):
-            out.append(16)
+            out.append(tagBase + 16)
             appendDigests(entries, to: &out)
         case .tombstonesHeld(let entries):
-            out.append(17)
+            out.append(tagBase + 17)
             appendDigests(entries, to: &out)
         case .treeRoots(let partitions, let roots):
-            out.append(12)
+            out.append(tagBase + 12)
             ByteCoding.append(UInt32(partitions.count), to: &out)
             for partition in partitions { ByteCoding.append(partition, to: &out) }
             appendHashes(roots, to: &out)
         case .treeInterior(let partition, let hashes):
-            out.append(10)
+            out.append(tagBase + 10)
             ByteCoding.append(partition, to: &out)
             appendHashes(hashes, to: &out)
         case .treeLeaves(let partition, let interior, let hashes):
-            out.append(11)
+            out.append(tagBase + 11)
             ByteCoding.append(partition, to: &out)
             appendIndexes(interior, to: &out)
             appendHashes(hashes, to: &out)
         case .digests(let partition, let leaves, let entries):
-            out.append(8)
+            out.append(tagBase + 8)
             ByteCoding.append(partition, to: &out)
             appendIndexes(leaves, to: &out)
             appendDigests(entries, to: &out)
         case .exchange(let partition, let states, let wanted):
-            out.append(9)
+            out.append(tagBase + 9)
             ByteCoding.append(partition, to: &out)
             ByteCoding.append(UInt32(states.count), to: &out)
             for entry in states {
@@ -112,7 +116,8 @@ public enum LeaderlessMessageCodec {
     /// The message `bytes` hold whole, or nil.
     public static func decode(_ bytes: [UInt8]) -> LeaderlessMessage? {
         var reader = ByteCoding.Reader(bytes)
-        guard let tag = reader.byte() else { return nil }
+        guard let byte = reader.byte(), byte > tagBase, byte < tagBase + 0x40 else { return nil }
+        let tag = byte - tagBase
         let message: LeaderlessMessage?
         switch tag {
         case 1:

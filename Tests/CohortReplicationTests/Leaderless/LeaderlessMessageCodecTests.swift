@@ -57,6 +57,11 @@ import Testing
         #expect(LeaderlessMessageCodec.decode(bytes + [0]) == nil)
     }
 
+    /// Leaderless frames share the forwarding channel with proxied commands.
+    @Test(arguments: messages) func neverReadsAsAProxiedCommand(_ message: LeaderlessMessage) {
+        #expect(!ForwardMessage.isProxy(LeaderlessMessageCodec.encode(message)))
+    }
+
     @Test func unknownTagsAreRefused() {
         #expect(LeaderlessMessageCodec.decode([0]) == nil)
         #expect(LeaderlessMessageCodec.decode([200, 1, 2, 3]) == nil)

@@ -1,0 +1,141 @@
+import CohortCore
+import CohortNode
+import CohortRaft
+import CohortReplication
+import CohortStorage
+import Dispatch
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// A leaderless keyspace on a clustered node: its ``LeaderlessRuntime`` over the keyspace's
+/// own engine, run on the default group's raft loop (where the peer transport delivers, so a
+/// frame reaches the group without a thread hop), ticked every ``tickMillis``, with its
+/// messages carried as forwarding frames of the keyspace's group id.
+///
+/// Connections call ``write(_:value:context:completion:)`` and ``read(_:completion:)`` from any
+/// thread; the completions run on the raft loop.
+final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
+    let definition: KeyspaceDefinition
+    let parameters: LeaderlessParameters
+    let loop: any EventLoop
+    let transport: PeerTransport
+    let logger: Logger
+    let syncQueue = DispatchQueue(label: "cohort-leaderless-sync")
+    /// Set once in `open`, then only touched on `loop`.
+    private(set) var runtime: LeaderlessRuntime!
+    private var timer: RepeatedTask?
+    /// Plain reads that answered one of several concurrent values (`CONFLICTS lww`).
+    let lwwResolvedReads = NIOLockedValueBox(0)
+
+    static let tickMillis: Int64 = 10
+
+    private init(
+        definition: KeyspaceDefinition, parameters: LeaderlessParameters, loop: any EventLoop,
+        transport: PeerTransport, logger: Logger
+    ) {
+        self.definition = definition
+        self.parameters = parameters
+        self.loop = loop
+        self.transport = transport
+        self.logger = logger
+    }
+
+    /// Opens the keyspace over `engine` as node `nodeName`, and starts ticking.
+    static func open(
+        definition: KeyspaceDefinition, nodeName: String, engine: StorageEngine,
+        loop: any EventLoop, transport: PeerTransport, logger: Logger
+    ) throws -> LeaderlessHost {
+        guard let parameters = definition.strategy.leaderless else {
+            throw StorageError.failed("keyspace \(definition.name) is not leaderless")
+        }
+        let host = LeaderlessHost(
+            definition: definition, parameters: parameters, loop: loop, transport: transport,
+            logger: logger)
+        let ring = LeaderlessRing(
+            members: definition.voters.map(ReplicationDriver.nodeID(named:)),
+            replicas: parameters.replicas)
+        let runtime = try LeaderlessRuntime.open(
+            nodeID: ReplicationDriver.nodeID(named: nodeName), ring: ring,
+            configuration: parameters.configuration, engine: engine,
+            groupID: GroupID(definition.groupID), environment: host)
+        let keyspace = definition.name
+        runtime.onLog = { level, message, fields in
+            var metadata: Logger.Metadata = ["keyspace": "\(keyspace)"]
+            for (key, value) in fields { metadata[key] = "\(value)" }
+            switch level {
+            case .info: logger.info("\(message)", metadata: metadata)
+            case .warning: logger.warning("\(message)", metadata: metadata)
+            case .error: logger.error("\(message)", metadata: metadata)
+            case .critical: logger.critical("\(message)", metadata: metadata)
+            }
+        }
+        host.runtime = runtime
+        host.timer = loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(tickMillis), delay: .milliseconds(tickMillis)
+        ) { [host] _ in host.runtime.tick() }
+        return host
+    }
+
+    /// Stops ticking and closes the engine. Blocks until the loop has run the stop.
+    func shutdown() {
+        let engine = runtime.engine
+        try? loop.submit { [self] in
+            timer?.cancel()
+            timer = nil
+        }.wait()
+        do {
+            try engine.close()
+        } catch {
+            logger.error(
+                "closing a leaderless keyspace's storage failed",
+                metadata: ["keyspace": "\(definition.name)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Requests (any thread)
+
+    func write(
+        _ key: [UInt8], value: [UInt8]?, context: VersionVector,
+        completion: @escaping @Sendable (LeaderlessWriteResult) -> Void
+    ) {
+        loop.execute { [self] in
+            runtime.write(key, value: value, context: context, completion: completion)
+        }
+    }
+
+    func read(_ key: [UInt8], completion: @escaping @Sendable (LeaderlessReadResult) -> Void) {
+        loop.execute { [self] in runtime.read(key, completion: completion) }
+    }
+
+    /// A peer's frame for this keyspace (on the raft loop, where the transport delivers).
+    func receive(_ payload: [UInt8], from peer: NodeID) {
+        if loop.inEventLoop {
+            runtime.receive(payload, from: peer)
+        } else {
+            loop.execute { [self] in runtime.receive(payload, from: peer) }
+        }
+    }
+
+    // MARK: GroupEnvironment
+
+    func now() -> GroupTime { ReplicationDriver.now() }
+
+    func send(_ messages: [RaftMessage], group: GroupID) {}
+
+    func forward(_ bytes: [UInt8], to peer: NodeID, group: GroupID) {
+        transport.sendForward(bytes, to: peer, group: group.rawValue)
+    }
+
+    func addPeer(_ peer: NodeID, endpoint: PeerEndpoint, admittedAt: LogIndex) {}
+
+    func offload(
+        _ kind: OffloadKind, _ work: @escaping @Sendable () -> @Sendable () -> Void
+    ) {
+        let loop = self.loop
+        syncQueue.async {
+            let continuation = work()
+            loop.execute { continuation() }
+        }
+    }
+}
