@@ -4,6 +4,7 @@ import CohortRaft
 import CohortReplication
 import CohortStorage
 import Dispatch
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -27,6 +28,8 @@ final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
     private var timer: RepeatedTask?
     /// Plain reads that answered one of several concurrent values (`CONFLICTS lww`).
     let lwwResolvedReads = NIOLockedValueBox(0)
+    /// Reads (GET) that found more than one concurrent value.
+    let siblingReads = NIOLockedValueBox(0)
 
     static let tickMillis: Int64 = 10
 
@@ -106,6 +109,53 @@ final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
 
     func read(_ key: [UInt8], completion: @escaping @Sendable (LeaderlessReadResult) -> Void) {
         loop.execute { [self] in runtime.read(key, completion: completion) }
+    }
+
+    /// The keyspace's status as `INFO leaderless` lists it, gathered on the loop.
+    func status(completion: @escaping @Sendable ([(String, String)]) -> Void) {
+        loop.execute { [self] in completion(statusFields()) }
+    }
+
+    private func statusFields() -> [(String, String)] {
+        let group = runtime.group
+        let statistics = group.statistics
+        let staleness = group.staleness
+        var fields: [(String, String)] = [
+            ("leaderless_keyspace", definition.name),
+            ("leaderless_settings", parameters.summary),
+            ("leaderless_nodes", definition.voters.joined(separator: ",")),
+            ("leaderless_keys", "\(group.keys.count)"),
+            ("leaderless_writes_acknowledged", "\(statistics.writesAcknowledged)"),
+            ("leaderless_writes_failed", "\(statistics.writesFailed)"),
+            ("leaderless_reads_answered", "\(statistics.readsAnswered)"),
+            ("leaderless_reads_failed", "\(statistics.readsFailed)"),
+            ("leaderless_reads_with_siblings", "\(siblingReads.withLockedValue { $0 })"),
+            ("leaderless_lww_resolved_reads", "\(lwwResolvedReads.withLockedValue { $0 })"),
+            ("leaderless_read_repairs", "\(statistics.readRepairs)"),
+            ("leaderless_anti_entropy_exchanges", "\(statistics.antiEntropyExchanges)"),
+            ("leaderless_anti_entropy_keys_repaired", "\(statistics.antiEntropyKeysRepaired)"),
+            ("leaderless_hinted_writes", "\(statistics.hintedWrites)"),
+            ("leaderless_hints_refused", "\(statistics.hintsRefused)"),
+            ("leaderless_hints_handed_off", "\(statistics.hintsHandedOff)"),
+            ("leaderless_hints_pending", "\(group.hintsPending.values.reduce(0, +))"),
+            ("leaderless_tombstones_collected", "\(statistics.tombstonesCollected)"),
+            ("leaderless_staleness_writes_measured", "\(staleness.measured)"),
+            ("leaderless_staleness_not_fully_replicated", "\(staleness.notFullyReplicated)"),
+        ]
+        for (home, count) in group.hintsPending.sorted(by: { $0.key < $1.key }) {
+            fields.append(("leaderless_hints_pending_\(home)", "\(count)"))
+        }
+        for (label, fraction) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
+            let value = staleness.fullReplicationMillis(percentile: fraction).map { "\($0)" }
+            fields.append(("leaderless_all_replicas_after_ack_ms_\(label)", value ?? "-"))
+        }
+        for millis: UInt64 in [0, 1, 10, 100] {
+            let probability = staleness.probabilityReadSees(
+                afterMillis: millis, readQuorum: parameters.readQuorum)
+            let text = probability.map { String(format: "%.4f", $0) } ?? "-"
+            fields.append(("leaderless_pbs_read_sees_write_after_\(millis)ms", text))
+        }
+        return fields
     }
 
     /// A peer's frame for this keyspace (on the raft loop, where the transport delivers).

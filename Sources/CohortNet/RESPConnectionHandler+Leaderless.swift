@@ -36,6 +36,7 @@ struct LeaderlessSession {
 ///     DEL key                    reads, then writes a tombstone superseding what it read
 ///     COHORT SIBLINGS key        [context, value1, value2, ...]
 ///     COHORT PUT key value [CONTEXT ctx]   writes with an explicit context
+///     INFO leaderless            the keyspace's counters, hints, staleness and PBS estimate
 ///
 /// Connection commands (PING, HELLO, INFO, COHORT USE, ...) run as usual; anything else is
 /// refused with an error that lists these.
@@ -88,6 +89,15 @@ extension RESPConnectionHandler {
                 explicit = parsed
             }
             operation = .put(arguments[2], arguments[3], context: explicit)
+        case ("INFO", _) where arguments.count == 2 && sub == "LEADERLESS":
+            guard inFlight == 0 else { return false }
+            let pending = beginAsync(.read, context: context)
+            session.host.status { fields in
+                let text =
+                    "# Leaderless\r\n" + fields.map { "\($0.0):\($0.1)\r\n" }.joined()
+                pending.finish(.bulkString(Array(text.utf8)), 0)
+            }
+            return true
         case ("PING", _), ("ECHO", _), ("HELLO", _), ("INFO", _), ("QUIT", _), ("AUTH", _),
             ("CLIENT", _), ("COMMAND", _), ("RESET", _), ("COHORT", _), ("SELECT", _):
             return nil
@@ -190,6 +200,7 @@ extension RESPConnectionHandler {
         let values = state.siblings.filter { !$0.isTombstone }
         if values.isEmpty { return .null }
         if values.count == 1 { return .bulkString(values[0].value!) }
+        host.siblingReads.withLockedValue { $0 += 1 }
         switch conflicts {
         case .siblings:
             return .error(

@@ -113,6 +113,17 @@ struct LeaderlessProcessTests {
         } while missing > 0 && Date() < deadline
         #expect(missing == 0, "node 3 still misses \(missing) writes")
 
+        // The keyspace's counters and measured staleness.
+        let info = try first.call("INFO", "leaderless").text ?? ""
+        let fields = Dictionary(
+            info.split(separator: "\r\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }, uniquingKeysWith: { $1 })
+        #expect(Int(fields["leaderless_writes_acknowledged"] ?? "") ?? 0 >= 50, "\(info)")
+        #expect(UInt64(fields["leaderless_all_replicas_after_ack_ms_p99"] ?? "") != nil, "\(info)")
+        #expect(fields["leaderless_pbs_read_sees_write_after_0ms"] != nil)
+
         // States survive a SIGKILL of the node that coordinated them.
         cluster.kill(0)
         try cluster.start(0)

@@ -14,6 +14,11 @@ struct PendingWrite: Sendable {
     var substituted: Set<NodeID> = []
     /// Fallback nodes the write was sent to.
     var fallbacks: [NodeID] = []
+    /// When the client got its acknowledgement; the write is then kept until every home
+    /// replica holds it (or its deadline), to measure how long that took.
+    var acknowledgedAtMillis: UInt64?
+    /// When each home replica's acknowledgement arrived.
+    var homeAcknowledgedAtMillis: [NodeID: UInt64] = [:]
 }
 
 /// Who asked for a write: a client of this node, or a node that forwarded its client's.
@@ -109,12 +114,25 @@ extension LeaderlessGroup {
     mutating func replicaAcknowledged(_ id: UInt64, by replica: NodeID, now: GroupTime) {
         guard var write = writes[id] else { return }
         write.acknowledged.insert(replica)
-        guard write.acknowledged.count >= write.needed else {
-            writes[id] = write
-            return
+        let homes = ring.preferenceList(of: write.key)
+        if homes.contains(replica), write.homeAcknowledgedAtMillis[replica] == nil {
+            write.homeAcknowledgedAtMillis[replica] = now.monotonicMillis
         }
-        writes[id] = nil
-        answerWrite(write.origin, .written(dot: write.dot, context: write.state.clock), now: now)
+        if write.acknowledgedAtMillis == nil, write.acknowledged.count >= write.needed {
+            write.acknowledgedAtMillis = now.monotonicMillis
+            answerWrite(
+                write.origin, .written(dot: write.dot, context: write.state.clock), now: now)
+        }
+        if let acknowledgedAt = write.acknowledgedAtMillis,
+            write.homeAcknowledgedAtMillis.count == homes.count
+        {
+            writes[id] = nil
+            staleness.record(
+                acknowledgedAt: acknowledgedAt,
+                replicasAt: homes.map { write.homeAcknowledgedAtMillis[$0]! })
+        } else {
+            writes[id] = write
+        }
     }
 
     mutating func answerWrite(

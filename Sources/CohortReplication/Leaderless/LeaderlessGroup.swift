@@ -18,6 +18,8 @@ public struct LeaderlessGroup: Sendable {
     public let ring: LeaderlessRing
     public let configuration: LeaderlessConfiguration
     public internal(set) var statistics = LeaderlessStatistics()
+    /// How long after acknowledgement writes coordinated here reached every home replica.
+    public internal(set) var staleness = LeaderlessStaleness()
 
     /// Every key's latest state here, durable or on its way to the disk.
     var states: [[UInt8]: SiblingSet]
@@ -281,6 +283,11 @@ public struct LeaderlessGroup: Sendable {
         let nowMillis = now.monotonicMillis
         for id in writes.keys.sorted() where writes[id]!.deadline <= nowMillis {
             let write = writes.removeValue(forKey: id)!
+            if write.acknowledgedAtMillis != nil {
+                // Acknowledged, but some home replica never confirmed it in time.
+                staleness.notFullyReplicated += 1
+                continue
+            }
             let reason =
                 "NOQUORUM \(write.acknowledged.count) of \(write.needed) replicas acknowledged "
                 + "the write in \(configuration.requestTimeoutMillis) ms (N \(ring.replicas))"
