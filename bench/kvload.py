@@ -2,6 +2,7 @@
 """One closed-loop load generator for Cohort (RESP), etcd (v3 HTTP/JSON gateway) and PostgreSQL.
 
     kvload.py bench    --system resp|etcd|pg --endpoints 127.0.0.1:7379[,...] --clients 16
+                       [--op set|get] [--use KEYSPACE]   (resp: GET instead of SET; COHORT USE first)
     kvload.py failover --system resp|etcd --endpoints SURVIVORS --kill-pid PID
 
 Why one generator: the same client code, the same connection model (one connection per client,
@@ -201,6 +202,11 @@ class Client:
         parser = {"resp": parse_resp, "etcd": parse_http, "pg": parse_pg}[self.system]
         loop = asyncio.get_running_loop()
         _, self.connection = await loop.create_connection(lambda: Connection(parser), self.host, self.port)
+        if self.system == "resp" and self.options.use:
+            name = self.options.use.encode()
+            command = b"*3\r\n$6\r\nCOHORT\r\n$3\r\nUSE\r\n$%d\r\n%s\r\n" % (len(name), name)
+            if not await self.connection.request(command):
+                raise ConnectionError("COHORT USE %s was refused" % self.options.use)
         if self.system == "pg":
             # The startup reply ends with ReadyForQuery; then prepare the upsert once.
             startup = pg_startup(self.options.pg_user, self.options.pg_database)
@@ -211,6 +217,8 @@ class Client:
                 raise ConnectionError("PostgreSQL could not prepare the upsert (does table kv exist?)")
 
     def payload(self, key):
+        if self.system == "resp" and self.options.op == "get":
+            return b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(key), key)
         if self.system == "resp":
             return b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(self.value), self.value)
         if self.system == "etcd":
@@ -355,6 +363,7 @@ def bench(options):
     host_cores = (busy_until - busy_from) / max(1, total_until - total_from) * cores
     summary = {
         "system": options.system,
+        "op": options.op,
         "clients": options.clients,
         "procs": procs,
         "ops": len(latencies),
@@ -443,6 +452,8 @@ def main():
     parser.add_argument("--keyspace", type=int, default=100000)
     parser.add_argument("--value-bytes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--op", choices=["set", "get"], default="set", help="resp: the request sent")
+    parser.add_argument("--use", help="resp: COHORT USE this keyspace on every connection first")
     parser.add_argument("--pg-user", default="bench")
     parser.add_argument("--pg-database", default="postgres")
     parser.add_argument("--kill-pid", type=int, help="failover: the leader's PID")

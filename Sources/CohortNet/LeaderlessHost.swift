@@ -134,6 +134,8 @@ final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
             ("leaderless_read_repairs", "\(statistics.readRepairs)"),
             ("leaderless_anti_entropy_exchanges", "\(statistics.antiEntropyExchanges)"),
             ("leaderless_anti_entropy_keys_repaired", "\(statistics.antiEntropyKeysRepaired)"),
+            ("leaderless_anti_entropy_bytes_sent", "\(runtime.antiEntropyBytesSent)"),
+            ("leaderless_anti_entropy_bytes_received", "\(runtime.antiEntropyBytesReceived)"),
             ("leaderless_hinted_writes", "\(statistics.hintedWrites)"),
             ("leaderless_hints_refused", "\(statistics.hintsRefused)"),
             ("leaderless_hints_handed_off", "\(statistics.hintsHandedOff)"),

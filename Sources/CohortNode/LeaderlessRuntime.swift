@@ -26,6 +26,9 @@ public final class LeaderlessRuntime: @unchecked Sendable {
     public var onLog: ((GroupLogLevel, String, [String: String]) -> Void)?
     /// Set once a disk write failed: the runtime answers every request with an error since.
     public internal(set) var failure: String?
+    /// Bytes of anti-entropy messages (trees, digests, exchanged states) sent and received.
+    public internal(set) var antiEntropyBytesSent = 0
+    public internal(set) var antiEntropyBytesReceived = 0
 
     var nextRequest: UInt64 = 1
     var writeCompletions: [RequestID: (LeaderlessWriteResult) -> Void] = [:]
@@ -136,6 +139,7 @@ public final class LeaderlessRuntime: @unchecked Sendable {
                 ["peer": "\(peer)", "bytes": "\(bytes.count)"])
             return
         }
+        if message.isAntiEntropy { antiEntropyBytesReceived += bytes.count }
         group.receive(message, from: peer, now: environment.now())
         pump()
     }
@@ -167,8 +171,9 @@ public final class LeaderlessRuntime: @unchecked Sendable {
             for action in actions {
                 switch action {
                 case .send(let message, let peer):
-                    environment.forward(
-                        LeaderlessMessageCodec.encode(message), to: peer, group: groupID)
+                    let bytes = LeaderlessMessageCodec.encode(message)
+                    if message.isAntiEntropy { antiEntropyBytesSent += bytes.count }
+                    environment.forward(bytes, to: peer, group: groupID)
                 case .persist(let id, let key, let state):
                     disk.append((id, key, state.isEmpty ? nil : state.encoded))
                 case .persistHint(let id, let home, let key, let state):

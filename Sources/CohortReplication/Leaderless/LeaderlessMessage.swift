@@ -81,3 +81,13 @@ public enum LeaderlessWriteResult: Hashable, Sendable {
     /// Not acknowledged, with the reason (it may still be present on some replicas).
     case failed(String)
 }
+
+extension LeaderlessMessage {
+    /// Whether the message is part of an anti-entropy exchange (for byte counts).
+    public var isAntiEntropy: Bool {
+        switch self {
+        case .treeRoots, .treeInterior, .treeLeaves, .digests, .exchange: true
+        default: false
+        }
+    }
+}
