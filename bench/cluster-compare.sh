@@ -383,7 +383,7 @@ start_cohort() {
     }
     # Lines look like: node n1 client 127.0.0.1:7379 peer 127.0.0.1:17379 pid 12345
     local word node client peer pid_word pid
-    while read -r word node _ client _ peer pid_word pid; do
+    while read -r word node _ client _ peer pid_word pid _; do
         [[ "$word" == node && "$pid_word" == pid ]] || continue
         cohort_ports+=("${client##*:}")
         cohort_pids+=("$pid")

@@ -141,6 +141,8 @@ final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
             ("leaderless_hints_handed_off", "\(statistics.hintsHandedOff)"),
             ("leaderless_hints_pending", "\(group.hintsPending.values.reduce(0, +))"),
             ("leaderless_tombstones_collected", "\(statistics.tombstonesCollected)"),
+            ("leaderless_sibling_warnings", "\(statistics.siblingWarnings)"),
+            ("leaderless_sibling_refusals", "\(statistics.siblingRefusals)"),
             ("leaderless_staleness_writes_measured", "\(staleness.measured)"),
             ("leaderless_staleness_not_fully_replicated", "\(staleness.notFullyReplicated)"),
         ]

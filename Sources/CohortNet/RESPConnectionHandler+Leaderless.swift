@@ -189,7 +189,7 @@ extension RESPConnectionHandler {
 
     /// A group's failure text as an error reply: NOQUORUM and ERR texts keep their code.
     static func errorText(_ reason: String) -> String {
-        reason.hasPrefix("NOQUORUM") || reason.hasPrefix("ERR") ? reason : "ERR " + reason
+        ["NOQUORUM", "ERR", "SIBLINGS"].contains { reason.hasPrefix($0) } ? reason : "ERR " + reason
     }
 
     /// GET's reply: nil, the value, or a conflict (under `siblings`) or the newest (`lww`).

@@ -51,6 +51,10 @@ public struct LeaderlessStatistics: Hashable, Sendable {
     public var hintsHandedOff = 0
     /// Tombstones collected here once every home replica held them.
     public var tombstonesCollected = 0
+    /// Client writes taken although their key then held more than half the sibling limit.
+    public var siblingWarnings = 0
+    /// Client writes refused because their key would exceed the sibling limit.
+    public var siblingRefusals = 0
 
     public init() {}
 }

@@ -25,6 +25,10 @@ public struct LeaderlessConfiguration: Hashable, Sendable {
     public var hintsPerTargetMax: Int
     /// How often a node offers its hints to their home replicas.
     public var handoffIntervalMillis: UInt64
+    /// Concurrent values a key may hold before client writes that would add one more are
+    /// refused (a write with a context that supersedes them is taken; repair, anti-entropy
+    /// and handoff never are). Past half of it, writes are taken and counted as warnings.
+    public var siblingsMax: Int
     /// Deliberate bugs for the simulator's broken variants; empty in production.
     public var faults: LeaderlessFaults
 
@@ -33,7 +37,8 @@ public struct LeaderlessConfiguration: Hashable, Sendable {
         requestTimeoutMillis: UInt64 = 1_000, readRepair: Bool = true,
         antiEntropyIntervalMillis: UInt64 = 100, sloppy: Bool = true,
         hintAfterMillis: UInt64 = 100, hintsPerTargetMax: Int = 100_000,
-        handoffIntervalMillis: UInt64 = 100, faults: LeaderlessFaults = []
+        handoffIntervalMillis: UInt64 = 100, siblingsMax: Int = 64,
+        faults: LeaderlessFaults = []
     ) {
         self.replicas = replicas
         self.writeQuorum = writeQuorum
@@ -45,6 +50,7 @@ public struct LeaderlessConfiguration: Hashable, Sendable {
         self.hintAfterMillis = hintAfterMillis
         self.hintsPerTargetMax = hintsPerTargetMax
         self.handoffIntervalMillis = handoffIntervalMillis
+        self.siblingsMax = siblingsMax
         self.faults = faults
     }
 
@@ -55,6 +61,7 @@ public struct LeaderlessConfiguration: Hashable, Sendable {
         if readQuorum < 1 || readQuorum > replicas { return "R must be between 1 and N" }
         if requestTimeoutMillis == 0 { return "the request timeout must be positive" }
         if hintsPerTargetMax < 1 { return "the hint limit must be at least 1" }
+        if siblingsMax < 1 { return "the sibling limit must be at least 1" }
         return nil
     }
 

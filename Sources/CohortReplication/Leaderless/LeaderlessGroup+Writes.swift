@@ -62,6 +62,18 @@ extension LeaderlessGroup {
         // grave's clock, so copies of its old history stay superseded.
         var state = states[key] ?? graves[key].map(SiblingSet.grave) ?? .empty
         let supersedes = configuration.faults.contains(.contextIgnored) ? .empty : context
+        let surviving = state.siblings.filter { !supersedes.covers($0.dot) }.count
+        if surviving + 1 > configuration.siblingsMax {
+            statistics.siblingRefusals += 1
+            answerWrite(
+                origin,
+                .failed(
+                    "SIBLINGS the key holds \(surviving) concurrent values (the limit is "
+                        + "\(configuration.siblingsMax)); read them with COHORT SIBLINGS and "
+                        + "write their merge with its context"), now: now)
+            return
+        }
+        if surviving + 1 > configuration.siblingsMax / 2 { statistics.siblingWarnings += 1 }
         let stamp = clock.now(physicalMillis: now.wallMillis)
         let dot = newDot(at: state.nextCounter(for: nodeID, context: supersedes))
         state.write(value, context: supersedes, dot: dot, stamp: stamp)

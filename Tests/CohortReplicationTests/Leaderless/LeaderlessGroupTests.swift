@@ -420,6 +420,33 @@ struct LeaderlessHarness {
         #expect(third.counter > LeaderlessGroup.dotReservationBlock)
     }
 
+    /// Blind writes pile up siblings: past the limit, a client write that would add one is
+    /// refused with a clear error, and a write that supersedes them is taken.
+    @Test func theSiblingLimitRefusesBlindWritesButNotMerges() {
+        var world = LeaderlessHarness(
+            members: 3,
+            configuration: LeaderlessConfiguration(antiEntropyIntervalMillis: 0, siblingsMax: 2))
+        world.write(1, at: n1, "k", "a")
+        world.settle()
+        world.write(2, at: n1, "k", "b")
+        world.settle()
+        world.write(3, at: n1, "k", "c")
+        world.settle()
+        guard case .failed(let reason) = world.writeResults[RequestID(3)] else {
+            Issue.record("a third concurrent value was taken: \(world.writeResults)")
+            return
+        }
+        #expect(reason.hasPrefix("SIBLINGS the key holds 2 concurrent values"))
+        let context = world.groups[n1]!.durableState(of: Array("k".utf8)).context
+        world.write(4, at: n1, "k", "a,b", context: context)
+        world.settle()
+        guard case .written = world.writeResults[RequestID(4)] else {
+            Issue.record("the merge was refused")
+            return
+        }
+        #expect(world.groups[n1]!.statistics.siblingRefusals == 1)
+    }
+
     @Test func aNodeOutsideThePreferenceListForwardsTheWriteToAReplica() {
         var world = LeaderlessHarness(
             members: 5, configuration: LeaderlessConfiguration(antiEntropyIntervalMillis: 0))
