@@ -186,7 +186,8 @@ extension LeaderlessSimulation {
         guard configuration.quorumsOverlap else { return }
         for write in writes {
             guard case .acknowledged(let dot, let ackMillis) = write.outcome else { continue }
-            // A read that finds the key gone after its tombstone was collected saw the delete
+            // A read that finds the key gone after its tombstone was collected (or a new
+            // tombstone written since, on a replica whose grave a restart forgot) saw the delete
             // (this write, or one that superseded it).
             let deletedLater =
                 write.value == nil
@@ -195,7 +196,7 @@ extension LeaderlessSimulation {
                 }
             for read in reads
             where read.key == write.key && read.startMillis > ackMillis
-                && !read.state.clock.covers(dot) && !(read.state.isEmpty && deletedLater)
+                && !read.state.clock.covers(dot) && !(read.state.isDeleted && deletedLater)
             {
                 violation(
                     "a read of \(text(read.key)) started at \(read.startMillis) ms missed write "

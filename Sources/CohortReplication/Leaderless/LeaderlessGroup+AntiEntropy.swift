@@ -8,10 +8,12 @@ import CohortCore
 /// 2. for each partition whose roots differ, the interior hashes;
 /// 3. the leaf hashes under the interior nodes that differ;
 /// 4. the digests and clocks of the keys in the leaves that differ;
-/// 5. the states the other side lacks or holds older, and the keys wanted back
-///    (``LeaderlessMessage/exchange``); the last step sends those.
+/// 5. the keys the initiator lacks or holds older (``LeaderlessMessage/exchange``), whose
+///    states the peer sends back.
 ///
-/// Both end with the merge of the two. Replicas in sync exchange one root per shared
+/// An exchange repairs its initiator only (a pull): every node starts one each interval, so
+/// each pulls what it lacks, and two peers never send a node the same states at once. A node
+/// starts its next exchange only once its last one has gone quiet for an interval. Replicas in sync exchange one root per shared
 /// partition; the bytes of an exchange grow with the differing keys, not with the data.
 extension LeaderlessGroup {
     /// A partition with at most this many keys here skips the tree's levels: its keys'
@@ -19,6 +21,11 @@ extension LeaderlessGroup {
     static let partitionListedKeysMax = 32
 
     mutating func startAntiEntropy(now: GroupTime) {
+        // One exchange of this node's at a time: a large repair still arriving is not asked
+        // for again from the next peer.
+        guard
+            now.millis(since: antiEntropyActivityMillis) >= configuration.antiEntropyIntervalMillis
+        else { return }
         let peers = ring.members.filter { $0 != nodeID }
         guard !peers.isEmpty else { return }
         let peer = peers[antiEntropyTurn % peers.count]
@@ -73,6 +80,7 @@ extension LeaderlessGroup {
     ) {
         let tree = trees[partition] ?? MerkleTree()
         guard exchanges(partition), hashes.count == tree.interior.count else { return }
+        antiEntropyActivityMillis = now.monotonicMillis
         let differing = tree.interior.indices.filter { tree.interior[$0] != hashes[$0] }
         guard !differing.isEmpty else { return }
         send(
@@ -134,29 +142,25 @@ extension LeaderlessGroup {
         {
             theirs[entry.key] = entry
         }
-        var states: [KeyState] = []
+        // Pull: only this node (the exchange's initiator) is repaired by it; the peer
+        // repairs itself when it starts its own. Two peers then never send one node the same
+        // states at once.
         var wanted: [[UInt8]] = []
         for key in keys(in: partition, leaves: leaves) {
+            guard let entry = theirs.removeValue(forKey: key), entry.digest != digests[key] else {
+                continue
+            }
+            // Wanted unless ours already descends theirs (then theirs adds nothing).
             let state = durable[key]!
-            if let entry = theirs.removeValue(forKey: key) {
-                guard entry.digest != digests[key] else { continue }
-                // Only the side that is behind needs the other's state; concurrent (or equal
-                // clocks with different siblings, which only a broken replica makes): both.
-                let oursNewer =
-                    state.clock.descends(from: entry.clock) && state.clock != entry.clock
-                let theirsNewer =
-                    entry.clock.descends(from: state.clock) && state.clock != entry.clock
-                if !theirsNewer { states.append(KeyState(key: key, state: state)) }
-                if !oursNewer { wanted.append(key) }
-            } else {
-                states.append(KeyState(key: key, state: state))
+            if !(state.clock.descends(from: entry.clock) && state.clock != entry.clock) {
+                wanted.append(key)
             }
         }
         wanted.append(contentsOf: theirs.keys.sorted { $0.lexicographicallyPrecedes($1) })
-        guard !states.isEmpty || !wanted.isEmpty else { return }
+        antiEntropyActivityMillis = now.monotonicMillis
+        guard !wanted.isEmpty else { return }
         send(
-            .exchange(partition: UInt32(partition), states: states, wanted: wanted), to: peer,
-            now: now)
+            .exchange(partition: UInt32(partition), states: [], wanted: wanted), to: peer, now: now)
     }
 
     mutating func receiveExchange(
@@ -164,6 +168,7 @@ extension LeaderlessGroup {
         now: GroupTime
     ) {
         guard exchanges(partition) else { return }
+        if wanted.isEmpty { antiEntropyActivityMillis = now.monotonicMillis }
         for entry in incoming where ring.partition(of: entry.key) == partition {
             if mergeAndPersist(entry.key, entry.state, then: .nothing, now: now) {
                 statistics.antiEntropyKeysRepaired += 1

@@ -51,6 +51,8 @@ public struct LeaderlessGroup: Sendable {
     var forwarded: [UInt64: (request: RequestID, deadline: UInt64)] = [:]
     var nextAntiEntropyMillis: UInt64 = 0
     var antiEntropyTurn = 0
+    /// When a message of this node's own last exchange last arrived.
+    var antiEntropyActivityMillis: UInt64 = 0
     /// The last dot counter used, and the highest reserved durably (``newDot(at:)``).
     var dotCounter: UInt64 = 0
     var dotsReserved: UInt64 = 0
