@@ -25,6 +25,7 @@
 #
 # Environment: CLIENTS_LIST="16 64" DURATION=10 WARMUP=2 ROUNDS=3 KEYSPACE=100000
 #   VALUE_BYTES=100 PAUSE_CLIENTS=64 PAUSE_SECONDS=10 REPAIR_KEYS=100000 GEN_PROCS=2
+#   PARTS="throughput pause repair" (the steps to run)
 #   BIN=path (a release cohort binary; otherwise built) KEEP=1 (keep the temporary directory)
 # Needs redis-server and redis-cli (installed from Debian's packages when missing) and python3.
 # Everything started here is stopped by PID on exit; nothing is killed by name.
@@ -40,6 +41,8 @@ PAUSE_CLIENTS=${PAUSE_CLIENTS:-64}
 PAUSE_SECONDS=${PAUSE_SECONDS:-10}
 REPAIR_KEYS=${REPAIR_KEYS:-100000}
 GEN_PROCS=${GEN_PROCS:-2}
+PARTS=${PARTS:-"throughput pause repair"}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 KEEP=${KEEP:-0}
 READY_TIMEOUT_SECONDS=${READY_TIMEOUT_SECONDS:-120}
 STOP_TIMEOUT_SECONDS=${STOP_TIMEOUT_SECONDS:-60}
@@ -123,6 +126,7 @@ ratio() { python3 -c 'import sys; a, b = sys.argv[1], sys.argv[2]; print("-" if 
 
 # --- 1. Throughput -----------------------------------------------------------------------------
 
+part throughput || ROUNDS=0
 for round in $(seq 1 "$ROUNDS"); do
     for clients in $CLIENTS_LIST; do
         for op in set get; do
@@ -140,6 +144,7 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
+if part throughput; then
 echo
 echo "=== leaderless (N 3 W 2 R 2) vs single-leader (majority) vs redis-server (appendfsync always), 3 nodes on one machine, $(nproc) cores, medians of $ROUNDS rounds ==="
 printf '%-4s %-8s %-12s %-12s %-12s %-8s %-8s %-16s %-16s %-16s\n' op clients ll_ops/s sl_ops/s redis_ops/s ll/sl ll/redis "p50 ll/sl/redis" "p99 ll/sl/redis" "errors ll/sl/rd"
@@ -159,6 +164,7 @@ for op in set get; do
         unpaused_p99["$op$clients"]="${m[llp99_ms]}"
     done
 done
+fi
 
 # --- 2. One node paused ------------------------------------------------------------------------
 
@@ -184,6 +190,7 @@ paused_run() { # system paused-index
     wait "$load" || true
     cat "$work/paused-$system.json"
 }
+if part pause; then
 echo
 echo "=== one node SIGSTOPped for ${PAUSE_SECONDS}s under $PAUSE_CLIENTS writing clients (through the other two nodes) ==="
 ll_paused=$(paused_run ll 2)
@@ -197,12 +204,14 @@ done
 if [[ -n "${unpaused_p99[set$PAUSE_CLIENTS]:-}" ]]; then
     echo "leaderless p99 paused / unpaused at $PAUSE_CLIENTS clients: $(ratio "$(json "$ll_paused" p99_ms)" "${unpaused_p99[set$PAUSE_CLIENTS]}")"
 fi
+fi
 
 # --- 3. Anti-entropy repair --------------------------------------------------------------------
 
 field_of() { # port field
     printf 'COHORT USE ae\nINFO leaderless\n' | cli "$1" | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
 }
+part repair || exit 0
 echo
 echo "=== anti-entropy: node 3 misses $REPAIR_KEYS writes ==="
 kill -STOP "${cohort_pids[2]}"

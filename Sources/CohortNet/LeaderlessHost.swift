@@ -73,6 +73,10 @@ final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
             case .critical: logger.critical("\(message)", metadata: metadata)
             }
         }
+        // The disk writes of everything handled in one turn of the loop share one fsync.
+        runtime.onDiskPending = { [host] in
+            host.loop.execute { host.runtime.flushDisk() }
+        }
         host.runtime = runtime
         host.timer = loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(tickMillis), delay: .milliseconds(tickMillis)
@@ -99,16 +103,20 @@ final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
     // MARK: Requests (any thread)
 
     func write(
-        _ key: [UInt8], value: [UInt8]?, context: VersionVector,
+        _ key: [UInt8], value: [UInt8]?, context: VersionVector, quorum: Int?,
         completion: @escaping @Sendable (LeaderlessWriteResult) -> Void
     ) {
         loop.execute { [self] in
-            runtime.write(key, value: value, context: context, completion: completion)
+            runtime.write(
+                key, value: value, context: context, quorum: quorum, completion: completion)
         }
     }
 
-    func read(_ key: [UInt8], completion: @escaping @Sendable (LeaderlessReadResult) -> Void) {
-        loop.execute { [self] in runtime.read(key, completion: completion) }
+    func read(
+        _ key: [UInt8], quorum: Int?,
+        completion: @escaping @Sendable (LeaderlessReadResult) -> Void
+    ) {
+        loop.execute { [self] in runtime.read(key, quorum: quorum, completion: completion) }
     }
 
     /// The keyspace's status as `INFO leaderless` lists it, gathered on the loop.

@@ -10,6 +10,9 @@ struct LeaderlessSession {
     let host: LeaderlessHost
     /// Contexts of recently read or written keys, oldest first in `order`.
     var contexts: [[UInt8]: VersionVector] = [:]
+    /// The session's W and R (COHORT W / COHORT R), nil for the keyspace's.
+    var writeQuorum: Int?
+    var readQuorum: Int?
     var order: [[UInt8]] = []
 
     /// Contexts a connection keeps.
@@ -36,6 +39,7 @@ struct LeaderlessSession {
 ///     DEL key                    reads, then writes a tombstone superseding what it read
 ///     COHORT SIBLINGS key        [context, value1, value2, ...]
 ///     COHORT PUT key value [CONTEXT ctx]   writes with an explicit context
+///     COHORT W|R <n>|ONE|QUORUM|ALL|DEFAULT  this connection's W or R
 ///     INFO leaderless            the keyspace's counters, hints, staleness and PBS estimate
 ///
 /// Connection commands (PING, HELLO, INFO, COHORT USE, ...) run as usual; anything else is
@@ -73,6 +77,33 @@ extension RESPConnectionHandler {
         case ("COHORT", "SIBLINGS"):
             guard arguments.count == 3 else { return refuse(arity: "cohort|siblings", context) }
             operation = .siblings(arguments[2])
+        case ("COHORT", "W"), ("COHORT", "R"):
+            guard arguments.count == 3 else {
+                return answer(.error("ERR usage: COHORT W|R <n>|ONE|QUORUM|ALL|DEFAULT"), context)
+            }
+            let word = String(decoding: CommandExecutor.upperCased(arguments[2]), as: UTF8.self)
+            let replicas = session.host.parameters.replicas
+            let quorum: Int?
+            switch word {
+            case "DEFAULT": quorum = nil
+            case "ONE": quorum = 1
+            case "QUORUM": quorum = replicas / 2 + 1
+            case "ALL": quorum = replicas
+            default:
+                guard let number = Int(word), number >= 1, number <= replicas else {
+                    return answer(
+                        .error(
+                            "ERR \(sub) must be 1 to N (\(replicas)), ONE, QUORUM, ALL or DEFAULT"),
+                        context)
+                }
+                quorum = number
+            }
+            if sub == "W" {
+                leaderless?.writeQuorum = quorum
+            } else {
+                leaderless?.readQuorum = quorum
+            }
+            return answer(.ok, context)
         case ("COHORT", "PUT"):
             guard arguments.count == 4 || arguments.count == 6 else {
                 return answer(.error("ERR usage: COHORT PUT key value [CONTEXT ctx]"), context)
@@ -147,7 +178,7 @@ extension RESPConnectionHandler {
         switch operation {
         case .get(let key), .siblings(let key):
             let listsSiblings = if case .siblings = operation { true } else { false }
-            host.read(key) { result in
+            host.read(key, quorum: leaderlessSession.readQuorum) { result in
                 switch result {
                 case .failed(let reason):
                     deliver(.error(Self.errorText(reason)), nil)
@@ -161,7 +192,9 @@ extension RESPConnectionHandler {
             }
         case .put(let key, let value, let explicit):
             let context = explicit ?? leaderlessSession.context(of: key)
-            host.write(key, value: value, context: context) { result in
+            host.write(
+                key, value: value, context: context, quorum: leaderlessSession.writeQuorum
+            ) { result in
                 switch result {
                 case .written(_, let newContext): deliver(.ok, newContext)
                 case .failed(let reason): deliver(.error(Self.errorText(reason)), nil)
@@ -169,14 +202,19 @@ extension RESPConnectionHandler {
             }
         case .delete(let key):
             // DEL supersedes what a read finds now, and answers whether it found a value.
-            host.read(key) { result in
+            let (readQuorum, writeQuorum) = (
+                leaderlessSession.readQuorum, leaderlessSession.writeQuorum
+            )
+            host.read(key, quorum: readQuorum) { result in
                 switch result {
                 case .failed(let reason):
                     deliver(.error(Self.errorText(reason)), nil)
                 case .found(let state, _) where state.isDeleted:
                     deliver(.integer(0), state.context)
                 case .found(let state, _):
-                    host.write(key, value: nil, context: state.context) { result in
+                    host.write(
+                        key, value: nil, context: state.context, quorum: writeQuorum
+                    ) { result in
                         switch result {
                         case .written(_, let newContext): deliver(.integer(1), newContext)
                         case .failed(let reason): deliver(.error(Self.errorText(reason)), nil)

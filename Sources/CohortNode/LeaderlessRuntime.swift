@@ -34,6 +34,13 @@ public final class LeaderlessRuntime: @unchecked Sendable {
     var writeCompletions: [RequestID: (LeaderlessWriteResult) -> Void] = [:]
     var readCompletions: [RequestID: (LeaderlessReadResult) -> Void] = [:]
     var pumping = false
+    /// When set, disk writes wait for ``flushDisk()``, which the host calls once per turn of
+    /// its event loop (the hook asks for that call), so that the writes of every message and
+    /// request handled in one turn share one transaction and one fsync. Without it, each
+    /// drain's writes are made durable at once.
+    public var onDiskPending: (() -> Void)?
+    /// Disk records waiting for ``flushDisk()``.
+    var pendingDisk: [(DiskOperationID, [UInt8], [UInt8]?)] = []
     /// Disk batches written and not yet known durable, in order: the engine sequence that
     /// covers each, and its operations.
     var unsyncedBatches: [(sequence: UInt64, operations: [DiskOperationID])] = []
@@ -104,9 +111,10 @@ public final class LeaderlessRuntime: @unchecked Sendable {
 
     // MARK: Inputs
 
-    /// A client's write (nil deletes), answered by `completion` on the runtime's thread.
+    /// A client's write (nil deletes), answered by `completion` on the runtime's thread;
+    /// `quorum` overrides W for it.
     public func write(
-        _ key: [UInt8], value: [UInt8]?, context: VersionVector,
+        _ key: [UInt8], value: [UInt8]?, context: VersionVector, quorum: Int? = nil,
         completion: @escaping (LeaderlessWriteResult) -> Void
     ) {
         if let failure {
@@ -114,18 +122,24 @@ public final class LeaderlessRuntime: @unchecked Sendable {
         }
         let request = newRequest()
         writeCompletions[request] = completion
-        group.submitWrite(request, key: key, value: value, context: context, now: environment.now())
+        group.submitWrite(
+            request, key: key, value: value, context: context, writeQuorum: quorum,
+            now: environment.now())
         pump()
     }
 
-    /// A client's read, answered by `completion` on the runtime's thread.
-    public func read(_ key: [UInt8], completion: @escaping (LeaderlessReadResult) -> Void) {
+    /// A client's read, answered by `completion` on the runtime's thread; `quorum` overrides
+    /// R for it.
+    public func read(
+        _ key: [UInt8], quorum: Int? = nil,
+        completion: @escaping (LeaderlessReadResult) -> Void
+    ) {
         if let failure {
             return completion(.failed("ERR this node's keyspace stopped: \(failure)"))
         }
         let request = newRequest()
         readCompletions[request] = completion
-        group.submitRead(request, key: key, now: environment.now())
+        group.submitRead(request, key: key, readQuorum: quorum, now: environment.now())
         pump()
     }
 
@@ -194,8 +208,23 @@ public final class LeaderlessRuntime: @unchecked Sendable {
                     readCompletions.removeValue(forKey: request)?(result)
                 }
             }
-            if !disk.isEmpty { persist(disk) }
+            guard !disk.isEmpty else { continue }
+            if let onDiskPending {
+                if pendingDisk.isEmpty { onDiskPending() }
+                pendingDisk.append(contentsOf: disk)
+            } else {
+                persist(disk)
+            }
         }
+    }
+
+    /// Writes and syncs every disk record waiting since the last call (see ``onDiskPending``).
+    public func flushDisk() {
+        guard failure == nil, !pendingDisk.isEmpty else { return }
+        let records = pendingDisk
+        pendingDisk.removeAll()
+        persist(records)
+        pump()
     }
 
     /// Writes one drain's records as a transaction and makes them durable; the group hears of

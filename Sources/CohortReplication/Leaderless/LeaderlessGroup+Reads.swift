@@ -17,11 +17,14 @@ extension LeaderlessGroup {
     /// A client's read of `key`: asks all N replicas, answers with the merge of the first R
     /// states (``LeaderlessAction/readDone(_:_:)``), and then repairs every replica that
     /// answered an older state, including the ones that answer after the client has its reply.
-    /// Any node coordinates a read.
-    public mutating func submitRead(_ request: RequestID, key: [UInt8], now: GroupTime) {
+    /// Any node coordinates a read. `readQuorum` overrides the keyspace's R for this read
+    /// (COHORT R; clamped to 1...N).
+    public mutating func submitRead(
+        _ request: RequestID, key: [UInt8], readQuorum: Int? = nil, now: GroupTime
+    ) {
         let preference = ring.preferenceList(of: key)
         let id = newRequestID()
-        var needed = configuration.readQuorum
+        var needed = clampedQuorum(readQuorum) ?? configuration.readQuorum
         if configuration.faults.contains(.quorumOneShort) { needed = max(1, needed - 1) }
         reads[id] = PendingRead(
             request: request, key: key, needed: needed, expected: preference.count,

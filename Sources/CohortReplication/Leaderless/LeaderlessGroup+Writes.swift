@@ -32,15 +32,18 @@ extension LeaderlessGroup {
     /// `context` covers (`.empty` for a blind write, which supersedes nothing). Answered by a
     /// ``LeaderlessAction/writeDone(_:_:)`` once W replicas hold it durably, or with an error
     /// at the deadline. A node outside the key's preference list forwards the write to a
-    /// replica, which coordinates it: only a replica may make the write's dot.
+    /// replica, which coordinates it: only a replica may make the write's dot. `writeQuorum`
+    /// overrides the keyspace's W for this write (COHORT W; clamped to 1...N).
     public mutating func submitWrite(
         _ request: RequestID, key: [UInt8], value: [UInt8]?, context: VersionVector,
-        now: GroupTime
+        writeQuorum: Int? = nil, now: GroupTime
     ) {
         let preference = ring.preferenceList(of: key)
+        let quorum = clampedQuorum(writeQuorum)
         if preference.contains(nodeID) {
             coordinateWrite(
-                key: key, value: value, context: context, origin: .client(request), now: now)
+                key: key, value: value, context: context, origin: .client(request),
+                quorum: quorum, now: now)
             return
         }
         let id = newRequestID()
@@ -48,15 +51,16 @@ extension LeaderlessGroup {
         // Spread forwarded writes over the replicas (and let a retry reach another one).
         let target = preference[Int(request.rawValue % UInt64(preference.count))]
         send(
-            .forwardWrite(request: RequestID(id), key: key, value: value, context: context),
-            to: target, now: now)
+            .forwardWrite(
+                request: RequestID(id), key: key, value: value, context: context,
+                quorum: UInt8(quorum ?? 0)), to: target, now: now)
     }
 
     /// Makes the write's dot on this replica's state of `key` and persists it; the copies to
     /// the other replicas leave once this one is durable (``coordinatedWriteDurable(_:now:)``).
     mutating func coordinateWrite(
         key: [UInt8], value: [UInt8]?, context: VersionVector, origin: WriteOrigin,
-        now: GroupTime
+        quorum: Int? = nil, now: GroupTime
     ) {
         // A key written again after its tombstone was collected here continues from the
         // grave's clock, so copies of its old history stay superseded.
@@ -84,7 +88,7 @@ extension LeaderlessGroup {
         }
         states[key] = state
         let id = newRequestID()
-        var needed = configuration.writeQuorum
+        var needed = clampedQuorum(quorum) ?? configuration.writeQuorum
         if configuration.faults.contains(.quorumOneShort) { needed = max(1, needed - 1) }
         writes[id] = PendingWrite(
             key: key, dot: dot, state: state, origin: origin, needed: needed,

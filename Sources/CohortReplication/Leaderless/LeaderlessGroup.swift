@@ -246,9 +246,10 @@ public struct LeaderlessGroup: Sendable {
             readReplied(request.rawValue, state: state, by: peer, now: now)
         case .repair(let key, let state):
             _ = mergeAndPersist(key, state, then: .nothing, now: now)
-        case .forwardWrite(let request, let key, let value, let context):
+        case .forwardWrite(let request, let key, let value, let context, let quorum):
             coordinateWrite(
-                key: key, value: value, context: context, origin: .peer(peer, request), now: now)
+                key: key, value: value, context: context, origin: .peer(peer, request),
+                quorum: quorum == 0 ? nil : Int(quorum), now: now)
         case .forwardedWriteDone(let request, let result):
             guard let entry = forwarded.removeValue(forKey: request.rawValue) else { return }
             finishWrite(entry.request, result)
@@ -322,6 +323,11 @@ public struct LeaderlessGroup: Sendable {
             startAntiEntropy(now: now)
             queryTombstones(now: now)
         }
+    }
+
+    /// A client's quorum override clamped to 1...N, or nil for the keyspace's.
+    func clampedQuorum(_ quorum: Int?) -> Int? {
+        quorum.map { min(max($0, 1), ring.replicas) }
     }
 
     func deadline(_ now: GroupTime) -> UInt64 {

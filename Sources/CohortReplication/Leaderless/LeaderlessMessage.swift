@@ -23,8 +23,10 @@ public enum LeaderlessMessage: Hashable, Sendable {
     /// Read repair or anti-entropy: merge `state` into your state of `key`; no answer.
     case repair(key: [UInt8], state: SiblingSet)
     /// A node outside the key's preference list to a replica: coordinate this client write
-    /// (a nil value deletes), then answer ``forwardedWriteDone(request:result:)``.
-    case forwardWrite(request: RequestID, key: [UInt8], value: [UInt8]?, context: VersionVector)
+    /// (a nil value deletes) with write quorum `quorum` (0: the keyspace's W), then answer
+    /// ``forwardedWriteDone(request:result:)``.
+    case forwardWrite(
+        request: RequestID, key: [UInt8], value: [UInt8]?, context: VersionVector, quorum: UInt8)
     /// The coordinator's answer to a forwarded write.
     case forwardedWriteDone(request: RequestID, result: LeaderlessWriteResult)
     /// Anti-entropy, first step: the roots of the sender's Merkle trees of the partitions it

@@ -50,7 +50,7 @@ public enum LeaderlessMessageCodec {
             out.append(tagBase + 5)
             ByteCoding.appendBytes(key, to: &out)
             state.encode(into: &out)
-        case .forwardWrite(let request, let key, let value, let context):
+        case .forwardWrite(let request, let key, let value, let context, let quorum):
             out.append(tagBase + 6)
             ByteCoding.append(request.rawValue, to: &out)
             ByteCoding.appendBytes(key, to: &out)
@@ -61,6 +61,7 @@ public enum LeaderlessMessageCodec {
                 out.append(0)
             }
             context.encode(into: &out)
+            out.append(quorum)
         case .forwardedWriteDone(let request, let result):
             out.append(tagBase + 7)
             ByteCoding.append(request.rawValue, to: &out)
@@ -160,9 +161,11 @@ public enum LeaderlessMessageCodec {
                 guard let bytes = bytesField(&reader) else { return nil }
                 value = bytes
             }
-            guard let context = VersionVector.decode(from: &reader) else { return nil }
+            guard let context = VersionVector.decode(from: &reader), let quorum = reader.byte()
+            else { return nil }
             message = .forwardWrite(
-                request: RequestID(request), key: key, value: value, context: context)
+                request: RequestID(request), key: key, value: value, context: context,
+                quorum: quorum)
         case 7:
             guard let request = reader.uint64(), let kind = reader.byte() else { return nil }
             switch kind {

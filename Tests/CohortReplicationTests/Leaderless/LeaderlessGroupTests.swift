@@ -53,11 +53,11 @@ struct LeaderlessHarness {
 
     mutating func write(
         _ request: UInt64, at node: NodeID, _ key: String, _ value: String?,
-        context: VersionVector = .empty
+        context: VersionVector = .empty, quorum: Int? = nil
     ) {
         groups[node]!.submitWrite(
             RequestID(request), key: Array(key.utf8), value: value.map { Array($0.utf8) },
-            context: context, now: now)
+            context: context, writeQuorum: quorum, now: now)
         collect(node)
     }
 
@@ -445,6 +445,39 @@ struct LeaderlessHarness {
             return
         }
         #expect(world.groups[n1]!.statistics.siblingRefusals == 1)
+    }
+
+    /// COHORT W / COHORT R: a write at W = 3 waits for the replica that is away, and fails
+    /// naming it; at W = 1 it is acknowledged by the coordinator alone; a forwarded write
+    /// carries its W to the replica that coordinates it.
+    @Test func perRequestQuorumsOverrideTheKeyspaces() {
+        var world = harness()
+        world.isolated = [n3]
+        world.write(1, at: n1, "k", "v", quorum: 3)
+        world.settle()
+        #expect(world.writeResults[RequestID(1)] == nil)
+        world.tick(by: 501)
+        guard case .failed(let reason) = world.writeResults[RequestID(1)] else {
+            Issue.record("W 3 acknowledged without the third replica")
+            return
+        }
+        #expect(reason.contains("2 of 3"))
+        world.isolated = [n2, n3]
+        world.write(2, at: n1, "k", "w", quorum: 1)
+        world.settle()
+        guard case .written = world.writeResults[RequestID(2)] else {
+            Issue.record("W 1 not acknowledged by the coordinator alone")
+            return
+        }
+        world.groups[n1]!.submitRead(
+            RequestID(3), key: Array("k".utf8), readQuorum: 1, now: world.now)
+        world.collect(n1)
+        world.settle()
+        guard case .found(let state, let replies) = world.readResults[RequestID(3)] else {
+            Issue.record("R 1 read failed")
+            return
+        }
+        #expect(replies == 1 && state.values.contains(Array("w".utf8)))
     }
 
     @Test func aNodeOutsideThePreferenceListForwardsTheWriteToAReplica() {

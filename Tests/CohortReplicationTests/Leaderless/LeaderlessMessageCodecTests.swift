@@ -25,8 +25,10 @@ import Testing
             .read(request: RequestID(3), key: key),
             .readReply(request: RequestID(4), state: .empty),
             .repair(key: key, state: state),
-            .forwardWrite(request: RequestID(5), key: key, value: nil, context: state.clock),
-            .forwardWrite(request: RequestID(6), key: key, value: [0, 255], context: .empty),
+            .forwardWrite(
+                request: RequestID(5), key: key, value: nil, context: state.clock, quorum: 0),
+            .forwardWrite(
+                request: RequestID(6), key: key, value: [0, 255], context: .empty, quorum: 3),
             .forwardedWriteDone(
                 request: RequestID(7),
                 result: .written(dot: Dot(replica: NodeID(3), counter: 4), context: state.clock)),
