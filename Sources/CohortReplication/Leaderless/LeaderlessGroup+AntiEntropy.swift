@@ -13,7 +13,7 @@ import CohortCore
 ///
 /// An exchange repairs its initiator only (a pull): every node starts one each interval, so
 /// each pulls what it lacks, and two peers never send a node the same states at once. A node
-/// starts its next exchange only once its last one has gone quiet for an interval. Replicas in sync exchange one root per shared
+/// starts its next exchange only once its last one has gone quiet for ten intervals. Replicas in sync exchange one root per shared
 /// partition; the bytes of an exchange grow with the differing keys, not with the data.
 extension LeaderlessGroup {
     /// A partition with at most this many keys here skips the tree's levels: its keys'
