@@ -186,9 +186,10 @@ extension LeaderlessSimulation {
         guard configuration.quorumsOverlap else { return }
         for write in writes {
             guard case .acknowledged(let dot, let ackMillis) = write.outcome else { continue }
-            // A read that finds the key gone after its tombstone was collected (or a new
-            // tombstone written since, on a replica whose grave a restart forgot) saw the delete
-            // (this write, or one that superseded it).
+            // A delete (this write, or one that superseded it) may have been collected; a
+            // replica whose grave a restart forgot starts the key's history anew, so a later
+            // read's clock need not cover the deleted write (nothing deleted may come back:
+            // checkNothingResurrected).
             let deletedLater =
                 write.value == nil
                 || writes.contains {
@@ -196,7 +197,7 @@ extension LeaderlessSimulation {
                 }
             for read in reads
             where read.key == write.key && read.startMillis > ackMillis
-                && !read.state.clock.covers(dot) && !(read.state.isDeleted && deletedLater)
+                && !read.state.clock.covers(dot) && !deletedLater
             {
                 violation(
                     "a read of \(text(read.key)) started at \(read.startMillis) ms missed write "

@@ -12,20 +12,32 @@ import CohortCore
 ///    states the peer sends back.
 ///
 /// An exchange repairs its initiator only (a pull): every node starts one each interval, so
-/// each pulls what it lacks, and two peers never send a node the same states at once. A node
-/// starts its next exchange only once its last one has gone quiet for ten intervals. Replicas in sync exchange one root per shared
-/// partition; the bytes of an exchange grow with the differing keys, not with the data.
+/// each pulls what it lacks, and two peers never send a node the same states at once. The
+/// peer first says which partitions differ (``LeaderlessMessage/treeDiffering``); the
+/// initiator starts its next exchange only when each of those has finished (or a deadline
+/// passed, for a lost message or a peer gone away), so a large repair still arriving is never
+/// pulled again from the next peer. Replicas in sync exchange one root per shared partition;
+/// the bytes of an exchange grow with the differing keys, not with the data.
 extension LeaderlessGroup {
     /// A partition with at most this many keys here skips the tree's levels: its keys'
     /// digests go at once (a digest and clock, about 40 bytes, against 16 hashes a level).
     static let partitionListedKeysMax = 32
 
+    /// How long a node's exchange may go without a message from its peer, in intervals,
+    /// before the node starts its next one anyway (a lost message, a peer gone away).
+    static let exchangeQuietIntervals: UInt64 = 20
+
+    /// Keeps this node's exchange with `peer` alive: a message of it arrived.
+    mutating func touchOwnExchange(_ peer: NodeID, now: GroupTime) {
+        guard ownExchange?.peer == peer else { return }
+        ownExchange!.deadlineMillis = now.deadline(
+            after: configuration.antiEntropyIntervalMillis * Self.exchangeQuietIntervals)
+    }
+
     mutating func startAntiEntropy(now: GroupTime) {
-        // One exchange of this node's at a time: a large repair still arriving is not asked
-        // for again from the next peer.
-        guard
-            now.millis(since: antiEntropyActivityMillis) >= configuration.antiEntropyIntervalMillis
-        else { return }
+        // One exchange of this node's at a time.
+        if let exchange = ownExchange, now.monotonicMillis < exchange.deadlineMillis { return }
+        ownExchange = nil
         let peers = ring.members.filter { $0 != nodeID }
         guard !peers.isEmpty else { return }
         let peer = peers[antiEntropyTurn % peers.count]
@@ -33,6 +45,10 @@ extension LeaderlessGroup {
         let shared = sharedPartitions(with: peer)
         guard !shared.isEmpty else { return }
         statistics.antiEntropyExchanges += 1
+        ownExchange = OwnExchange(
+            peer: peer,
+            deadlineMillis: now.deadline(
+                after: configuration.antiEntropyIntervalMillis * Self.exchangeQuietIntervals))
         send(
             .treeRoots(
                 partitions: shared.map { UInt32($0) },
@@ -58,8 +74,11 @@ extension LeaderlessGroup {
         _ partitions: [UInt32], _ roots: [UInt64], from peer: NodeID, now: GroupTime
     ) {
         guard partitions.count == roots.count else { return }
-        for (partition, root) in zip(partitions.map(Int.init), roots)
-        where exchanges(partition) && (trees[partition]?.root ?? 0) != root {
+        let differing = zip(partitions.map(Int.init), roots).filter { partition, root in
+            exchanges(partition) && (trees[partition]?.root ?? 0) != root
+        }.map(\.0)
+        send(.treeDiffering(partitions: differing.map { UInt32($0) }), to: peer, now: now)
+        for partition in differing {
             if partitionKeyCounts[partition, default: 0] <= Self.partitionListedKeysMax {
                 // Few keys: listing their digests costs less than walking the tree.
                 let entries = keys(in: partition, leaves: []).map(keyDigest)
@@ -80,9 +99,9 @@ extension LeaderlessGroup {
     ) {
         let tree = trees[partition] ?? MerkleTree()
         guard exchanges(partition), hashes.count == tree.interior.count else { return }
-        antiEntropyActivityMillis = now.monotonicMillis
+        touchOwnExchange(peer, now: now)
         let differing = tree.interior.indices.filter { tree.interior[$0] != hashes[$0] }
-        guard !differing.isEmpty else { return }
+        guard !differing.isEmpty else { return exchangeFinished(partition, with: peer) }
         send(
             .treeLeaves(
                 partition: UInt32(partition), interior: differing.map { UInt16($0) },
@@ -107,8 +126,8 @@ extension LeaderlessGroup {
                 }
             }
         }
-        guard !leaves.isEmpty else { return }
-        let entries = keys(in: partition, leaves: leaves).map(keyDigest)
+        // No differing leaf: an empty listing tells the initiator its partition is done.
+        let entries = leaves.isEmpty ? [] : keys(in: partition, leaves: leaves).map(keyDigest)
         send(
             .digests(partition: UInt32(partition), leaves: leaves, entries: entries), to: peer,
             now: now)
@@ -157,8 +176,8 @@ extension LeaderlessGroup {
             }
         }
         wanted.append(contentsOf: theirs.keys.sorted { $0.lexicographicallyPrecedes($1) })
-        antiEntropyActivityMillis = now.monotonicMillis
-        guard !wanted.isEmpty else { return }
+        touchOwnExchange(peer, now: now)
+        guard !wanted.isEmpty else { return exchangeFinished(partition, with: peer) }
         send(
             .exchange(partition: UInt32(partition), states: [], wanted: wanted), to: peer, now: now)
     }
@@ -168,7 +187,10 @@ extension LeaderlessGroup {
         now: GroupTime
     ) {
         guard exchanges(partition) else { return }
-        if wanted.isEmpty { antiEntropyActivityMillis = now.monotonicMillis }
+        if wanted.isEmpty {
+            touchOwnExchange(peer, now: now)
+            exchangeFinished(partition, with: peer)
+        }
         for entry in incoming where ring.partition(of: entry.key) == partition {
             if mergeAndPersist(entry.key, entry.state, then: .nothing, now: now) {
                 statistics.antiEntropyKeysRepaired += 1
@@ -183,4 +205,38 @@ extension LeaderlessGroup {
                 now: now)
         }
     }
+
+    /// The peer of this node's exchange says which partitions differ.
+    mutating func receiveTreeDiffering(_ partitions: [UInt32], from peer: NodeID, now: GroupTime) {
+        guard var exchange = ownExchange, exchange.peer == peer, exchange.pending == nil else {
+            return
+        }
+        exchange.pending = Set(partitions.map(Int.init)).subtracting(exchange.finishedEarly)
+        exchange.deadlineMillis = now.deadline(
+            after: configuration.antiEntropyIntervalMillis * Self.exchangeQuietIntervals)
+        ownExchange = exchange.pending!.isEmpty ? nil : exchange
+    }
+
+    /// One partition of this node's exchange with `peer` needs nothing more.
+    mutating func exchangeFinished(_ partition: Int, with peer: NodeID) {
+        guard var exchange = ownExchange, exchange.peer == peer else { return }
+        guard var pending = exchange.pending else {
+            // Messages may overtake the list of differing partitions.
+            exchange.finishedEarly.insert(partition)
+            ownExchange = exchange
+            return
+        }
+        pending.remove(partition)
+        exchange.pending = pending
+        ownExchange = pending.isEmpty ? nil : exchange
+    }
+}
+
+/// This node's exchange in progress: its peer, the partitions not finished (nil until the peer
+/// has said which differ), and when to give up on it.
+struct OwnExchange: Sendable {
+    var peer: NodeID
+    var deadlineMillis: UInt64
+    var pending: Set<Int>?
+    var finishedEarly: Set<Int> = []
 }

@@ -51,8 +51,8 @@ public struct LeaderlessGroup: Sendable {
     var forwarded: [UInt64: (request: RequestID, deadline: UInt64)] = [:]
     var nextAntiEntropyMillis: UInt64 = 0
     var antiEntropyTurn = 0
-    /// When a message of this node's own last exchange last arrived.
-    var antiEntropyActivityMillis: UInt64 = 0
+    /// This node's anti-entropy exchange in progress, if any.
+    var ownExchange: OwnExchange?
     /// The last dot counter used, and the highest reserved durably (``newDot(at:)``).
     var dotCounter: UInt64 = 0
     var dotsReserved: UInt64 = 0
@@ -257,6 +257,8 @@ public struct LeaderlessGroup: Sendable {
             answerTombstoneQuery(entries, from: peer, now: now)
         case .tombstonesHeld(let entries):
             tombstonesConfirmed(entries, by: peer, now: now)
+        case .treeDiffering(let partitions):
+            receiveTreeDiffering(partitions, from: peer, now: now)
         case .treeRoots(let partitions, let roots):
             receiveTreeRoots(partitions, roots, from: peer, now: now)
         case .treeInterior(let partition, let hashes):

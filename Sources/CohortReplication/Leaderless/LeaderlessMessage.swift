@@ -32,6 +32,9 @@ public enum LeaderlessMessage: Hashable, Sendable {
     /// Anti-entropy, first step: the roots of the sender's Merkle trees of the partitions it
     /// shares with the receiver.
     case treeRoots(partitions: [UInt32], roots: [UInt64])
+    /// Anti-entropy: the partitions whose roots differed, before the messages about each (the
+    /// initiator waits for all of them before its next exchange).
+    case treeDiffering(partitions: [UInt32])
     /// Anti-entropy: the sender's interior hashes of a partition whose roots differed.
     case treeInterior(partition: UInt32, hashes: [UInt64])
     /// Anti-entropy: the sender's leaf hashes under the interior nodes that differed
@@ -88,7 +91,7 @@ extension LeaderlessMessage {
     /// Whether the message is part of an anti-entropy exchange (for byte counts).
     public var isAntiEntropy: Bool {
         switch self {
-        case .treeRoots, .treeInterior, .treeLeaves, .digests, .exchange: true
+        case .treeRoots, .treeDiffering, .treeInterior, .treeLeaves, .digests, .exchange: true
         default: false
         }
     }

@@ -86,6 +86,10 @@ public enum LeaderlessMessageCodec {
             ByteCoding.append(UInt32(partitions.count), to: &out)
             for partition in partitions { ByteCoding.append(partition, to: &out) }
             appendHashes(roots, to: &out)
+        case .treeDiffering(let partitions):
+            out.append(tagBase + 18)
+            ByteCoding.append(UInt32(partitions.count), to: &out)
+            for partition in partitions { ByteCoding.append(partition, to: &out) }
         case .treeInterior(let partition, let hashes):
             out.append(tagBase + 10)
             ByteCoding.append(partition, to: &out)
@@ -200,6 +204,16 @@ public enum LeaderlessMessageCodec {
             guard let roots = hashes(&reader, countMax: Int(count)), roots.count == partitions.count
             else { return nil }
             message = .treeRoots(partitions: partitions, roots: roots)
+        case 18:
+            guard let count = reader.uint32(), Int(count) <= entriesMax,
+                Int(count) * 4 <= reader.remaining
+            else { return nil }
+            var partitions: [UInt32] = []
+            for _ in 0..<count {
+                guard let partition = reader.uint32() else { return nil }
+                partitions.append(partition)
+            }
+            message = .treeDiffering(partitions: partitions)
         case 10:
             guard let partition = reader.uint32(), let hashes = hashes(&reader) else {
                 return nil

@@ -34,7 +34,7 @@ struct LeaderlessHarness {
                 // Every message crosses as bytes, as on the network.
                 let bytes = LeaderlessMessageCodec.encode(message)
                 switch message {
-                case .treeRoots, .treeInterior, .treeLeaves, .digests, .exchange:
+                case .treeRoots, .treeDiffering, .treeInterior, .treeLeaves, .digests, .exchange:
                     antiEntropyBytes += bytes.count
                 default: break
                 }

@@ -34,6 +34,8 @@ import Testing
                 result: .written(dot: Dot(replica: NodeID(3), counter: 4), context: state.clock)),
             .forwardedWriteDone(request: RequestID(8), result: .failed("NOQUORUM 1 of 2")),
             .treeRoots(partitions: [0, 7, 63], roots: [1, 2, 3]),
+            .treeDiffering(partitions: [7, 63]),
+            .treeDiffering(partitions: []),
             .tombstoneQuery(entries: [KeyDigest(key: key, digest: 5, clock: state.clock)]),
             .tombstonesHeld(entries: []),
             .treeInterior(partition: 3, hashes: Array(0..<16)),
