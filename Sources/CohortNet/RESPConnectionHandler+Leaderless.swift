@@ -245,8 +245,25 @@ extension RESPConnectionHandler {
                 "CONFLICT \(values.count) concurrent values; COHORT SIBLINGS "
                     + "\(String(decoding: key.prefix(200), as: UTF8.self)) lists them")
         case .lww:
-            host.lwwResolvedReads.withLockedValue { $0 += 1 }
+            let count = host.lwwResolvedReads.withLockedValue {
+                $0 += 1
+                return $0
+            }
             let newest = values.max { ($0.stamp, $0.dot) < ($1.stamp, $1.dot) }!
+            // The losers stay stored (COHORT SIBLINGS lists them); the log says so, for the
+            // first resolution and every thousandth after it.
+            if count == 1 || count % 1_000 == 0 {
+                host.logger.info(
+                    "lww read answered the newest of concurrent values; the others are kept",
+                    metadata: [
+                        "keyspace": "\(host.definition.name)",
+                        "key": "\(String(decoding: key.prefix(200), as: UTF8.self))",
+                        "winner": "\(newest.dot)@\(newest.stamp)",
+                        "losers":
+                            "\(values.filter { $0.dot != newest.dot }.map { "\($0.dot)@\($0.stamp)" })",
+                        "resolved_reads": "\(count)",
+                    ])
+            }
             return .bulkString(newest.value!)
         }
     }

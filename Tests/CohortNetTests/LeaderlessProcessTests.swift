@@ -124,6 +124,18 @@ struct LeaderlessProcessTests {
         #expect(UInt64(fields["leaderless_all_replicas_after_ack_ms_p99"] ?? "") != nil, "\(info)")
         #expect(fields["leaderless_pbs_read_sees_write_after_0ms"] != nil)
 
+        // Per-connection quorums: with node 3 cut off, W ALL fails naming who answered, and
+        // W ONE still succeeds; R back to the keyspace's with DEFAULT.
+        cluster.isolate(2)
+        #expect(try first.call("COHORT", "W", "ALL").text == "OK")
+        let all = try first.call("SET", "quorum-key", "v")
+        #expect(all.text?.hasPrefix("NOQUORUM 2 of 3") == true, "\(all)")
+        #expect(try first.call("COHORT", "W", "ONE").text == "OK")
+        #expect(try first.call("SET", "quorum-key", "w").text == "OK")
+        #expect(try first.call("COHORT", "W", "DEFAULT").text == "OK")
+        #expect(try first.call("COHORT", "R", "4").text?.contains("must be 1 to N") == true)
+        cluster.healAll()
+
         // States survive a SIGKILL of the node that coordinated them.
         cluster.kill(0)
         try cluster.start(0)
