@@ -38,14 +38,7 @@ extension ClusterNode {
         case .complete(let request, let reply, let token):
             shellHost.completions.removeValue(forKey: request)?(reply, token)
         case .log(let level, let message, let fields):
-            var metadata: Logger.Metadata = ["node": "\(configuration.nodeName)"]
-            for (key, value) in fields { metadata[key] = "\(value)" }
-            switch level {
-            case .info: logger.info("\(message)", metadata: metadata)
-            case .warning: logger.warning("\(message)", metadata: metadata)
-            case .error: logger.error("\(message)", metadata: metadata)
-            case .critical: logger.critical("\(message)", metadata: metadata)
-            }
+            logger.log(level, message, fields: fields, base: ["node": "\(configuration.nodeName)"])
         }
     }
 

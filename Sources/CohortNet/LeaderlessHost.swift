@@ -64,14 +64,7 @@ final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
             groupID: GroupID(definition.groupID), environment: host)
         let keyspace = definition.name
         runtime.onLog = { level, message, fields in
-            var metadata: Logger.Metadata = ["keyspace": "\(keyspace)"]
-            for (key, value) in fields { metadata[key] = "\(value)" }
-            switch level {
-            case .info: logger.info("\(message)", metadata: metadata)
-            case .warning: logger.warning("\(message)", metadata: metadata)
-            case .error: logger.error("\(message)", metadata: metadata)
-            case .critical: logger.critical("\(message)", metadata: metadata)
-            }
+            logger.log(level, message, fields: fields, base: ["keyspace": "\(keyspace)"])
         }
         // The disk writes of everything handled in one turn of the loop share one fsync.
         runtime.onDiskPending = { [host] in
@@ -132,7 +125,7 @@ final class LeaderlessHost: GroupEnvironment, @unchecked Sendable {
             ("leaderless_keyspace", definition.name),
             ("leaderless_settings", parameters.summary),
             ("leaderless_nodes", definition.voters.joined(separator: ",")),
-            ("leaderless_keys", "\(group.keys.count)"),
+            ("leaderless_keys", "\(group.keyCount)"),
             ("leaderless_writes_acknowledged", "\(statistics.writesAcknowledged)"),
             ("leaderless_writes_failed", "\(statistics.writesFailed)"),
             ("leaderless_reads_answered", "\(statistics.readsAnswered)"),

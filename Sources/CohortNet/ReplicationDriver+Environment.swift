@@ -60,14 +60,7 @@ extension ReplicationDriver: GroupEnvironment {
         let logger = self.logger
         let nodeName = configuration.nodeName
         runtime.onLog = { level, message, metadata in
-            var fields: Logger.Metadata = ["node": "\(nodeName)"]
-            for (key, value) in metadata { fields[key] = "\(value)" }
-            switch level {
-            case .info: logger.info("\(message)", metadata: fields)
-            case .warning: logger.warning("\(message)", metadata: fields)
-            case .error: logger.error("\(message)", metadata: fields)
-            case .critical: logger.critical("\(message)", metadata: fields)
-            }
+            logger.log(level, message, fields: metadata, base: ["node": "\(nodeName)"])
         }
         runtime.onCatalogSaved = { [unowned self] catalog in
             catalogBox.withLockedValue { $0 = catalog }

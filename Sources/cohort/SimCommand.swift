@@ -91,20 +91,8 @@ struct SimCommand: ParsableCommand {
             brokenVariant: broken.flatMap(BrokenVariant.init(rawValue:)),
             checksLinearizability: !skipLinearizability, traceLinesMax: traceLines)
         let started = WallClock.monotonicNanos()
-        let first = seed ?? firstSeed
-        let count = seed == nil ? (seeds ?? 100) : 1
-        // Each seed is independent and the simulator is pure, so seeds run on several threads;
-        // results are gathered by seed and combined in seed order, exactly as one thread would.
-        let results = SeedResults<SimulationResult>(count: count)
-        let workers = min(jobs, max(count, 1))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var offset = worker
-            while offset < count {
-                results.store(
-                    runSimulation(seed: first &+ UInt64(offset), options: options), at: offset)
-                offset += workers
-            }
-        }
+        let (results, workers) = runSeeds { runSimulation(seed: $0, options: options) }
+        let count = results.count
         var hasher = TraceHasher()
         var events = 0
         var operations = 0
@@ -112,7 +100,7 @@ struct SimCommand: ParsableCommand {
         var crashes = 0
         var failures = 0
         var commitsMax: UInt64 = 0
-        for result in results.all() {
+        for result in results {
             events += result.eventsProcessed
             operations += result.clientOperations
             elections += result.elections
@@ -141,6 +129,26 @@ struct SimCommand: ParsableCommand {
 }
 
 extension SimCommand {
+    /// Runs `--seed`, or `--seeds` from `--first-seed`, on up to `--jobs` threads; returns the
+    /// results in seed order and the threads used. Each seed is independent and the simulator
+    /// is pure, so results combined in seed order are exactly what one thread would give.
+    func runSeeds<Result: Sendable>(
+        _ run: @escaping @Sendable (UInt64) -> Result
+    ) -> (results: [Result], workers: Int) {
+        let first = seed ?? firstSeed
+        let count = seed == nil ? (seeds ?? 100) : 1
+        let results = SeedResults<Result>(count: count)
+        let workers = min(jobs, max(count, 1))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var offset = worker
+            while offset < count {
+                results.store(run(first &+ UInt64(offset)), at: offset)
+                offset += workers
+            }
+        }
+        return (results.all(), workers)
+    }
+
     /// `--strategy leaderless`: seeds of ``runLeaderlessSimulation(seed:options:)``.
     func runLeaderless() throws {
         var settings = LeaderlessSimulationOptions()
@@ -150,23 +158,13 @@ extension SimCommand {
         settings.broken = broken.flatMap(LeaderlessBrokenVariant.init(rawValue:))
         let options = settings
         let started = WallClock.monotonicNanos()
-        let first = seed ?? firstSeed
-        let count = seed == nil ? (seeds ?? 100) : 1
-        let results = SeedResults<LeaderlessSimulationResult>(count: count)
-        let workers = min(jobs, max(count, 1))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var offset = worker
-            while offset < count {
-                let seed = first &+ UInt64(offset)
-                results.store(runLeaderlessSimulation(seed: seed, options: options), at: offset)
-                offset += workers
-            }
-        }
+        let (results, workers) = runSeeds { runLeaderlessSimulation(seed: $0, options: options) }
+        let count = results.count
         var hasher = TraceHasher()
         var failures = 0
         var acknowledged = 0
         var siblingReads = 0
-        for result in results.all() {
+        for result in results {
             hasher.combine(result.traceHash)
             acknowledged += result.writesAcknowledged
             siblingReads += result.readsWithSiblings

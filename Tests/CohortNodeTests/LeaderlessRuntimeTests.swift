@@ -125,6 +125,31 @@ import Testing
         #expect(merged.values == [Array("eggs".utf8)])
     }
 
+    /// With the host's hook set, disk writes wait for `flushDisk`: the writes of several
+    /// requests in one loop turn share one engine commit (one fsync), and nothing leaves the
+    /// node before it is durable.
+    @Test func diskWritesOfOneTurnShareOneCommit() throws {
+        let cluster = try Cluster()
+        let runtime = cluster.runtimes[NodeID(1)]!
+        var hookCalls = 0
+        runtime.onDiskPending = { hookCalls += 1 }
+        let committedBefore = runtime.engine.sequences.committed
+        var acknowledged = 0
+        for index in 0..<3 {
+            runtime.write(Array("k\(index)".utf8), value: [1], context: .empty) { result in
+                if case .written = result { acknowledged += 1 }
+            }
+        }
+        #expect(hookCalls == 1, "one flush asked for per turn, not per write")
+        #expect(runtime.engine.sequences.committed == committedBefore)
+        #expect(cluster.shared.frames.isEmpty, "nothing is sent before it is durable")
+        runtime.flushDisk()
+        #expect(runtime.engine.sequences.committed == committedBefore + 1)
+        #expect(cluster.shared.frames.count == 6, "each write to the two other replicas")
+        cluster.deliver()
+        #expect(acknowledged == 3)
+    }
+
     @Test func framesThatDoNotDecodeAreDroppedAndReservedKeysAreNotClientKeys() throws {
         let cluster = try Cluster()
         var logged: [String] = []

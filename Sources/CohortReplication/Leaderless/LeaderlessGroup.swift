@@ -98,6 +98,9 @@ public struct LeaderlessGroup: Sendable {
         durable[key] ?? .empty
     }
 
+    /// How many keys this node holds a state of.
+    public var keyCount: Int { durable.count }
+
     /// The keys this node holds a state of, sorted.
     public var keys: [[UInt8]] {
         durable.keys.sorted { $0.lexicographicallyPrecedes($1) }

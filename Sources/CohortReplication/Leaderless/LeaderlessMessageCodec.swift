@@ -193,26 +193,13 @@ public enum LeaderlessMessageCodec {
             message =
                 tag == 16 ? .tombstoneQuery(entries: entries) : .tombstonesHeld(entries: entries)
         case 12:
-            guard let count = reader.uint32(), Int(count) <= MerkleTree.leafCount * 64,
-                Int(count) * 4 <= reader.remaining
-            else { return nil }
-            var partitions: [UInt32] = []
-            for _ in 0..<count {
-                guard let partition = reader.uint32() else { return nil }
-                partitions.append(partition)
-            }
-            guard let roots = hashes(&reader, countMax: Int(count)), roots.count == partitions.count
+            guard let partitions = partitions(&reader),
+                let roots = hashes(&reader, countMax: partitions.count),
+                roots.count == partitions.count
             else { return nil }
             message = .treeRoots(partitions: partitions, roots: roots)
         case 18:
-            guard let count = reader.uint32(), Int(count) <= entriesMax,
-                Int(count) * 4 <= reader.remaining
-            else { return nil }
-            var partitions: [UInt32] = []
-            for _ in 0..<count {
-                guard let partition = reader.uint32() else { return nil }
-                partitions.append(partition)
-            }
+            guard let partitions = partitions(&reader) else { return nil }
             message = .treeDiffering(partitions: partitions)
         case 10:
             guard let partition = reader.uint32(), let hashes = hashes(&reader) else {
@@ -230,23 +217,22 @@ public enum LeaderlessMessageCodec {
             else { return nil }
             message = .digests(partition: partition, leaves: leaves, entries: entries)
         case 9:
-            guard let partition = reader.uint32(), let count = reader.uint32(),
-                Int(count) <= entriesMax
+            // A state is at least a key length, a clock count and a sibling count.
+            guard let partition = reader.uint32(),
+                let states = list(
+                    &reader, countMax: entriesMax, bytesMin: 12,
+                    { reader -> KeyState? in
+                        guard let key = bytesField(&reader),
+                            let state = SiblingSet.decode(from: &reader)
+                        else { return nil }
+                        return KeyState(key: key, state: state)
+                    }),
+                let wanted = list(
+                    &reader, countMax: entriesMax, bytesMin: 4,
+                    { reader -> [UInt8]? in
+                        bytesField(&reader)
+                    })
             else { return nil }
-            var states: [KeyState] = []
-            for _ in 0..<count {
-                guard let key = bytesField(&reader), let state = SiblingSet.decode(from: &reader)
-                else { return nil }
-                states.append(KeyState(key: key, state: state))
-            }
-            guard let wantedCount = reader.uint32(), Int(wantedCount) <= entriesMax else {
-                return nil
-            }
-            var wanted: [[UInt8]] = []
-            for _ in 0..<wantedCount {
-                guard let key = bytesField(&reader) else { return nil }
-                wanted.append(key)
-            }
             message = .exchange(partition: partition, states: states, wanted: wanted)
         default:
             return nil
@@ -263,16 +249,14 @@ public enum LeaderlessMessageCodec {
         }
     }
 
+    /// Key digests: each at least a key length, a digest and a clock count (16 bytes).
     private static func digestEntries(_ reader: inout ByteCoding.Reader) -> [KeyDigest]? {
-        guard let count = reader.uint32(), Int(count) <= entriesMax else { return nil }
-        var entries: [KeyDigest] = []
-        for _ in 0..<count {
+        list(&reader, countMax: entriesMax, bytesMin: 16) { reader in
             guard let key = bytesField(&reader), let digest = reader.uint64(),
                 let clock = VersionVector.decode(from: &reader)
             else { return nil }
-            entries.append(KeyDigest(key: key, digest: digest, clock: clock))
+            return KeyDigest(key: key, digest: digest, clock: clock)
         }
-        return entries
     }
 
     private static func appendHashes(_ hashes: [UInt64], to out: inout [UInt8]) {
@@ -288,30 +272,40 @@ public enum LeaderlessMessageCodec {
         }
     }
 
+    /// A u32 count, then that many elements; nil when the count is over `countMax` or more
+    /// than the remaining bytes could hold (each element takes at least `bytesMin`), or an
+    /// element does not read. Checked before anything is reserved for it.
+    private static func list<Element>(
+        _ reader: inout ByteCoding.Reader, countMax: Int, bytesMin: Int,
+        _ element: (inout ByteCoding.Reader) -> Element?
+    ) -> [Element]? {
+        guard let count = reader.uint32(), Int(count) <= countMax,
+            Int(count) * bytesMin <= reader.remaining
+        else { return nil }
+        var elements: [Element] = []
+        elements.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            guard let next = element(&reader) else { return nil }
+            elements.append(next)
+        }
+        return elements
+    }
+
     private static func hashes(
         _ reader: inout ByteCoding.Reader, countMax: Int = MerkleTree.leafCount
     ) -> [UInt64]? {
-        guard let count = reader.uint32(), Int(count) <= countMax,
-            Int(count) * 8 <= reader.remaining
-        else { return nil }
-        var hashes: [UInt64] = []
-        for _ in 0..<count {
-            guard let hash = reader.uint64() else { return nil }
-            hashes.append(hash)
-        }
-        return hashes
+        list(&reader, countMax: countMax, bytesMin: 8) { $0.uint64() }
+    }
+
+    private static func partitions(_ reader: inout ByteCoding.Reader) -> [UInt32]? {
+        list(&reader, countMax: entriesMax, bytesMin: 4) { $0.uint32() }
     }
 
     private static func indexes(_ reader: inout ByteCoding.Reader) -> [UInt16]? {
-        guard let count = reader.uint32(), Int(count) <= MerkleTree.leafCount,
-            Int(count) * 2 <= reader.remaining
-        else { return nil }
-        var indexes: [UInt16] = []
-        for _ in 0..<count {
+        list(&reader, countMax: MerkleTree.leafCount, bytesMin: 2) { reader in
             guard let low = reader.byte(), let high = reader.byte() else { return nil }
-            indexes.append(UInt16(low) | UInt16(high) << 8)
+            return UInt16(low) | UInt16(high) << 8
         }
-        return indexes
     }
 
     private static func bytesField(_ reader: inout ByteCoding.Reader) -> [UInt8]? {

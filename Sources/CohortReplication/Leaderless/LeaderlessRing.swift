@@ -15,15 +15,29 @@ public struct LeaderlessRing: Hashable, Sendable {
     /// Replicas per key (N), at most the member count.
     public let replicas: Int
 
+    /// Each partition's preference list, computed once: every request and ack asks for one.
+    private let lists: [[NodeID]]
+
     public static let defaultPartitionCount = 64
 
     public init(members: [NodeID], replicas: Int, partitionCount: Int = defaultPartitionCount) {
         precondition(!members.isEmpty, "a ring needs members")
         precondition(partitionCount > 0 && partitionCount & (partitionCount - 1) == 0)
         let sorted = Array(Set(members)).sorted()
+        let replicas = min(max(replicas, 1), sorted.count)
         self.members = sorted
-        self.replicas = min(max(replicas, 1), sorted.count)
+        self.replicas = replicas
         self.partitionCount = partitionCount
+        self.lists = (0..<partitionCount).map { partition in
+            var list: [NodeID] = []
+            var step = 0
+            while list.count < replicas, step < partitionCount {
+                let node = sorted[(partition + step) % partitionCount % sorted.count]
+                if !list.contains(node) { list.append(node) }
+                step += 1
+            }
+            return list
+        }
     }
 
     /// The partition `key` hashes to.
@@ -38,14 +52,7 @@ public struct LeaderlessRing: Hashable, Sendable {
 
     /// The N nodes that hold `partition`'s keys, first the owner, then clockwise.
     public func preferenceList(ofPartition partition: Int) -> [NodeID] {
-        var list: [NodeID] = []
-        var step = 0
-        while list.count < replicas, step < partitionCount {
-            let node = owner(of: (partition + step) % partitionCount)
-            if !list.contains(node) { list.append(node) }
-            step += 1
-        }
-        return list
+        lists[partition]
     }
 
     /// The nodes after `partition`'s preference list, in ring order: where a sloppy quorum
